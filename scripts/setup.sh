@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Set up everything the project needs on a fresh machine: system packages (Debian, as root),
+# a virtual environment in .venv with the project, its test tools and the bundled plugins.
+# Safe to run again: it skips what is already in place.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(pandoc poppler-utils epubcheck fonts-dejavu-core biber texlive-latex-base texlive-bibtex-extra)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing system packages: ${missing[*]}" >&2
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "setup: warning: missing system packages (install them as root): ${missing[*]}" >&2
+  fi
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.exporter-setup
+want=$(cat pyproject.toml plugins/*/pyproject.toml 2>/dev/null | sha256sum | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "setup: installing Python packages into .venv" >&2
+  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+  args=(-e ".[test]")
+  for plugin in plugins/*/; do
+    [ -f "$plugin/pyproject.toml" ] && args+=(-e "$plugin")
+  done
+  .venv/bin/python -m pip install -q "${args[@]}"
+  echo "$want" > "$stamp"
+fi

@@ -1,0 +1,1 @@
+"""Built-in citation styles (registered like any plugin's)."""

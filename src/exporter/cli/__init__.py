@@ -1,0 +1,54 @@
+"""The ``exporter`` command line.
+
+Each sub-command lives in its own module with ``add_parser(subparsers)`` and ``run(args)``.
+Exit codes: 0 done; 2 usage; other non-zero codes for refusals and failures (see
+:mod:`exporter.errors`), each with a one-line reason on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Sequence
+
+from .. import __version__
+from ..errors import ExporterError
+
+COMMANDS = ("export", "formats", "toc", "cite", "styles", "plugins")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="exporter",
+        description="Export, print and cite entries of a digital archive of historical documents.",
+    )
+    parser.add_argument("--version", action="version", version=f"exporter {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        module = importlib.import_module(f"{__name__}.{name}_cmd")
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except ExporterError as exc:
+        print(f"exporter: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("exporter: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,27 @@
+"""``exporter formats``: the registered output formats."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("formats", help="list output formats", description="List the registered output formats.")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from . import common
+
+    plugins = common.engine(args).plugins
+    rows = [{"name": f.name, "media_type": f.media_type, "extension": f.extension, "plugin": f.plugin,
+             "print_limited": f.material, "description": f.description} for f in plugins.formats]
+    if args.json:
+        print(json.dumps(rows, indent=1))
+    else:
+        for r in rows:
+            limited = "print-limited" if r["print_limited"] else ""
+            print(f"{r['name']:<20} {r['media_type']:<48} .{r['extension']:<7} {limited:<14} {r['plugin']}")
+    return 0

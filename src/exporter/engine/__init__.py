@@ -1,0 +1,245 @@
+"""The engine: load, select, anchor, apply the print policy, render, write atomically.
+
+Typical use::
+
+    from exporter.engine import Engine, ExportRequest
+    engine = Engine()
+    result = engine.export(ExportRequest(format="html", entries="kd1-1918-03-01a",
+                                         accept_terms=True), "out.html")
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from ..errors import ExporterError, RenderError, SelectionError, UsageError
+from ..model import (
+    AnnotationStart,
+    Citation,
+    Corpus,
+    Document,
+    Entry,
+    Selection,
+)
+from ..plugins import Plugins, load_plugins
+from ..registry import Format, RenderInfo
+from . import access, anchor, guard, narrow, policy, select
+from .output import write_atomic, write_stdout
+
+DEFAULT_TIMEOUT = 300.0
+
+
+@dataclass
+class ExportRequest:
+    """Everything an export needs besides the output path.  Exactly one selection field is set."""
+
+    format: str
+    entries: str | None = None  # "ID,ID,..."
+    range: str | None = None  # "A..B"
+    folder: str | None = None
+    dates: str | None = None  # "FROM..TO"
+    all: bool = False
+    corpus: str | os.PathLike | None = None
+    layer: str = "both"
+    pages: str | None = None  # "21-25"
+    user: str | None = None
+    annotations: str = "visible"
+    tags: list[str] = field(default_factory=list)  # only annotations with one of these tags
+    creators: list[str] = field(default_factory=list)  # only annotations by one of these users
+    style: str | None = None
+    accept_terms: bool = False
+    options: dict[str, str] = field(default_factory=dict)
+    print_limit: int | None = None
+    timeout: float | None = DEFAULT_TIMEOUT
+
+    def selection(self) -> tuple[str, str]:
+        given = [(k, v) for k, v in (("entries", self.entries), ("range", self.range),
+                                      ("folder", self.folder), ("dates", self.dates)) if v]
+        if self.all:
+            given.append(("all", ""))
+        if len(given) != 1:
+            raise UsageError("give exactly one selection: --entries, --range, --folder or --dates")
+        return given[0]
+
+
+@dataclass
+class ExportResult:
+    path: str
+    format: str
+    media_type: str
+    size: int
+    source_pages: int
+    rendered_pages: int | None
+    entries: int
+    annotations: int
+    warnings: list[str]
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+class Engine:
+    """Holds a plugin manager and a cache of loaded corpora."""
+
+    def __init__(self, plugins: Plugins | None = None, print_limit: int = policy.DEFAULT_PRINT_LIMIT) -> None:
+        self.plugins = plugins if plugins is not None else load_plugins()
+        self.print_limit = print_limit
+        self._corpora: dict[tuple[str, float], Corpus] = {}
+
+    # -- loading -------------------------------------------------------------------------
+    def load(self, path: str | os.PathLike | None = None) -> Corpus:
+        """Load (or reuse) the corpus at ``path``; the bundled sample when ``None``."""
+        from ..sources.corpus import default_corpus, load_corpus
+
+        p = Path(path) if path is not None else default_corpus()
+        try:
+            stamp = max([p.stat().st_mtime] + ([c.stat().st_mtime for c in p.rglob("*")] if p.is_dir() else []))
+        except OSError:
+            stamp = 0.0
+        key = (str(p.resolve()), stamp)
+        if key not in self._corpora:
+            self._corpora[key] = load_corpus(p, self.plugins.sources)
+        return self._corpora[key]
+
+    # -- assembly ------------------------------------------------------------------------
+    def resolve(self, corpus: Corpus, request: ExportRequest) -> list[Entry]:
+        kind, value = request.selection()
+        if kind == "entries":
+            return select.by_ids(corpus, value)
+        if kind == "range":
+            return select.by_range(corpus, value)
+        if kind == "folder":
+            return select.by_folder(corpus, value, request.user)
+        if kind == "dates":
+            found = select.by_dates(corpus, value)
+            if not found:
+                raise SelectionError(f"no dated entry falls in --dates {value}")
+            return found
+        return list(corpus.entries)
+
+    def assemble(self, request: ExportRequest, fmt: Format | None = None) -> Document:
+        """Build the document model for ``request`` (no policy check, no rendering)."""
+        corpus = self.load(request.corpus)
+        if request.layer not in narrow.LAYER_CHOICES:
+            raise UsageError(f"--layer {request.layer!r}: expected one of {', '.join(narrow.LAYER_CHOICES)}")
+        pages = select.parse_pages(request.pages) if request.pages else None
+        chosen = self.resolve(corpus, request)
+        warnings = list(corpus.warnings)
+        anns = access.select_annotations(corpus, request.annotations, request.user,
+                                         tags=request.tags, creators=request.creators)
+        by_layer: dict[tuple[str, str], list] = {}
+        for ann in anns:
+            by_layer.setdefault((ann.entry_id, ann.layer), []).append(ann)
+        entries: list[Entry] = []
+        for entry in chosen:
+            layers, note = narrow.choose_layers(entry.layers, request.layer)
+            if note:
+                warnings.append(f"entry {entry.id} {note}")
+            new_layers = {}
+            for name, layer in layers.items():
+                layer, _ = anchor.anchor_layer(layer, by_layer.get((entry.id, name), []), warnings, entry.id)
+                if pages:
+                    layer = narrow.narrow_layer(layer, *pages)
+                    if layer is None:
+                        continue
+                new_layers[name] = layer
+            if not new_layers:
+                if pages:
+                    warnings.append(f"entry {entry.id} has no text on pages {pages[0]}-{pages[1]}; left out")
+                continue
+            copy = replace(entry, layers=new_layers, annotations=[])
+            copy.annotations = [i.annotation for lay in new_layers.values() for b in lay.blocks
+                                for i in b.inlines if isinstance(i, AnnotationStart)]
+            entries.append(copy)
+        if not entries:
+            raise SelectionError("the selection contains no text" + (
+                f" on pages {pages[0]}-{pages[1]}" if pages else ""))
+        for n, ann in enumerate((a for e in entries for a in e.annotations), 1):
+            ann.number = n
+        kind, value = request.selection()
+        user_name = corpus.users.get(request.user) if request.user else None
+        volumes = []
+        for e in entries:
+            if e.volume not in volumes:
+                volumes.append(e.volume)
+        doc = Document(
+            entries=entries, volumes=volumes,
+            selection=Selection(kind, value, pages, request.layer),
+            user=request.user, user_name=user_name or request.user,
+            exported_at=datetime.now(timezone.utc).replace(microsecond=0),
+            annotations_mode=request.annotations, style=request.style,
+            warnings=warnings, options=dict(request.options),
+        )
+        doc.source_pages = len(policy.page_keys(entries))
+        self.cite(doc, fmt)
+        return doc
+
+    def cite(self, doc: Document, fmt: Format | None) -> None:
+        """Fill each entry's citation: the chosen CSL style when the format prints citations."""
+        from ..csl import plain_citation
+
+        if fmt is not None and fmt.citations and doc.style:
+            from ..citations import format_document_citations
+
+            format_document_citations(doc, self.plugins.styles.get(doc.style))
+            return
+        for entry in doc.entries:
+            entry.citation = plain_citation(entry)
+
+    # -- export --------------------------------------------------------------------------
+    def export(self, request: ExportRequest, output: str | os.PathLike) -> ExportResult:
+        """Export to ``output`` (``"-"`` for stdout).  Nothing is written unless everything succeeds."""
+        fmt = self.plugins.formats.get(request.format)
+        if request.style is not None:
+            self.plugins.styles.get(request.style)
+        doc = self.assemble(request, fmt)
+        if fmt.material:
+            limit = request.print_limit if request.print_limit is not None else self.print_limit
+            policy.check_limit(doc.entries, limit)
+            policy.check_terms(doc.entries, request.accept_terms)
+        if str(output) != "-":
+            target = Path(output)
+            if target.is_dir():
+                raise UsageError(f"--output {output}: is a folder; give a file name")
+            if not target.parent.exists():
+                raise UsageError(f"--output {output}: folder {target.parent} does not exist")
+        info, size = self._render(fmt, doc, output, request.timeout)
+        info = info or RenderInfo()
+        return ExportResult(
+            path=str(output), format=fmt.name, media_type=fmt.media_type, size=size,
+            source_pages=doc.source_pages, rendered_pages=info.rendered_pages,
+            entries=len(doc.entries), annotations=len(doc.annotations),
+            warnings=doc.warnings + list(info.warnings),
+        )
+
+    def _render(self, fmt: Format, doc: Document, output: str | os.PathLike,
+                timeout: float | None) -> tuple[RenderInfo | None, int]:
+        def write(stream) -> RenderInfo | None:
+            with guard.no_writes(), guard.time_limit(timeout):
+                return fmt.render(doc, stream)
+
+        try:
+            if str(output) == "-":
+                return write_stdout(write)
+            return write_atomic(Path(output), write)
+        except guard.RenderTimeout:
+            raise RenderError(f"format '{fmt.name}' (plugin '{fmt.plugin}') did not finish within "
+                              f"{timeout:g} s; nothing was written") from None
+        except ExporterError:
+            raise
+        except Exception as exc:
+            reason = " ".join(str(exc).split())[:300] or "no message"
+            raise RenderError(f"format '{fmt.name}' (plugin '{fmt.plugin}') failed: "
+                              f"{type(exc).__name__}: {reason}; nothing was written") from exc
+
+
+def export(request: ExportRequest, output: str | os.PathLike, engine: Engine | None = None) -> ExportResult:
+    """Convenience wrapper: export with a fresh (or given) engine."""
+    return (engine or Engine()).export(request, output)
+
+
+Writer = Callable[[Document], None]

@@ -1,0 +1,69 @@
+"""Narrowing entries to chosen layers and source page ranges (on copies; the corpus is untouched)."""
+
+from __future__ import annotations
+
+from ..model import TEXT, AnnotationEnd, AnnotationStart, Block, Inline, Layer, PageBreak
+
+LAYER_CHOICES = ("translation", "transcription", "both")
+
+
+def choose_layers(layers: dict[str, Layer], choice: str) -> tuple[dict[str, Layer], str | None]:
+    """Pick the layers for ``choice``; an entry lacking them keeps what it has (with a warning)."""
+    if choice == "both" or TEXT in layers:
+        return dict(layers), None
+    if choice in layers:
+        return {choice: layers[choice]}, None
+    return dict(layers), f"has no {choice} layer; its {', '.join(layers) or 'empty'} layer is included"
+
+
+def page_number(label: str | None) -> int | None:
+    if label is None:
+        return None
+    digits = label.strip()
+    return int(digits) if digits.isascii() and digits.isdigit() else None
+
+
+def narrow_layer(layer: Layer, lo: int, hi: int) -> Layer | None:
+    """Keep only the text on source pages ``lo``..``hi``; ``None`` when nothing is left.
+
+    Annotation ranges cut by the narrowing are closed at the edge of what is kept.
+    """
+    page = layer.start_page
+    kept_blocks: list[Block] = []
+    start_page = None
+    for block in layer.blocks:
+        keep: list[Inline] = []
+        for item in block.inlines:
+            if isinstance(item, PageBreak):
+                page = item.label
+            n = page_number(page)
+            if n is not None and lo <= n <= hi:
+                if start_page is None and not isinstance(item, PageBreak):
+                    start_page = page
+                keep.append(item)
+        if any(getattr(i, "text", "") for i in keep):
+            kept_blocks.append(Block(block.kind, keep))
+    if not kept_blocks:
+        return None
+    _balance(kept_blocks)
+    pages = [p for p in layer.pages if (page_number(p) or 0) and lo <= page_number(p) <= hi]
+    return Layer(layer.name, layer.language, kept_blocks, pages, start_page)
+
+
+def _balance(blocks: list[Block]) -> None:
+    """Give every kept start an end and every kept end a start."""
+    starts = {id(i.annotation): i for b in blocks for i in b.inlines if isinstance(i, AnnotationStart)}
+    ends = {id(i.annotation): i for b in blocks for i in b.inlines if isinstance(i, AnnotationEnd)}
+    for key, start in starts.items():
+        if key not in ends:
+            blocks[-1].inlines.append(AnnotationEnd(start.annotation))
+    for key, end in ends.items():
+        if key not in starts:
+            blocks[0].inlines.insert(_first_text(blocks[0].inlines), AnnotationStart(end.annotation))
+
+
+def _first_text(inlines: list[Inline]) -> int:
+    for i, item in enumerate(inlines):
+        if getattr(item, "text", None):
+            return i
+    return 0

@@ -1,0 +1,1 @@
+"""Built-in format plugin (in progress)."""

@@ -1,0 +1,400 @@
+"""The one document model every backend renders.
+
+The engine loads a corpus into :class:`Corpus` (volumes of :class:`Entry`), resolves a
+selection, anchors annotations and applies the print policy, then hands every format the
+same :class:`Document`.  Backends are thin writers over it: they never read the corpus.
+
+Text model (like pandoc's AST, but smaller): a :class:`Layer` is a list of :class:`Block`
+objects; a block is a list of inline items, each one of
+
+* :class:`Text` -- a run of characters with a set of styles (``italic``, ``bold``,
+  ``smallcaps``, ``sup``, ``sub``, ``underline``);
+* :class:`NoteRef` -- the place an editorial :class:`Note` is called;
+* :class:`PageBreak` -- a source page begins here (label as printed, optional facsimile);
+* :class:`AnnotationStart` / :class:`AnnotationEnd` -- an annotation's anchored range.
+
+All text has been normalised at load time (see :mod:`exporter.textnorm`): it holds no
+character that is illegal in XML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Iterator, Union
+
+#: Layer names.  A volume without translation/transcription divisions has one layer, ``text``.
+TRANSLATION = "translation"
+TRANSCRIPTION = "transcription"
+TEXT = "text"
+LAYER_ORDER = (TRANSLATION, TRANSCRIPTION, TEXT)
+
+
+@dataclass(slots=True)
+class Text:
+    """A run of text with a (possibly empty) set of character styles."""
+
+    text: str
+    styles: frozenset[str] = frozenset()
+
+
+@dataclass(slots=True)
+class Note:
+    """An editorial note.  ``label`` is the printed number (FRUS ``n``), or a generated one."""
+
+    id: str
+    label: str
+    content: list[Text]
+    #: Layer the note occurs in, or ``"head"`` for notes in an entry heading.
+    layer: str = TEXT
+
+    @property
+    def text(self) -> str:
+        return "".join(t.text for t in self.content)
+
+
+@dataclass(slots=True)
+class NoteRef:
+    """Where an editorial note is called."""
+
+    note: Note
+
+
+@dataclass(slots=True)
+class PageBreak:
+    """A source page starts here.  ``label`` is the page number as printed (e.g. ``"21"``)."""
+
+    label: str
+    facs: str | None = None
+
+
+@dataclass(slots=True)
+class AnnotationStart:
+    """Start of an anchored annotation range (matched by an :class:`AnnotationEnd`)."""
+
+    annotation: "Annotation"
+
+
+@dataclass(slots=True)
+class AnnotationEnd:
+    annotation: "Annotation"
+
+
+Inline = Union[Text, NoteRef, PageBreak, AnnotationStart, AnnotationEnd]
+
+#: Block kinds a backend must handle; unknown kinds should be rendered as paragraphs.
+BLOCK_KINDS = ("paragraph", "heading", "quote", "item", "dateline", "closer", "salute", "verse", "label", "row")
+
+
+@dataclass(slots=True)
+class Block:
+    """A paragraph-like block of inline items."""
+
+    kind: str
+    inlines: list[Inline]
+
+    @property
+    def text(self) -> str:
+        """The block's canonical text (notes, page breaks and anchors excluded)."""
+        return "".join(i.text for i in self.inlines if isinstance(i, Text))
+
+
+@dataclass(slots=True)
+class Layer:
+    """One text layer of an entry (``translation``, ``transcription`` or ``text``)."""
+
+    name: str
+    language: str | None
+    blocks: list[Block]
+    #: Source page labels this layer spans, in order.  An unpaginated layer that inherits no
+    #: page has ``[]``; it still counts as one page for the print policy.
+    pages: list[str]
+    #: The page in effect where the layer begins (inherited from an earlier page break).
+    start_page: str | None = None
+
+    @property
+    def text(self) -> str:
+        """Canonical layer text: block texts joined with newlines (annotation selectors use it)."""
+        return "\n".join(b.text for b in self.blocks)
+
+    def notes(self) -> Iterator[Note]:
+        for block in self.blocks:
+            for item in block.inlines:
+                if isinstance(item, NoteRef):
+                    yield item.note
+
+
+@dataclass(slots=True)
+class Person:
+    """A person or institution.  Institutions (and unsplittable names) have only ``literal``."""
+
+    literal: str | None = None
+    family: str | None = None
+    given: str | None = None
+    #: A short role or description ("Ambassador in Russia"), where the source gives one.
+    description: str | None = None
+
+    @property
+    def display(self) -> str:
+        if self.literal:
+            return self.literal
+        return " ".join(p for p in (self.given, self.family) if p)
+
+    @property
+    def sort_name(self) -> str:
+        if self.literal:
+            return self.literal
+        return ", ".join(p for p in (self.family, self.given) if p)
+
+
+@dataclass(slots=True)
+class EntryDate:
+    """A possibly partial, possibly approximate date."""
+
+    year: int | None = None
+    month: int | None = None
+    day: int | None = None
+    approximate: bool = False
+    #: The date as the source prints it ("April 3, 1917, 6 p.m."), if any.
+    text: str | None = None
+    #: Time of day where the source gives one ("18:00").
+    time: str | None = None
+
+    @property
+    def iso(self) -> str | None:
+        if self.year is None:
+            return None
+        parts = [f"{self.year:04d}"]
+        if self.month:
+            parts.append(f"{self.month:02d}")
+            if self.day:
+                parts.append(f"{self.day:02d}")
+        return "-".join(parts)
+
+    @property
+    def precision(self) -> str | None:
+        if self.year is None:
+            return None
+        return "day" if self.day else "month" if self.month else "year"
+
+    def sort_key(self) -> tuple[int, int, int]:
+        return (self.year or 0, self.month or 0, self.day or 0)
+
+
+@dataclass(slots=True)
+class Annotation:
+    """A reader's annotation, resolved to exact character positions in one layer."""
+
+    id: str
+    entry_id: str
+    layer: str
+    exact: str
+    prefix: str
+    suffix: str
+    body: str
+    body_format: str = "text/plain"
+    body_language: str | None = None
+    tags: list[str] = field(default_factory=list)
+    creator: str = ""
+    creator_name: str = ""
+    created: str | None = None
+    modified: str | None = None
+    visibility: str = "private"  # "private" | "group" | "public"
+    group: str | None = None
+    motivation: str = "commenting"
+    #: Offsets into the layer's canonical text (set when anchored).
+    start: int = -1
+    end: int = -1
+    #: Source page at the annotation's start (set when anchored).
+    page: str | None = None
+    #: Sequence number within the exported document (1, 2, ...), for printed markers.
+    number: int = 0
+    #: Where the annotation came from (file name), for error messages.
+    origin: str = ""
+    #: The target source IRI as read (for round-tripping).
+    source: str = ""
+
+
+@dataclass(slots=True)
+class Volume:
+    """A volume's bibliographic header and terms of use."""
+
+    id: str
+    title: str
+    editors: list[Person] = field(default_factory=list)
+    publisher: str | None = None
+    place: str | None = None
+    year: str | None = None
+    series: str | None = None
+    series_number: str | None = None
+    identifier: str | None = None
+    languages: list[str] = field(default_factory=list)
+    terms: str = ""
+    terms_url: str | None = None
+    base_url: str | None = None
+    source_path: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Citation:
+    """Formatted citation lines for an entry (a plain fallback until a CSL style is applied)."""
+
+    note: str
+    bibliography: str
+    style: str = "plain"
+    note_html: str | None = None
+    bibliography_html: str | None = None
+
+
+@dataclass(slots=True)
+class Entry:
+    """One entry (diary entry, letter, telegram, document) with its metadata and layers."""
+
+    id: str  # unique within the loaded corpus (see docs/corpus.md on qualification)
+    local_id: str  # the xml:id in its volume
+    volume: Volume
+    title: str
+    heading: list[Inline]
+    kind: str | None = None  # "Diary entry", "Telegram", ...
+    genre: str | None = None  # diary | letter | telegram | memorandum | report | document
+    number: str | None = None  # FRUS document number
+    date: EntryDate = field(default_factory=EntryDate)
+    place: str | None = None
+    authors: list[Person] = field(default_factory=list)
+    recipients: list[Person] = field(default_factory=list)
+    repository: str | None = None
+    archival_id: str | None = None
+    description: str | None = None
+    language: str | None = None
+    layers: dict[str, Layer] = field(default_factory=dict)
+    annotations: list[Annotation] = field(default_factory=list)
+    citation: Citation | None = None
+    #: Position in volume order (0-based), across the whole corpus.
+    order: int = 0
+
+    @property
+    def qualified_id(self) -> str:
+        return f"{self.volume.id}:{self.local_id}"
+
+    @property
+    def iri(self) -> str:
+        base = self.volume.base_url or f"urn:exporter:{self.volume.id}"
+        return f"{base.rstrip('/')}/{self.local_id}"
+
+    def layer_iri(self, layer: str) -> str:
+        return f"{self.iri}/{layer}"
+
+    @property
+    def notes(self) -> list[Note]:
+        found = [i.note for i in self.heading if isinstance(i, NoteRef)]
+        for layer in self.layers.values():
+            found.extend(layer.notes())
+        return found
+
+    def pages(self) -> dict[str, list[str]]:
+        return {name: list(layer.pages) for name, layer in self.layers.items()}
+
+    @property
+    def page_range(self) -> str | None:
+        """Source pages of the first layer as ``"21"`` or ``"21-23"``."""
+        for layer in self.layers.values():
+            if layer.pages:
+                first, last = layer.pages[0], layer.pages[-1]
+                return first if first == last else f"{first}-{last}"
+        return None
+
+
+@dataclass(slots=True)
+class Group:
+    name: str
+    title: str
+    members: list[str]
+
+
+@dataclass(slots=True)
+class Folder:
+    """A named, ordered list of entries owned by a user or a group."""
+
+    name: str
+    title: str
+    entries: list[str]
+    owner: str | None = None
+    group: str | None = None
+
+
+@dataclass(slots=True)
+class Corpus:
+    """Everything loaded from ``--corpus``: volumes, entries in volume order, annotations."""
+
+    volumes: list[Volume]
+    entries: list[Entry]
+    annotations: list[Annotation] = field(default_factory=list)
+    users: dict[str, str] = field(default_factory=dict)  # nickname -> display name
+    groups: dict[str, Group] = field(default_factory=dict)
+    folders: list[Folder] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    _by_id: dict[str, Entry] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.reindex()
+
+    def reindex(self) -> None:
+        self._by_id = {}
+        for i, entry in enumerate(self.entries):
+            entry.order = i
+            self._by_id[entry.id] = entry
+            self._by_id.setdefault(entry.qualified_id, entry)
+
+    def get(self, entry_id: str) -> Entry | None:
+        return self._by_id.get(entry_id)
+
+
+@dataclass(slots=True)
+class Selection:
+    """What the reader asked for, as given (for the title block and error messages)."""
+
+    kind: str  # "entries" | "range" | "folder" | "dates" | "all"
+    value: str
+    pages: tuple[int, int] | None = None
+    layer: str = "both"
+
+    def describe(self) -> str:
+        text = {"entries": "entries {}", "range": "entries {}", "folder": "folder {}",
+                "dates": "dates {}", "all": "whole corpus{}"}[self.kind].format(self.value)
+        if self.pages:
+            text += f", pages {self.pages[0]}-{self.pages[1]}"
+        if self.layer != "both":
+            text += f", {self.layer}"
+        return text
+
+
+@dataclass(slots=True)
+class Document:
+    """The assembled export: what every backend receives."""
+
+    entries: list[Entry]
+    volumes: list[Volume]
+    selection: Selection
+    user: str | None
+    user_name: str | None
+    exported_at: datetime
+    annotations_mode: str = "none"
+    style: str | None = None
+    #: Distinct (volume, layer, page) triples counted by the print policy.
+    source_pages: int = 0
+    warnings: list[str] = field(default_factory=list)
+    #: Format-specific options from the command line (``paper``, ``pdf_variant``, ...).
+    options: dict[str, str] = field(default_factory=dict)
+    archive_name: str = "the archive"
+
+    @property
+    def annotations(self) -> list[Annotation]:
+        return [a for e in self.entries for a in e.annotations]
+
+    @property
+    def title(self) -> str:
+        if len(self.entries) == 1:
+            return f"{self.entries[0].title} — {self.entries[0].volume.title}"
+        vols = "; ".join(v.title for v in self.volumes)
+        return f"{len(self.entries)} entries from {vols}"

@@ -1,0 +1,216 @@
+"""Building a plugin manager: built-in plugins, then entry points, one at a time.
+
+There is no global plugin manager: :func:`load_plugins` builds a fresh :class:`Plugins` each
+time (tests build their own).  Entry points are loaded one by one instead of with pluggy's
+``load_setuptools_entrypoints``, which stops at the first broken plugin: a plugin that fails to
+import, has a hook with a wrong signature or an unknown hook, or raises while registering is
+recorded in :attr:`Plugins.failures` (and printed on stderr by the CLI) and skipped.
+
+Which plugins load can be restricted with environment variables:
+
+* ``EXPORTER_PLUGINS`` -- comma-separated entry-point names of the third-party plugins to load
+  (unset: all; empty: none).  Built-in plugins always load.
+* ``EXPORTER_DISABLE_PLUGINS`` -- comma-separated plugin names (entry-point names or built-in
+  module names) not to load.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass, field
+from importlib import metadata
+from types import ModuleType
+from typing import Any, Iterable, Mapping
+
+import pluggy
+
+from . import hookspec
+from .errors import PluginError
+from .registry import Format, Registry, Source, Style
+
+ENTRY_POINT_GROUP = "exporter"
+
+#: Built-in plugins, registered exactly like third-party ones (by module).
+BUILTIN_PLUGINS: tuple[str, ...] = (
+    "exporter.sources.tei",
+    "exporter.formats.json_format",
+    "exporter.formats.html",
+    "exporter.formats.pdf",
+    "exporter.formats.docx",
+    "exporter.formats.references",
+    "exporter.formats.annotation_exports",
+    "exporter.citations.styles",
+)
+
+
+@dataclass
+class PluginInfo:
+    """A loaded plugin and what it registered."""
+
+    name: str
+    module: str
+    version: str | None
+    builtin: bool
+    registered: dict[str, list[str]] = field(default_factory=lambda: {"source": [], "format": [], "style": []})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "module": self.module,
+            "version": self.version,
+            "builtin": self.builtin,
+            "formats": self.registered["format"],
+            "styles": self.registered["style"],
+            "sources": self.registered["source"],
+        }
+
+
+@dataclass
+class PluginFailure:
+    """A plugin that could not be loaded or registered (or one registration it got refused)."""
+
+    name: str
+    stage: str  # "import" | "validate" | "register"
+    reason: str
+
+    def __str__(self) -> str:
+        return f"plugin '{self.name}' failed ({self.stage}): {self.reason}"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"name": self.name, "stage": self.stage, "reason": self.reason}
+
+
+class Plugins:
+    """A plugin manager with its registries.  Build one with :func:`load_plugins`."""
+
+    def __init__(self) -> None:
+        self.pm = pluggy.PluginManager(hookspec.PROJECT)
+        self.pm.add_hookspecs(hookspec)
+        self.sources: Registry[Source] = Registry("source")
+        self.formats: Registry[Format] = Registry("format")
+        self.styles: Registry[Style] = Registry("style")
+        self.info: dict[str, PluginInfo] = {}
+        self.failures: list[PluginFailure] = []
+
+    def _registry(self, kind: str) -> Registry:
+        return {"source": self.sources, "format": self.formats, "style": self.styles}[kind]
+
+    def add(self, plugin: object, name: str, version: str | None = None, builtin: bool = False) -> bool:
+        """Register one plugin object and run its registration hooks.  Returns success."""
+        try:
+            self.pm.register(plugin, name=name)
+            # Unknown hook names (typos) are only found by check_pending; earlier plugins passed,
+            # so a failure here is this plugin's.
+            self.pm.check_pending()
+        except Exception as exc:  # pluggy raises PluginValidationError and ValueError
+            if self.pm.is_registered(plugin):
+                self.pm.unregister(plugin)
+            self.failures.append(PluginFailure(name, "validate", _one_line(exc)))
+            return False
+        info = PluginInfo(name, getattr(plugin, "__name__", type(plugin).__name__), version, builtin)
+        self.info[name] = info
+        for hook_name, kind in hookspec.REGISTRATION_HOOKS.items():
+            caller = getattr(self.pm.hook, hook_name)
+            for impl in caller.get_hookimpls():
+                if impl.plugin is plugin:
+                    self._call_register(impl.function, name, kind, info)
+        return True
+
+    def _call_register(self, function: Any, plugin: str, kind: str, info: PluginInfo) -> None:
+        registry = self._registry(kind)
+        added: list[str] = []
+
+        def register(item: Any) -> None:
+            try:
+                stored = registry.add(item, plugin)
+            except PluginError as exc:
+                self.failures.append(PluginFailure(plugin, "register", str(exc)))
+                return
+            added.append(stored.name)
+
+        try:
+            function(register=register)
+        except Exception as exc:
+            for item_name in added:  # withdraw a half-done registration
+                registry.remove(item_name)
+            self.failures.append(PluginFailure(plugin, "register", f"raised {_one_line(exc)}"))
+            return
+        info.registered[kind].extend(added)
+
+    def plugin_of(self, kind: str, name: str) -> PluginInfo | None:
+        item = self._registry(kind).get(name)
+        return self.info.get(item.plugin)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or "no message"
+    return f"{type(exc).__name__}: {text}"
+
+
+def _names(value: str | None) -> set[str] | None:
+    if value is None:
+        return None
+    return {n.strip() for n in value.split(",") if n.strip()}
+
+
+def load_plugins(
+    env: Mapping[str, str] | None = None,
+    entry_points: Iterable[metadata.EntryPoint] | None = None,
+    builtins: Iterable[str] = BUILTIN_PLUGINS,
+    extra: Iterable[tuple[str, object]] = (),
+) -> Plugins:
+    """Build a fresh :class:`Plugins`: built-ins, then entry points, then ``extra`` objects.
+
+    :param env: environment to read ``EXPORTER_PLUGINS``/``EXPORTER_DISABLE_PLUGINS`` from
+        (default ``os.environ``).
+    :param entry_points: entry points to load instead of the installed ``exporter`` group
+        (tests pass their own).
+    :param extra: ``(name, plugin_object)`` pairs registered after everything else.
+    """
+    env = os.environ if env is None else env
+    only = _names(env.get("EXPORTER_PLUGINS"))
+    disabled = _names(env.get("EXPORTER_DISABLE_PLUGINS")) or set()
+    plugins = Plugins()
+    for module_name in builtins:
+        if module_name in disabled:
+            continue
+        module = _import(plugins, module_name, module_name)
+        if module is not None:
+            plugins.add(module, module_name, version=_own_version(), builtin=True)
+    if entry_points is None:
+        entry_points = metadata.entry_points(group=ENTRY_POINT_GROUP)
+    seen: set[str] = set()
+    for ep in entry_points:
+        if ep.name in disabled or (only is not None and ep.name not in only):
+            continue
+        if ep.name in seen or ep.name in plugins.info:
+            plugins.failures.append(PluginFailure(ep.name, "import", f"another plugin is already named '{ep.name}'"))
+            continue
+        seen.add(ep.name)
+        try:
+            obj = ep.load()
+        except BaseException as exc:  # noqa: BLE001 -- SystemExit from a broken plugin must not end the run
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            plugins.failures.append(PluginFailure(ep.name, "import", _one_line(exc)))
+            continue
+        version = ep.dist.version if getattr(ep, "dist", None) is not None else None
+        plugins.add(obj, ep.name, version=version)
+    for name, obj in extra:
+        plugins.add(obj, name)
+    return plugins
+
+
+def _import(plugins: Plugins, name: str, module_name: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(module_name)
+    except Exception as exc:
+        plugins.failures.append(PluginFailure(name, "import", _one_line(exc)))
+        return None
+
+
+def _own_version() -> str:
+    from . import __version__
+
+    return __version__

@@ -1,0 +1,145 @@
+"""Reading W3C Web Annotation JSON-LD files (the corpus's reader annotations).
+
+A file holds one annotation, a JSON array of annotations, an ``AnnotationPage`` or an
+``AnnotationCollection`` (with ``first`` as a page or a list of pages).  Each annotation's
+target ``source`` is a layer IRI (``<volume base>/<entry id>/<layer>``); its selectors are a
+``TextQuoteSelector`` and optionally a ``TextPositionSelector``.  The archive's visibility is
+the extension term ``visibility`` (``private`` | ``group`` | ``public``) with ``group``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..errors import CorpusError
+from ..model import Annotation, Entry
+from ..textnorm import Cleaner
+
+#: The archive's extension context (visibility and group), served with the exports.
+EXTENSION_CONTEXT_IRI = "https://archive.example.org/ns/exporter.jsonld"
+VISIBILITIES = ("private", "group", "public")
+
+
+def _items(data: Any) -> Iterator[dict]:
+    if isinstance(data, list):
+        for item in data:
+            yield from _items(item)
+    elif isinstance(data, dict):
+        kind = data.get("type")
+        kinds = kind if isinstance(kind, list) else [kind]
+        if "AnnotationCollection" in kinds:
+            yield from _items(data.get("first", []))
+        elif "AnnotationPage" in kinds:
+            yield from _items(data.get("items", []))
+            if isinstance(data.get("next"), dict):
+                yield from _items(data["next"])
+        else:
+            yield data
+
+
+def _as_list(value: Any) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _nickname(creator: Any) -> tuple[str, str]:
+    if isinstance(creator, list):
+        creator = creator[0] if creator else None
+    if isinstance(creator, str):
+        return creator.rstrip("/").rsplit("/", 1)[-1], ""
+    if isinstance(creator, dict):
+        nick = creator.get("nickname") or str(creator.get("id", "")).rstrip("/").rsplit("/", 1)[-1]
+        name = creator.get("name") or ""
+        return str(nick), str(name if not isinstance(name, list) else name[0])
+    return "", ""
+
+
+def read_annotations(path: Path, layer_index: dict[str, tuple[Entry, str]],
+                     cleaner: Cleaner, warnings: list[str]) -> list[Annotation]:
+    """Read one JSON-LD file; annotations with unknown targets are reported and skipped."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CorpusError(f"{path}: not a readable JSON-LD file: {exc}") from None
+    found = []
+    for n, item in enumerate(_items(data), 1):
+        try:
+            ann = parse_annotation(item, layer_index, cleaner, str(path))
+        except ValueError as exc:
+            warnings.append(f"{path.name}: annotation {item.get('id', n) if isinstance(item, dict) else n}: {exc}")
+            continue
+        found.append(ann)
+    return found
+
+
+def parse_annotation(item: dict, layer_index: dict[str, tuple[Entry, str]],
+                     cleaner: Cleaner, origin: str = "") -> Annotation:
+    """Turn one JSON-LD annotation into a model :class:`Annotation` (not yet anchored)."""
+    c = cleaner.clean
+    if not isinstance(item, dict):
+        raise ValueError("not a JSON object")
+    ann_id = item.get("id") or item.get("@id")
+    if not isinstance(ann_id, str) or not ann_id:
+        raise ValueError("has no id")
+    targets = _as_list(item.get("target"))
+    if len(targets) != 1 or not isinstance(targets[0], dict):
+        raise ValueError("needs exactly one target with a source and selectors")
+    target = targets[0]
+    source = str(target.get("source", ""))
+    if source not in layer_index:
+        raise ValueError(f"targets unknown source {source!r}")
+    entry, layer = layer_index[source]
+    quote, position = None, None
+    for sel in _as_list(target.get("selector")):
+        if not isinstance(sel, dict):
+            continue
+        if sel.get("type") == "TextQuoteSelector":
+            quote = sel
+        elif sel.get("type") == "TextPositionSelector":
+            position = sel
+    if quote is None or not isinstance(quote.get("exact"), str) or not quote["exact"]:
+        raise ValueError("has no TextQuoteSelector with an exact quote")
+    body_texts, tags, fmt, lang = [], [], "text/plain", None
+    if isinstance(item.get("bodyValue"), str):
+        body_texts.append(item["bodyValue"])
+    for body in _as_list(item.get("body")):
+        if isinstance(body, str):
+            continue  # an external body IRI: nothing to print
+        if not isinstance(body, dict) or "value" not in body:
+            continue
+        value = str(body["value"])
+        purposes = _as_list(body.get("purpose"))
+        if "tagging" in purposes:
+            tags.append(c(value))
+        else:
+            body_texts.append(value)
+            fmt = body.get("format", fmt)
+            lang = body.get("language", lang)
+    creator, creator_name = _nickname(item.get("creator"))
+    visibility = item.get("visibility", "private")
+    group = item.get("group")
+    if visibility not in VISIBILITIES:
+        raise ValueError(f"unknown visibility {visibility!r}")
+    if visibility == "group" and not group:
+        raise ValueError("visibility 'group' without a group")
+    start = end = -1
+    if position is not None:
+        try:
+            start, end = int(position["start"]), int(position["end"])
+        except (KeyError, TypeError, ValueError):
+            start = end = -1
+    motivation = item.get("motivation", "commenting")
+    if isinstance(motivation, list):
+        motivation = motivation[0] if motivation else "commenting"
+    return Annotation(
+        id=c(ann_id), entry_id=entry.id, layer=layer,
+        exact=c(quote["exact"]), prefix=c(str(quote.get("prefix", ""))), suffix=c(str(quote.get("suffix", ""))),
+        body=c("\n\n".join(body_texts)), body_format=str(fmt), body_language=lang,
+        tags=tags, creator=c(creator), creator_name=c(creator_name),
+        created=item.get("created"), modified=item.get("modified"),
+        visibility=visibility, group=c(group) if group else None, motivation=str(motivation),
+        start=start, end=end, origin=origin, source=source,
+    )
