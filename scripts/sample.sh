@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 mkdir -p out
-.venv/bin/exporter export --range kd1-1918-03-01a..kd1-1918-03-04 --layer translation \
+.venv/bin/exporter export --range kd1-1918-03-03a..kd1-1918-03-10 --layer translation \
   --user irina --annotations visible --format html --output out/sample.html --accept-terms
 echo "The export is in out/sample.html"

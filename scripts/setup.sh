@@ -3,6 +3,7 @@
 # a virtual environment in .venv with the project, its test tools and the bundled plugins.
 # Safe to run again: it skips what is already in place.
 set -euo pipefail
+shopt -s nullglob
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(pandoc poppler-utils epubcheck fonts-dejavu-core biber texlive-latex-base texlive-bibtex-extra)
@@ -25,7 +26,7 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 stamp=.venv/.exporter-setup
-want=$(cat pyproject.toml plugins/*/pyproject.toml 2>/dev/null | sha256sum | cut -d' ' -f1)
+want=$(cat pyproject.toml plugins/*/pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup: installing Python packages into .venv" >&2
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null
@@ -33,6 +34,6 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   for plugin in plugins/*/; do
     [ -f "$plugin/pyproject.toml" ] && args+=(-e "$plugin")
   done
-  .venv/bin/python -m pip install -q "${args[@]}"
+  .venv/bin/python -m pip install -q "${args[@]}" 2>&1 | grep -v -E "^WARNING: Location|^ *$" >&2 || true
   echo "$want" > "$stamp"
 fi
