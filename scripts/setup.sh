@@ -34,6 +34,6 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   for plugin in plugins/*/; do
     [ -f "$plugin/pyproject.toml" ] && args+=(-e "$plugin")
   done
-  .venv/bin/python -m pip install -q "${args[@]}" 2>&1 | grep -v -E "^WARNING: Location|^ *$" >&2 || true
+  .venv/bin/python -m pip install -q "${args[@]}"
   echo "$want" > "$stamp"
 fi
