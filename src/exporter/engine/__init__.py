@@ -208,7 +208,7 @@ class Engine:
             if not target.parent.exists():
                 raise UsageError(f"--output {output}: folder {target.parent} does not exist")
         info, size = self._render(fmt, doc, output, request.timeout)
-        info = info or RenderInfo()
+        info = info if isinstance(info, RenderInfo) else RenderInfo()
         return ExportResult(
             path=str(output), format=fmt.name, media_type=fmt.media_type, size=size,
             source_pages=doc.source_pages, rendered_pages=info.rendered_pages,

@@ -1,0 +1,107 @@
+"""Selections: ids, table-of-contents ranges, folders, dates, page ranges and layers."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from exporter.engine import ExportRequest, select
+from exporter.errors import SelectionError, UsageError
+
+
+def ids(entries):
+    return [e.id for e in entries]
+
+
+def test_ids_keep_order_and_drop_repeats(sample):
+    got = select.by_ids(sample, "kd1-1918-03-06, kd1-1918-01-03,kd1-1918-03-06")
+    assert ids(got) == ["kd1-1918-03-06", "kd1-1918-01-03"]
+
+
+def test_unknown_id_is_an_error(sample):
+    with pytest.raises(SelectionError, match="unknown entry id 'nope'"):
+        select.by_ids(sample, "kd1-1918-03-06,nope")
+
+
+def test_range_in_volume_order(sample):
+    got = select.by_range(sample, "kd1-1918-03-03a..kd1-1918-03-10")
+    assert ids(got) == ["kd1-1918-03-03a", "kd1-1918-03-03b", "kd1-1918-03-06", "kd1-1918-03-10"]
+    with pytest.raises(UsageError, match="comes before"):
+        select.by_range(sample, "kd1-1918-03-10..kd1-1918-03-03a")
+
+
+def test_dates(sample):
+    got = select.by_dates(sample, "1918-03-01..1918-03-06")
+    assert ids(got) == ["kd1-1918-03-03a", "kd1-1918-03-03b", "kd1-1918-03-06"]
+    april = ids(select.by_dates(sample, "1918-04"))
+    assert "kd1-1918-04" in april and "kd1-1918-04-13" in april  # month-precision entry matches its month
+    assert "kd1-undated-1" not in ids(select.by_dates(sample, "1900..2000"))
+    for bad in ("1918-13-01..1918-14-01", "March..April", "1918-03-06..1918-03-01"):
+        with pytest.raises(UsageError):
+            select.by_dates(sample, bad)
+
+
+def test_folders_are_private_to_owner_or_group(sample):
+    assert ids(select.by_folder(sample, "grain-crisis", "irina"))[0] == "kd1-1918-03-14"  # folder order
+    with pytest.raises(SelectionError, match="not visible to user 'tomas'"):
+        select.by_folder(sample, "grain-crisis", "tomas")
+    assert select.by_folder(sample, "brest-litovsk", "leila")  # group member
+    with pytest.raises(SelectionError, match="not visible"):
+        select.by_folder(sample, "brest-litovsk", "dmitri")
+    with pytest.raises(SelectionError, match="unknown folder"):
+        select.by_folder(sample, "nope", "irina")
+
+
+@pytest.mark.parametrize("text, expected", [("21-25", (21, 25)), ("7", (7, 7)), (" 3-3 ", (3, 3))])
+def test_page_ranges(text, expected):
+    assert select.parse_pages(text) == expected
+
+
+@pytest.mark.parametrize("text", ["25-21", "0-3", "-3", "3-", "a-b", "1--2", "٢-٣", "２-３", "1-2-3", ""])
+def test_bad_page_ranges(text):
+    with pytest.raises(UsageError):
+        select.parse_pages(text)
+
+
+def test_pages_narrow_the_text(engine):
+    doc = engine.assemble(ExportRequest(format="json", range="kd1-1918-03-03a..kd1-1918-03-06",
+                                        pages="21-22", layer="translation", annotations="none"))
+    assert [e.id for e in doc.entries] == ["kd1-1918-03-03a", "kd1-1918-03-03b"]
+    first = doc.entries[0].layers["translation"]
+    assert first.pages == ["21"] and not first.text.startswith("Morning")
+    assert "A state may be beaten" in first.text  # text after the mid-paragraph break on p. 21
+    assert doc.source_pages == 2
+
+
+def test_layer_choice(engine):
+    doc = engine.assemble(ExportRequest(format="json", entries="kd1-1918-03-06,kd1-1918-03-20",
+                                        layer="translation", annotations="none"))
+    assert list(doc.entries[0].layers) == ["translation"]
+    assert list(doc.entries[1].layers) == ["transcription"]  # it has no translation: kept, with a warning
+    assert any("kd1-1918-03-20 has no translation layer" in w for w in doc.warnings)
+
+
+def test_qualified_ids_when_volumes_share_ids(tmp_path, sample_path, engine):
+    folder = tmp_path / "two"
+    folder.mkdir()
+    src = (sample_path / "dolgorukov-diaries-1918.xml").read_text(encoding="utf-8")
+    (folder / "a.xml").write_text(src, encoding="utf-8")
+    (folder / "b.xml").write_text(src.replace('xml:id="kd1"', 'xml:id="kd1copy"', 1), encoding="utf-8")
+    corpus = engine.load(folder)
+    assert corpus.get("kd1:kd1-1918-03-06") and corpus.get("kd1copy:kd1-1918-03-06")
+    with pytest.raises(SelectionError, match="several volumes"):
+        select.by_ids(corpus, "kd1-1918-03-06")
+    got = select.by_ids(corpus, "kd1copy:kd1-1918-03-06")
+    assert got[0].volume.id == "kd1copy" and got[0].id == "kd1copy:kd1-1918-03-06"
+
+
+def test_two_volumes_with_same_volume_id_refused(tmp_path, sample_path, engine):
+    from exporter.errors import CorpusError
+
+    folder = tmp_path / "dup"
+    folder.mkdir()
+    for name in ("a.xml", "b.xml"):
+        shutil.copy(sample_path / "dolgorukov-diaries-1918.xml", folder / name)
+    with pytest.raises(CorpusError, match="share the id 'kd1'"):
+        engine.load(folder)
