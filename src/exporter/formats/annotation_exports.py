@@ -1,1 +1,46 @@
-"""Built-in format plugin (in progress)."""
+"""Built-in annotation exports: ``annotations-jsonld``, ``annotations-csv``, ``annotations-md``.
+
+They reproduce readers' annotations and the quoted passages, not archive material, so the
+print limit and the terms of use do not apply (``material=False``).  The writers live in
+``annotations_jsonld``, ``annotations_csv`` and ``annotations_md`` and are imported when a
+format runs, so that listing formats stays fast.
+"""
+
+from __future__ import annotations
+
+from typing import BinaryIO
+
+from .. import hookimpl
+from ..model import Document
+from ..registry import Format, RenderInfo
+
+
+def render_jsonld(doc: Document, out: BinaryIO) -> RenderInfo:
+    from .annotations_jsonld import render
+
+    return render(doc, out)
+
+
+def render_csv(doc: Document, out: BinaryIO) -> RenderInfo:
+    from .annotations_csv import render
+
+    return render(doc, out)
+
+
+def render_md(doc: Document, out: BinaryIO) -> RenderInfo:
+    from .annotations_md import render
+
+    return render(doc, out)
+
+
+@hookimpl
+def exporter_register_formats(register) -> None:
+    register(Format(name="annotations-jsonld", media_type="application/ld+json", extension="jsonld",
+                    render=render_jsonld, material=False,
+                    description="Annotations as a W3C Web Annotation collection (JSON-LD)"))
+    register(Format(name="annotations-csv", media_type="text/csv", extension="csv",
+                    render=render_csv, material=False,
+                    description="Annotations as CSV, one row per annotation (spreadsheet-safe)"))
+    register(Format(name="annotations-md", media_type="text/markdown", extension="md",
+                    render=render_md, material=False, citations=True,
+                    description="Annotations as Markdown, grouped by entry, with links to the passages"))

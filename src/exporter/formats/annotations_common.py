@@ -1,0 +1,153 @@
+"""What the three annotation exports share: order, passage context, IRIs, timestamps, deep links.
+
+Standard library only: the writers must stay fast (see ``bench/bench_annotations.py``).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Iterator
+from urllib.parse import quote
+
+from ..model import Annotation, Document, Entry
+
+#: Characters of layer text kept on each side of a quote (TextQuoteSelector prefix/suffix).
+CONTEXT_CHARS = 32
+#: Words a text fragment uses for a long quote's start and end, and for its prefix/suffix.
+FRAGMENT_WORDS = 4
+#: Motivations derived from the content; any other W3C motivation read from a file is kept.
+DERIVED_MOTIVATIONS = ("commenting", "tagging", "highlighting")
+W3C_MOTIVATIONS = frozenset((
+    "assessing", "bookmarking", "classifying", "commenting", "describing", "editing", "highlighting",
+    "identifying", "linking", "moderating", "questioning", "replying", "tagging",
+))
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+# RFC 3987 excludes these from IRIs (plus controls and space, checked below).
+_NOT_IRI = re.compile(r"[\x00-\x20<>\"{}|\\^`\x7f]")
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$")
+
+
+def entries_in_order(doc: Document) -> list[Entry]:
+    """The document's entries in volume order (a ``--entries`` list may name them in any order)."""
+    return sorted(doc.entries, key=lambda e: e.order)
+
+
+def annotation_count(doc: Document) -> int:
+    return sum(len(e.annotations) for e in doc.entries)
+
+
+def passages(doc: Document) -> Iterator[tuple[Entry, Annotation, str, str]]:
+    """Yield ``(entry, annotation, prefix, suffix)`` in volume order, then layer and text order.
+
+    Prefix and suffix are recomputed from the layer text (``CONTEXT_CHARS`` each side) when the
+    exported layer is complete.  With ``--pages`` the exported layer is cut down while the
+    annotation's positions still count in the full layer, so the prefix and suffix read from the
+    annotation's source are kept instead: either way they agree with the full layer text.
+    """
+    narrowed = doc.selection.pages is not None
+    for entry in entries_in_order(doc):
+        if not entry.annotations:
+            continue
+        texts: dict[str, str] = {}
+        for ann in entry.annotations:
+            prefix, suffix = ann.prefix, ann.suffix
+            if not narrowed and ann.layer in entry.layers and ann.start >= 0:
+                text = texts.get(ann.layer)
+                if text is None:
+                    text = texts[ann.layer] = entry.layers[ann.layer].text
+                if text[ann.start:ann.end] == ann.exact:
+                    prefix = text[max(0, ann.start - CONTEXT_CHARS):ann.start]
+                    suffix = text[ann.end:ann.end + CONTEXT_CHARS]
+            yield entry, ann, prefix, suffix
+
+
+def motivation(ann: Annotation) -> str:
+    """``commenting`` with a body text, ``tagging`` with tags only, ``highlighting`` with neither.
+
+    A more specific W3C motivation read from the source (``questioning``, ``bookmarking``, ...) is
+    kept as long as the annotation has a body or tags.
+    """
+    if ann.motivation not in DERIVED_MOTIVATIONS and ann.motivation in W3C_MOTIVATIONS and (ann.body or ann.tags):
+        return ann.motivation
+    if ann.body:
+        return "commenting"
+    return "tagging" if ann.tags else "highlighting"
+
+
+def as_iri(value: str, namespace: str = "urn:exporter:annotation:") -> str:
+    """``value`` as an absolute IRI: kept when it is one, percent-encoded where needed, else a URN."""
+    if _SCHEME.match(value):
+        if not _NOT_IRI.search(value):
+            return value
+        return _NOT_IRI.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode("utf-8")), value)
+    return namespace + quote(value, safe="")
+
+
+def timestamp(value: object) -> str | None:
+    """An RFC 3339 date-time for ``created``/``modified``, or ``None`` when there is none.
+
+    A value that already is RFC 3339 is kept as written; other ISO 8601 forms are converted
+    (a missing zone is taken as UTC); anything else gives ``None``.
+    """
+    if not isinstance(value, str) or not value:
+        return None
+    if _RFC3339.match(value):
+        return value
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _fragment_part(text: str) -> str:
+    # Text fragments reserve "-", "," and "&" as syntax; quote() leaves "-" alone.
+    return quote(text, safe="").replace("-", "%2D")
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+def text_fragment(exact: str, prefix: str, suffix: str) -> str:
+    """A URL text fragment (``:~:text=``) that finds the quote in the rendered entry page.
+
+    Browsers match text fragments on whole words within a block, so a quote that spans blocks
+    or is long is given as its first and last words (``textStart,textEnd``); the prefix and
+    suffix are the whole words next to the quote in the same block.
+    """
+    lines = [ln.strip() for ln in exact.split("\n") if ln.strip()]
+    if not lines:
+        return ":~:text=" + _fragment_part(exact.strip())
+    first, last = _words(lines[0]), _words(lines[-1])
+    if len(lines) == 1 and len(first) <= 2 * FRAGMENT_WORDS:
+        core = _fragment_part(" ".join(first))
+    else:
+        start = " ".join(first[:FRAGMENT_WORDS])
+        end = " ".join(last[-FRAGMENT_WORDS:])
+        core = _fragment_part(start) + "," + _fragment_part(end)
+    before = prefix.rsplit("\n", 1)[-1]
+    pre = _words(before)
+    if pre and before and not before[0].isspace() and len(prefix) >= CONTEXT_CHARS:
+        pre = pre[1:]  # the first word may be cut off
+    after = suffix.split("\n", 1)[0]
+    post = _words(after)
+    if post and after and not after[-1].isspace() and len(suffix) >= CONTEXT_CHARS:
+        post = post[:-1]
+    parts = []
+    if pre:
+        parts.append(_fragment_part(" ".join(pre[-FRAGMENT_WORDS:])) + "-")
+    parts.append(core)
+    if post:
+        parts.append("-" + _fragment_part(" ".join(post[:FRAGMENT_WORDS])))
+    return ":~:text=" + ",".join(parts)
+
+
+def deep_link(entry: Entry, ann: Annotation, prefix: str, suffix: str) -> str:
+    """The entry's IRI with a text fragment that selects the annotated passage."""
+    return f"{as_iri(entry.iri, 'urn:exporter:entry:')}#{text_fragment(ann.exact, prefix, suffix)}"

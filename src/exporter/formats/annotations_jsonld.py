@@ -1,0 +1,123 @@
+"""``annotations-jsonld``: a W3C Web Annotation ``AnnotationCollection``, written as it goes.
+
+The collection embeds one ``AnnotationPage`` (``first``) whose ``items`` are the annotations,
+one per line.  Every annotation carries its own ``@context`` (the W3C context plus the archive's
+extension context for ``visibility``, ``group`` and ``page``), so each one can be taken out and
+used alone.  See ``docs/annotations.md``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from typing import Any, BinaryIO
+
+from ..model import Annotation, Document, Entry
+from ..registry import RenderInfo
+from ..sources.annotations import EXTENSION_CONTEXT_IRI
+from .annotations_common import annotation_count, as_iri, entries_in_order, motivation, passages, timestamp
+
+W3C_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
+CONTEXT = [W3C_CONTEXT, EXTENSION_CONTEXT_IRI]
+#: Body language when the source does not say (BCP 47 "undetermined").
+UNKNOWN_LANGUAGE = "und"
+_FLUSH_EVERY = 512
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+
+
+def annotation_object(entry: Entry, ann: Annotation, prefix: str, suffix: str,
+                      warnings: list[str] | None = None) -> dict[str, Any]:
+    """One annotation as a W3C Web Annotation JSON-LD object."""
+    why = motivation(ann)
+    obj: dict[str, Any] = {"@context": CONTEXT, "id": as_iri(ann.id), "type": "Annotation", "motivation": why}
+    for key in ("created", "modified"):
+        raw = getattr(ann, key)
+        value = timestamp(raw)
+        if value:
+            obj[key] = value
+        elif raw and warnings is not None:
+            warnings.append(f"annotation {ann.id}: {key} {raw!r} is not a date-time; left out")
+    if ann.creator or ann.creator_name:
+        creator: dict[str, Any] = {"type": "Person"}
+        if ann.creator:
+            creator["nickname"] = ann.creator
+        if ann.creator_name:
+            creator["name"] = ann.creator_name
+        obj["creator"] = creator
+    bodies: list[dict[str, Any]] = []
+    if ann.body:
+        bodies.append({"type": "TextualBody", "value": ann.body, "format": ann.body_format or "text/plain",
+                       "language": ann.body_language or UNKNOWN_LANGUAGE,
+                       "purpose": why})
+    for tag in ann.tags:
+        bodies.append({"type": "TextualBody", "value": tag, "purpose": "tagging"})
+    if bodies:
+        obj["body"] = bodies if len(bodies) > 1 else bodies[0]
+    quote: dict[str, Any] = {"type": "TextQuoteSelector", "exact": ann.exact}
+    if prefix:
+        quote["prefix"] = prefix
+    if suffix:
+        quote["suffix"] = suffix
+    selectors: list[dict[str, Any]] = [quote]
+    if ann.start >= 0:
+        selectors.append({"type": "TextPositionSelector", "start": ann.start, "end": ann.end})
+    target: dict[str, Any] = {
+        "type": "SpecificResource",
+        "source": as_iri(entry.layer_iri(ann.layer), "urn:exporter:layer:"),
+        "scope": as_iri(entry.iri, "urn:exporter:entry:"),
+        "selector": selectors,
+    }
+    if ann.page:
+        target["page"] = ann.page
+    obj["target"] = target
+    obj["visibility"] = ann.visibility
+    if ann.visibility == "group" and ann.group:
+        obj["group"] = ann.group
+    return obj
+
+
+def collection_id(doc: Document) -> str:
+    """A stable IRI for the collection: the same annotations give the same id."""
+    digest = hashlib.sha1()
+    for entry in entries_in_order(doc):
+        for ann in entry.annotations:
+            digest.update(ann.id.encode("utf-8"))
+            digest.update(b"\n")
+    return "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, "exporter-annotations:" + digest.hexdigest()))
+
+
+def render(doc: Document, out: BinaryIO) -> RenderInfo:
+    """Write the collection, streaming the annotations (memory does not grow with their number)."""
+    from .. import __version__
+
+    warnings: list[str] = []
+    total = annotation_count(doc)
+    coll = collection_id(doc)
+    page = "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, coll + "/page/1"))
+    head: dict[str, Any] = {
+        "@context": CONTEXT, "id": coll, "type": "AnnotationCollection",
+        "label": f"Annotations: {doc.title}", "total": total,
+        "generator": {"type": "Software", "name": f"archive-exporter {__version__}"},
+        "generated": timestamp(doc.exported_at.isoformat()),
+    }
+    text = json.dumps(head, ensure_ascii=False, indent=1)
+    if total == 0:  # an AnnotationPage must have items: an empty collection has no page
+        out.write(text.encode("utf-8") + b"\n")
+        return RenderInfo(warnings=warnings)
+    head_text = text[:-2] + ',\n "last": ' + json.dumps(page) + ',\n "first": {"id": ' + json.dumps(page) + \
+        ', "type": "AnnotationPage", "startIndex": 0, "items": [\n'
+    out.write(head_text.encode("utf-8"))
+    chunk: list[str] = []
+    first = True
+    for entry, ann, prefix, suffix in passages(doc):
+        line = _dumps(annotation_object(entry, ann, prefix, suffix, warnings))
+        chunk.append(line if first else ",\n" + line)
+        first = False
+        if len(chunk) >= _FLUSH_EVERY:
+            out.write("".join(chunk).encode("utf-8"))
+            chunk.clear()
+    chunk.append("\n]}\n}\n")
+    out.write("".join(chunk).encode("utf-8"))
+    return RenderInfo(warnings=warnings)
