@@ -142,3 +142,26 @@ def test_hand_built_illegal_text_cannot_break_the_package(tmp_path: Path):
     text = "".join(t.text or "" for t in document.iter(w("t")))
     assert "x\ufffdy\ufffdz <b>&" in text
     assert [t for i, kind, t in footnotes(out) if kind is None] == ["bad\ufffdnote\ufffd"]
+
+
+def test_formatted_citation_and_paper(tmp_path: Path):
+    """A CSL citation's HTML becomes formatted runs (never markup); --paper sets the page size."""
+    from exporter.model import Block, Citation, Text
+
+    doc = _document([Block("paragraph", [Text("Body.")])], [])
+    doc.entries[0].citation = Citation(
+        note="Plain", bibliography="Plain",
+        note_html='<i>Title</i>, &amp; <span style="font-variant: small-caps">Name</span> <w:p>x</w:p>')
+    doc.options["paper"] = "letter"
+    out = tmp_path / "c.docx"
+    out.write_bytes(_render(doc).getvalue())
+    document = xml(out, "word/document.xml")
+    cite = next(p for p in document.iter(w("p"))
+                if p.find(f"{w('pPr')}/{w('pStyle')}").get(w("val")) == "Citation")
+    runs = [("".join(t.text for t in r.iter(w("t"))), {c.tag.split("}")[1] for c in r.iterfind(f"{w('rPr')}/*")})
+            for r in cite.iter(w("r"))]
+    assert runs[0] == ("Cite as: ", {"rStyle"})
+    assert ("Title", {"i", "iCs"}) in runs and ("Name", {"smallCaps"}) in runs
+    assert "".join(t for t, _ in runs) == "Cite as: Title, & Name x"
+    size = document.find(f".//{w('sectPr')}/{w('pgSz')}")
+    assert (size.get(w("w")), size.get(w("h"))) == ("12240", "15840")
