@@ -53,6 +53,8 @@ class PluginInfo:
     version: str | None
     builtin: bool
     registered: dict[str, list[str]] = field(default_factory=lambda: {"source": [], "format": [], "style": []})
+    #: The installed distribution that declared the entry point (``None`` for built-ins).
+    distribution: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -60,6 +62,7 @@ class PluginInfo:
             "module": self.module,
             "version": self.version,
             "builtin": self.builtin,
+            "distribution": self.distribution,
             "formats": self.registered["format"],
             "styles": self.registered["style"],
             "sources": self.registered["source"],
@@ -96,7 +99,8 @@ class Plugins:
     def _registry(self, kind: str) -> Registry:
         return {"source": self.sources, "format": self.formats, "style": self.styles}[kind]
 
-    def add(self, plugin: object, name: str, version: str | None = None, builtin: bool = False) -> bool:
+    def add(self, plugin: object, name: str, version: str | None = None, builtin: bool = False,
+            distribution: str | None = None) -> bool:
         """Register one plugin object and run its registration hooks.  Returns success."""
         try:
             self.pm.register(plugin, name=name)
@@ -108,7 +112,8 @@ class Plugins:
                 self.pm.unregister(plugin)
             self.failures.append(PluginFailure(name, "validate", _one_line(exc)))
             return False
-        info = PluginInfo(name, getattr(plugin, "__name__", type(plugin).__name__), version, builtin)
+        info = PluginInfo(name, getattr(plugin, "__name__", type(plugin).__name__), version, builtin,
+                          distribution=distribution)
         self.info[name] = info
         for hook_name, kind in hookspec.REGISTRATION_HOOKS.items():
             caller = getattr(self.pm.hook, hook_name)
@@ -122,6 +127,10 @@ class Plugins:
         added: list[str] = []
 
         def register(item: Any) -> None:
+            problem = _check_item(kind, item)
+            if problem:
+                self.failures.append(PluginFailure(plugin, "register", f"{kind} {problem}"))
+                return
             try:
                 stored = registry.add(item, plugin)
             except PluginError as exc:
@@ -131,7 +140,9 @@ class Plugins:
 
         try:
             function(register=register)
-        except Exception as exc:
+        except BaseException as exc:  # noqa: BLE001 -- SystemExit from a plugin must not end the run
+            if isinstance(exc, KeyboardInterrupt):
+                raise
             for item_name in added:  # withdraw a half-done registration
                 registry.remove(item_name)
             self.failures.append(PluginFailure(plugin, "register", f"raised {_one_line(exc)}"))
@@ -141,6 +152,20 @@ class Plugins:
     def plugin_of(self, kind: str, name: str) -> PluginInfo | None:
         item = self._registry(kind).get(name)
         return self.info.get(item.plugin)
+
+
+_KINDS = {"format": (Format, ("render",)), "style": (Style, ()), "source": (Source, ("accepts", "load"))}
+
+
+def _check_item(kind: str, item: Any) -> str | None:
+    """Why ``item`` cannot be registered as a ``kind`` (``None`` when it can)."""
+    cls, functions = _KINDS[kind]
+    if not isinstance(item, cls):
+        return f"registration must be an exporter.registry.{cls.__name__}, not {type(item).__name__}"
+    for attr in functions:
+        if not callable(getattr(item, attr, None)):
+            return f"'{getattr(item, 'name', '?')}': {attr} is not callable"
+    return None
 
 
 def _one_line(exc: BaseException) -> str:
@@ -195,8 +220,9 @@ def load_plugins(
                 raise
             plugins.failures.append(PluginFailure(ep.name, "import", _one_line(exc)))
             continue
-        version = ep.dist.version if getattr(ep, "dist", None) is not None else None
-        plugins.add(obj, ep.name, version=version)
+        dist = getattr(ep, "dist", None)
+        plugins.add(obj, ep.name, version=dist.version if dist is not None else None,
+                    distribution=dist.metadata["Name"] if dist is not None else None)
     for name, obj in extra:
         plugins.add(obj, name)
     return plugins

@@ -1,4 +1,4 @@
-"""``exporter plugins``: loaded plugins and the ones that failed."""
+"""``exporter plugins``: loaded plugins, what each registered, and the ones that failed."""
 
 from __future__ import annotations
 
@@ -7,10 +7,19 @@ import json
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("plugins", help="list loaded plugins and failures",
-                       description="List loaded plugins (name, version, what they registered) and failures.")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p = sub.add_parser(
+        "plugins", help="list loaded plugins and failures",
+        description="List loaded plugins (name, version, what they registered) and the plugins that failed "
+                    "to load, with the reason. EXPORTER_PLUGINS=a,b loads only those third-party plugins; "
+                    "EXPORTER_DISABLE_PLUGINS=a,b skips plugins (entry-point or built-in module names).")
+    p.add_argument("--json", action="store_true",
+                   help='machine-readable output: {"plugins": [...], "failures": [...]}')
     p.set_defaults(run=run)
+
+
+def _added(plugin: dict) -> str:
+    parts = [f"{kind} {', '.join(plugin[kind])}" for kind in ("formats", "styles", "sources") if plugin[kind]]
+    return "; ".join(parts) or "nothing"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -20,12 +29,16 @@ def run(args: argparse.Namespace) -> int:
     loaded = [i.as_dict() for i in plugins.info.values()]
     failed = [f.as_dict() for f in plugins.failures]
     if args.json:
-        print(json.dumps({"plugins": loaded, "failures": failed}, indent=1))
+        print(json.dumps({"plugins": loaded, "failures": failed}, indent=1, ensure_ascii=False))
         return 0
+    width = max([len(p["name"]) for p in loaded] + [6])
+    print(f"{'PLUGIN':<{width}}  {'VERSION':<10} {'ORIGIN':<24} ADDED")
     for p in loaded:
-        what = ", ".join(f"{k} {', '.join(p[k])}" for k in ("formats", "styles", "sources") if p[k]) or "nothing"
-        origin = "built-in" if p["builtin"] else "installed"
-        print(f"{p['name']:<40} {p['version'] or '-':<10} {origin:<10} {what}")
-    for f in failed:
-        print(f"FAILED {f['name']} ({f['stage']}): {f['reason']}")
+        origin = "built-in" if p["builtin"] else (p["distribution"] or "entry point")
+        print(f"{p['name']:<{width}}  {p['version'] or '-':<10} {origin:<24} {_added(p)}")
+    if failed:
+        print()
+        print("FAILED")
+        for f in failed:
+            print(f"{f['name']:<{width}}  {f['stage']:<10} {f['reason']}")
     return 0

@@ -220,7 +220,10 @@ class Engine:
                 timeout: float | None) -> tuple[RenderInfo | None, int]:
         def write(stream) -> RenderInfo | None:
             with guard.no_writes(), guard.time_limit(timeout):
-                return fmt.render(doc, stream)
+                info = fmt.render(doc, stream)
+            if info is not None and not isinstance(info, RenderInfo):
+                raise TypeError(f"render returned {type(info).__name__}, expected None or RenderInfo")
+            return info
 
         try:
             if str(output) == "-":
@@ -229,9 +232,12 @@ class Engine:
         except guard.RenderTimeout:
             raise RenderError(f"format '{fmt.name}' (plugin '{fmt.plugin}') did not finish within "
                               f"{timeout:g} s; nothing was written") from None
+        except guard.WriteOutsideOutput as exc:
+            raise RenderError(f"format '{fmt.name}' (plugin '{fmt.plugin}') was stopped: {exc}; "
+                              f"nothing was written") from exc
         except ExporterError:
             raise
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # a plugin's sys.exit() must not end the caller
             reason = " ".join(str(exc).split())[:300] or "no message"
             raise RenderError(f"format '{fmt.name}' (plugin '{fmt.plugin}') failed: "
                               f"{type(exc).__name__}: {reason}; nothing was written") from exc

@@ -1,15 +1,36 @@
 """Guards around a renderer: a time limit, and no writing outside the output stream.
 
 A renderer receives an open stream and has no business writing files.  While one runs, an audit
-hook (PEP 578) refuses file opens for writing, removals, renames and directory changes anywhere
-except a private scratch folder (``tempfile`` is pointed there, so libraries that spool to
-temporary files keep working).  The time limit uses ``SIGALRM`` and therefore applies in the main
-thread of a POSIX process (the command line); elsewhere renders run without it.
+hook (PEP 578) refuses, in the rendering thread:
+
+* opening a file for writing, and removing, renaming, linking, copying onto, truncating or
+  changing the mode/owner/times of a path -- anywhere except a private scratch folder
+  (``tempfile`` is pointed there, so libraries that spool to temporary files keep working);
+* changing the working directory (the output is published by path after the render).
+
+Writing to ``os.devnull`` is allowed.  Child processes are out of the hook's sight: libraries
+start them while probing (``ctypes.util.find_library`` runs ``gcc`` and ``ld``), so they are not
+refused, and what a child writes is not checked.
+
+The refused call raises :class:`WriteOutsideOutput` (a ``PermissionError``) in the renderer.  A
+renderer that catches it and carries on still fails: the first refusal is raised again when the
+renderer returns, so its output is never published.  Python's own byte-code cache writes
+(``__pycache__/*.pyc`` during a lazy import) are let through.
+
+The time limit uses ``SIGALRM`` and therefore applies in the main thread of a POSIX process (the
+command line); elsewhere renders run without it.  When the limit passes, :class:`RenderTimeout`
+is raised in the renderer, and again every :data:`REPEAT` seconds in case the renderer swallows
+it; a renderer that swallows it and returns still fails.  Code blocked inside a C extension that
+never returns to the interpreter cannot be interrupted this way.
+
+These guards catch mistakes and careless plugins; they are not a sandbox against hostile code
+(``ctypes`` or an extension module can bypass any audit hook).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import sys
@@ -18,12 +39,24 @@ import threading
 from contextlib import contextmanager
 from typing import Any, Iterator
 
+#: Seconds between repeated time-out signals once the limit has passed.
+REPEAT = 0.5
+
 _state = threading.local()
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
-_FS_EVENTS = {
-    "os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.symlink", "os.link", "os.truncate",
-    "os.chmod", "os.chown", "shutil.rmtree", "shutil.move", "shutil.copyfile", "os.utime",
+#: Audit events that change the file system -> indexes of the arguments that are written paths.
+_PATH_EVENTS: dict[str, tuple[int, ...]] = {
+    "os.remove": (0,), "os.rmdir": (0,), "os.mkdir": (0,), "os.rename": (0, 1), "os.symlink": (1,),
+    "os.link": (1,), "os.truncate": (0,), "os.chmod": (0,), "os.chown": (0,), "os.utime": (0,),
+    "os.setxattr": (0,), "os.removexattr": (0,), "os.chflags": (0,), "os.lchflags": (0,),
+    "shutil.rmtree": (0,), "shutil.move": (0, 1), "shutil.copyfile": (1,), "shutil.copymode": (1,),
+    "shutil.copystat": (1,), "shutil.copytree": (1,), "shutil.unpack_archive": (1,),
+    "shutil.make_archive": (0,),
 }
+#: Audit events refused outright while rendering.
+_REFUSED_EVENTS = {"os.chdir": "changed the working directory"}
+# importlib writes "<name>.cpython-311.pyc.<id>" then renames it to "<name>.cpython-311.pyc"
+_PYC = re.compile(r"(^|/)__pycache__(/[^/]+\.pyc(\.\d+)?)?$")
 _installed = False
 
 
@@ -46,23 +79,48 @@ def _inside(path: str, folder: str) -> bool:
     return real == folder or real.startswith(folder + os.sep)
 
 
+def _allowed(path: Any, scratch: str, pyc_ok: bool) -> bool:
+    """May the renderer write ``path``?  Open file descriptors (ints) were checked when opened."""
+    if isinstance(path, int) or path is None:
+        return True
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        return False
+    try:
+        name = os.fsdecode(path)
+    except (TypeError, ValueError):
+        return False
+    if _inside(name, scratch) or name == os.devnull:
+        return True
+    return pyc_ok and bool(_PYC.search(os.path.realpath(name)))
+
+
+def _refuse(message: str) -> None:
+    error = WriteOutsideOutput(message)
+    violations = getattr(_state, "violations", None)
+    if violations is not None:
+        violations.append(error)
+    raise error
+
+
 def _audit(event: str, args: tuple[Any, ...]) -> None:
     scratch = getattr(_state, "scratch", None)
     if scratch is None:
         return
     if event == "open":
         path, mode, flags = (args + (None, None, None))[:3]
-        if path is None or isinstance(path, int):
-            return
         writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
-            isinstance(flags, int) and flags & _WRITE_FLAGS)
-        if writing and not _inside(os.fsdecode(path), scratch):
-            raise WriteOutsideOutput(f"renderer tried to write {os.fsdecode(path)!r} outside its output")
-    elif event in _FS_EVENTS:
-        path = args[0] if args else None
-        if isinstance(path, (str, bytes, os.PathLike)) and _inside(os.fsdecode(path), scratch):
-            return
-        raise WriteOutsideOutput(f"renderer tried {event} on {path!r} outside its output")
+            isinstance(flags, int) and bool(flags & _WRITE_FLAGS))
+        if writing and not _allowed(path, scratch, pyc_ok=True):
+            _refuse(f"renderer tried to write {os.fsdecode(path)!r} outside its output")
+    elif event in _PATH_EVENTS:
+        for index in _PATH_EVENTS[event]:
+            path = args[index] if index < len(args) else None
+            if not _allowed(path, scratch, pyc_ok=event in ("os.mkdir", "os.rename")):
+                shown = os.fsdecode(path) if isinstance(path, (str, bytes, os.PathLike)) else path
+                _refuse(f"renderer tried {event} on {shown!r} outside its output")
+    elif event in _REFUSED_EVENTS:
+        what = args[0] if args else ""
+        _refuse(f"renderer {_REFUSED_EVENTS[event]} ({event} {what!r}); renderers may only write to their output")
 
 
 def _install() -> None:
@@ -74,18 +132,39 @@ def _install() -> None:
 
 @contextmanager
 def no_writes() -> Iterator[str]:
-    """Refuse writes outside a private scratch folder (yielded) for the duration."""
+    """Refuse writes outside a private scratch folder (yielded) for the duration.
+
+    A refusal the block swallowed is raised again when the block ends normally.
+    """
     _install()
     scratch = os.path.realpath(tempfile.mkdtemp(prefix="exporter-render-"))
     old_tempdir = tempfile.tempdir
+    outer = (getattr(_state, "scratch", None), getattr(_state, "violations", None))
+    violations: list[WriteOutsideOutput] = []
     tempfile.tempdir = scratch
-    _state.scratch = scratch
+    _state.scratch, _state.violations = scratch, violations
     try:
         yield scratch
+    except WriteOutsideOutput:
+        raise
+    except (KeyboardInterrupt, RenderTimeout):
+        raise
+    except BaseException as exc:
+        if violations:  # the refusal surfaced as some other error: report the refusal
+            raise _summary(violations, "the renderer then failed") from exc
+        raise
+    else:
+        if violations:
+            raise _summary(violations, "the renderer carried on after the refusal")
     finally:
-        _state.scratch = None
+        _state.scratch, _state.violations = outer
         tempfile.tempdir = old_tempdir
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _summary(violations: list[WriteOutsideOutput], what: str) -> WriteOutsideOutput:
+    more = f" (and {len(violations) - 1} more refused)" if len(violations) > 1 else ""
+    return WriteOutsideOutput(f"{violations[0]}{more}; {what}")
 
 
 @contextmanager
@@ -96,14 +175,38 @@ def time_limit(seconds: float | None) -> Iterator[None]:
     if not usable:
         yield
         return
+    fired = False
 
     def on_alarm(signum: int, frame: Any) -> None:
+        nonlocal fired
+        fired = True
         raise RenderTimeout()
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, float(seconds))
+    if previous is None:  # a handler not installed from Python
+        previous = signal.SIG_DFL
+    # The interval re-raises every REPEAT seconds until the block is left.
+    signal.setitimer(signal.ITIMER_REAL, float(seconds), REPEAT)
+    outcome: BaseException | None = None
     try:
         yield
+    except BaseException as exc:  # noqa: BLE001 -- re-raised below, after the timer is off
+        outcome = exc
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        _disarm(previous)
+    if fired and not isinstance(outcome, (RenderTimeout, KeyboardInterrupt)):
+        # the renderer swallowed the time-out (and returned, or failed in another way)
+        raise RenderTimeout() from outcome
+    if outcome is not None:
+        raise outcome
+
+
+def _disarm(previous: Any) -> None:
+    """Stop the timer and restore the handler, even if a last alarm arrives meanwhile."""
+    while True:
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+            return
+        except RenderTimeout:
+            continue
