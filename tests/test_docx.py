@@ -514,8 +514,8 @@ def test_pandoc_reads_footnotes_and_comments(which, request):
     assert len(passages) == len(bodies) == len(expected)
     remaining = [(collapse(a["exact"]), a["body"]) for a in expected]
     for cid, passage in passages.items():
-        key = (collapse(passage), )
-        match = next((x for x in remaining if x[0] == key[0] and collapse(bodies[cid]).startswith(collapse(x[1]))), None)
+        match = next((x for x in remaining
+                      if x[0] == collapse(passage) and collapse(bodies[cid]).startswith(collapse(x[1]))), None)
         assert match is not None, (cid, passage[:80])
         remaining.remove(match)
     markdown = pandoc(path, "markdown")

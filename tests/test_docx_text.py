@@ -89,7 +89,7 @@ def _document(blocks, annotations):
                     user_name=None, exported_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
 
 
-def _render(doc) -> Path:
+def _render(doc) -> io.BytesIO:
     from exporter.formats.docx import render
 
     buf = io.BytesIO()

@@ -192,8 +192,10 @@ class BodyWriter:
         return f'<w:body xmlns:w="{W_NS}">{"".join(self.parts)}</w:body>'
 
     def entry(self, entry: Entry) -> None:
-        heading = entry.heading if any(isinstance(i, Text) and i.text.strip() for i in entry.heading) else [
-            Text(entry.title or entry.local_id)] + [i for i in entry.heading if isinstance(i, NoteRef)]
+        heading = entry.heading
+        if not any(isinstance(i, Text) and i.text.strip() for i in heading):
+            # No heading text in the source: use the title, keeping any notes the heading had.
+            heading = [Text(entry.title or entry.local_id)] + [i for i in heading if isinstance(i, NoteRef)]
         self.para("Heading2", heading)
         self.metadata(entry)
         if entry.citation is not None:
