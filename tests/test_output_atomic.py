@@ -64,7 +64,7 @@ def test_interruption_leaves_nothing(engine, tmp_path, with_format):
 
 
 def test_success_is_complete_and_reports(engine, tmp_path, with_format):
-    with_format("ok", lambda doc, out: out.write(b"x" * 10))
+    with_format("ok", lambda doc, out: out.write(b"x" * 10) and None)
     result = engine.export(ExportRequest(format="ok", all=True), tmp_path / "out.txt")
     assert result.size == 10 and result.media_type == "text/plain" and result.source_pages > 60
     assert (tmp_path / "out.txt").read_bytes() == b"x" * 10

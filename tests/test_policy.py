@@ -70,7 +70,7 @@ def test_non_material_formats_are_not_limited(engine, tmp_path):
     from exporter.registry import Format
 
     fmt = Format(name="count", media_type="text/plain", extension="txt", material=False,
-                 render=lambda doc, out: out.write(str(len(doc.entries)).encode()))
+                 render=lambda doc, out: out.write(str(len(doc.entries)).encode()) and None)
     engine.plugins.formats.add(fmt, "test")
     try:
         out = tmp_path / "n.txt"
