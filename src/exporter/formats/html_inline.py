@@ -6,22 +6,27 @@ User and corpus text is always escaped: it is data, never markup.
 from __future__ import annotations
 
 from html import escape
+from typing import Callable
 
 from markupsafe import Markup
 
-from ..model import AnnotationEnd, AnnotationStart, Inline, NoteRef, PageBreak, Text
+from ..model import AnnotationEnd, AnnotationStart, Inline, Note, NoteRef, PageBreak, Text
 
 _TAGS = (("italic", "<i>", "</i>"), ("bold", "<b>", "</b>"), ("underline", "<u>", "</u>"),
          ("sup", "<sup>", "</sup>"), ("sub", "<sub>", "</sub>"),
          ("smallcaps", '<span class="sc">', "</span>"))
 
 
-def inline_html(inlines: list[Inline], note_mode: str = "link", active: set[int] | None = None) -> Markup:
+def inline_html(inlines: list[Inline], note_mode: str = "link", active: set[int] | None = None, *,
+                note_id: Callable[[Note], str] | None = None) -> Markup:
     """HTML for a block's inline items.
 
     ``note_mode``: ``link`` -- a superscript link to the note (HTML endnotes); ``footnote`` --
     a ``<span class="footnote">`` holding the note text, for CSS ``float: footnote`` (PDF).
     ``active`` carries the numbers of annotations open across block boundaries.
+    ``note_id`` gives the id used in ``note-``/``ref-``/``call-`` element ids (default: the
+    note's own id).  In ``footnote`` mode an empty ``<span class="fn-call" id="call-…">``
+    precedes each note, so a layout check can tell on which page the note is called.
     """
     out: list[str] = []
     open_anns: set[int] = active if active is not None else set()
@@ -37,10 +42,11 @@ def inline_html(inlines: list[Inline], note_mode: str = "link", active: set[int]
             out.append(text)
         elif isinstance(item, NoteRef):
             note = item.note
-            nid = escape(note.id)
+            nid = escape(note_id(note) if note_id is not None else note.id)
             if note_mode == "footnote":
                 body = "".join(_styled(t.text, t.styles) for t in note.content)
-                out.append(f'<span class="footnote" id="note-{nid}" data-note="{escape(note.label)}">{body}</span>')
+                out.append(f'<span class="fn-call" id="call-{nid}"></span>'
+                           f'<span class="footnote" id="note-{nid}" data-note="{escape(note.label)}">{body}</span>')
             else:
                 out.append(f'<a class="noteref" id="ref-{nid}" href="#note-{nid}"><sup>{escape(note.label)}</sup></a>')
         elif isinstance(item, PageBreak):
