@@ -1,1 +1,67 @@
-"""Built-in format plugin (in progress)."""
+"""``ris``, ``bibtex``, ``csl-json``: citations for reference managers (Zotero, EndNote, LaTeX).
+
+This module registers the three formats and holds what their writers share.  The writers
+(:mod:`.ris`, :mod:`.bibtex`, :mod:`.csl_json`) are imported only when a format renders.  They
+stream: one record is built, written and dropped at a time, so memory does not grow with the
+number of entries.  None of them reproduces archive material, so the print limit does not apply.
+
+Every value comes from the one CSL-JSON mapping (:func:`exporter.csl.entry_to_csl`).  RIS and
+BibTeX read the same fields straight from the :class:`~exporter.model.Entry` (calling the
+mapping for every entry costs more than writing the record); the tests check, field by field,
+that what they write equals the mapping.  See ``docs/references.md``.
+"""
+
+from __future__ import annotations
+
+from typing import BinaryIO
+
+from .. import hookimpl
+from ..model import Document
+from ..registry import Format
+
+#: Every character that ``str.splitlines`` (and so most line-based readers) treats as a line
+#: boundary.  No RIS or BibTeX value may contain one: each becomes a space.
+LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+
+#: How many records a writer joins into one ``write`` call (bounded memory, few syscalls).
+CHUNK = 512
+
+
+def page_bounds(entry) -> tuple[str, str] | None:
+    """First and last source page of the entry's first paginated layer (as ``Entry.page_range``)."""
+    for layer in entry.layers.values():
+        pages = layer.pages
+        if pages:
+            return pages[0], pages[-1]
+    return None
+
+
+def render_ris(doc: Document, out: BinaryIO) -> None:
+    from .ris import write_ris
+
+    write_ris(doc.entries, out)
+
+
+def render_bibtex(doc: Document, out: BinaryIO) -> None:
+    from .bibtex import write_bibtex
+
+    write_bibtex(doc.entries, out)
+
+
+def render_csl_json(doc: Document, out: BinaryIO) -> None:
+    from .csl_json import write_csl_json
+
+    write_csl_json(doc.entries, out)
+
+
+@hookimpl
+def exporter_register_formats(register) -> None:
+    register(Format(name="ris", media_type="application/x-research-info-systems", extension="ris",
+                    render=render_ris, material=False,
+                    description="RIS citations for Zotero, EndNote, Mendeley (UTF-8, CRLF)"))
+    register(Format(name="bibtex", media_type="application/x-bibtex", extension="bib",
+                    render=render_bibtex, material=False,
+                    description="BibLaTeX/BibTeX citations (@misc letters, @unpublished manuscripts)"))
+    register(Format(name="csl-json", media_type="application/vnd.citationstyles.csl+json",
+                    extension="json", render=render_csl_json, material=False,
+                    description="CSL-JSON array of the entries' citation records"))

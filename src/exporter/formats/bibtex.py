@@ -1,0 +1,295 @@
+"""BibTeX writer, in the BibLaTeX data model (for Biber), readable by BibTeX tools as well.
+
+Entry types: ``@misc`` for letters and telegrams (CSL ``personal_communication``),
+``@unpublished`` for diary entries, memoranda, reports and other manuscripts (CSL
+``manuscript``) -- both exist in BibTeX and BibLaTeX.  Every value is escaped for LaTeX
+(``\\ { } % & # _ $ ^ ~``) with brace-balanced commands, so BibTeX's and Biber's brace counting
+always agrees with the text; whitespace runs (including line breaks) become one space; TeX
+ligatures (``--``, ``''``, ``<<`` ...) are broken with ``{}`` so the printed text is the text given;
+non-ASCII stays UTF-8.  See ``docs/references.md`` for the field mapping and the key scheme.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import BinaryIO, Iterable
+from urllib.parse import quote
+
+from ..csl import CSL_TYPE, csl_name, entry_to_csl
+from ..model import Entry, Person, Volume
+from .references import CHUNK, LINE_BREAKS
+
+_ESCAPES = {
+    "\\": r"\textbackslash{}",
+    "{": r"\textbraceleft{}",
+    "}": r"\textbraceright{}",
+    "%": r"\%",
+    "&": r"\&",
+    "#": r"\#",
+    "_": r"\_",
+    "$": r"\$",
+    "^": r"\textasciicircum{}",
+    "~": r"\textasciitilde{}",
+    "\t": " ",
+}
+_ESCAPES.update({c: " " for c in LINE_BREAKS})
+TEX = str.maketrans(_ESCAPES)
+TEX_SPACE = str.maketrans({c: " " for c in LINE_BREAKS + "\t"})
+
+# Character pairs TeX fonts turn into one glyph: -- --- `` '' ?` !` << >> ,,
+_LIGATURE = re.compile(r"(?<=-)(?=-)|(?<=`)(?=`)|(?<=')(?=')|(?<=[?!])(?=`)|(?<=<)(?=<)|(?<=>)(?=>)|(?<=,)(?=,)")
+_HAS_LIGATURE = re.compile(r"--|``|''|[?!]`|<<|>>|,,")
+_SPACES = re.compile(" {2,}")
+# Characters that may stand in a URL as written; anything else is percent-encoded.
+_URL_BAD = re.compile(r"[^!#$%&'()*+,\-./0-9:;=?@A-Z\[\]_a-z~]")
+_AND = re.compile(r"(?i)(?:^|\s)and(?:\s|$)")
+
+NL = "\n"
+
+#: Entry types by CSL type.
+BIB_TYPE = {"personal_communication": "misc", "manuscript": "unpublished"}
+
+#: Language code -> BibLaTeX ``langid`` (babel/polyglossia name); other codes are left out.
+LANGID = {"en": "english", "ru": "russian", "fr": "french", "de": "german", "it": "italian",
+          "es": "spanish", "pl": "polish", "uk": "ukrainian", "cs": "czech", "ja": "japanese",
+          "zh": "chinese", "la": "latin", "sv": "swedish", "nl": "dutch", "pt": "portuguese"}
+
+
+def tex(value: str) -> str:
+    """Escape a value for a braced BibTeX field (trimmed, whitespace runs as one space)."""
+    v = value.translate(TEX)
+    if "  " in v:
+        v = _SPACES.sub(" ", v)
+    v = v.strip(" ")
+    if _HAS_LIGATURE.search(v):
+        v = _LIGATURE.sub("{}", v)
+    return v
+
+
+def bib_url(url: str) -> str:
+    """A URL for BibLaTeX's verbatim ``url`` field: not LaTeX-escaped, but percent-encoded
+    wherever a character is not allowed in a URI (spaces, braces, backslash, non-ASCII ...)."""
+    url = url.translate(TEX_SPACE).strip()
+    if _URL_BAD.search(url):
+        url = quote(url, safe="!#$%&'()*+,/:;=?@[]~")
+    return url
+
+
+def _protect_given(given: str) -> str:
+    # A comma or a free-standing "and" would split the name list or the name.
+    return "{" + given + "}" if ("," in given or _AND.search(given)) else given
+
+
+def bib_name(person: Person) -> str:
+    """One name for an ``author``/``editor`` list: ``{Family}, Given`` or ``{Literal name}``."""
+    return _bib_csl_name(csl_name(person))
+
+
+def _bib_csl_name(name: dict | None) -> str:
+    if not name:
+        return ""
+    literal = name.get("literal")
+    if literal is not None:
+        v = tex(literal)
+        return "{" + v + "}" if v else ""
+    family = tex(name.get("family") or "")
+    given = tex(name.get("given") or "")
+    if family and given:
+        return "{" + family + "}, " + _protect_given(given)
+    if family or given:
+        return "{" + (family or given) + "}"
+    return ""
+
+
+_CYRILLIC = dict(zip(
+    "абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґ",
+    ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "i", "k", "l", "m", "n", "o", "p", "r", "s",
+     "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "iu", "ia", "i", "i", "ie", "g"]))
+_TRANSLIT = str.maketrans({**{k: v for k, v in _CYRILLIC.items()},
+                           **{k.upper(): v.capitalize() for k, v in _CYRILLIC.items()}})
+_WORDS = re.compile(r"[A-Za-z0-9]+")
+_KEY_SAFE = re.compile(r"[^A-Za-z0-9.:-]")
+
+
+@lru_cache(maxsize=4096)
+def key_name(name: str) -> str:
+    """ASCII key part of a name: transliterated, accents dropped, words capitalised, ≤ 24 chars."""
+    ascii_ = unicodedata.normalize("NFKD", name.translate(_TRANSLIT)).encode("ascii", "ignore").decode()
+    words = _WORDS.findall(ascii_)
+    return "".join(w[:1].upper() + w[1:] for w in words)[:24] or "Anon"
+
+
+@lru_cache(maxsize=4096)
+def key_id(entry_id: str) -> str:
+    """The entry id made safe for a key, injectively: ``[A-Za-z0-9.:-]`` kept, any other
+    character (``_`` included) written as ``_<hex code point>_``."""
+    if not _KEY_SAFE.search(entry_id):
+        return entry_id
+    return _KEY_SAFE.sub(lambda m: f"_{ord(m.group()):x}_", entry_id)
+
+
+def bib_key(entry: Entry) -> str:
+    """``<first author's family or name><year or nd>-<entry id>``: ASCII, stable, and unique
+    because entry ids are (the part before the first ``-`` never contains one)."""
+    if entry.authors:
+        first = csl_name(entry.authors[0])
+        who = key_name(first.get("family") or first.get("literal") or "")
+    else:
+        who = "Anon"
+    year = entry.date.year
+    return f"{who}{year if year is not None else 'nd'}-{key_id(entry.id)}"
+
+
+def _names(people: list[Person], cache: dict) -> str:
+    out = []
+    for p in people:
+        k = (p.literal, p.family, p.given)
+        v = cache.get(k)
+        if v is None:
+            if len(cache) > 4096:
+                cache.clear()
+            v = cache[k] = bib_name(p)
+        if v:
+            out.append(v)
+    return " and ".join(out)
+
+
+#: Volume-level CSL variables -> BibTeX fields (taken from the mapping once per volume).
+VOLUME_FIELDS = (("container-title", "howpublished"), ("collection-title", "series"),
+                 ("publisher", "publisher"), ("publisher-place", "location"))
+
+
+def _volume_info(entry: Entry) -> tuple:
+    """What every entry of a volume shares, from the mapping of one of its entries."""
+    vol = entry.volume
+    rec = entry_to_csl(entry)
+    fields = []
+    editors = " and ".join(n for n in (_bib_csl_name(x) for x in rec.get("editor", ())) if n)
+    if editors:
+        fields.append(f"  editor = {{{editors}}},\n")
+    for key, name in VOLUME_FIELDS:
+        value = rec.get(key)
+        if value:
+            v = tex(str(value))
+            if v:
+                fields.append(f"  {name} = {{{v}}},\n")
+    langs = vol.languages
+    base = f"{vol.base_url.rstrip('/')}/" if vol.base_url else ""  # as Entry.iri builds it
+    return vol, "".join(fields), langs[0] if langs else "", base, bool(base) and not _URL_BAD.search(base)
+
+
+def bib_date(year: int, month: int | None, day: int | None, circa: bool) -> str:
+    """ISO 8601 / EDTF date as BibLaTeX reads it (``~`` marks an approximate date)."""
+    text = f"{year:04d}-{month:02d}-{day:02d}" if month and day else (
+        f"{year:04d}-{month:02d}" if month else f"{year:04d}")
+    return text + "~" if circa else text
+
+
+_TEX_BYTES = b"\\{}%&#_$^~\t\n\r\v\f\x1c\x1d\x1e"
+
+
+def _plain(raw: str) -> bool:
+    """Whether ``raw`` needs no escaping at all (fast C scans; most values need none)."""
+    b = raw.encode("utf-8", "surrogatepass")
+    if len(b.translate(None, _TEX_BYTES)) != len(b) or "  " in raw:
+        return False
+    if not raw.isascii() and ("\x85" in raw or "\u2028" in raw or "\u2029" in raw):
+        return False
+    return not (("-" in raw and "--" in raw) or ("`" in raw and ("``" in raw or "?`" in raw or "!`" in raw))
+                or ("'" in raw and "''" in raw) or ("<" in raw and "<<" in raw)
+                or (">" in raw and ">>" in raw) or ("," in raw and ",," in raw))
+
+
+def _cached_names(people: list[Person], cache: dict) -> str:
+    if len(people) == 1:
+        p = people[0]
+        k = (p.literal, p.family, p.given)
+        v = cache.get(k)
+        if v is None:
+            if len(cache) > 4096:
+                cache.clear()
+            v = cache[k] = bib_name(p)
+        return v
+    return _names(people, cache)
+
+
+def write_bibtex(entries: Iterable[Entry], out: BinaryIO) -> int:
+    """Write one BibTeX entry per entry to ``out`` (UTF-8); return the entry count."""
+    names: dict = {}
+    dates: dict = {}
+    volumes: dict[int, tuple] = {}
+    buf: list[str] = []
+    count = 0
+    for e in entries:
+        vol = e.volume
+        info = volumes.get(id(vol))
+        if info is None or info[0] is not vol:
+            if len(volumes) > 256:
+                volumes.clear()
+            info = volumes[id(vol)] = _volume_info(e)
+        _, vol_fields, vol_lang, base, base_safe = info
+        genre = e.genre
+        kind = e.kind if genre != "diary" else None
+        title, number, repo, aid, desc = e.title, e.number, e.repository, e.archival_id, e.description
+        pages = ""
+        for layer in e.layers.values():
+            lp = layer.pages
+            if lp:
+                pages = lp[0] if lp[0] == lp[-1] else f"{lp[0]}-{lp[-1]}"
+                break
+        note = f"{repo}, {aid}" if repo and aid else (repo or aid or "")
+        raw = f"{title or ''}{kind or ''}{number or ''}{pages}{note}{desc or ''}"
+        if _plain(raw):
+            title = title.strip(" ") if title else ""
+            kind = kind.strip(" ") if kind else ""
+            number = number.strip(" ") if number else ""
+            pages = pages.strip(" ")
+            note = note.strip(" ")
+            desc = desc.strip(" ") if desc else ""
+        else:
+            title = tex(title) if title else ""
+            kind = tex(kind) if kind else ""
+            number = tex(number) if number else ""
+            pages = tex(pages)
+            note = tex(note)
+            desc = tex(desc) if desc else ""
+        authors = _cached_names(e.authors, names) if e.authors else ""
+        recipients = _cached_names(e.recipients, names) if e.recipients else ""
+        d = e.date
+        dkey = (d.year, d.month, d.day, d.approximate)
+        date = dates.get(dkey)
+        if date is None:
+            if len(dates) > 8192:
+                dates.clear()
+            date = dates[dkey] = (f"  date = {{{bib_date(d.year, d.month, d.day, d.approximate)}}},\n"
+                                  if d.year is not None else "")
+        lang = e.language or vol_lang
+        langid = LANGID.get(lang.split("-", 1)[0].lower()) if lang else None
+        if base:
+            local = e.local_id
+            url = f"{base}{local}" if base_safe and not _URL_BAD.search(local) else bib_url(f"{base}{local}")
+        else:
+            url = ""
+        buf.append(
+            f"@{BIB_TYPE[CSL_TYPE.get(genre or '', 'manuscript')]}{{{bib_key(e)},\n"
+            f"{f'  author = {{{authors}}},{NL}' if authors else ''}"
+            f"{f'  title = {{{{{title}}}}},{NL}' if title else ''}"
+            f"{f'  type = {{{kind}}},{NL}' if kind else ''}"
+            f"{date}{vol_fields}"
+            f"{f'  namea = {{{recipients}}},{NL}  nameatype = {{recipient}},{NL}' if recipients else ''}"
+            f"{f'  number = {{{number}}},{NL}' if number else ''}"
+            f"{f'  pages = {{{pages}}},{NL}' if pages else ''}"
+            f"{f'  note = {{{note}}},{NL}' if note else ''}"
+            f"{f'  langid = {{{langid}}},{NL}' if langid else ''}"
+            f"{f'  url = {{{url}}},{NL}' if url else ''}"
+            f"{f'  abstract = {{{desc}}},{NL}' if desc else ''}"
+            "}\n\n")
+        count += 1
+        if len(buf) >= CHUNK:
+            out.write("".join(buf).encode("utf-8"))
+            buf.clear()
+    if buf:
+        out.write("".join(buf).encode("utf-8"))
+    return count

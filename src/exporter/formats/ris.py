@@ -1,0 +1,221 @@
+"""RIS writer (Zotero's RIS importer is the reference reader).
+
+One record per entry: ``TY`` first, ``ER`` last, one ``TAG  - value`` line per value, CRLF line
+ends, UTF-8 without BOM.  A value never spans lines: every line-break character
+(:data:`~exporter.formats.references.LINE_BREAKS`) becomes a space and the value is trimmed, so
+no title can end a record or start a forged one.  Empty values are left out.
+"""
+
+from __future__ import annotations
+
+from typing import BinaryIO, Iterable
+
+from ..csl import CSL_TYPE, csl_name, entry_to_csl
+from ..model import Entry, Person, Volume
+from .references import CHUNK, LINE_BREAKS
+
+ONE_LINE = str.maketrans({c: " " for c in LINE_BREAKS})
+
+#: CSL type -> RIS ``TY``.
+RIS_TYPE = {"personal_communication": "PCOMM", "manuscript": "MANSCPT"}
+CRLF = "\r\n"
+TY_LINE = {k: f"TY  - {v}\r\n" for k, v in RIS_TYPE.items()}
+
+
+def one_line(value: str) -> str:
+    """A value as RIS writes it: line breaks become spaces, then trimmed."""
+    return value.translate(ONE_LINE).strip()
+
+
+def ris_name(name: dict | None) -> str:
+    """A CSL name as RIS writes it: ``Family, Given`` or the literal (one line, trimmed)."""
+    if not name:
+        return ""
+    literal = name.get("literal")
+    if literal is not None:
+        return one_line(literal)
+    family = one_line(name.get("family") or "")
+    given = one_line(name.get("given") or "")
+    if family and given:
+        return f"{family}, {given}"
+    return family or given
+
+
+def ris_date(year: int, month: int | None, day: int | None, circa: bool) -> str:
+    """``YYYY/MM/DD/`` as Zotero writes ``DA`` (unknown parts empty; ``circa`` in the last part)."""
+    return (f"{year:04d}/{month:02d}/" if month else f"{year:04d}//") + (
+        f"{day:02d}/" if month and day else "/") + ("circa" if circa else "")
+
+
+#: Volume-level CSL variables -> RIS tags (taken from the mapping once per volume).
+VOLUME_TAGS = (("container-title", "T2"), ("collection-title", "T3"), ("volume", "VL"),
+               ("publisher", "PB"), ("publisher-place", "CY"))
+
+
+def _volume_lines(entry: Entry) -> str:
+    """The lines every entry of a volume shares, from the mapping of one of its entries."""
+    rec = entry_to_csl(entry)
+    lines = []
+    for key, tag in VOLUME_TAGS:
+        value = rec.get(key)
+        if value:
+            v = one_line(str(value))
+            if v:
+                lines.append(f"{tag}  - {v}\r\n")
+    for name in rec.get("editor", ()):
+        v = ris_name(name)
+        if v:
+            lines.append(f"A3  - {v}\r\n")
+    return "".join(lines)
+
+
+def _cached_name(p: Person, cache: dict) -> str:
+    key = (p.literal, p.family, p.given)
+    v = cache.get(key)
+    if v is None:
+        if len(cache) > 4096:  # bounded: names repeat, but a run must not grow without limit
+            cache.clear()
+        v = cache[key] = ris_name(csl_name(p))
+    return v
+
+
+def _has_break(raw: str) -> bool:
+    """Whether ``raw`` holds any line-break character (fast C scans; most values have none)."""
+    return ("\n" in raw or "\r" in raw or "\v" in raw or "\f" in raw or "\x1c" in raw or "\x1d" in raw
+            or "\x1e" in raw or (not raw.isascii() and ("\x85" in raw or "\u2028" in raw or "\u2029" in raw)))
+
+
+def _volume_info(entry: Entry) -> tuple:
+    vol = entry.volume
+    langs = vol.languages
+    base = f"{vol.base_url.rstrip('/')}/" if vol.base_url else ""  # as Entry.iri builds it
+    return vol, _volume_lines(entry), langs[0] if langs else "", base, f"{vol.id}:"
+
+
+def _names_block(tag: str, people: list[Person], cache: dict) -> str:
+    out = []
+    for p in people:
+        v = _cached_name(p, cache)
+        if v:
+            out.append(f"{tag}  - {v}\r\n")
+    return "".join(out)
+
+
+def _record_slow(e: Entry, ty: str, kind: str | None, lang: str, url: str, qid: str,
+                 first: str, last: str, au: str, a2: str, vol_lines: str) -> str:
+    """A record whose values hold line breaks: every value through :func:`one_line`."""
+    lines = [ty]
+    for tag, value in (("ID", qid), ("TI", e.title)):
+        v = one_line(value) if value else ""
+        if v:
+            lines.append(f"{tag}  - {v}\r\n")
+    lines.append(au)
+    lines.append(a2)
+    lines.append(_date_lines(e))
+    for tag, value in (("M3", kind), ("M1", e.number), ("SP", first), ("EP", last), ("LA", lang),
+                       ("DB", e.repository), ("AN", e.archival_id), ("UR", url), ("N1", e.description)):
+        v = one_line(value) if value else ""
+        if v:
+            lines.append(f"{tag}  - {v}\r\n")
+    lines.append(vol_lines)
+    lines.append("ER  - \r\n\r\n")
+    return "".join(lines)
+
+
+def _date_lines(e: Entry) -> str:
+    d = e.date
+    y = d.year
+    if y is None:
+        return ""
+    return f"DA  - {ris_date(y, d.month, d.day, d.approximate)}\r\nPY  - {y:04d}\r\n"
+
+
+def write_ris(entries: Iterable[Entry], out: BinaryIO) -> int:
+    """Write one RIS record per entry to ``out`` (UTF-8, CRLF); return the record count."""
+    names: dict = {}
+    dates: dict = {}  # formatting a date costs more than looking it up; dates repeat
+    volumes: dict[int, tuple] = {}
+    buf: list[str] = []
+    count = 0
+    for e in entries:
+        vol = e.volume
+        info = volumes.get(id(vol))
+        if info is None or info[0] is not vol:
+            if len(volumes) > 256:
+                volumes.clear()
+            info = volumes[id(vol)] = _volume_info(e)
+        _, vol_lines, vol_lang, base, vol_prefix = info
+        genre = e.genre
+        ty = TY_LINE[CSL_TYPE.get(genre or "", "manuscript")]
+        kind = e.kind if genre != "diary" else None
+        title, number, repo, aid, desc = e.title, e.number, e.repository, e.archival_id, e.description
+        lang = e.language or vol_lang
+        url = f"{base}{e.local_id}" if base else ""
+        qid = f"{vol_prefix}{e.local_id}"
+        first = last = ""
+        for layer in e.layers.values():
+            pages = layer.pages
+            if pages:
+                first = pages[0]
+                if pages[-1] != first:
+                    last = pages[-1]
+                break
+        authors = e.authors
+        if not authors:
+            au = ""
+        elif len(authors) == 1:
+            p = authors[0]
+            v = names.get((p.literal, p.family, p.given))
+            if v is None:
+                v = _cached_name(p, names)
+            au = f"AU  - {v}\r\n" if v else ""
+        else:
+            au = _names_block("AU", authors, names)
+        recipients = e.recipients
+        if not recipients:
+            a2 = ""
+        elif len(recipients) == 1:
+            p = recipients[0]
+            v = names.get((p.literal, p.family, p.given))
+            if v is None:
+                v = _cached_name(p, names)
+            a2 = f"A2  - {v}\r\n" if v else ""
+        else:
+            a2 = _names_block("A2", recipients, names)
+        raw = f"{qid}{title}{kind or ''}{number or ''}{repo or ''}{aid or ''}{desc or ''}{lang}{url}{first}{last}"
+        if _has_break(raw):
+            buf.append(_record_slow(e, ty, kind, lang, url, qid, first, last, au, a2, vol_lines))
+        else:
+            # The common case, one f-string per record: values need only trimming.
+            d = e.date
+            dkey = (d.year, d.month, d.day, d.approximate)
+            da = dates.get(dkey)
+            if da is None:
+                if len(dates) > 8192:
+                    dates.clear()
+                da = dates[dkey] = _date_lines(e)
+            qid = qid.strip()
+            title = title.strip() if title else ""
+            kind = kind.strip() if kind else ""
+            number = number.strip() if number else ""
+            first = first.strip()
+            last = last.strip()
+            lang = lang.strip() if lang else ""
+            repo = repo.strip() if repo else ""
+            aid = aid.strip() if aid else ""
+            url = url.strip()
+            desc = desc.strip() if desc else ""
+            buf.append(
+                f"{ty}{f'ID  - {qid}{CRLF}' if qid else ''}{f'TI  - {title}{CRLF}' if title else ''}{au}{a2}{da}"
+                f"{f'M3  - {kind}{CRLF}' if kind else ''}{f'M1  - {number}{CRLF}' if number else ''}"
+                f"{f'SP  - {first}{CRLF}' if first else ''}{f'EP  - {last}{CRLF}' if last else ''}"
+                f"{f'LA  - {lang}{CRLF}' if lang else ''}{f'DB  - {repo}{CRLF}' if repo else ''}"
+                f"{f'AN  - {aid}{CRLF}' if aid else ''}{f'UR  - {url}{CRLF}' if url else ''}"
+                f"{f'N1  - {desc}{CRLF}' if desc else ''}{vol_lines}ER  - {CRLF}{CRLF}")
+        count += 1
+        if len(buf) >= CHUNK:
+            out.write("".join(buf).encode("utf-8"))
+            buf.clear()
+    if buf:
+        out.write("".join(buf).encode("utf-8"))
+    return count
