@@ -67,9 +67,12 @@ def exporter_register_formats(register: Callable[..., None]) -> None:
         :class:`exporter.model.Document` and a binary file object to write to; it returns
         ``None`` or an :class:`exporter.registry.RenderInfo` (rendered page count, warnings).
         It must not write anywhere else, must not re-read the corpus, and should import heavy
-        libraries inside ``render`` so that other commands stay fast.  A format that reproduces
-        archive material declares ``material=True``: the engine then enforces the print limit
-        and the terms of use before calling ``render``.
+        libraries inside ``render`` so that other commands stay fast.  While ``render`` runs, the
+        engine refuses file writes outside a scratch folder (``tempfile`` works) and stops it
+        after the time limit (``--timeout``); an exception, a refused write or a time-out is
+        reported naming the format and its plugin, and no output is written.  A format that
+        reproduces archive material declares ``material=True``: the engine then enforces the
+        print limit and the terms of use before calling ``render``.
     :return: nothing; the return value is ignored.
     """
 
