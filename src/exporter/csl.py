@@ -6,6 +6,7 @@ lines) starts from :func:`entry_to_csl`.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .model import Citation, Entry, Person
@@ -22,13 +23,33 @@ CSL_TYPE = {
 }
 
 
-def csl_name(person: Person) -> dict[str, str]:
+def csl_name(person: Person) -> dict[str, str] | None:
+    """A CSL name: family/given for personal names the source split, else a literal.
+
+    Institutions ("Secretary of State") and unsplittable names stay literals, so that no style
+    inverts or initialises them; Cyrillic is kept as is.  A name with no text gives ``None``.
+    """
     if person.literal or not person.family:
-        return {"literal": person.display}
-    name = {"family": person.family}
-    if person.given:
-        name["given"] = person.given
+        text = " ".join(person.display.split())
+        return {"literal": text} if text else None
+    name = {"family": " ".join(person.family.split())}
+    given = " ".join((person.given or "").split())
+    if given:
+        name["given"] = given
     return name
+
+
+def csl_names(people: list[Person]) -> list[dict[str, str]]:
+    """CSL names of ``people``, leaving out empty ones."""
+    return [n for n in (csl_name(p) for p in people) if n is not None]
+
+
+_VOLUME_WORD = re.compile(r"^\s*(?:volume|vol\.?)\s+", re.IGNORECASE)
+
+
+def csl_volume(series_number: str) -> str:
+    """The volume number without a leading "Volume"/"Vol." (styles print their own label)."""
+    return _VOLUME_WORD.sub("", series_number).strip() or series_number.strip()
 
 
 def csl_id(entry: Entry) -> str:
@@ -42,10 +63,10 @@ def entry_to_csl(entry: Entry) -> dict[str, Any]:
     rec: dict[str, Any] = {"id": csl_id(entry), "type": CSL_TYPE.get(entry.genre or "", "manuscript")}
     if entry.title:
         rec["title"] = entry.title
-    if entry.authors:
-        rec["author"] = [csl_name(p) for p in entry.authors]
-    if entry.recipients:
-        rec["recipient"] = [csl_name(p) for p in entry.recipients]
+    for key, people in (("author", entry.authors), ("recipient", entry.recipients)):
+        names = csl_names(people)
+        if names:
+            rec[key] = names
     d = entry.date
     if d.year is not None:
         parts = [d.year] + ([d.month] if d.month else []) + ([d.day] if d.month and d.day else [])
@@ -53,9 +74,11 @@ def entry_to_csl(entry: Entry) -> dict[str, Any]:
         if d.approximate:
             issued["circa"] = True
         rec["issued"] = issued
-    rec["container-title"] = vol.title
-    if vol.editors:
-        rec["editor"] = [csl_name(p) for p in vol.editors]
+    if vol.title:
+        rec["container-title"] = vol.title
+    editors = csl_names(vol.editors)
+    if editors:
+        rec["editor"] = editors
     if vol.publisher:
         rec["publisher"] = vol.publisher
     if vol.place:
@@ -63,7 +86,7 @@ def entry_to_csl(entry: Entry) -> dict[str, Any]:
     if vol.series:
         rec["collection-title"] = vol.series
     if vol.series_number:
-        rec["volume"] = vol.series_number
+        rec["volume"] = csl_volume(vol.series_number)
     if entry.repository:
         rec["archive"] = entry.repository
     if entry.archival_id:
@@ -80,6 +103,55 @@ def entry_to_csl(entry: Entry) -> dict[str, Any]:
     if vol.base_url:
         rec["URL"] = entry.iri
     return rec
+
+
+#: CSL-JSON item types (the official csl-data schema's enumeration).
+CSL_TYPES = frozenset((
+    "article article-journal article-magazine article-newspaper bill book broadcast chapter classic "
+    "collection dataset document entry entry-dictionary entry-encyclopedia event figure graphic hearing "
+    "interview legal_case legislation manuscript map motion_picture musical_score pamphlet "
+    "paper-conference patent performance periodical personal_communication post post-weblog regulation "
+    "report review review-book software song speech standard thesis treaty webpage").split())
+_NAME_KEYS = {"family", "given", "dropping-particle", "non-dropping-particle", "suffix", "literal",
+              "comma-suffix", "static-ordering", "parse-names"}
+_NAME_VARS = {"author", "recipient", "editor", "translator", "collection-editor", "container-author",
+              "interviewer", "composer", "director", "illustrator", "original-author", "reviewed-author"}
+_DATE_VARS = {"issued", "accessed", "event-date", "original-date", "submitted", "available-date"}
+_DATE_KEYS = {"date-parts", "season", "circa", "literal", "raw"}
+
+
+def check_record(rec: dict[str, Any]) -> list[str]:
+    """Problems that make ``rec`` invalid against the csl-data schema (empty list: valid).
+
+    A dependency-free check of what the schema constrains for the variables this project
+    writes (types, names, dates, scalar values); the tests validate with jsonschema as well.
+    """
+    problems: list[str] = []
+    if not isinstance(rec.get("id"), (str, int, float)) or rec.get("id") in ("", None):
+        problems.append("missing or invalid 'id'")
+    if rec.get("type") not in CSL_TYPES:
+        problems.append(f"invalid 'type' {rec.get('type')!r}")
+    for key, value in rec.items():
+        if key in ("id", "type"):
+            continue
+        if key in _NAME_VARS:
+            if not isinstance(value, list) or not all(
+                    isinstance(n, dict) and n and set(n) <= _NAME_KEYS
+                    and all(isinstance(n[k], str) for k in n if k in ("family", "given", "literal"))
+                    for n in value):
+                problems.append(f"'{key}' is not a list of CSL names")
+        elif key in _DATE_VARS:
+            parts = value.get("date-parts") if isinstance(value, dict) else None
+            if (not isinstance(value, dict) or not set(value) <= _DATE_KEYS
+                    or (parts is not None and not (
+                        isinstance(parts, list) and 1 <= len(parts) <= 2
+                        and all(isinstance(p, list) and 1 <= len(p) <= 3
+                                and all(isinstance(x, (int, str)) and not isinstance(x, bool) for x in p)
+                                for p in parts)))):
+                problems.append(f"'{key}' is not a CSL date")
+        elif not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            problems.append(f"'{key}' is not a string or number")
+    return problems
 
 
 def _names(people: list[Person]) -> str:
