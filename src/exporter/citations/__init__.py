@@ -1,11 +1,108 @@
-"""CSL citation formatting (citeproc-py with a compatibility layer); see the citations issue."""
+"""CSL citation formatting: citeproc-py with a compatibility layer, matching citeproc-js.
+
+* :mod:`.styles` -- the built-in styles plugin (four standard styles + the house style);
+* :mod:`.processor` -- formatting CSL-JSON records (bibliography, notes, in-text), with caches;
+* :mod:`.compat` -- the patches and pre/post-processing that make citeproc-py print what
+  citeproc-js prints (see ``docs/citations.md``);
+* :mod:`.markup` -- one rendering, two outputs: plain text and correctly escaped HTML.
+
+Everything heavy (citeproc, lxml) is imported inside functions.
+"""
 
 from __future__ import annotations
 
-from ..model import Document
-from ..registry import Style
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..model import Document, Entry
+    from ..registry import Style
+
+MODES = ("bibliography", "note", "in-text")
+
+#: Prefix of a line printed without the style because the record could not be formatted.
+FALLBACK_MARK = "[unformatted]"
 
 
-def format_document_citations(doc: Document, style: Style) -> None:
-    """Fill ``entry.citation`` for every entry of ``doc`` using ``style``."""
-    raise NotImplementedError("CSL formatting is not available yet")
+@dataclass
+class CiteLine:
+    """One output line of ``exporter cite``: the entry, its text and HTML, or an error."""
+
+    entry_id: str
+    text: str
+    html: str
+    error: str | None = None
+
+
+def cite_entries(entries: Sequence["Entry"], style: "Style", mode: str,
+                 locator: str | None = None) -> list[CiteLine]:
+    """Format ``entries`` with ``style``.
+
+    ``bibliography``: one line per distinct entry, sorted as the style sorts; ``note`` and
+    ``in-text``: one citation per entry in the given order, as consecutive citations of one
+    document (a repeated entry gets the style's subsequent or ibid form).  An entry that cannot
+    be formatted gives a marked plain fallback with ``error`` set; the others are formatted.
+    """
+    from html import escape
+
+    from ..csl import entry_to_csl, plain_citation
+    from . import processor
+
+    if mode not in MODES:
+        raise ValueError(f"mode {mode!r}: expected one of {', '.join(MODES)}")
+    by_id: dict[str, Entry] = {}
+    records = []
+    for entry in entries:
+        rec = entry_to_csl(entry)
+        if rec["id"] not in by_id:
+            by_id[rec["id"]] = entry
+            records.append(rec)
+    if mode == "bibliography":
+        results = processor.format_bibliography(records, style.path)
+    else:
+        cites = [(entry_to_csl(e)["id"], locator) for e in entries]
+        results = processor.format_citations(records, cites, style.path, note=(mode == "note"))
+    lines = []
+    for res in results:
+        entry = by_id[res.id]
+        if res.ok:
+            lines.append(CiteLine(entry.id, _one_line(res.text), _one_line(res.html)))
+        else:
+            plain = plain_citation(entry).note
+            lines.append(CiteLine(entry.id, f"{FALLBACK_MARK} {plain}",
+                                  f"{FALLBACK_MARK} {escape(plain, quote=False)}", res.error))
+    return lines
+
+
+def _one_line(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def format_document_citations(doc: "Document", style: "Style") -> None:
+    """Fill ``entry.citation`` for every entry of ``doc`` using ``style``.
+
+    ``note`` is the entry's first citation (a footnote for note styles, the in-text citation
+    for author-date styles); ``bibliography`` its bibliography entry.  Entries the style cannot
+    format keep the plain fallback citation, and a warning says why.
+    """
+    from ..csl import plain_citation
+    from ..model import Citation
+
+    notes = {line.entry_id: line for line in cite_entries(doc.entries, style, "note")}
+    bib = {line.entry_id: line for line in cite_entries(doc.entries, style, "bibliography")}
+    for entry in doc.entries:
+        note, entry_bib = notes.get(entry.id), bib.get(entry.id)
+        failed = [x for x in (note, entry_bib) if x is None or x.error]
+        if failed:
+            reason = next((x.error for x in failed if x is not None and x.error), "no output")
+            doc.warnings.append(f"entry {entry.id}: style '{style.name}' could not format it ({reason}); "
+                                "the plain citation is used")
+            entry.citation = plain_citation(entry)
+            continue
+        entry.citation = Citation(note=note.text, bibliography=entry_bib.text, style=style.name,
+                                  note_html=note.html, bibliography_html=entry_bib.html)
+
+
+def style_names(styles: Iterable["Style"]) -> list[str]:
+    """Registered style names, sorted (for error messages)."""
+    return sorted(s.name for s in styles)
