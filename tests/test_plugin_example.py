@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from importlib import metadata
 from pathlib import Path
 from types import SimpleNamespace

@@ -241,6 +241,22 @@ def test_a_writer_may_use_temporary_files(faulty_engine, tmp_path):
     assert after <= before, "the render's scratch folder must be removed"
 
 
+def test_a_writer_may_import_modules_lazily(faulty_engine, tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)  # as without PYTHONDONTWRITEBYTECODE
+    sys.modules.pop("lazy_helper", None)
+    cache = PLUGIN_DIR / "__pycache__"
+    for old in cache.glob("lazy_helper.*.pyc"):
+        old.unlink()
+    target = tmp_path / "lazy.txt"
+    faulty_engine.export(ExportRequest(format="lazy-import", entries=ENTRY), target)
+    assert target.read_bytes() == b"imported lazily inside render\n"
+    assert "lazy_helper" in sys.modules
+    assert not list(cache.glob("lazy_helper.*.pyc")), "no byte-code cache is written during a render"
+    assert sys.dont_write_bytecode is False
+
+
 def test_writes_work_again_after_a_refused_render(faulty_engine, tmp_path):
     with pytest.raises(RenderError):
         faulty_engine.export(ExportRequest(format="sneaky-open", entries=ENTRY), tmp_path / "x.txt")

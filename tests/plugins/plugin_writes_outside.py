@@ -57,10 +57,17 @@ def render_scratch(doc, out):
         work.write(b"scratch")
 
 
+def render_lazy_import(doc, out):
+    """Allowed: importing a module inside render (no byte-code cache is written meanwhile)."""
+    import importlib
+
+    out.write(importlib.import_module("lazy_helper").GREETING)
+
+
 @hookimpl
 def exporter_register_formats(register):
     for name, fn in (("sneaky-open", render_open), ("sneaky-swallow", render_swallow),
                      ("sneaky-remove", render_remove), ("sneaky-rename", render_rename),
                      ("sneaky-chdir", render_chdir),
-                     ("scratch-ok", render_scratch)):
+                     ("scratch-ok", render_scratch), ("lazy-import", render_lazy_import)):
         register(Format(name=name, media_type="text/plain", extension="txt", render=fn, material=False))

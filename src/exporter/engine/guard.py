@@ -14,8 +14,9 @@ refused, and what a child writes is not checked.
 
 The refused call raises :class:`WriteOutsideOutput` (a ``PermissionError``) in the renderer.  A
 renderer that catches it and carries on still fails: the first refusal is raised again when the
-renderer returns, so its output is never published.  Python's own byte-code cache writes
-(``__pycache__/*.pyc`` during a lazy import) are let through.
+renderer returns, so its output is never published.  Python does not write byte-code caches
+(``__pycache__``) while a renderer runs (``sys.dont_write_bytecode``), so lazy imports inside a
+renderer need no exception to the rule.
 
 The time limit uses ``SIGALRM`` and therefore applies in the main thread of a POSIX process (the
 command line); elsewhere renders run without it.  When the limit passes, :class:`RenderTimeout`
@@ -30,7 +31,6 @@ These guards catch mistakes and careless plugins; they are not a sandbox against
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import signal
 import sys
@@ -55,8 +55,6 @@ _PATH_EVENTS: dict[str, tuple[int, ...]] = {
 }
 #: Audit events refused outright while rendering.
 _REFUSED_EVENTS = {"os.chdir": "changed the working directory"}
-# importlib writes "<name>.cpython-311.pyc.<id>" then renames it to "<name>.cpython-311.pyc"
-_PYC = re.compile(r"(^|/)__pycache__(/[^/]+\.pyc(\.\d+)?)?$")
 _installed = False
 
 
@@ -79,7 +77,7 @@ def _inside(path: str, folder: str) -> bool:
     return real == folder or real.startswith(folder + os.sep)
 
 
-def _allowed(path: Any, scratch: str, pyc_ok: bool) -> bool:
+def _allowed(path: Any, scratch: str) -> bool:
     """May the renderer write ``path``?  Open file descriptors (ints) were checked when opened."""
     if isinstance(path, int) or path is None:
         return True
@@ -89,9 +87,7 @@ def _allowed(path: Any, scratch: str, pyc_ok: bool) -> bool:
         name = os.fsdecode(path)
     except (TypeError, ValueError):
         return False
-    if _inside(name, scratch) or name == os.devnull:
-        return True
-    return pyc_ok and bool(_PYC.search(os.path.realpath(name)))
+    return _inside(name, scratch) or name == os.devnull
 
 
 def _refuse(message: str) -> None:
@@ -110,12 +106,12 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
         path, mode, flags = (args + (None, None, None))[:3]
         writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
             isinstance(flags, int) and bool(flags & _WRITE_FLAGS))
-        if writing and not _allowed(path, scratch, pyc_ok=True):
+        if writing and not _allowed(path, scratch):
             _refuse(f"renderer tried to write {os.fsdecode(path)!r} outside its output")
     elif event in _PATH_EVENTS:
         for index in _PATH_EVENTS[event]:
             path = args[index] if index < len(args) else None
-            if not _allowed(path, scratch, pyc_ok=event in ("os.mkdir", "os.rename")):
+            if not _allowed(path, scratch):
                 shown = os.fsdecode(path) if isinstance(path, (str, bytes, os.PathLike)) else path
                 _refuse(f"renderer tried {event} on {shown!r} outside its output")
     elif event in _REFUSED_EVENTS:
@@ -141,6 +137,8 @@ def no_writes() -> Iterator[str]:
     old_tempdir = tempfile.tempdir
     outer = (getattr(_state, "scratch", None), getattr(_state, "violations", None))
     violations: list[WriteOutsideOutput] = []
+    old_bytecode = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True
     tempfile.tempdir = scratch
     _state.scratch, _state.violations = scratch, violations
     try:
@@ -159,6 +157,7 @@ def no_writes() -> Iterator[str]:
     finally:
         _state.scratch, _state.violations = outer
         tempfile.tempdir = old_tempdir
+        sys.dont_write_bytecode = old_bytecode
         shutil.rmtree(scratch, ignore_errors=True)
 
 
