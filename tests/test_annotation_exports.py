@@ -150,6 +150,26 @@ def test_csv_values_match_the_sources(engine, tmp_path):
         assert r["visibility"] == raw["visibility"] and r["group"] == raw.get("group", "")
         assert r["created"] == raw["created"] and r["modified"] == raw.get("modified", "")
         assert r["link"].startswith(f"https://archive.example.org/kd/kd1/{entry_id}#:~:text=")
+        _check_text_fragment(r["link"].split("#:~:text=", 1)[1], quote)
+
+
+def _check_text_fragment(fragment: str, exact: str) -> None:
+    """The text fragment names the quote: prefix-, start[, end], -suffix, each percent-encoded."""
+    from urllib.parse import unquote
+
+    terms = fragment.split(",")
+    assert all(set(t) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.~%-") for t in terms)
+    if terms[0].endswith("-"):
+        terms = terms[1:]
+    if terms[-1].startswith("-"):
+        terms = terms[:-1]
+    words = squash(exact)
+    parts = [unquote(t) for t in terms]
+    assert 1 <= len(parts) <= 2
+    if len(parts) == 1:
+        assert parts[0] == words
+    else:
+        assert words.startswith(parts[0]) and words.endswith(parts[1])
 
 
 def _toc():
@@ -292,3 +312,20 @@ def test_must_checker_rejects_broken_annotations():
     for name in ("annotationContextValidated", "annotationIdValidated", "annotationCreatedValidated",
                  "notBodyBodyValue", "targetObjectsRecognized"):
         assert name in names
+
+
+def test_fast_serialiser_equals_the_object_form(engine, hostile_corpus, sample):
+    """The JSON-LD writer's string builder gives exactly the compact JSON of the object form."""
+    from exporter.engine import ExportRequest
+    from exporter.formats.annotations_common import passages
+    from exporter.formats.annotations_jsonld import annotation_json, annotation_object
+
+    n = 0
+    for corpus in (hostile_corpus, None):
+        doc = engine.assemble(ExportRequest(format="annotations-jsonld", all=True, corpus=corpus, user="tomas"))
+        for entry, ann, prefix, suffix in passages(doc):
+            fast = annotation_json(entry, ann, prefix, suffix)
+            assert fast == json.dumps(annotation_object(entry, ann, prefix, suffix), ensure_ascii=False,
+                                      separators=(",", ":"))
+            n += 1
+    assert n > 40

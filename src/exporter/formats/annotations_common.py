@@ -24,6 +24,7 @@ W3C_MOTIVATIONS = frozenset((
 ))
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+_CLEAN_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\x00-\x20<>\"{}|\\^`\x7f]*")
 # RFC 3987 excludes these from IRIs (plus controls and space, checked below).
 _NOT_IRI = re.compile(r"[\x00-\x20<>\"{}|\\^`\x7f]")
 _RFC3339 = re.compile(
@@ -79,6 +80,8 @@ def motivation(ann: Annotation) -> str:
 
 def as_iri(value: str, namespace: str = "urn:exporter:annotation:") -> str:
     """``value`` as an absolute IRI: kept when it is one, percent-encoded where needed, else a URN."""
+    if _CLEAN_IRI.fullmatch(value):
+        return value
     if _SCHEME.match(value):
         if not _NOT_IRI.search(value):
             return value
@@ -105,13 +108,48 @@ def timestamp(value: object) -> str | None:
     return parsed.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
+class _PercentTable(dict):
+    """``str.translate`` table for text-fragment terms, filled as characters are met.
+
+    Unreserved ASCII characters stay; everything else (including ``-``, ``,`` and ``&``, which
+    text fragments use as syntax) becomes its percent-encoded UTF-8.
+    """
+
+    def __missing__(self, code: int) -> str:
+        value = "".join(f"%{b:02X}" for b in chr(code).encode("utf-8", "surrogatepass"))
+        self[code] = value
+        return value
+
+
+_PCT = _PercentTable((ord(c), c) for c in
+                     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.~")
+
+
 def _fragment_part(text: str) -> str:
-    # Text fragments reserve "-", "," and "&" as syntax; quote() leaves "-" alone.
-    return quote(text, safe="").replace("-", "%2D")
+    return text.translate(_PCT)
 
 
 def _words(text: str) -> list[str]:
     return text.split()
+
+
+# Placeholders for the text-fragment syntax characters while the terms are percent-encoded in
+# one pass (C0 controls never reach the model: see exporter.textnorm).
+_DASH, _COMMA = "\x01", "\x02"
+_PCT[1], _PCT[2] = "-", ","
+# Fast path: ASCII made only of these is encoded with a few str.replace calls (several times
+# faster than str.translate with multi-character replacements).
+_COMMON = re.compile(r"[A-Za-z0-9_.~ ,;:'\"?!()\x01\x02-]*")
+_COMMON_CODES = tuple((c, _PCT[ord(c)]) for c in "-, ;:'\"?!()")
+
+
+def _encode_fragment(raw: str) -> str:
+    if _COMMON.fullmatch(raw):
+        for char, code in _COMMON_CODES:
+            if char in raw:
+                raw = raw.replace(char, code)
+        return raw.replace(_DASH, "-").replace(_COMMA, ",")
+    return raw.translate(_PCT)
 
 
 def text_fragment(exact: str, prefix: str, suffix: str) -> str:
@@ -121,33 +159,41 @@ def text_fragment(exact: str, prefix: str, suffix: str) -> str:
     or is long is given as its first and last words (``textStart,textEnd``); the prefix and
     suffix are the whole words next to the quote in the same block.
     """
-    lines = [ln.strip() for ln in exact.split("\n") if ln.strip()]
-    if not lines:
-        return ":~:text=" + _fragment_part(exact.strip())
-    first, last = _words(lines[0]), _words(lines[-1])
-    if len(lines) == 1 and len(first) <= 2 * FRAGMENT_WORDS:
-        core = _fragment_part(" ".join(first))
+    if "\n" in exact:
+        lines = [ln for ln in exact.split("\n") if ln and not ln.isspace()]
+        first = lines[0].split() if lines else []
+        last = lines[-1].split() if lines else []
+        single = False
     else:
-        start = " ".join(first[:FRAGMENT_WORDS])
-        end = " ".join(last[-FRAGMENT_WORDS:])
-        core = _fragment_part(start) + "," + _fragment_part(end)
-    before = prefix.rsplit("\n", 1)[-1]
-    pre = _words(before)
-    if pre and before and not before[0].isspace() and len(prefix) >= CONTEXT_CHARS:
-        pre = pre[1:]  # the first word may be cut off
-    after = suffix.split("\n", 1)[0]
-    post = _words(after)
-    if post and after and not after[-1].isspace() and len(suffix) >= CONTEXT_CHARS:
-        post = post[:-1]
-    parts = []
+        first = last = exact.split()
+        single = True
+    if not first:
+        return ":~:text=" + _fragment_part(exact.strip())
+    if single and len(first) <= 2 * FRAGMENT_WORDS:
+        raw = " ".join(first)
+    else:
+        raw = " ".join(first[:FRAGMENT_WORDS]) + _COMMA + " ".join(last[-FRAGMENT_WORDS:])
+    before = prefix[prefix.rfind("\n") + 1:]
+    pre = before.split()
+    if pre and len(before) == len(prefix) >= CONTEXT_CHARS and not before[0].isspace():
+        del pre[0]  # the first word may be cut off
     if pre:
-        parts.append(_fragment_part(" ".join(pre[-FRAGMENT_WORDS:])) + "-")
-    parts.append(core)
+        raw = " ".join(pre[-FRAGMENT_WORDS:]) + _DASH + _COMMA + raw
+    cut = suffix.find("\n")
+    after = suffix if cut < 0 else suffix[:cut]
+    post = after.split()
+    if post and len(after) == len(suffix) >= CONTEXT_CHARS and not after[-1].isspace():
+        del post[-1]  # the last word may be cut off
     if post:
-        parts.append("-" + _fragment_part(" ".join(post[:FRAGMENT_WORDS])))
-    return ":~:text=" + ",".join(parts)
+        raw += _COMMA + _DASH + " ".join(post[:FRAGMENT_WORDS])
+    return ":~:text=" + _encode_fragment(raw)
 
 
-def deep_link(entry: Entry, ann: Annotation, prefix: str, suffix: str) -> str:
-    """The entry's IRI with a text fragment that selects the annotated passage."""
-    return f"{as_iri(entry.iri, 'urn:exporter:entry:')}#{text_fragment(ann.exact, prefix, suffix)}"
+def entry_link(entry: Entry) -> str:
+    """The entry's IRI, as the base of its deep links."""
+    return as_iri(entry.iri, "urn:exporter:entry:")
+
+
+def deep_link(entry: Entry, ann: Annotation, prefix: str, suffix: str, base: str | None = None) -> str:
+    """The entry's IRI (``base``, when the caller has it) with a text fragment for the passage."""
+    return f"{base or entry_link(entry)}#{text_fragment(ann.exact, prefix, suffix)}"

@@ -12,7 +12,7 @@ from typing import BinaryIO
 
 from ..model import Document
 from ..registry import RenderInfo
-from .annotations_common import as_iri, deep_link, passages, timestamp
+from .annotations_common import as_iri, deep_link, entry_link, passages, timestamp
 
 COLUMNS = (
     "annotation_id", "entry_id", "entry_title", "entry_date", "page", "layer", "quote", "body", "tags",
@@ -56,13 +56,19 @@ def render(doc: Document, out: BinaryIO) -> RenderInfo:
     text = _Utf8Sink(out)
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    n = neutralise
+    starts, mark = FORMULA_STARTS, NEUTRALISER
+    current, head, base = None, ("", "", ""), ""
     for entry, ann, prefix, suffix in passages(doc):
-        writer.writerow((
-            n(as_iri(ann.id)), n(entry.id), n(entry.title), entry.date.iso or "", n(ann.page or ""),
-            ann.layer, n(ann.exact), n(ann.body), n(TAG_SEPARATOR.join(ann.tags)), n(ann.creator),
-            n(ann.creator_name), ann.visibility, n(ann.group or ""),
-            timestamp(ann.created) or "", timestamp(ann.modified) or "", n(deep_link(entry, ann, prefix, suffix)),
-        ))
+        if entry is not current:
+            current, head, base = entry, (entry.id, entry.title, entry.date.iso or ""), entry_link(entry)
+            head = tuple(mark + v if v.startswith(starts) else v for v in head)
+        # Inline rather than neutralise() per cell: this loop is the writer's hot path.  The id
+        # and link begin with an IRI scheme (a letter), the layer, visibility and times are ours.
+        user = [mark + v if v.startswith(starts) else v for v in (
+            ann.page or "", ann.exact, ann.body, TAG_SEPARATOR.join(ann.tags), ann.creator, ann.creator_name,
+            ann.group or "")]
+        writer.writerow((as_iri(ann.id), *head, user[0], ann.layer, *user[1:6], ann.visibility, user[6],
+                         timestamp(ann.created) or "", timestamp(ann.modified) or "",
+                         deep_link(entry, ann, prefix, suffix, base)))
     text.flush()
     return RenderInfo()
