@@ -133,11 +133,12 @@ def key_id(entry_id: str) -> str:
 def bib_key(entry: Entry) -> str:
     """``<first author's family or name><year or nd>-<entry id>``: ASCII, stable, and unique
     because entry ids are (the part before the first ``-`` never contains one)."""
-    if entry.authors:
-        first = csl_name(entry.authors[0])
-        who = key_name(first.get("family") or first.get("literal") or "")
-    else:
-        who = "Anon"
+    who = "Anon"
+    for person in entry.authors:
+        first = csl_name(person)
+        if first:
+            who = key_name(first.get("family") or first.get("literal") or "")
+            break
     year = entry.date.year
     return f"{who}{year if year is not None else 'nd'}-{key_id(entry.id)}"
 

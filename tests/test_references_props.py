@@ -1,0 +1,208 @@
+"""Property tests: hostile titles and names through ris, bibtex and csl-json.
+
+Synthetic entries (built directly from ``exporter.model``) carry braces, %, backslashes, line
+breaks of every kind, forged ``ER  - `` lines, ``=``, ``@type{``, Cyrillic, combining marks,
+emoji, bidi controls and 5,000-character values.  Record counts never change, and every value
+reads back as the mapping gives it, up to the documented normalisation (RIS: line breaks become
+spaces, trimmed; BibTeX: whitespace runs become one space, trimmed).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+import subprocess
+from urllib.parse import unquote
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_references_expect import bib_expected, read_bib, read_ris, ris_expected
+
+from conftest import VALIDATORS
+from exporter.csl import entry_to_csl
+from exporter.formats.bibtex import key_id, write_bibtex
+from exporter.formats.csl_json import write_csl_json
+from exporter.formats.ris import write_ris
+from exporter.model import Entry, EntryDate, Layer, Person, Volume
+
+PIECES = ["{", "}", "{{", "}}", "%", "\\", "\\n", "\n", "\r\n", "\r", "\nER  - ", "ER  - ", "TY  - JOUR", "=",
+          "@misc{x,", "\"", "#", "&", "_", "$", "^", "~", "--", "---", "''", "``", "?`", "<<", ",,", "  ", "\t",
+          " and ", "and", ",", "Кириллица", "Долгоруков", "e\u0301", "\u0301", "😀", "👩‍👩‍👧", "\u202e", "\u200f",
+          "\u2066", "\u2028", "\u2029", "\x85", "\v", "\f", "\x1c", "\xa0", "\u3000", "中文", "\\textbf{x}",
+          "\\%", "}{", "\\{", "a", "Smith", " "]
+# Text the loaders could hand over: no surrogates, no C0 controls other than tab and the
+# line breaks under test (textnorm replaces the rest at load time).
+CHARS = st.characters(blacklist_categories=("Cs",),
+                      blacklist_characters="".join(chr(c) for c in range(32) if chr(c) not in "\t\n\r\v\f\x1c\x1d\x1e"))
+hostile = st.lists(st.one_of(st.sampled_from(PIECES), st.text(CHARS, max_size=6)), max_size=8).map("".join)
+long = hostile.filter(lambda s: s.strip()).map(lambda s: (s * (5000 // len(s) + 1))[:5000])
+value = st.one_of(hostile, hostile, hostile, long)
+maybe = st.one_of(st.none(), value)
+# pylatexenc (the BibTeX decoder) needs seconds per 5,000-character escaped value, so the
+# BibTeX property runs on short values and test_bibtex_long_values covers the long ones.
+short_value = hostile
+short_maybe = st.one_of(st.none(), hostile)
+
+
+@st.composite
+def people(draw, value=value, maybe=maybe, max_size=3):
+    out = []
+    for _ in range(draw(st.integers(0, max_size))):
+        if draw(st.booleans()):
+            out.append(Person(literal=draw(value)))
+        else:
+            out.append(Person(family=draw(value), given=draw(maybe)))
+    return out
+
+
+@st.composite
+def volumes(draw, value=value, maybe=maybe):
+    return Volume(id=draw(st.sampled_from(["v1", "frus1918Russiav03", "kd1"])), title=draw(value),
+                  editors=draw(people(value, maybe)), publisher=draw(maybe), place=draw(maybe), series=draw(maybe),
+                  series_number=draw(st.one_of(st.none(), st.just("Volume III"), value)),
+                  languages=draw(st.lists(st.sampled_from(["en", "ru", "fr", "xx"]), max_size=2)),
+                  base_url=draw(st.sampled_from([None, "https://history.example.org/docs/", "https://a.b/x%20y"])))
+
+
+@st.composite
+def entry_lists(draw, value=value, maybe=maybe):
+    vol = draw(volumes(value, maybe))
+    n = draw(st.integers(1, 6))
+    ids = draw(st.lists(st.one_of(st.text(CHARS, min_size=1, max_size=10), st.sampled_from(["d1", "a_b", "a b", "a:b"])),
+                        min_size=n, max_size=n, unique=True))
+    out = []
+    for i, local in enumerate(ids):
+        year = draw(st.one_of(st.none(), st.integers(1, 9999)))
+        month = draw(st.one_of(st.none(), st.integers(1, 12)))
+        day = draw(st.one_of(st.none(), st.integers(1, 28)))
+        pages = draw(st.lists(st.one_of(st.sampled_from(["1", "21", "xii", "3a"]), hostile.filter(str.strip)),
+                              max_size=3))
+        out.append(Entry(
+            id=local, local_id=local, volume=vol, title=draw(value), heading=[],
+            kind=draw(maybe), genre=draw(st.sampled_from(["letter", "telegram", "diary", "memorandum", None, "odd"])),
+            number=draw(maybe), date=EntryDate(year, month, day, draw(st.booleans())),
+            authors=draw(people(value, maybe)), recipients=draw(people(value, maybe)), repository=draw(maybe),
+            archival_id=draw(maybe), description=draw(maybe), language=draw(st.one_of(st.none(), st.just("ru"), value)),
+            layers={"text": Layer("text", None, [], pages)}, order=i))
+    return out
+
+
+URL_SPACE = re.compile("[\t\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                          HealthCheck.data_too_large])
+
+
+def render(writer, entries) -> bytes:
+    out = io.BytesIO()
+    assert writer(entries, out) == len(entries)
+    return out.getvalue()
+
+
+@SETTINGS
+@given(entry_lists())
+def test_ris_hostile_values(entries):
+    data = render(write_ris, entries)
+    assert data.count(b"\n") == data.count(b"\r\n")
+    text = data.decode("utf-8")
+    assert text.splitlines() == text.split("\r\n")[:-1], "no line break inside a value"
+    assert all(re.match(r"^(?:[A-Z][A-Z0-9]  - |$)", line) for line in text.split("\r\n"))
+    records = read_ris(data)
+    assert len(records) == len(entries)
+    for rec, entry in zip(records, entries):
+        assert rec == ris_expected(entry)
+
+
+@SETTINGS
+@given(entry_lists(short_value, short_maybe))
+def test_bibtex_hostile_values(entries):
+    check_bibtex(entries)
+
+
+def test_bibtex_long_values():
+    piece = "".join(PIECES)
+    text = (piece * (5000 // len(piece) + 1))[:5000]
+    vol = Volume(id="v", title=text, editors=[Person(family=text, given=text)], base_url="https://a.b/")
+    check_bibtex([Entry(id="e1", local_id="e1", volume=vol, heading=[], title=text, genre="letter", kind=text,
+                        authors=[Person(literal=text), Person(family=text, given=text)],
+                        recipients=[Person(family=text)], repository=text, archival_id=text, description=text,
+                        date=EntryDate(1918, 3, 1), layers={"text": Layer("text", None, [], [text, "2"])})])
+
+
+def check_bibtex(entries):
+    data = render(write_bibtex, entries)
+    text = data.decode("utf-8")
+    assert text.count("{") == text.count("}"), "braces balanced"
+    raw, decoded = read_bib(data, full_decoder=True)
+    assert not raw.failed_blocks and not decoded.failed_blocks
+    assert len(decoded.entries) == len(entries)
+    keys = [e.key for e in decoded.entries]
+    assert len(set(keys)) == len(keys) and all(k.isascii() for k in keys)
+    for bib, rawbib, entry in zip(decoded.entries, raw.entries, entries):
+        fields = {f.key: f.value for f in bib.fields}
+        exp = bib_expected(entry)
+        if "date" in exp:
+            assert rawbib.fields_dict["date"].value == exp.pop("date")
+            fields.pop("date")
+        if "url" in exp:
+            url = rawbib.fields_dict["url"].value
+            assert re.fullmatch(r"[!#$%&'()*+,\-./0-9:;=?@A-Z\[\]_a-z~]+", url)
+            assert unquote(url) == unquote(URL_SPACE.sub(" ", exp.pop("url")).strip())
+            fields.pop("url")
+        assert fields == exp
+
+
+@SETTINGS
+@given(entry_lists())
+def test_csl_json_hostile_values(entries):
+    import jsonschema
+
+    records = json.loads(render(write_csl_json, entries))
+    assert records == [entry_to_csl(e) for e in entries]
+    schema = json.loads((VALIDATORS / "csl-schema" / "csl-data.json").read_text())
+    jsonschema.validate(records, schema, cls=jsonschema.Draft7Validator)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(CHARS, min_size=1), st.text(CHARS, min_size=1))
+def test_key_id_is_injective(a, b):
+    assert (key_id(a) == key_id(b)) == (a == b)
+    assert re.fullmatch(r"[A-Za-z0-9.:_-]+", key_id(a))
+
+
+def test_empty_selection_writes_valid_empty_outputs():
+    assert json.loads(render(write_csl_json, [])) == []
+    assert render(write_ris, []) == b"" and render(write_bibtex, []) == b""
+
+
+def test_forged_record_cannot_end_or_start_a_record():
+    vol = Volume(id="v", title="V")
+    evil = Entry(id="e1", local_id="e1", volume=vol, heading=[],
+                 title="Real title\r\nER  - \r\n\r\nTY  - JOUR\r\nTI  - Forged\u2028ER  - ",
+                 authors=[Person(family="Smith\nAU  - Forged", given="J.")])
+    data = render(write_ris, [evil])
+    records = read_ris(data)
+    assert len(records) == 1
+    assert records[0]["title"] == "Real title  ER  -     TY  - JOUR  TI  - Forged ER  -"
+    assert data.count(b"\r\nER  - ") == 1 and data.startswith(b"TY  - ")
+    assert records[0]["authors"] == ["Smith AU - Forged, J."]  # the mapping collapses name whitespace
+
+
+def test_biber_reads_hostile_bib(tmp_path):
+    biber = shutil.which("biber")
+    if not biber:
+        pytest.skip("biber is not installed (Debian package biber; scripts/setup.sh installs it)")
+    vol = Volume(id="v", title="Vol {1} 100% & #2 \\ ^ ~ $x$ _y_", editors=[Person(family="O'Brien", given="and Co, Ltd")])
+    entries = [Entry(id=f"e{i}", local_id=f"e{i}", volume=vol, heading=[], title=t, genre=g,
+                     authors=[Person(literal=t[:40]), Person(family="Долгоруков", given="К. А.")],
+                     date=EntryDate(1918, 3, 1, approximate=True), description=t)
+               for i, (t, g) in enumerate([(p * 3, "letter") for p in PIECES] + [("x" * 5000, "diary")])]
+    (tmp_path / "in.bib").write_bytes(render(write_bibtex, entries))
+    proc = subprocess.run([biber, "--tool", "--output-file=out.bib", "in.bib"], cwd=tmp_path,
+                          capture_output=True, timeout=300)
+    log = proc.stdout.decode() + proc.stderr.decode()
+    assert proc.returncode == 0, log
+    assert "ERROR" not in log and "WARN" not in log, log
+    assert (tmp_path / "out.bib").read_text().count("@") >= len(entries)
