@@ -10,7 +10,7 @@ the same shape as an annotation.
 
 Usage::
 
-    .venv/bin/python bench/bench_annotations.py [--count 100000] [--runs 5]
+    .venv/bin/python bench/bench_annotations.py [--count 100000] [--runs 5] [--formats a,b]
 """
 
 from __future__ import annotations
@@ -119,7 +119,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--count", type=int, default=100_000)
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--formats", default="annotations-jsonld,annotations-csv,annotations-md",
+                    help="comma-separated formats to measure")
     args = ap.parse_args()
+    wanted = args.formats.split(",")
     small = build(10_000)
     big = build(args.count)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -129,6 +132,8 @@ def main() -> None:
     print(f"reference (stdlib csv row + json dict, same run): {statistics.median(r[0] for r in refs):,.0f} per s wall, "
           f"{statistics.median(r[1] for r in refs):,.0f} per CPU-s")
     for name, render in renderers().items():
+        if name not in wanted:
+            continue
         runs = [timed(render, big) for _ in range(args.runs)]
         wall = statistics.median(r[0] for r in runs)
         cpu = statistics.median(r[1] for r in runs)

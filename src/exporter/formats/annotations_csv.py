@@ -7,7 +7,7 @@ prefixed with an apostrophe (``'``) so that spreadsheet programs do not evaluate
 
 from __future__ import annotations
 
-import csv
+import re
 from typing import BinaryIO
 
 from ..model import Document
@@ -22,6 +22,8 @@ COLUMNS = (
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 NEUTRALISER = "'"
 TAG_SEPARATOR = "; "
+LINE_END = "\r\n"
+_NEEDS_QUOTES = re.compile(r'[",\r\n]')
 
 
 def neutralise(value: str) -> str:
@@ -29,46 +31,46 @@ def neutralise(value: str) -> str:
     return NEUTRALISER + value if value.startswith(FORMULA_STARTS) else value
 
 
-class _Utf8Sink:
-    """A text sink for :mod:`csv` that encodes to the binary stream in chunks of ~64 KiB."""
-
-    def __init__(self, out: BinaryIO, chunk: int = 1 << 16) -> None:
-        self.out, self.chunk = out, chunk
-        self.parts: list[str] = []
-        self.size = 0
-
-    def write(self, s: str) -> int:
-        self.parts.append(s)
-        self.size += len(s)
-        if self.size >= self.chunk:
-            self.flush()
-        return len(s)
-
-    def flush(self) -> None:
-        if self.parts:
-            self.out.write("".join(self.parts).encode("utf-8"))
-            self.parts.clear()
-            self.size = 0
+def csv_cell(value: str) -> str:
+    """A neutralised cell, quoted as RFC 4180 (and Python's ``csv``, QUOTE_MINIMAL) quote it."""
+    value = NEUTRALISER + value if value.startswith(FORMULA_STARTS) else value
+    if _NEEDS_QUOTES.search(value) is None:
+        return value
+    return '"' + value.replace('"', '""') + '"'
 
 
 def render(doc: Document, out: BinaryIO) -> RenderInfo:
-    """Write the header and one row per annotation, streaming."""
-    text = _Utf8Sink(out)
-    writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    starts, mark = FORMULA_STARTS, NEUTRALISER
-    current, head, base = None, ("", "", ""), ""
+    """Write the header and one row per annotation, streaming in chunks of about 64 KB.
+
+    Rows are built here rather than with :mod:`csv` (three times slower per row, which mattered
+    for the 100,000 annotations/s target); the tests read the output back with :mod:`csv`.
+    """
+    starts, mark, search = FORMULA_STARTS, NEUTRALISER, _NEEDS_QUOTES.search
+    chunk = [",".join(COLUMNS) + LINE_END]
+    size = 0
+    current, head, base = None, "", ""
     for entry, ann, prefix, suffix in passages(doc):
         if entry is not current:
-            current, head, base = entry, (entry.id, entry.title, entry.date.iso or ""), entry_link(entry)
-            head = tuple(mark + v if v.startswith(starts) else v for v in head)
-        # Inline rather than neutralise() per cell: this loop is the writer's hot path.  The id
-        # and link begin with an IRI scheme (a letter), the layer, visibility and times are ours.
-        user = [mark + v if v.startswith(starts) else v for v in (
-            ann.page or "", ann.exact, ann.body, TAG_SEPARATOR.join(ann.tags), ann.creator, ann.creator_name,
-            ann.group or "")]
-        writer.writerow((as_iri(ann.id), *head, user[0], ann.layer, *user[1:6], ann.visibility, user[6],
-                         timestamp(ann.created) or "", timestamp(ann.modified) or "",
-                         deep_link(entry, ann, prefix, suffix, base)))
-    text.flush()
+            current, base = entry, entry_link(entry)
+            head = ",".join(csv_cell(v) for v in (entry.id, entry.title, entry.date.iso or ""))
+        # Inline rather than csv_cell() per cell: this loop is the writer's hot path.
+        cells = [mark + v if v.startswith(starts) else v for v in (
+            ann.page or "", ann.layer, ann.exact, ann.body, TAG_SEPARATOR.join(ann.tags), ann.creator,
+            ann.creator_name, ann.visibility, ann.group or "")]
+        ann_id = as_iri(ann.id)  # an IRI starts with its scheme, never with a formula character
+        if search(ann_id) is not None:
+            ann_id = '"' + ann_id.replace('"', '""') + '"'
+        # Times are RFC 3339 (digits, letters, "-:+.") and the link is percent-encoded: only the
+        # commas of its text fragment need the quotes.
+        line = (ann_id + "," + head + ","
+                + ",".join([v if search(v) is None else '"' + v.replace('"', '""') + '"' for v in cells])
+                + f",{timestamp(ann.created) or ''},{timestamp(ann.modified) or ''},"
+                f"\"{deep_link(entry, ann, prefix, suffix, base)}\"{LINE_END}")
+        chunk.append(line)
+        size += len(line)
+        if size >= 1 << 16:
+            out.write("".join(chunk).encode("utf-8"))
+            chunk.clear()
+            size = 0
+    out.write("".join(chunk).encode("utf-8"))
     return RenderInfo()
