@@ -329,3 +329,29 @@ def test_fast_serialiser_equals_the_object_form(engine, hostile_corpus, sample):
                                       separators=(",", ":"))
             n += 1
     assert n > 40
+
+
+def test_entries_named_out_of_order_come_in_volume_order(engine, tmp_path):
+    toc = [e["id"] for e in _toc()]
+    annotated = sorted({RAW[i]["target"]["source"].rsplit("/", 2)[-2] for i in allowed(RAW, ARCHIVE, "visible", None)},
+                       key=toc.index)
+    chosen = ",".join(reversed(annotated[:3]))
+    md = export(engine, "annotations-md", tmp_path / "o.md", all=False, entries=chosen)[0].decode("utf-8")
+    ids = [ln.split()[1].rstrip(",").replace("\\", "") for ln in md.splitlines() if ln.startswith("Entry ")]
+    assert ids == annotated[:3]
+    numbers = [int(ln.split(".")[0][4:]) for ln in md.splitlines() if ln.startswith("### ")]
+    assert numbers == list(range(1, len(numbers) + 1))
+    data, _ = export(engine, "annotations-jsonld", tmp_path / "o.jsonld", all=False, entries=chosen)
+    sources = [a["target"]["scope"].rsplit("/", 1)[-1] for a in json.loads(data)["first"]["items"]]
+    assert sources == sorted(sources, key=toc.index)
+
+
+def test_no_matching_annotation_gives_empty_exports(engine, tmp_path):
+    data, result = export(engine, "annotations-jsonld", tmp_path / "e.jsonld", tags=["no-such-tag"])
+    coll = json.loads(data)
+    assert coll["total"] == 0 and "first" not in coll and coll["type"] == "AnnotationCollection"
+    assert result.annotations == 0
+    rows = read_csv(export(engine, "annotations-csv", tmp_path / "e.csv", tags=["no-such-tag"])[0])
+    assert rows == []
+    md = export(engine, "annotations-md", tmp_path / "e.md", annotations="none")[0].decode("utf-8")
+    assert "No annotations" in md and "### " not in md

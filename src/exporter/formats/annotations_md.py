@@ -86,10 +86,10 @@ def _entry_section(entry: Entry) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _annotation_section(entry: Entry, ann: Annotation, prefix: str, suffix: str) -> str:
+def _annotation_section(entry: Entry, ann: Annotation, prefix: str, suffix: str, number: int) -> str:
     who = ann.creator_name or ann.creator or "unknown"
     where = f"page {one_line(ann.page)}" if ann.page else "unpaginated"
-    lines = [f"### {ann.number}. {one_line(who)}, {where} ({one_line(ann.layer)})", "", blockquote(ann.exact), ""]
+    lines = [f"### {number}. {one_line(who)}, {where} ({one_line(ann.layer)})", "", blockquote(ann.exact), ""]
     for para in paragraphs(ann.body):
         lines += [para, ""]
     facts = []
@@ -135,11 +135,12 @@ def _chunks(doc: Document) -> Iterable[str]:
         yield "No annotations match this selection.\n"
         return
     current = None
-    for entry, ann, prefix, suffix in passages(doc):
+    # Numbered here, in the order written (volume order), whatever order --entries named them in.
+    for number, (entry, ann, prefix, suffix) in enumerate(passages(doc), 1):
         if entry is not current:
             current = entry
             yield _entry_section(entry)
-        yield _annotation_section(entry, ann, prefix, suffix)
+        yield _annotation_section(entry, ann, prefix, suffix, number)
 
 
 def render(doc: Document, out: BinaryIO) -> RenderInfo:
