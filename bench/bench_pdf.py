@@ -1,0 +1,141 @@
+"""Benchmark of the ``pdf`` format, with its reference figures measured in the same run.
+
+Selection: ten source pages of March entries from the sample corpus (translation pages 20-29,
+five entries, their editorial notes, Irina's visible annotations).
+
+* warm, in-process: ``formats.pdf.render`` on an assembled document (stylesheet, fonts and
+  templates cached after the first call), against naive weasyprint on the same HTML
+  (``HTML(string=...).write_pdf()`` with the stylesheet inline, fresh every time);
+* cold, command line: ``exporter export --format pdf`` against headless Chromium printing the
+  project's own ``html`` export of the same selection (and the ``weasyprint`` command line on
+  that HTML, for scale).
+
+Run: ``.venv/bin/python bench/bench_pdf.py [--runs N] [--cold-runs N]``.  Prints medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+SELECTION = ["--range", "kd1-1918-03-03a..kd1-1918-03-14", "--pages", "20-29", "--layer", "translation",
+             "--user", "irina", "--annotations", "visible"]
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def median_time(fn, runs: int) -> tuple[float, list[float]]:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), times
+
+
+def warm(runs: int) -> dict[str, float]:
+    from weasyprint import HTML
+
+    from exporter.assets import read_style
+    from exporter.engine import Engine, ExportRequest
+    from exporter.formats import pdf
+    from exporter.formats.pdf_html import build_html
+
+    engine = Engine()
+    request = ExportRequest(format="pdf", range="kd1-1918-03-03a..kd1-1918-03-14", pages="20-29",
+                            layer="translation", user="irina", annotations="visible", accept_terms=True)
+    doc = engine.assemble(request, engine.plugins.formats.get("pdf"))
+    first = time.perf_counter()
+    info = pdf.render(doc, io.BytesIO())
+    first = time.perf_counter() - first
+    # The same HTML for naive weasyprint, with the stylesheet inline (it has no cache).
+    html = build_html(doc, set(), {}).replace(
+        "</head>", "<style>" + read_style("pdf.css") + "@page { size: A4; }</style></head>", 1)
+    ours, naive = [], []
+    for _ in range(runs):  # interleaved, so background load hits both alike
+        t = time.perf_counter()
+        pdf.render(doc, io.BytesIO())
+        ours.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        HTML(string=html).write_pdf()
+        naive.append(time.perf_counter() - t)
+    return {"first call": first, "warm": statistics.median(ours), "warm min": min(ours),
+            "naive": statistics.median(naive), "naive min": min(naive),
+            "rendered pages": info.rendered_pages, "notes": len([n for e in doc.entries for n in e.notes]),
+            "annotations": len(doc.annotations), "entries": len(doc.entries)}
+
+
+def cold(runs: int, tmp: Path) -> dict[str, float | str]:
+    exporter = str(BIN / "exporter")
+    html_out = tmp / "sel.html"
+    subprocess.run([exporter, "export", *SELECTION, "--format", "html", "--output", str(html_out),
+                    "--accept-terms"], check=True, capture_output=True)
+
+    def ours() -> None:
+        subprocess.run([exporter, "export", *SELECTION, "--format", "pdf", "--output", str(tmp / "cli.pdf"),
+                        "--accept-terms"], check=True, capture_output=True)
+
+    results: dict[str, float | str] = {}
+    results["exporter CLI"], _ = median_time(ours, runs)
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if chromium:
+        def chrome() -> None:
+            profile = tempfile.mkdtemp(prefix="bench-chromium-")
+            try:
+                subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
+                                f"--print-to-pdf={tmp / 'chromium.pdf'}", html_out.as_uri()],
+                               check=True, capture_output=True, timeout=120)
+            finally:
+                shutil.rmtree(profile, ignore_errors=True)
+
+        results["chromium"], _ = median_time(chrome, runs)
+        results["chromium version"] = subprocess.run([chromium, "--version"], capture_output=True,
+                                                     text=True).stdout.strip()
+    else:
+        results["chromium"] = "not installed (apt-get install -y chromium)"
+    weasy = BIN / "weasyprint"
+    if weasy.exists():
+        def naive_cli() -> None:
+            subprocess.run([str(weasy), str(html_out), str(tmp / "naive.pdf")], check=True, capture_output=True)
+
+        results["weasyprint CLI on the html export"], _ = median_time(naive_cli, runs)
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=9, help="warm in-process repetitions")
+    parser.add_argument("--cold-runs", type=int, default=5, help="cold command-line repetitions")
+    args = parser.parse_args()
+    os.chdir(ROOT)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"load average {load:.2f} at start; python {platform.python_version()}")
+    w = warm(args.runs)
+    print(f"selection: {w['entries']} entries, 10 source pages, {w['notes']} notes, "
+          f"{w['annotations']} annotations -> {w['rendered pages']} PDF pages")
+    print(f"warm in-process (median of {args.runs}):  pdf format {w['warm']:.3f} s (min {w['warm min']:.3f})"
+          f"   naive weasyprint same HTML {w['naive']:.3f} s (min {w['naive min']:.3f})"
+          f"   [first call in process {w['first call']:.3f} s]")
+    with tempfile.TemporaryDirectory(prefix="bench-pdf-") as tmp:
+        c = cold(args.cold_runs, Path(tmp))
+    parts = [f"{k} {v:.3f} s" if isinstance(v, float) else f"{k}: {v}" for k, v in c.items()]
+    print(f"cold command line (median of {args.cold_runs}):  " + "   ".join(parts))
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"load average {load:.2f} at end")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
