@@ -23,7 +23,7 @@ from test_references_expect import bib_expected, read_bib, read_ris, ris_expecte
 
 from conftest import VALIDATORS
 from exporter.csl import entry_to_csl
-from exporter.formats.bibtex import key_id, write_bibtex
+from exporter.formats.bibtex import bib_key, key_id, write_bibtex
 from exporter.formats.csl_json import write_csl_json
 from exporter.formats.ris import write_ris
 from exporter.model import Entry, EntryDate, Layer, Person, Volume
@@ -140,6 +140,7 @@ def check_bibtex(entries):
     assert len(decoded.entries) == len(entries)
     keys = [e.key for e in decoded.entries]
     assert len(set(keys)) == len(keys) and all(k.isascii() for k in keys)
+    assert keys == [bib_key(e) for e in entries]
     for bib, rawbib, entry in zip(decoded.entries, raw.entries, entries):
         fields = {f.key: f.value for f in bib.fields}
         exp = bib_expected(entry)

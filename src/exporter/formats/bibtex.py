@@ -121,26 +121,28 @@ def key_name(name: str) -> str:
     return "".join(w[:1].upper() + w[1:] for w in words)[:24] or "Anon"
 
 
-@lru_cache(maxsize=4096)
 def key_id(entry_id: str) -> str:
     """The entry id made safe for a key, injectively: ``[A-Za-z0-9.:-]`` kept, any other
     character (``_`` included) written as ``_<hex code point>_``."""
-    if not _KEY_SAFE.search(entry_id):
+    if (entry_id.isascii() and entry_id.isalnum()) or not _KEY_SAFE.search(entry_id):
         return entry_id
     return _KEY_SAFE.sub(lambda m: f"_{ord(m.group()):x}_", entry_id)
+
+
+def key_prefix(people: list[Person]) -> str:
+    """The key's name part: the first author with a name (family, else the literal), or Anon."""
+    for person in people:
+        first = csl_name(person)
+        if first:
+            return key_name(first.get("family") or first.get("literal") or "")
+    return "Anon"
 
 
 def bib_key(entry: Entry) -> str:
     """``<first author's family or name><year or nd>-<entry id>``: ASCII, stable, and unique
     because entry ids are (the part before the first ``-`` never contains one)."""
-    who = "Anon"
-    for person in entry.authors:
-        first = csl_name(person)
-        if first:
-            who = key_name(first.get("family") or first.get("literal") or "")
-            break
     year = entry.date.year
-    return f"{who}{year if year is not None else 'nd'}-{key_id(entry.id)}"
+    return f"{key_prefix(entry.authors)}{year if year is not None else 'nd'}-{key_id(entry.id)}"
 
 
 def _names(people: list[Person], cache: dict) -> str:
@@ -220,6 +222,8 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO) -> int:
     """Write one BibTeX entry per entry to ``out`` (UTF-8); return the entry count."""
     names: dict = {}
     dates: dict = {}
+    prefixes: dict = {}
+    langids: dict = {}
     volumes: dict[int, tuple] = {}
     buf: list[str] = []
     count = 0
@@ -256,10 +260,27 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO) -> int:
             pages = tex(pages)
             note = tex(note)
             desc = tex(desc) if desc else ""
-        authors = _cached_names(e.authors, names) if e.authors else ""
+        people = e.authors
+        if people:
+            authors = _cached_names(people, names)
+            p = people[0]
+            pkey = (p.literal, p.family, p.given)
+            who = prefixes.get(pkey)
+            if who is None:
+                if csl_name(p):  # the first author has a name: the prefix depends on it alone
+                    if len(prefixes) > 4096:
+                        prefixes.clear()
+                    who = prefixes[pkey] = key_prefix([p])
+                else:
+                    who = key_prefix(people)
+        else:
+            authors, who = "", "Anon"
+        local = e.id
+        kid = local if local.isascii() and local.isalnum() else key_id(local)
         recipients = _cached_names(e.recipients, names) if e.recipients else ""
         d = e.date
-        dkey = (d.year, d.month, d.day, d.approximate)
+        y = d.year
+        dkey = (y, d.month, d.day, d.approximate)
         date = dates.get(dkey)
         if date is None:
             if len(dates) > 8192:
@@ -267,14 +288,19 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO) -> int:
             date = dates[dkey] = (f"  date = {{{bib_date(d.year, d.month, d.day, d.approximate)}}},\n"
                                   if d.year is not None else "")
         lang = e.language or vol_lang
-        langid = LANGID.get(lang.split("-", 1)[0].lower()) if lang else None
+        langid = langids.get(lang)
+        if langid is None and lang:
+            if len(langids) > 1024:
+                langids.clear()
+            langid = langids[lang] = LANGID.get(lang.split("-", 1)[0].lower(), "")
         if base:
             local = e.local_id
-            url = f"{base}{local}" if base_safe and not _URL_BAD.search(local) else bib_url(f"{base}{local}")
+            url = (f"{base}{local}" if base_safe and ((local.isascii() and local.isalnum()) or not _URL_BAD.search(local))
+                   else bib_url(f"{base}{local}"))
         else:
             url = ""
         buf.append(
-            f"@{BIB_TYPE[CSL_TYPE.get(genre or '', 'manuscript')]}{{{bib_key(e)},\n"
+            f"@{BIB_TYPE[CSL_TYPE.get(genre or '', 'manuscript')]}{{{who}{y if y is not None else 'nd'}-{kid},\n"
             f"{f'  author = {{{authors}}},{NL}' if authors else ''}"
             f"{f'  title = {{{{{title}}}}},{NL}' if title else ''}"
             f"{f'  type = {{{kind}}},{NL}' if kind else ''}"
