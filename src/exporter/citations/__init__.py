@@ -32,6 +32,8 @@ class CiteLine:
     text: str
     html: str
     error: str | None = None
+    #: The style prints nothing for this entry (citeproc-js leaves it out as well).
+    omitted: bool = False
 
 
 def cite_entries(entries: Sequence["Entry"], style: "Style", mode: str,
@@ -67,11 +69,19 @@ def cite_entries(entries: Sequence["Entry"], style: "Style", mode: str,
         entry = by_id[res.id]
         if res.ok:
             lines.append(CiteLine(entry.id, _one_line(res.text), _one_line(res.html)))
+        elif res.omitted:
+            lines.append(CiteLine(entry.id, "", "", res.error, omitted=True))
         else:
             plain = plain_citation(entry).note
             lines.append(CiteLine(entry.id, f"{FALLBACK_MARK} {plain}",
                                   f"{FALLBACK_MARK} {escape(plain, quote=False)}", res.error))
     return lines
+
+
+def _escape(text: str) -> str:
+    from html import escape
+
+    return escape(text, quote=False)
 
 
 def _one_line(text: str | None) -> str:
@@ -92,13 +102,19 @@ def format_document_citations(doc: "Document", style: "Style") -> None:
     bib = {line.entry_id: line for line in cite_entries(doc.entries, style, "bibliography")}
     for entry in doc.entries:
         note, entry_bib = notes.get(entry.id), bib.get(entry.id)
-        failed = [x for x in (note, entry_bib) if x is None or x.error]
+        failed = [x for x in (note, entry_bib) if x is None or (x.error and not x.omitted)]
         if failed:
             reason = next((x.error for x in failed if x is not None and x.error), "no output")
             doc.warnings.append(f"entry {entry.id}: style '{style.name}' could not format it ({reason}); "
                                 "the plain citation is used")
             entry.citation = plain_citation(entry)
             continue
+        if note.omitted or entry_bib.omitted:
+            # the style prints no line for this kind of record: keep the plain one for that line
+            plain = plain_citation(entry)
+            note = note if not note.omitted else CiteLine(entry.id, plain.note, _escape(plain.note))
+            entry_bib = entry_bib if not entry_bib.omitted else CiteLine(
+                entry.id, plain.bibliography, _escape(plain.bibliography))
         entry.citation = Citation(note=note.text, bibliography=entry_bib.text, style=style.name,
                                   note_html=note.html, bibliography_html=entry_bib.html)
 

@@ -49,6 +49,11 @@ def apply() -> None:
     _patch_initialize(model)
     _patch_position(model)
     _patch_conditions(model)
+    _patch_text_case(model)
+    _patch_author_substitute(model)
+    _patch_page_ranges(model)
+    _patch_substitute(model)
+    _patch_givenname(model)
     _patch_xpath_caches(model)
     _APPLIED = True
 
@@ -71,6 +76,156 @@ def _patch_initialize(model) -> None:
         return original(self, given, mark, context)
 
     model.Name.initialize = initialize
+
+
+# -- text case and terms -----------------------------------------------------------------------
+
+#: Marks a rendered term that starts its output (so a note that starts with a term, e.g.
+#: "ibid.", can be capitalised like citeproc-js does; removed before output).
+TERM_MARK = "\ue00e"
+
+
+def _patch_text_case(model) -> None:
+    """Title case of terms, labels and fixed values whatever the item's language (citeproc-py
+    passed no language for labels, so APA's "eds." never became "Eds."), and mark terms that
+    start a citation."""
+    original_case = model.TextCased.case
+
+    def case(self, text, language=None):
+        return original_case(self, text, "en" if language is None else language)
+
+    model.TextCased.case = case
+
+    def render(self, *args, **kwargs):
+        text, language = self.process(*args, **kwargs)
+        fixed = "term" in self.attrib or "value" in self.attrib
+        out = self.markup(text, "en" if fixed else language)
+        if out and "term" in self.attrib and not self.get("prefix"):
+            out = TERM_MARK + out
+        return out
+
+    model.Text.render = render
+
+
+# -- subsequent-author-substitute ---------------------------------------------------------------
+
+class _Substitution:
+    """State of the bibliography entry being rendered: the first names output, and what to print
+    instead of it."""
+
+    active = False
+    seen = False
+    captured: str | None = None
+    replace: str | None = None
+
+
+_SAS = _Substitution()
+
+
+def _patch_author_substitute(model) -> None:
+    """``subsequent-author-substitute`` (rule ``complete-all``): the first names of a
+    bibliography entry that repeat the previous entry's are replaced (citeproc-py ignored it)."""
+    original = model.Names.render
+
+    def render(self, item, *args, **kwargs):
+        out = original(self, item, *args, **kwargs)
+        if _SAS.active and not _SAS.seen and out and not kwargs.get("sort_options"):
+            _SAS.seen = True
+            _SAS.captured = strip_markers(str(out)).replace(TERM_MARK, "")
+            if _SAS.replace is not None:
+                return _SAS.replace
+        return out
+
+    model.Names.render = render
+
+
+# -- page ranges -------------------------------------------------------------------------------
+
+def _patch_page_ranges(model) -> None:
+    """A range whose last page has more digits than the first ("9-10") is never abbreviated
+    (citeproc-py's minimal-two gave "9–0")."""
+    original = model.FormatNumber._format_last_page
+
+    def _format_last_page(self, first, last):
+        if len(str(last)) > len(str(first)):
+            return last
+        return original(self, first, last)
+
+    model.FormatNumber._format_last_page = _format_last_page
+
+
+# -- substitution ------------------------------------------------------------------------------
+
+class _Recorder:
+    stack: list[set] = []
+
+
+def _patch_substitute(model) -> None:
+    """Every variable a ``cs:substitute`` branch renders is suppressed in the rest of the entry
+    (citeproc-py suppressed only a branch's own ``variable`` attribute, so APA printed a title
+    substituted for a missing author twice)."""
+    original_variable = model.Text._variable
+
+    def _variable(self, item, context):
+        text = original_variable(self, item, context)
+        if text and _Recorder.stack:
+            name = self.get("variable")
+            for rec in _Recorder.stack:
+                rec.add(name)
+        return text
+
+    model.Text._variable = _variable
+    text_tag = "{http://purl.org/net/xbiblio/csl}text"
+
+    def render(self, item, context=None, **kwargs):
+        text = None
+        for child in self.getchildren():
+            rendered: set = set()
+            _Recorder.stack.append(rendered)
+            try:
+                if isinstance(child, model.Names) and child.name is None:
+                    names = self.xpath_search("./parent::cs:names[1]")[0]
+                    text = child.render(item, names_context=names, context=context, **kwargs)
+                else:
+                    text = child.render(item, context=context, **kwargs)
+            except model.VariableError:
+                continue
+            finally:
+                _Recorder.stack.pop()
+            if text:
+                self.add_to_repressed_list(child, context)
+                if rendered:
+                    layout = (context if context is not None else self).get_layout()
+                    layout.repressed.setdefault(text_tag, []).extend(sorted(rendered))
+                break
+        return text
+
+    model.Substitute.render = render
+
+
+# -- add-givenname disambiguation -----------------------------------------------------------------
+
+class _Given:
+    active = False
+    initials: str | None = None
+
+
+def _patch_givenname(model) -> None:
+    """Render a cite's names in long form (with initials for the ``*-with-initials`` rules) while
+    :func:`disambiguate` asks for it: citeproc-js's ``disambiguate-add-givenname``."""
+    original = model.Name.get_option
+
+    def get_option(self, name, context=None, sort_options=None):
+        if _Given.active and not sort_options:
+            if name == "form":
+                return "long"
+            if name == "initialize-with" and _Given.initials is not None:
+                return _Given.initials
+            if name == "initialize" and _Given.initials is not None:
+                return "true"
+        return original(self, name, context, sort_options)
+
+    model.Name.get_option = get_option
 
 
 # -- speed ------------------------------------------------------------------------------------
@@ -109,6 +264,72 @@ def _patch_xpath_caches(model) -> None:
         return root
 
     base.get_root = get_root_cached
+
+    # calls_variable() depends only on the style tree; Group.process asks it of every child of
+    # every group for every item, recursing through macros.
+    for cls in (model.Parent, model.Text, model.Label, model.Date, model.Number, model.Names,
+                model.Group):
+        if "calls_variable" in cls.__dict__:
+            _memoise_calls_variable(cls, keep)
+
+    macros: dict[tuple[int, str], object] = {}
+
+    def get_macro(self, name):
+        root = self.get_root()
+        key = (id(root), name)
+        macro = macros.get(key)
+        if macro is None:
+            macro = root.xpath_search(f"cs:macro[@name='{name}'][1]")[0]
+            macros[key] = macro
+            keep[id(root)] = root
+        return macro
+
+    base.get_macro = get_macro
+
+    options: dict[tuple[int, str], object] = {}
+    original_locale_option = model.Locale.get_option
+
+    def locale_get_option(self, name):
+        key = (id(self), name)
+        if key not in options:
+            try:
+                options[key] = original_locale_option(self, name)
+            except IndexError:
+                options[key] = IndexError
+            keep[id(self)] = self
+        value = options[key]
+        if value is IndexError:
+            raise IndexError
+        return value
+
+    model.Locale.get_option = locale_get_option
+
+    # CitationItem.reference walks item -> citation -> bibliography -> source on every variable
+    # access; the processor stores the reference on the item instead.
+    from citeproc.source import CitationItem
+
+    original_reference = CitationItem.reference
+
+    def reference(self):
+        ref = dict.get(self, "exporter_reference")
+        return ref if ref is not None else original_reference.fget(self)
+
+    CitationItem.reference = property(reference)
+
+
+def _memoise_calls_variable(cls, keep) -> None:
+    original = cls.__dict__["calls_variable"]
+    memo: dict[int, bool] = {}
+
+    def calls_variable(self):
+        key = id(self)
+        value = memo.get(key)
+        if value is None:
+            value = memo[key] = original(self)
+            keep[key] = self
+        return value
+
+    cls.calls_variable = calls_variable
 
 
 # -- post-processing -------------------------------------------------------------------------
@@ -301,6 +522,7 @@ def _new_item(run, rid: str, **extra):
     from citeproc import Citation, CitationItem
 
     item = CitationItem(rid)
+    item["exporter_reference"] = run.source[rid.lower()]
     for key, value in extra.items():
         item[key] = value
     run.bib.register(Citation([item]))
@@ -319,30 +541,38 @@ def sort_bibliography(run) -> list[str]:
     sort = bibliography.find("cs:sort", bibliography.nsmap)
     if sort is None:
         return ids
+    if getattr(run, "bib_order", None) is not None:
+        return run.bib_order
     items = [_new_item(run, rid) for rid in ids]
     layout = bibliography.layout
-    return [item.key_id for item in _sort_items(sort, items, layout, ids)]
+    run.bib_order = [item.key_id for item in _sort_items(run, sort, items, layout, ids)]
+    return run.bib_order
 
 
-def _sort_items(sort, items, context, ids):
+def _sort_items(run, sort, items, context, ids):
     from functools import cmp_to_key
 
     for item, rid in zip(items, ids):
         item["key_id"] = rid
-    columns = []
-    for key in sort.findall("cs:key", sort.nsmap):
-        descending = key.get("sort", "ascending").lower() == "descending"
-        values = []
-        for item in items:
+    keys = sort.findall("cs:key", sort.nsmap)
+    descending = [k.get("sort", "ascending").lower() == "descending" for k in keys]
+    values: dict[tuple[int, int], object] = {}
+
+    def value(n: int, i: int):
+        # computed lazily: most records are ordered by the first key or two, and a macro key is
+        # a full rendering
+        if (n, i) not in values:
+            rid, item = ids[i], items[i]
             try:
-                values.append(_sort_value(key, item, context))
+                values[(n, i)] = run.cached((run.keys[rid], run.style_key, "sort", n),
+                                            lambda: _sort_value(keys[n], item, context))
             except Exception:  # noqa: BLE001 -- an odd record sorts last instead of failing
-                values.append(None)
-        columns.append((values, descending))
+                values[(n, i)] = None
+        return values[(n, i)]
 
     def compare(a: int, b: int) -> int:
-        for values, descending in columns:
-            x, y = values[a], values[b]
+        for n in range(len(keys)):
+            x, y = value(n, a), value(n, b)
             if x is None and y is None:
                 continue
             if x is None:
@@ -351,7 +581,7 @@ def _sort_items(sort, items, context, ids):
                 return -1
             if x != y:
                 result = -1 if x < y else 1
-                return -result if descending else result
+                return -result if descending[n] else result
         return 0
 
     order = sorted(range(len(items)), key=cmp_to_key(compare))
@@ -371,7 +601,6 @@ def _sort_value(key, item, context):
     return (1, 0, collation_key(text))
 
 
-_RUNS = re.compile(r"\||\d+|[^\d|]+")
 _SPACES = re.compile(r"\s+")
 
 
@@ -383,9 +612,36 @@ def collation_key(text: str) -> tuple:
     "Dolgorukova, Maria" < "Dolgorukov, Konstantin" the other way round)."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
     joined = _SPACES.sub("|", decomposed.strip()) + "|"
-    base = "".join(ch for ch in joined if ch.isalnum() or ch == "|")
-    return tuple((0, 0, "") if run == "|" else (1, int(run), "") if run.isdigit() else (2, 0, run)
-                 for run in _RUNS.findall(base))
+    tokens: list[tuple] = []
+    kind, run, broken = None, "", False
+    for ch in joined:
+        if ch == "|":
+            new = "sep"
+        elif ch.isdigit():
+            new = "num"
+        elif ch.isalnum():
+            new = "alpha"
+        else:  # punctuation is ignored, but it still ends a number ("861.00" is 861, 00)
+            broken = True
+            continue
+        if new == kind and new != "sep" and not (new == "num" and broken):
+            run += ch
+        else:
+            if kind is not None:
+                tokens.append(_token(kind, run))
+            kind, run = new, ch
+        broken = False
+    if kind is not None:
+        tokens.append(_token(kind, run))
+    return tuple(tokens)
+
+
+def _token(kind: str, run: str) -> tuple:
+    if kind == "sep":
+        return (0, 0, "")
+    if kind == "num":
+        return (1, int(run), "")
+    return (2, 0, run)
 
 
 def render_bibliography(run, ordered: list[str], cached) -> list[tuple[str, str | None, str | None]]:
@@ -395,20 +651,34 @@ def render_bibliography(run, ordered: list[str], cached) -> list[tuple[str, str 
     if bibliography is None:
         return [(rid, None, "the style has no bibliography") for rid in ordered]
     layout = bibliography.layout
+    state = disambiguate(run, cached) if run.style.bib_needs_disambiguation else {}
+    substitute = bibliography.get("subsequent-author-substitute")
+    previous: str | None = None
     for rid in ordered:
-        key = (run.keys[rid], run.style_key, "bibliography")
+        flag, suffix = state.get(rid, (False, ""))
 
-        def render(rid=rid):
+        def render(rid=rid, suffix=suffix, replace=None):
+            _set_suffix(run, rid, suffix)
             item = _new_item(run, rid)
             layout.repressed = {}
-            text = layout.render_children(item)
+            _SAS.active, _SAS.seen, _SAS.captured, _SAS.replace = True, False, None, replace
+            try:
+                text = layout.render_children(item)
+            finally:
+                _SAS.active = False
             if text is None:
-                raise ValueError("the style produced no output for this record")
-            return finish_bibliography(run, str(layout.format(layout.wrap(text))))
+                raise NoOutput()
+            return finish_bibliography(run, str(layout.format(layout.wrap(text)))), _SAS.captured
 
         try:
-            out.append((rid, cached(key, render), None))
+            key = (run.keys[rid], run.style_key, "bibliography", suffix)
+            raw, names = cached(key, render)
+            if substitute is not None and names and names == previous:
+                raw, _ = cached(key + ("substitute",), lambda: render(replace=substitute))
+            previous = names
+            out.append((rid, raw, None))
         except Exception as exc:  # noqa: BLE001
+            previous = None
             out.append((rid, None, _reason(exc)))
     return out
 
@@ -416,7 +686,123 @@ def render_bibliography(run, ordered: list[str], cached) -> list[tuple[str, str 
 def finish_bibliography(run, text: str) -> str:
     if run.style.piq:
         text = punctuation_in_quote(text)
-    return text
+    return text.replace(TERM_MARK, "")
+
+
+# -- disambiguation ----------------------------------------------------------------------------
+
+def _set_suffix(run, rid: str, suffix: str) -> None:
+    from citeproc.string import String
+
+    ref = run.source[rid.lower()]
+    if suffix:
+        ref["year_suffix"] = String(suffix)
+    else:
+        ref.pop("year_suffix", None)
+
+
+def year_suffix(n: int) -> str:
+    """0 -> "a", 25 -> "z", 26 -> "aa", ... (citeproc-js's sequence)."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return letters[n] if n < 26 else letters[n // 26 - 1] + letters[n % 26]
+
+
+def _render_with_given(run, given: bool, render):
+    if not given:
+        return render()
+    citation = run.style.root.citation
+    rule = citation.get("givenname-disambiguation-rule", "by-cite")
+    _Given.active = True
+    root_initials = run.style.root.get("initialize-with")
+    _Given.initials = (root_initials or ". ") if rule.endswith("with-initials") else root_initials
+    try:
+        return render()
+    finally:
+        _Given.active = False
+
+
+def disambiguate(run, cached) -> dict[str, tuple[bool, str]]:
+    """Per record: (``disambiguate`` condition on, year suffix), as citeproc-js decides them.
+
+    Cites are ambiguous when their first-position rendering (no locator) is identical.  Step 1,
+    if the style has ``disambiguate="true"`` conditions: ambiguous cites render with the flag
+    on.  Step 2, if ``disambiguate-add-year-suffix``: cites still ambiguous get "a", "b", ... in
+    bibliography order.  (citeproc-py had no disambiguation at all.)
+    """
+    if getattr(run, "disambiguation", None) is not None:
+        return run.disambiguation
+    style = run.style
+    citation = style.root.citation
+    add_suffix = citation.get("disambiguate-add-year-suffix", "false") == "true"
+    add_given = citation.get("disambiguate-add-givenname", "false") == "true"
+    state: dict[str, tuple[bool, str]] = {}
+    run.given = set()
+    run.disambiguation = state
+    if not (add_suffix or add_given or style.has_disambiguate_conditions) or len(run.records) < 2:
+        return state
+    layout = citation.layout
+
+    def ambiguity_key(rid: str, flag: bool, given: bool = False) -> str | None:
+        key = (run.keys[rid], run.style_key, "ambiguity", flag, given)
+
+        def render_plain():
+            _set_suffix(run, rid, "")
+            item = _new_item(run, rid, exporter_position=(FIRST, False), exporter_disambiguate=flag)
+            citation.cites = []
+            layout.repressed = {}
+            text = layout.render_children(item)
+            return strip_markers(str(text)) if text is not None else ""
+
+        try:
+            return cached(key, lambda: _render_with_given(run, given, render_plain))
+        except Exception:  # noqa: BLE001 -- the record's own rendering will report the error
+            return None
+
+    def groups(keys: dict[str, str | None]) -> list[list[str]]:
+        by_key: dict[str, list[str]] = {}
+        for rid, k in keys.items():
+            if k:
+                by_key.setdefault(k, []).append(rid)
+        return [g for g in by_key.values() if len(g) > 1]
+
+    rule = citation.get("givenname-disambiguation-rule", "by-cite")
+    if add_given and rule != "by-cite":
+        # global name disambiguation: a first author whose family name another person shares
+        # is always shown with given names (initials), ambiguous cite or not
+        givens: dict[str, set] = {}
+        firsts: dict[str, tuple[str, str]] = {}
+        for rid, rec in run.records.items():
+            names = rec.get("author") or []
+            if names and names[0].get("family"):
+                family, given = names[0]["family"], names[0].get("given", "")
+                givens.setdefault(family, set()).add(given)
+                firsts[rid] = (family, given)
+        run.given.update(rid for rid, (family, _) in firsts.items() if len(givens[family]) > 1)
+    keys = {rid: ambiguity_key(rid, False, rid in run.given) for rid in run.records}
+    ambiguous = groups(keys)
+    if ambiguous and add_given:
+        still = []
+        for group in ambiguous:
+            expanded = {rid: ambiguity_key(rid, False, True) for rid in group}
+            if len(set(expanded.values())) > 1:  # the given names tell some of them apart
+                run.given.update(group)
+                keys.update(expanded)
+                still.extend(groups(expanded))
+            else:
+                still.append(group)
+        ambiguous = still
+    if ambiguous and style.has_disambiguate_conditions:
+        for group in ambiguous:
+            for rid in group:
+                state[rid] = (True, "")
+                keys[rid] = ambiguity_key(rid, True, rid in run.given)
+        ambiguous = groups({rid: keys[rid] for group in ambiguous for rid in group})
+    if ambiguous and add_suffix:
+        order = {rid: i for i, rid in enumerate(sort_bibliography(run))}
+        for group in ambiguous:
+            for n, rid in enumerate(sorted(group, key=lambda r: order.get(r, 0))):
+                state[rid] = (state.get(rid, (False, ""))[0], year_suffix(n))
+    return state
 
 
 # -- citations -------------------------------------------------------------------------------
@@ -427,6 +813,7 @@ def render_citations(run, cites: list[tuple[str, str | None]], note: bool, cache
     positions = compute_positions(cites)
     citation = run.style.root.citation
     layout = citation.layout
+    state = disambiguate(run, cached)
     out = []
     for (rid, loc), (pos, near) in zip(cites, positions):
         if rid in run.errors:
@@ -435,10 +822,15 @@ def render_citations(run, cites: list[tuple[str, str | None]], note: bool, cache
         if rid not in run.records:
             out.append((rid, None, f"no record with id {rid!r}"))
             continue
-        key = (run.keys[rid], run.style_key, "note" if note else "in-text", pos, near, loc)
+        flag, suffix = state.get(rid, (False, ""))
+        given = rid in run.given
+        # notes differ from in-text citations only by the capitalisation of note styles' notes
+        kind = "note" if note and run.style.is_note else "cite"
+        key = (run.keys[rid], run.style_key, kind, pos, near, loc, flag, suffix, given)
 
-        def render(rid=rid, loc=loc, pos=pos, near=near):
-            extra = {"exporter_position": (pos, near)}
+        def render(rid=rid, loc=loc, pos=pos, near=near, flag=flag, suffix=suffix):
+            _set_suffix(run, rid, suffix)
+            extra = {"exporter_position": (pos, near), "exporter_disambiguate": flag}
             if loc:
                 extra["locator"] = Locator("page", str(loc))
             item = _new_item(run, rid, **extra)
@@ -446,11 +838,12 @@ def render_citations(run, cites: list[tuple[str, str | None]], note: bool, cache
             layout.repressed = {}
             text = layout.render_children(item)
             if text is None:
-                raise ValueError("the style produced no output for this record")
+                raise NoOutput()
             return finish_citation(run, str(layout.format(layout.wrap(text))), note)
 
         try:
-            out.append((rid, cached(key, render), None))
+            out.append((rid, cached(key, lambda render=render, given=given: _render_with_given(
+                run, given, render)), None))
         except Exception as exc:  # noqa: BLE001
             out.append((rid, None, _reason(exc)))
     return out
@@ -459,12 +852,13 @@ def render_citations(run, cites: list[tuple[str, str | None]], note: bool, cache
 def finish_citation(run, text: str, note: bool) -> str:
     if run.style.piq:
         text = punctuation_in_quote(text)
-    if note and run.style.is_note:
+    if note and run.style.is_note and _STARTS_WITH_TERM.match(text):
         text = capitalize_first(text)
-    return text
+    return text.replace(TERM_MARK, "")
 
 
-_FIRST_LETTER = re.compile(f"^([\ue000-\ue00d\u201c\u2018\"'(\\[]*)(\\w)")
+_STARTS_WITH_TERM = re.compile("^[\ue000-\ue00d]*\ue00e")
+_FIRST_LETTER = re.compile(f"^([\ue000-\ue00e\u201c\u2018\"'(\\[]*)(\\w)")
 
 
 def capitalize_first(text: str) -> str:
@@ -472,7 +866,15 @@ def capitalize_first(text: str) -> str:
     return _FIRST_LETTER.sub(lambda m: m.group(1) + m.group(2).upper(), text, count=1)
 
 
+class NoOutput(Exception):
+    """The style renders nothing for this record."""
+
+
 def _reason(exc: BaseException) -> str:
+    if isinstance(exc, NoOutput):
+        from .processor import NO_OUTPUT
+
+        return NO_OUTPUT
     text = " ".join(str(exc).split())[:200]
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
@@ -486,3 +888,30 @@ def prepare_style(style) -> None:
     except Exception:  # noqa: BLE001
         piq = None
     style.piq = str(piq).lower() == "true"
+    style.has_disambiguate_conditions = bool(root.xpath(
+        "//cs:if[@disambiguate] | //cs:else-if[@disambiguate]", namespaces=root.nsmap))
+    style.bib_needs_disambiguation = _bibliography_needs_disambiguation(root)
+
+
+def _bibliography_needs_disambiguation(root) -> bool:
+    """Whether bibliography entries depend on the cites' disambiguation: year suffixes, or a
+    ``disambiguate`` condition in the bibliography or a macro it reaches.  When not, the
+    bibliography skips rendering every cite for the ambiguity check."""
+    ns = root.nsmap
+    citation = root.find("cs:citation", ns)
+    if citation is not None and citation.get("disambiguate-add-year-suffix") == "true":
+        return True
+    bibliography = root.find("cs:bibliography", ns)
+    if bibliography is None:
+        return False
+    macros = {m.get("name"): m for m in root.findall("cs:macro", ns)}
+    todo, seen = [bibliography], set()
+    while todo:
+        element = todo.pop()
+        if element.xpath(".//cs:if[@disambiguate] | .//cs:else-if[@disambiguate]", namespaces=ns):
+            return True
+        for name in element.xpath(".//@macro", namespaces=ns):
+            if name not in seen and name in macros:
+                seen.add(name)
+                todo.append(macros[name])
+    return False

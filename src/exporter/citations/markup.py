@@ -21,7 +21,8 @@ _TAGS = {
     "underline": ("\ue00a", "\ue00b", '<span style="text-decoration:underline;">', "</span>"),
     "normal": ("\ue00c", "\ue00d", '<span style="font-style:normal;">', "</span>"),
 }
-MARKERS = "".join(o + c for o, c, _, _ in _TAGS.values())
+#: Also removed from output: U+E00E marks a term (see compat.TERM_MARK).
+MARKERS = "".join(o + c for o, c, _, _ in _TAGS.values()) + "\ue00e"
 _STRIP = re.compile(f"[{MARKERS}]")
 _TO_TAG = {m: tag for o, c, ot, ct in _TAGS.values() for m, tag in ((o, ot), (c, ct))}
 _HTML_ESCAPES = str.maketrans({"&": "&#38;", "<": "&#60;", ">": "&#62;"})
@@ -71,4 +72,4 @@ def to_html(text: str) -> str:
     escaped = text.translate(_HTML_ESCAPES)
     for o, c, _, _ in _TAGS.values():
         escaped = escaped.replace(o + c, "")
-    return _MARKER_RE.sub(lambda m: _TO_TAG[m.group()], escaped)
+    return _MARKER_RE.sub(lambda m: _TO_TAG.get(m.group(), ""), escaped)

@@ -17,6 +17,8 @@ from . import compat
 from .markup import MarkerFormatter, strip_markers, to_html, to_text
 
 DEFAULT_LOCALE = "en-US"
+#: Error of a record the style renders as nothing (e.g. Chicago lists no unarchived manuscript).
+NO_OUTPUT = "the style prints nothing for this record"
 MODES = ("bibliography", "note", "in-text")
 
 _lock = threading.RLock()
@@ -38,6 +40,11 @@ class Formatted:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def omitted(self) -> bool:
+        """The style prints nothing for this record (citeproc-js leaves it out too)."""
+        return self.error == NO_OUTPUT
 
 
 def load_style(path: Path, locale: str = DEFAULT_LOCALE):
@@ -95,6 +102,7 @@ class _Run:
             self.keys[rid] = _record_key(rec)
             self.records[rid] = rec
         self.bib = CitationStylesBibliography(self.style, self.source, MarkerFormatter)
+        self.cached = _cached
 
 
 def _cached(key: tuple, render) -> str:
@@ -112,7 +120,7 @@ def _cached(key: tuple, render) -> str:
 
 def _finish(rid: str, raw: str | None, error: str | None) -> Formatted:
     if error is not None or raw is None:
-        return Formatted(rid, None, None, error or "the style produced no output for this record")
+        return Formatted(rid, None, None, error or NO_OUTPUT)
     return Formatted(rid, to_text(raw), to_html(raw))
 
 

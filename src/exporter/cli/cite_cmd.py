@@ -58,6 +58,10 @@ def run(args: argparse.Namespace) -> int:
     lines = cite_entries(entries, style, args.mode, locator)
     out = sys.stdout
     for line in lines:
+        if line.omitted:
+            print(f"exporter: warning: entry {line.entry_id}: style '{style.name}' prints nothing for it "
+                  f"in {args.mode} mode; left out", file=sys.stderr)
+            continue
         if line.error:
             print(f"exporter: warning: entry {line.entry_id}: style '{style.name}' could not format it "
                   f"({line.error}); printed a marked plain citation", file=sys.stderr)
