@@ -207,3 +207,18 @@ def test_biber_reads_hostile_bib(tmp_path):
     assert proc.returncode == 0, log
     assert "ERROR" not in log and "WARN" not in log, log
     assert (tmp_path / "out.bib").read_text().count("@") >= len(entries)
+
+
+def test_csl_json_falls_back_to_the_mapping_when_it_changes(monkeypatch):
+    """If the mapping gains a variable this writer does not know, the volume goes through it."""
+    import exporter.formats.csl_json as module
+
+    def changed(entry):
+        rec = entry_to_csl(entry)
+        rec["event-place"] = "Petrograd"
+        return rec
+
+    monkeypatch.setattr(module, "entry_to_csl", changed)
+    vol = Volume(id="v", title="V")
+    entries = [Entry(id=f"e{i}", local_id=f"e{i}", volume=vol, heading=[], title=f"T{i}") for i in range(3)]
+    assert json.loads(render(write_csl_json, entries)) == [changed(e) for e in entries]
