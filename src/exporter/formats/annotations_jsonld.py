@@ -166,13 +166,13 @@ def render(doc: Document, out: BinaryIO) -> RenderInfo:
     total = annotation_count(doc)
     coll = collection_id(doc)
     page = "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, coll + "/page/1"))
-    head: dict[str, Any] = {
+    meta: dict[str, Any] = {
         "@context": CONTEXT, "id": coll, "type": "AnnotationCollection",
         "label": f"Annotations: {doc.title}", "total": total,
         "generator": {"type": "Software", "name": f"archive-exporter {__version__}"},
         "generated": timestamp(doc.exported_at.isoformat()),
     }
-    text = json.dumps(head, ensure_ascii=False, indent=1)
+    text = json.dumps(meta, ensure_ascii=False, indent=1)
     if total == 0:  # an AnnotationPage must have items: an empty collection has no page
         out.write(text.encode("utf-8") + b"\n")
         return RenderInfo(warnings=warnings)
