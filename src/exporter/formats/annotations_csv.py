@@ -42,10 +42,10 @@ def csv_cell(value: str) -> str:
 def render(doc: Document, out: BinaryIO) -> RenderInfo:
     """Write the header and one row per annotation, streaming in chunks of about 64 KB.
 
-    Rows are built here rather than with :mod:`csv` (three times slower per row, which mattered
+    Rows are built here rather than with :mod:`csv` (markedly slower per row, which mattered
     for the 100,000 annotations/s target); the tests read the output back with :mod:`csv`.
     """
-    starts, mark, search = FORMULA_STARTS, NEUTRALISER, _NEEDS_QUOTES.search
+    starts, search = FORMULA_STARTS, _NEEDS_QUOTES.search
     chunk = [",".join(COLUMNS) + LINE_END]
     size = 0
     current, head, base = None, "", ""
@@ -53,18 +53,22 @@ def render(doc: Document, out: BinaryIO) -> RenderInfo:
         if entry is not current:
             current, base = entry, entry_link(entry)
             head = ",".join(csv_cell(v) for v in (entry.id, entry.title, entry.date.iso or ""))
-        # Inline rather than csv_cell() per cell: this loop is the writer's hot path.
-        cells = [mark + v if v.startswith(starts) else v for v in (
-            ann.page or "", ann.layer, ann.exact, ann.body, TAG_SEPARATOR.join(ann.tags), ann.creator,
-            ann.creator_name, ann.visibility, ann.group or "")]
-        ann_id = as_iri(ann.id)  # an IRI starts with its scheme, never with a formula character
+        # The hot path: csv_cell() only for the rare cell that needs it.  The layer and the
+        # visibility are the model's own words, times are RFC 3339 (digits, letters, "-:+."),
+        # the id begins with an IRI scheme and the link is percent-encoded (only the commas of
+        # its text fragment need the quotes).
+        ann_id = as_iri(ann.id)
         if search(ann_id) is not None:
             ann_id = '"' + ann_id.replace('"', '""') + '"'
-        # Times are RFC 3339 (digits, letters, "-:+.") and the link is percent-encoded: only the
-        # commas of its text fragment need the quotes.
-        line = (ann_id + "," + head + ","
-                + ",".join([v if search(v) is None else '"' + v.replace('"', '""') + '"' for v in cells])
-                + f",{timestamp(ann.created) or ''},{timestamp(ann.modified) or ''},"
+        page, group = ann.page or "", ann.group or ""
+        if page and (search(page) is not None or page.startswith(starts)):
+            page = csv_cell(page)
+        if group and (search(group) is not None or group.startswith(starts)):
+            group = csv_cell(group)
+        cells = ",".join([v if search(v) is None and not v.startswith(starts) else csv_cell(v) for v in (
+            ann.exact, ann.body, TAG_SEPARATOR.join(ann.tags), ann.creator, ann.creator_name)])
+        line = (f"{ann_id},{head},{page},{ann.layer},{cells},{ann.visibility},{group},"
+                f"{timestamp(ann.created) or ''},{timestamp(ann.modified) or ''},"
                 f"\"{deep_link(entry, ann, prefix, suffix, base)}\"{LINE_END}")
         chunk.append(line)
         size += len(line)
