@@ -6,7 +6,6 @@ Each selection is rendered once per module; the tests read the files.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 from pathlib import Path

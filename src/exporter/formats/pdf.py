@@ -99,7 +99,7 @@ def _footnote_ids(doc: Document, endnotes: set[int], note_dom: dict[int, str]) -
 def render(doc: Document, out: BinaryIO) -> RenderInfo:
     """Render ``doc`` as PDF into ``out``; report the rendered page count and warnings."""
     from .pdf_annots import add_annotations, find_placements
-    from .pdf_notes import check_footnotes
+    from .pdf_notes import anchor_pages, check_footnotes
 
     paper = (doc.options.get("paper") or "a4").lower()
     if paper not in PAPER_SIZES:
@@ -123,6 +123,13 @@ def render(doc: Document, out: BinaryIO) -> RenderInfo:
         endnotes.update(moved)
     else:  # pragma: no cover -- the last pass has no footnotes, so it cannot fail the check
         raise RenderError("pdf: could not place every editorial note; nothing was written")
+    # Endnotes are ordinary text and cannot be dropped, but "never a lost note" is checked, not assumed.
+    printed = anchor_pages(rendered.pages)
+    lost = [e.id for i, e in enumerate(doc.entries) if i in endnotes
+            for n in e.notes if f"note-{note_dom.get(id(n))}" not in printed]
+    if lost:
+        raise RenderError(f"pdf: editorial notes of entries {', '.join(dict.fromkeys(lost))} were not laid out; "
+                          "nothing was written")
     for url in dict.fromkeys(refused):
         warnings.append(f"pdf: refused to load {url[:120]!r} (only bundled assets are loaded)")
     options: dict[str, Any] = {"pdf_variant": variant} if variant else {}
