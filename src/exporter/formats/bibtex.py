@@ -18,7 +18,7 @@ from typing import BinaryIO, Iterable
 from urllib.parse import quote
 
 from ..csl import CSL_TYPE, csl_name, entry_to_csl
-from ..model import Entry, Person, Volume
+from ..model import Entry, Person
 from .references import CHUNK, LINE_BREAKS
 
 _ESCAPES = {
@@ -138,11 +138,15 @@ def key_prefix(people: list[Person]) -> str:
     return "Anon"
 
 
+def key_year(year: int | None) -> str:
+    """The key's year part: the year, ``nd`` without one, ``bc44`` for 44 BC (no ``-``)."""
+    return "nd" if year is None else str(year) if year >= 0 else f"bc{-year}"
+
+
 def bib_key(entry: Entry) -> str:
     """``<first author's family or name><year or nd>-<entry id>``: ASCII, stable, and unique
     because entry ids are (the part before the first ``-`` never contains one)."""
-    year = entry.date.year
-    return f"{key_prefix(entry.authors)}{year if year is not None else 'nd'}-{key_id(entry.id)}"
+    return f"{key_prefix(entry.authors)}{key_year(entry.date.year)}-{key_id(entry.id)}"
 
 
 def _names(people: list[Person], cache: dict) -> str:
@@ -300,7 +304,7 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO) -> int:
         else:
             url = ""
         buf.append(
-            f"@{BIB_TYPE[CSL_TYPE.get(genre or '', 'manuscript')]}{{{who}{y if y is not None else 'nd'}-{kid},\n"
+            f"@{BIB_TYPE[CSL_TYPE.get(genre or '', 'manuscript')]}{{{who}{y if y is not None and y >= 0 else key_year(y)}-{kid},\n"
             f"{f'  author = {{{authors}}},{NL}' if authors else ''}"
             f"{f'  title = {{{{{title}}}}},{NL}' if title else ''}"
             f"{f'  type = {{{kind}}},{NL}' if kind else ''}"

@@ -25,6 +25,9 @@ from .references import CHUNK
 # One encoder for the run: json.dumps with non-default arguments builds a new one per call.
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
+K_TITLE, K_ARCHIVE, K_LOCATION, K_PAGE, K_LANGUAGE, K_GENRE, K_NUMBER, K_URL = (
+    f',"{k}":' for k in ("title", "archive", "archive_location", "page", "language", "genre", "number", "URL"))
+
 #: Mapping variables that come from the volume, in the mapping's order.
 VOLUME_KEYS = ("container-title", "editor", "publisher", "publisher-place", "collection-title", "volume")
 
@@ -78,17 +81,17 @@ def _record(e: Entry, info: tuple, names: dict, dates: dict) -> str:
     lang = e.language or vol_lang
     return (
         f'{{"id":{_s(prefix + e.local_id)},"type":"{CSL_TYPE.get(genre or "", "manuscript")}"'
-        f'{f",{chr(34)}title{chr(34)}:{_s(title)}" if title else ""}'
+        f'{K_TITLE + _s(title) if title else ""}'
         f'{_names("author", e.authors, names) if e.authors else ""}'
         f'{_names("recipient", e.recipients, names) if e.recipients else ""}'
         f'{issued}{fragment}'
-        f'{f",{chr(34)}archive{chr(34)}:{_s(repo)}" if repo else ""}'
-        f'{f",{chr(34)}archive_location{chr(34)}:{_s(aid)}" if aid else ""}'
-        f'{f",{chr(34)}page{chr(34)}:{_s(page)}" if page else ""}'
-        f'{f",{chr(34)}language{chr(34)}:{_s(lang)}" if lang else ""}'
-        f'{f",{chr(34)}genre{chr(34)}:{_s(kind)}" if kind and genre != "diary" else ""}'
-        f'{f",{chr(34)}number{chr(34)}:{_s(number)}" if number else ""}'
-        f'{f",{chr(34)}URL{chr(34)}:{_s(base + e.local_id)}" if base else ""}}}')
+        f'{K_ARCHIVE + _s(repo) if repo else ""}'
+        f'{K_LOCATION + _s(aid) if aid else ""}'
+        f'{K_PAGE + _s(page) if page else ""}'
+        f'{K_LANGUAGE + _s(lang) if lang else ""}'
+        f'{K_GENRE + _s(kind) if kind and genre != "diary" else ""}'
+        f'{K_NUMBER + _s(number) if number else ""}'
+        f'{K_URL + _s(base + e.local_id) if base else ""}}}')
 
 
 def write_csl_json(entries: Iterable[Entry], out: BinaryIO) -> int:

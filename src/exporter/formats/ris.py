@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import BinaryIO, Iterable
 
 from ..csl import CSL_TYPE, csl_name, entry_to_csl
-from ..model import Entry, Person, Volume
+from ..model import Entry, Person
 from .references import CHUNK, LINE_BREAKS
 
 ONE_LINE = str.maketrans({c: " " for c in LINE_BREAKS})
