@@ -80,7 +80,7 @@ def _clean(text: str) -> str:
 def add_annotations(pdf: bytes, pages: list[Any], annotations: list[Annotation],
                     placements: dict[int, Placement]) -> tuple[bytes, list[str]]:
     """``pdf`` with a Highlight (or Text note) for each of ``annotations``; and warnings."""
-    from pypdf import PdfReader, PdfWriter
+    from pypdf import PdfWriter
     from pypdf.generic import (
         ArrayObject,
         BooleanObject,
@@ -95,9 +95,9 @@ def add_annotations(pdf: bytes, pages: list[Any], annotations: list[Annotation],
     warnings: list[str] = []
     if not annotations:
         return pdf, warnings
-    reader = PdfReader(io.BytesIO(pdf))
-    writer = PdfWriter(clone_from=reader)
-    writer.pdf_header = reader.pdf_header  # keep weasyprint's version (PDF/A-3 and UA need 1.7)
+    # Incremental: weasyprint's bytes stay as written (header, XMP, output intent) and only the
+    # new and changed objects are appended -- faster, and allowed by PDF/A.
+    writer = PdfWriter(io.BytesIO(pdf), incremental=True)
     heights = [p.height for p in pages]
     added: list[tuple[int, Any]] = []  # (page index, annotation reference) for tagging
 
