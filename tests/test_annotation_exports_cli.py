@@ -154,3 +154,13 @@ def test_frus_exports(cli, tmp_path, frus_corpus, user):
     assert all(r["layer"] == "text" and r["tags"] == "telegram" for r in rows)
     text, tags = html_text(markdown_html(outs["md"].decode("utf-8")))
     assert "em" not in tags and squash(text).count("*not emphasis*") == len(want)
+
+
+def test_markdown_citations_follow_the_style(cli):
+    public = sorted(allowed(RAW, ARCHIVE, "visible", None))
+    raw_entry = RAW[public[0]]["target"]["source"].rsplit("/", 2)[-2]
+    done = cli("export", "--entries", raw_entry, "--format", "annotations-md", "--output", "-", "--style", "apa")
+    assert done.returncode == 0, done.stderr.decode()
+    text = squash(html_text(markdown_html(done.stdout.decode("utf-8")))[0])
+    assert "Citation: (Dolgorukov, 1918)" in text
+    assert "Reference: Dolgorukov, K. (1918)." in text

@@ -80,8 +80,11 @@ def _entry_section(entry: Entry) -> str:
     if entry.page_range:
         facts.append(f"pages {one_line(entry.page_range)}")
     lines += [", ".join(facts) + ".", ""]
-    if entry.citation is not None and entry.citation.note:
-        lines += ["Citation: " + one_line(entry.citation.note), ""]
+    cite = entry.citation
+    if cite is not None and cite.note:
+        lines += ["Citation: " + one_line(cite.note), ""]
+        if cite.bibliography and cite.bibliography != cite.note:  # an in-text style's "(Author, 1918)"
+            lines += ["Reference: " + one_line(cite.bibliography), ""]
     lines += [f"Link: {link_target(as_iri(entry.iri, 'urn:exporter:entry:'))}", ""]
     return "\n".join(lines) + "\n"
 
