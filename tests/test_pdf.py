@@ -283,3 +283,22 @@ def test_timeout_stops_render_and_writes_nothing(tmp_path):
     assert proc.returncode == 7, proc.stderr
     assert b"did not finish within 0.05 s" in proc.stderr
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_fonts_are_embedded_dejavu_serif(march, tmp_path):
+    path, _result, _doc = march
+    out = subprocess.run(["pdffonts", str(path)], capture_output=True, check=True, text=True).stdout
+    rows = [line.split() for line in out.splitlines()[2:] if line.strip()]
+    assert any(r[0].endswith("+DejaVu-Serif") for r in rows)
+    assert all("yes" == r[-5] for r in rows), out  # every font embedded
+
+
+def test_cyrillic_transcription_printed(engine, tmp_path):
+    from exporter.engine import ExportRequest
+
+    out = tmp_path / "ru.pdf"
+    engine.export(ExportRequest(format="pdf", entries="kd1-1918-03-06", layer="both", annotations="none",
+                                accept_terms=True), out)
+    text = " ".join(page_texts(out))
+    assert "TRANSLATION" in text and "TRANSCRIPTION" in text
+    assert "Хлебный паёк для третьей категории" in text
