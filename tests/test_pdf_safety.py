@@ -187,3 +187,12 @@ def test_weasyprint_with_the_fetcher_loads_nothing(tmp_path):
     pdf = HTML(string=html, base_url="about:blank", url_fetcher=fetcher).write_pdf()
     assert b"LEAKME" not in pdf and b"/EmbeddedFile" not in pdf and b"/Image" not in pdf
     assert set(fetcher.refused) >= {secret.as_uri(), img.as_uri()}
+
+
+def test_citation_html_keeps_only_simple_formatting():
+    from exporter.formats.pdf_html import safe_citation_html
+
+    html = ('<i>Title</i> <a href="file:///etc/hostname">link</a><img src="file:///x">'
+            '<span style="background:url(file:///x)">s</span> &lt;b&gt; <script>x</script>')
+    out = str(safe_citation_html(html))
+    assert out == "<i>Title</i> link<span>s</span> &lt;b&gt; x"
