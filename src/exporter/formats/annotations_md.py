@@ -19,14 +19,13 @@ from .annotations_common import annotation_count, as_iri, deep_link, passages, t
 # ASCII punctuation with a meaning anywhere in a line in CommonMark, GFM or pandoc Markdown
 # (emphasis, code, links and footnotes, raw HTML and entities, headings, tables and line blocks,
 # sub/superscript and strikeout, math, citations, attributes, emoji codes).  A colon before "/"
-# (a URL's "https://") can start neither an emoji code nor a definition.
-_ALWAYS = re.compile(r"([\\`*_{}\[\]<>#|~^$@&]|:(?!/))")
-# "--" is a dash in pandoc and "---"/"===" lines are rules or setext underlines.
-_DOUBLED = re.compile(r"([-=])(?=\1)")
+# (a URL's "https://") can start neither an emoji code nor a definition.  "--" is a dash in
+# pandoc and "---"/"===" lines are rules or setext underlines, so doubled "-" and "=" too.
+_INLINE = re.compile(r"[\\`*_{}\[\]<>#|~^$@&]|:(?!/)|-(?=-)|=(?==)")
 # List items, setext underlines and pandoc's "(1)" lists start a line with these.
-_LINE_START = re.compile(r"^([-+=(])", re.MULTILINE)
+_LINE_START = "-+=("
 # Ordered-list markers ("1." "2)" and pandoc's "a." "iv.").
-_LIST_MARK = re.compile(r"^([0-9A-Za-z]{1,9})([.)])", re.MULTILINE)
+_LIST_MARK = re.compile(r"([0-9A-Za-z]{1,9})[.)]")
 _SPACES = re.compile(r"[ \t\f\v]+")
 _BLANKS = re.compile(r"\n\s*\n")
 
@@ -35,13 +34,20 @@ VISIBILITY_TEXT = {"private": "private (only the author)", "public": "public"}
 
 def escape_inline(text: str) -> str:
     """Escape one line of user text so that it renders literally."""
-    text = _DOUBLED.sub(r"\\\1", _ALWAYS.sub(r"\\\1", text))
-    return _LIST_MARK.sub(r"\1\\\2", _LINE_START.sub(r"\\\1", text))
+    text = _INLINE.sub(r"\\\g<0>", text)
+    first = text[:1]
+    if first and first in _LINE_START:
+        return "\\" + text
+    if first.isalnum():
+        mark = _LIST_MARK.match(text)
+        if mark:
+            return text[:mark.end(1)] + "\\" + text[mark.end(1):]
+    return text
 
 
 def one_line(text: str) -> str:
     """User text for a heading or a list item: whitespace collapsed, escaped."""
-    return escape_inline(_SPACES.sub(" ", " ".join(text.split())))
+    return escape_inline(" ".join(text.split()))
 
 
 def paragraphs(text: str) -> list[str]:
