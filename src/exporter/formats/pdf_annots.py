@@ -80,6 +80,9 @@ def _clean(text: str) -> str:
 def add_annotations(pdf: bytes, pages: list[Any], annotations: list[Annotation],
                     placements: dict[int, Placement]) -> tuple[bytes, list[str]]:
     """``pdf`` with a Highlight (or Text note) for each of ``annotations``; and warnings."""
+    warnings: list[str] = []
+    if not annotations:
+        return pdf, warnings
     from pypdf import PdfWriter
     from pypdf.generic import (
         ArrayObject,
@@ -92,9 +95,6 @@ def add_annotations(pdf: bytes, pages: list[Any], annotations: list[Annotation],
         TextStringObject,
     )
 
-    warnings: list[str] = []
-    if not annotations:
-        return pdf, warnings
     # Incremental: weasyprint's bytes stay as written (header, XMP, output intent) and only the
     # new and changed objects are appended -- faster, and allowed by PDF/A.
     writer = PdfWriter(io.BytesIO(pdf), incremental=True)
