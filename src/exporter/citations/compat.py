@@ -47,6 +47,7 @@ def apply() -> None:
     from citeproc import model
 
     _patch_initialize(model)
+    _patch_stop_words(model)
     _patch_position(model)
     _patch_conditions(model)
     _patch_text_case(model)
@@ -54,6 +55,7 @@ def apply() -> None:
     _patch_page_ranges(model)
     _patch_substitute(model)
     _patch_givenname(model)
+    _patch_sort_name_labels(model)
     _patch_xpath_caches(model)
     _APPLIED = True
 
@@ -61,10 +63,14 @@ def apply() -> None:
 # -- names ------------------------------------------------------------------------------------
 
 def _patch_initialize(model) -> None:
-    """``initialize="false"``: keep full given names (citeproc-py always initialised them when
-    ``initialize-with`` was set, so Chicago printed "K." for "Konstantin")."""
+    """Initials as citeproc-js makes them.
+
+    * ``initialize="false"``: keep full given names (citeproc-py always initialised them when
+      ``initialize-with`` was set, so Chicago printed "K." for "Konstantin");
+    * a given-name part that does not start with a capital ("of", "(Rufus") is kept as is,
+      without a stray initial mark before it (citeproc-py printed "E. of . (Rufus").
+    """
     model.CitationStylesElement._default_options.setdefault("initialize", "true")
-    original = model.Name.initialize
 
     def initialize(self, given, mark, context):
         try:
@@ -73,9 +79,43 @@ def _patch_initialize(model) -> None:
             value = "true"
         if str(value).lower() == "false":
             return given
-        return original(self, given, mark, context)
+        if self.get_option("initialize-with-hyphen", context):
+            hyphen_parts = given.split("-")
+        else:
+            hyphen_parts = [given.replace("-", " ")]
+        result_parts = []
+        for hyphen_part in hyphen_parts:
+            out, group = "", []
+            for part in hyphen_part.replace(".", " ").split():
+                if part[0].isupper():
+                    group.append(part[0])
+                else:
+                    if group:
+                        out += mark.join(group) + mark + " "
+                    out += part + " "
+                    group = []
+            if group:
+                out += mark.join(group) + mark
+            result_parts.append(" ".join(out.split()))
+        return "-".join(result_parts)
 
     model.Name.initialize = initialize
+
+
+def _patch_stop_words(model) -> None:
+    """Title case keeps citeproc-js's lower-case words ("al", "et", "von", "via", ...) in lower
+    case; citeproc-py's list was shorter ("Consul General Al Moscow")."""
+    model.TextCased._stop_words = sorted(set(model.TextCased._stop_words) | set(CITEPROC_JS_SKIP_WORDS))
+
+
+#: Single-word entries of citeproc-js's ``CSL.SKIP_WORDS`` (title-case exceptions).
+CITEPROC_JS_SKIP_WORDS = (
+    "about above across afore after against al along alongside amid amidst among amongst anenst apropos "
+    "apud around as aside astride at athwart atop barring before behind below beneath beside besides "
+    "between beyond but by circa despite down during et except for forenenst from given in inside into "
+    "lest like modulo near next notwithstanding of off on onto out over per plus pro qua sans since than "
+    "through thru throughout thruout till to toward towards under underneath until unto up upon versus "
+    "vs. v. vs v via vis-à-vis with within without or yet so and nor a an the de d' von van c ca").split()
 
 
 # -- text case and terms -----------------------------------------------------------------------
@@ -117,6 +157,8 @@ class _Substitution:
     seen = False
     captured: str | None = None
     replace: str | None = None
+    #: Whether the last cs:substitute used names (not a title) in place of the missing ones.
+    substituted_names: bool | None = None
 
 
 _SAS = _Substitution()
@@ -128,9 +170,14 @@ def _patch_author_substitute(model) -> None:
     original = model.Names.render
 
     def render(self, item, *args, **kwargs):
+        _SAS.substituted_names = None
         out = original(self, item, *args, **kwargs)
         if _SAS.active and not _SAS.seen and out and not kwargs.get("sort_options"):
             _SAS.seen = True
+            variables = (self.get("variable") or "").split()
+            real_names = any(v.replace("-", "_") in item.reference for v in variables)
+            if not (real_names or _SAS.substituted_names):
+                return out  # a title standing in for the names is never replaced (citeproc-js)
             _SAS.captured = strip_markers(str(out)).replace(TERM_MARK, "")
             if _SAS.replace is not None:
                 return _SAS.replace
@@ -193,6 +240,7 @@ def _patch_substitute(model) -> None:
             finally:
                 _Recorder.stack.pop()
             if text:
+                _SAS.substituted_names = isinstance(child, model.Names)
                 self.add_to_repressed_list(child, context)
                 if rendered:
                     layout = (context if context is not None else self).get_layout()
@@ -226,6 +274,37 @@ def _patch_givenname(model) -> None:
         return original(self, name, context, sort_options)
 
     model.Name.get_option = get_option
+
+
+def _patch_sort_name_labels(model) -> None:
+    """A names label ("To", "edited by") is left out of a macro sort key, as citeproc-js does
+    (citeproc-py kept it, so "To Roland S. Morris" decided an order)."""
+    original = model.Label.render
+
+    def render(self, item, *args, **kwargs):
+        if args and kwargs.get("sort_options"):
+            return None  # called by cs:names with a role: a name label in a sort key
+        return original(self, item, *args, **kwargs)
+
+    model.Label.render = render
+
+    original_process = model.Text.process
+
+    def process(self, item, context=None, **kwargs):
+        # a macro called from a macro sort key keeps the sort options (citeproc-py dropped them,
+        # so nested names were not in sort order and kept their labels)
+        if "macro" in self.attrib and kwargs.get("sort_options"):
+            if context is None:
+                context = self
+            try:
+                language = item.reference.language[:2]
+            except model.VariableError:
+                language = self.get_root().get("default-locale", "en")[:2]
+            macro = self.get_macro(self.get("macro"))
+            return macro.render(item, context, sort_options=kwargs["sort_options"]), language
+        return original_process(self, item, context=context, **kwargs)
+
+    model.Text.process = process
 
 
 # -- speed ------------------------------------------------------------------------------------
@@ -724,7 +803,8 @@ def _render_with_given(run, given: bool, render):
 def disambiguate(run, cached) -> dict[str, tuple[bool, str]]:
     """Per record: (``disambiguate`` condition on, year suffix), as citeproc-js decides them.
 
-    Cites are ambiguous when their first-position rendering (no locator) is identical.  Step 1,
+    Cites are ambiguous when their rendering without locator is identical (first position for
+    in-text styles, the subsequent short note for note styles).  Step 1,
     if the style has ``disambiguate="true"`` conditions: ambiguous cites render with the flag
     on.  Step 2, if ``disambiguate-add-year-suffix``: cites still ambiguous get "a", "b", ... in
     bibliography order.  (citeproc-py had no disambiguation at all.)
@@ -747,7 +827,9 @@ def disambiguate(run, cached) -> dict[str, tuple[bool, str]]:
 
         def render_plain():
             _set_suffix(run, rid, "")
-            item = _new_item(run, rid, exporter_position=(FIRST, False), exporter_disambiguate=flag)
+            # note styles: ambiguity is judged on the short (subsequent) note, as citeproc-js does
+            position = (SUBSEQUENT, False) if style.is_note else (FIRST, False)
+            item = _new_item(run, rid, exporter_position=position, exporter_disambiguate=flag)
             citation.cites = []
             layout.repressed = {}
             text = layout.render_children(item)
