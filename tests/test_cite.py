@@ -341,3 +341,24 @@ def test_repeated_formatting_is_cached(engine, frus):
     warm = (time.perf_counter() - start) / len(records)
     assert all(o.ok for o in again)
     assert warm < 0.003, f"{warm * 1000:.2f} ms per item warm"
+
+
+def test_plugin_styles_are_usable(sample):
+    """A style registered by a third-party plugin formats like the built-in ones."""
+    from types import SimpleNamespace
+
+    from exporter import hookimpl
+    from exporter.citations import cite_entries
+    from exporter.plugins import load_plugins
+    from exporter.registry import Style
+
+    @hookimpl
+    def exporter_register_styles(register):
+        register(Style(name="my-archive", title="My archive", path=ROOT / "styles" / f"{HOUSE}.csl", kind="note"))
+
+    plugins = load_plugins(env={"EXPORTER_PLUGINS": ""}, entry_points=[],
+                           extra=[("my-plugin", SimpleNamespace(exporter_register_styles=exporter_register_styles))])
+    assert not plugins.failures
+    style = plugins.styles.get("my-archive")
+    lines = cite_entries(sample.entries[:1], style, "note")
+    assert lines[0].text.startswith("Konstantin Dolgorukov, “3 January 1918,”") and not lines[0].error
