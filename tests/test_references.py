@@ -184,3 +184,21 @@ def test_sample_bib_compiles_with_bibtex_and_pdflatex(exports, tmp_path):
     bbl = (tmp_path / "doc.bbl").read_text()
     assert bbl.count("\\bibitem") == len(re.findall(rb"^@", exports["sample", "bibtex"] + exports["frus", "bibtex"],
                                                    re.M))
+
+
+@pytest.mark.parametrize("fmt", ["ris", "bibtex", "csl-json"])
+def test_failed_render_prints_nothing(engine, frus, fmt, capfd):
+    """A writer that fails half-way (here: a lone surrogate no loader would let through, in the
+    last entry) leaves stdout empty: the engine spools until the render has succeeded."""
+    from dataclasses import replace
+
+    from exporter.engine import ExportRequest
+    from exporter.errors import RenderError
+
+    request = ExportRequest(format=fmt, corpus=FRUS, range="d1..d300")
+    doc = engine.assemble(request, engine.plugins.formats.get(fmt))
+    doc.entries[-1] = replace(doc.entries[-1], title="bad \ud800 title", description="bad \ud800")
+    capfd.readouterr()
+    with pytest.raises(RenderError):
+        engine._render(engine.plugins.formats.get(fmt), doc, "-", None)
+    assert capfd.readouterr().out == ""
