@@ -23,7 +23,7 @@ W3C_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 CONTEXT = [W3C_CONTEXT, EXTENSION_CONTEXT_IRI]
 #: Body language when the source does not say (BCP 47 "undetermined").
 UNKNOWN_LANGUAGE = "und"
-_FLUSH_EVERY = 512
+_FLUSH_CHARS = 1 << 16
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
 
@@ -180,6 +180,7 @@ def render(doc: Document, out: BinaryIO) -> RenderInfo:
         ', "type": "AnnotationPage", "startIndex": 0, "items": [\n'
     out.write(head_text.encode("utf-8"))
     chunk: list[str] = []
+    size = 0
     first = True
     current, heads = None, {}
     for entry, ann, prefix, suffix in passages(doc):
@@ -191,9 +192,11 @@ def render(doc: Document, out: BinaryIO) -> RenderInfo:
         line = annotation_json(entry, ann, prefix, suffix, warnings, head)
         chunk.append(line if first else ",\n" + line)
         first = False
-        if len(chunk) >= _FLUSH_EVERY:
+        size += len(line)
+        if size >= _FLUSH_CHARS:
             out.write("".join(chunk).encode("utf-8"))
             chunk.clear()
+            size = 0
     chunk.append("\n]}\n}\n")
     out.write("".join(chunk).encode("utf-8"))
     return RenderInfo(warnings=warnings)
