@@ -10,7 +10,10 @@ five entries, their editorial notes, Irina's visible annotations).
   project's own ``html`` export of the same selection (and the ``weasyprint`` command line on
   that HTML, for scale).
 
-Run: ``.venv/bin/python bench/bench_pdf.py [--runs N] [--cold-runs N]``.  Prints medians.
+Run: ``.venv/bin/python bench/bench_pdf.py [--runs N] [--cold-runs N]``.  Prints medians of wall
+time and of CPU time (less disturbed by other work on a shared machine; for the command lines it
+is the user+sys time of the finished child processes -- a lower bound for Chromium, whose
+zygote-forked helpers are not children of the benchmark and escape the count).
 """
 
 from __future__ import annotations
@@ -35,13 +38,19 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-def median_time(fn, runs: int) -> tuple[float, list[float]]:
-    times = []
+def median_time(fn, runs: int) -> tuple[float, float]:
+    """Median wall time and median CPU time (user+sys of the finished child processes) of ``fn``."""
+    import resource
+
+    walls, cpus = [], []
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
         fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), times
+        walls.append(time.perf_counter() - t)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def warm(runs: int) -> dict[str, float]:
@@ -62,21 +71,24 @@ def warm(runs: int) -> dict[str, float]:
     # The same HTML for naive weasyprint, with the stylesheet inline (it has no cache).
     html = build_html(doc, set(), {}).replace(
         "</head>", "<style>" + read_style("pdf.css") + "@page { size: A4; }</style></head>", 1)
-    ours, naive = [], []
+    ours, naive, ours_cpu, naive_cpu = [], [], [], []
     for _ in range(runs):  # interleaved, so background load hits both alike
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         pdf.render(doc, io.BytesIO())
         ours.append(time.perf_counter() - t)
-        t = time.perf_counter()
+        ours_cpu.append(time.process_time() - c)
+        t, c = time.perf_counter(), time.process_time()
         HTML(string=html).write_pdf()
         naive.append(time.perf_counter() - t)
+        naive_cpu.append(time.process_time() - c)
     return {"first call": first, "warm": statistics.median(ours), "warm min": min(ours),
             "naive": statistics.median(naive), "naive min": min(naive),
+            "warm cpu": statistics.median(ours_cpu), "naive cpu": statistics.median(naive_cpu),
             "rendered pages": info.rendered_pages, "notes": len([n for e in doc.entries for n in e.notes]),
             "annotations": len(doc.annotations), "entries": len(doc.entries)}
 
 
-def cold(runs: int, tmp: Path) -> dict[str, float | str]:
+def cold(runs: int, tmp: Path) -> dict[str, tuple[float, float] | str]:
     exporter = str(BIN / "exporter")
     html_out = tmp / "sel.html"
     subprocess.run([exporter, "export", *SELECTION, "--format", "html", "--output", str(html_out),
@@ -86,8 +98,8 @@ def cold(runs: int, tmp: Path) -> dict[str, float | str]:
         subprocess.run([exporter, "export", *SELECTION, "--format", "pdf", "--output", str(tmp / "cli.pdf"),
                         "--accept-terms"], check=True, capture_output=True)
 
-    results: dict[str, float | str] = {}
-    results["exporter CLI"], _ = median_time(ours, runs)
+    results: dict[str, tuple[float, float] | str] = {}
+    results["exporter CLI"] = median_time(ours, runs)
     chromium = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     if chromium:
         def chrome() -> None:
@@ -99,7 +111,7 @@ def cold(runs: int, tmp: Path) -> dict[str, float | str]:
             finally:
                 shutil.rmtree(profile, ignore_errors=True)
 
-        results["chromium"], _ = median_time(chrome, runs)
+        results["chromium"] = median_time(chrome, runs)
         results["chromium version"] = subprocess.run([chromium, "--version"], capture_output=True,
                                                      text=True).stdout.strip()
     else:
@@ -109,7 +121,7 @@ def cold(runs: int, tmp: Path) -> dict[str, float | str]:
         def naive_cli() -> None:
             subprocess.run([str(weasy), str(html_out), str(tmp / "naive.pdf")], check=True, capture_output=True)
 
-        results["weasyprint CLI on the html export"], _ = median_time(naive_cli, runs)
+        results["weasyprint CLI on the html export"] = median_time(naive_cli, runs)
     return results
 
 
@@ -128,10 +140,12 @@ def main() -> int:
     print(f"warm in-process (median of {args.runs}):  pdf format {w['warm']:.3f} s (min {w['warm min']:.3f})"
           f"   naive weasyprint same HTML {w['naive']:.3f} s (min {w['naive min']:.3f})"
           f"   [first call in process {w['first call']:.3f} s]")
+    print(f"  CPU time (median): pdf format {w['warm cpu']:.3f} s   naive weasyprint {w['naive cpu']:.3f} s")
     with tempfile.TemporaryDirectory(prefix="bench-pdf-") as tmp:
         c = cold(args.cold_runs, Path(tmp))
-    parts = [f"{k} {v:.3f} s" if isinstance(v, float) else f"{k}: {v}" for k, v in c.items()]
-    print(f"cold command line (median of {args.cold_runs}):  " + "   ".join(parts))
+    print(f"cold command line (median of {args.cold_runs}; wall / CPU of all processes):")
+    for k, v in c.items():
+        print(f"  {k}: {v[0]:.3f} s / {v[1]:.3f} s" if isinstance(v, tuple) else f"  {k}: {v}")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"load average {load:.2f} at end")
     return 0
