@@ -129,10 +129,6 @@ def _fragment_part(text: str) -> str:
     return text.translate(_PCT)
 
 
-def _words(text: str) -> list[str]:
-    return text.split()
-
-
 # Placeholders for the text-fragment syntax characters while the terms are percent-encoded in
 # one pass (C0 controls never reach the model: see exporter.textnorm).
 _DASH, _COMMA = "\x01", "\x02"
@@ -161,29 +157,34 @@ def text_fragment(exact: str, prefix: str, suffix: str) -> str:
     """
     if "\n" in exact:
         lines = [ln for ln in exact.split("\n") if ln and not ln.isspace()]
-        first = lines[0].split() if lines else []
-        last = lines[-1].split() if lines else []
-        single = False
-    else:
-        first = last = exact.split()
-        single = True
-    if not first:
-        return ":~:text=" + _fragment_part(exact.strip())
-    if single and len(first) <= 2 * FRAGMENT_WORDS:
-        raw = " ".join(first)
-    else:
+        if not lines:
+            return ":~:text=" + _fragment_part(exact.strip())
+        first, last = lines[0].split(), lines[-1].split()
         raw = " ".join(first[:FRAGMENT_WORDS]) + _COMMA + " ".join(last[-FRAGMENT_WORDS:])
-    before = prefix[prefix.rfind("\n") + 1:]
-    pre = before.split()
-    if pre and len(before) == len(prefix) >= CONTEXT_CHARS and not before[0].isspace():
-        del pre[0]  # the first word may be cut off
+    else:
+        words = exact.split()
+        if not words:
+            return ":~:text=" + _fragment_part(exact.strip())
+        if len(words) <= 2 * FRAGMENT_WORDS:
+            raw = " ".join(words)
+        else:
+            raw = " ".join(words[:FRAGMENT_WORDS]) + _COMMA + " ".join(words[-FRAGMENT_WORDS:])
+    cut = prefix.rfind("\n")
+    if cut < 0:
+        pre = prefix.split()
+        if pre and len(prefix) >= CONTEXT_CHARS and not prefix[0].isspace():
+            del pre[0]  # the first word may be cut off
+    else:
+        pre = prefix[cut + 1:].split()
     if pre:
         raw = " ".join(pre[-FRAGMENT_WORDS:]) + _DASH + _COMMA + raw
     cut = suffix.find("\n")
-    after = suffix if cut < 0 else suffix[:cut]
-    post = after.split()
-    if post and len(after) == len(suffix) >= CONTEXT_CHARS and not after[-1].isspace():
-        del post[-1]  # the last word may be cut off
+    if cut < 0:
+        post = suffix.split()
+        if post and len(suffix) >= CONTEXT_CHARS and not suffix[-1].isspace():
+            del post[-1]  # the last word may be cut off
+    else:
+        post = suffix[:cut].split()
     if post:
         raw += _COMMA + _DASH + " ".join(post[:FRAGMENT_WORDS])
     return ":~:text=" + _encode_fragment(raw)
