@@ -27,8 +27,10 @@ def exports(tmp_path_factory):
     for cname, path in CORPORA.items():
         for fmt in ("ris", "bibtex", "csl-json"):
             target = out / f"{cname}.{fmt}"
-            proc = run_cli("export", "--corpus", str(path), "--all", "--format", fmt, "--output", str(target))
+            proc = run_cli("export", "--corpus", str(path), "--all", "--format", fmt, "--output", str(target),
+                           "--json")
             assert proc.returncode == 0, proc.stderr.decode()
+            assert not any("CSL mapping" in w for w in json.loads(proc.stdout)["warnings"])
             done[cname, fmt] = target.read_bytes()
     return done
 
@@ -202,3 +204,19 @@ def test_failed_render_prints_nothing(engine, frus, fmt, capfd):
     with pytest.raises(RenderError):
         engine._render(engine.plugins.formats.get(fmt), doc, "-", None)
     assert capfd.readouterr().out == ""
+
+
+def test_mapping_drift_is_reported_as_a_warning(engine, frus_path, tmp_path, monkeypatch):
+    import exporter.formats.ris as ris_module
+    from exporter.csl import entry_to_csl
+    from exporter.engine import ExportRequest
+
+    def changed(entry):
+        rec = entry_to_csl(entry)
+        rec["title"] = "Changed"
+        return rec
+
+    monkeypatch.setattr(ris_module, "entry_to_csl", changed)
+    result = engine.export(ExportRequest(format="ris", corpus=frus_path, range="d1..d3"), tmp_path / "x.ris")
+    assert any("frus1918Russiav03" in w and "CSL mapping" in w for w in result.warnings)
+    assert [r["title"] for r in read_ris((tmp_path / "x.ris").read_bytes())] == ["Changed"] * 3

@@ -95,9 +95,12 @@ SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[Healt
                                                                           HealthCheck.data_too_large])
 
 
-def render(writer, entries) -> bytes:
-    out = io.BytesIO()
-    assert writer(entries, out) == len(entries)
+def render(writer, entries, expect_fallback: bool = False) -> bytes:
+    """Write ``entries``; unless told otherwise, require that the fast path was used throughout
+    (no volume fell back to the mapping path), so the checks below test the fast path."""
+    out, fallbacks = io.BytesIO(), []
+    assert writer(entries, out, fallbacks) == len(entries)
+    assert bool(fallbacks) == expect_fallback, fallbacks
     return out.getvalue()
 
 
@@ -221,4 +224,42 @@ def test_csl_json_falls_back_to_the_mapping_when_it_changes(monkeypatch):
     monkeypatch.setattr(module, "entry_to_csl", changed)
     vol = Volume(id="v", title="V")
     entries = [Entry(id=f"e{i}", local_id=f"e{i}", volume=vol, heading=[], title=f"T{i}") for i in range(3)]
-    assert json.loads(render(write_csl_json, entries)) == [changed(e) for e in entries]
+    assert json.loads(render(write_csl_json, entries, expect_fallback=True)) == [changed(e) for e in entries]
+
+
+@pytest.mark.parametrize("writer_name", ["ris", "bibtex"])
+def test_writers_follow_a_changed_mapping(monkeypatch, writer_name):
+    """If the mapping changes a value in a way the fast path does not know, the guard notices on
+    the volume's first entry and the volume is written from the mapping."""
+    import exporter.formats.bibtex as bib_module
+    import exporter.formats.ris as ris_module
+
+    module = ris_module if writer_name == "ris" else bib_module
+
+    def changed(entry):
+        rec = entry_to_csl(entry)
+        rec["title"] = rec["title"].upper()
+        return rec
+
+    monkeypatch.setattr(module, "entry_to_csl", changed)
+    vol = Volume(id="v", title="V")
+    entries = [Entry(id=f"e{i}", local_id=f"e{i}", volume=vol, heading=[], title=f"title {i}", genre="letter")
+               for i in range(3)]
+    if writer_name == "ris":
+        records = read_ris(render(write_ris, entries, expect_fallback=True))
+        assert [r["title"] for r in records] == ["TITLE 0", "TITLE 1", "TITLE 2"]
+    else:
+        _, decoded = read_bib(render(write_bibtex, entries, expect_fallback=True))
+        assert [e.fields_dict["title"].value for e in decoded.entries] == ["TITLE 0", "TITLE 1", "TITLE 2"]
+
+
+def test_fast_paths_equal_the_mapping_paths(sample, frus):
+    """Every record the fast paths write equals the one written from entry_to_csl."""
+    from exporter.formats.bibtex import bib_from_csl
+    from exporter.formats.ris import ris_from_csl
+
+    entries = sample.entries + frus.entries
+    ris = render(write_ris, entries).decode()
+    assert ris == "".join(ris_from_csl(entry_to_csl(e), e) for e in entries)
+    bib = render(write_bibtex, entries).decode()
+    assert bib == "".join(bib_from_csl(entry_to_csl(e), e) for e in entries)

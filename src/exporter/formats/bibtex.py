@@ -168,10 +168,8 @@ VOLUME_FIELDS = (("container-title", "howpublished"), ("collection-title", "seri
                  ("publisher", "publisher"), ("publisher-place", "location"))
 
 
-def _volume_info(entry: Entry) -> tuple:
-    """What every entry of a volume shares, from the mapping of one of its entries."""
-    vol = entry.volume
-    rec = entry_to_csl(entry)
+def _volume_fields(rec: dict) -> str:
+    """The fields every entry of a volume shares, from a mapping record."""
     fields = []
     editors = " and ".join(n for n in (_bib_csl_name(x) for x in rec.get("editor", ())) if n)
     if editors:
@@ -182,9 +180,53 @@ def _volume_info(entry: Entry) -> tuple:
             v = tex(str(value))
             if v:
                 fields.append(f"  {name} = {{{v}}},\n")
+    return "".join(fields)
+
+
+def _volume_info(entry: Entry) -> tuple:
+    """What every entry of a volume shares, from the mapping of one of its entries."""
+    vol = entry.volume
     langs = vol.languages
     base = f"{vol.base_url.rstrip('/')}/" if vol.base_url else ""  # as Entry.iri builds it
-    return vol, "".join(fields), langs[0] if langs else "", base, bool(base) and not _URL_BAD.search(base)
+    return (vol, _volume_fields(entry_to_csl(entry)), langs[0] if langs else "", base,
+            bool(base) and not _URL_BAD.search(base))
+
+
+def bib_from_csl(rec: dict, entry: Entry) -> str:
+    """One entry straight from the mapping's record (the reference the fast path must equal).
+
+    Only the key's entry id and the description (not CSL variables) come from the entry."""
+    authors = rec.get("author", ())
+    who = next((key_name(n.get("family") or n.get("literal") or "") for n in authors if n), "Anon")
+    issued = rec.get("issued") or {}
+    parts = (list(issued.get("date-parts", [[]])[0]) + [None, None, None])[:3]
+    fields = [f"@{BIB_TYPE.get(rec['type'], 'unpublished')}{{{who}{key_year(parts[0])}-{key_id(entry.id)},\n"]
+
+    def add(name: str, value, escape=tex) -> None:
+        v = escape(str(value)) if value else ""
+        if v:
+            fields.append(f"  {name} = {{{v}}},\n")
+
+    add("author", " and ".join(v for v in (_bib_csl_name(n) for n in authors) if v), str)
+    title = tex(rec.get("title") or "")
+    if title:
+        fields.append(f"  title = {{{{{title}}}}},\n")
+    add("type", rec.get("genre"))
+    if parts[0] is not None:
+        fields.append(f"  date = {{{bib_date(parts[0], parts[1], parts[2], bool(issued.get('circa')))}}},\n")
+    fields.append(_volume_fields(rec))
+    recipients = " and ".join(v for v in (_bib_csl_name(n) for n in rec.get("recipient", ())) if v)
+    if recipients:
+        fields.append(f"  namea = {{{recipients}}},\n  nameatype = {{recipient}},\n")
+    add("number", rec.get("number"))
+    add("pages", rec.get("page"))
+    add("note", ", ".join(x for x in (rec.get("archive"), rec.get("archive_location")) if x))
+    lang = rec.get("language")
+    add("langid", LANGID.get(lang.split("-", 1)[0].lower()) if lang else None, str)
+    add("url", rec.get("URL"), bib_url)
+    add("abstract", entry.description)
+    fields.append("}\n\n")
+    return "".join(fields)
 
 
 def bib_date(year: int, month: int | None, day: int | None, circa: bool) -> str:
@@ -222,8 +264,11 @@ def _cached_names(people: list[Person], cache: dict) -> str:
     return _names(people, cache)
 
 
-def write_bibtex(entries: Iterable[Entry], out: BinaryIO) -> int:
-    """Write one BibTeX entry per entry to ``out`` (UTF-8); return the entry count."""
+def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] | None = None) -> int:
+    """Write one BibTeX entry per entry to ``out`` (UTF-8); return the entry count.
+
+    ``fallbacks`` collects the ids of volumes written through the mapping because the fast
+    path disagreed with it on their first entry (a sign the mapping changed)."""
     names: dict = {}
     dates: dict = {}
     prefixes: dict = {}
@@ -234,10 +279,19 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO) -> int:
     for e in entries:
         vol = e.volume
         info = volumes.get(id(vol))
+        check = False
         if info is None or info[0] is not vol:
             if len(volumes) > 256:
                 volumes.clear()
             info = volumes[id(vol)] = _volume_info(e)
+            check = True
+        if info[1] is None:  # this volume goes through the mapping (see the guard below)
+            buf.append(bib_from_csl(entry_to_csl(e), e))
+            count += 1
+            if len(buf) >= CHUNK:
+                out.write("".join(buf).encode("utf-8"))
+                buf.clear()
+            continue
         _, vol_fields, vol_lang, base, base_safe = info
         genre = e.genre
         kind = e.kind if genre != "diary" else None
@@ -317,6 +371,15 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO) -> int:
             f"{f'  url = {{{url}}},{NL}' if url else ''}"
             f"{f'  abstract = {{{desc}}},{NL}' if desc else ''}"
             "}\n\n")
+        if check:
+            # Guard: the first entry of each volume must equal the one written from the mapping;
+            # if the mapping changed in a way this writer does not follow, use it for the volume.
+            reference = bib_from_csl(entry_to_csl(e), e)
+            if buf[-1] != reference:
+                buf[-1] = reference
+                volumes[id(vol)] = (vol, None)
+                if fallbacks is not None:
+                    fallbacks.append(vol.id)
         count += 1
         if len(buf) >= CHUNK:
             out.write("".join(buf).encode("utf-8"))

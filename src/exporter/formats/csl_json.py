@@ -94,8 +94,11 @@ def _record(e: Entry, info: tuple, names: dict, dates: dict) -> str:
         f'{K_URL + _s(base + e.local_id) if base else ""}}}')
 
 
-def write_csl_json(entries: Iterable[Entry], out: BinaryIO) -> int:
-    """Write the entries' CSL-JSON records as a JSON array to ``out``; return the record count."""
+def write_csl_json(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] | None = None) -> int:
+    """Write the entries' CSL-JSON records as a JSON array to ``out``; return the record count.
+
+    ``fallbacks`` collects the ids of volumes written through the mapping because the fast
+    path disagreed with it on their first entry (a sign the mapping changed)."""
     names: dict = {}
     dates: dict = {}
     volumes: dict[int, tuple] = {}
@@ -111,6 +114,8 @@ def write_csl_json(entries: Iterable[Entry], out: BinaryIO) -> int:
             info = _volume_info(e)
             if json.loads(_record(e, info, names, dates)) != entry_to_csl(e):
                 info = (vol, None)  # the mapping knows more than this writer: use it for the volume
+                if fallbacks is not None:
+                    fallbacks.append(vol.id)
             volumes[id(vol)] = info
         buf.append(sep)
         buf.append(_encode(entry_to_csl(e)) if info[1] is None else _record(e, info, names, dates))

@@ -17,7 +17,7 @@ from typing import BinaryIO
 
 from .. import hookimpl
 from ..model import Document
-from ..registry import Format
+from ..registry import Format, RenderInfo
 
 #: Every character that ``str.splitlines`` (and so most line-based readers) treats as a line
 #: boundary.  No RIS or BibTeX value may contain one: each becomes a space.
@@ -36,22 +36,36 @@ def page_bounds(entry) -> tuple[str, str] | None:
     return None
 
 
-def render_ris(doc: Document, out: BinaryIO) -> None:
+def _info(fallbacks: list[str], fmt: str) -> RenderInfo | None:
+    if not fallbacks:
+        return None
+    return RenderInfo(warnings=[f"{fmt}: volume {v} was written through the CSL mapping (slower): the "
+                                f"writer's direct path no longer matches exporter.csl.entry_to_csl"
+                                for v in dict.fromkeys(fallbacks)])
+
+
+def render_ris(doc: Document, out: BinaryIO) -> RenderInfo | None:
     from .ris import write_ris
 
-    write_ris(doc.entries, out)
+    fallbacks: list[str] = []
+    write_ris(doc.entries, out, fallbacks)
+    return _info(fallbacks, "ris")
 
 
-def render_bibtex(doc: Document, out: BinaryIO) -> None:
+def render_bibtex(doc: Document, out: BinaryIO) -> RenderInfo | None:
     from .bibtex import write_bibtex
 
-    write_bibtex(doc.entries, out)
+    fallbacks: list[str] = []
+    write_bibtex(doc.entries, out, fallbacks)
+    return _info(fallbacks, "bibtex")
 
 
-def render_csl_json(doc: Document, out: BinaryIO) -> None:
+def render_csl_json(doc: Document, out: BinaryIO) -> RenderInfo | None:
     from .csl_json import write_csl_json
 
-    write_csl_json(doc.entries, out)
+    fallbacks: list[str] = []
+    write_csl_json(doc.entries, out, fallbacks)
+    return _info(fallbacks, "csl-json")
 
 
 @hookimpl

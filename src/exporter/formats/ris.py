@@ -130,8 +130,58 @@ def _date_lines(e: Entry) -> str:
     return f"DA  - {ris_date(y, d.month, d.day, d.approximate)}\r\nPY  - {y:04d}\r\n"
 
 
-def write_ris(entries: Iterable[Entry], out: BinaryIO) -> int:
-    """Write one RIS record per entry to ``out`` (UTF-8, CRLF); return the record count."""
+def ris_from_csl(rec: dict, entry: Entry) -> str:
+    """One record straight from the mapping's record (the reference the fast path must equal).
+
+    Only the description (not a CSL variable) and the page bounds come from the entry."""
+    lines = [TY_LINE.get(rec["type"], TY_LINE["manuscript"])]
+
+    def add(tag: str, value) -> None:
+        v = one_line(str(value)) if value is not None else ""
+        if v:
+            lines.append(f"{tag}  - {v}\r\n")
+
+    add("ID", rec.get("id"))
+    add("TI", rec.get("title"))
+    for tag, key in (("AU", "author"), ("A2", "recipient")):
+        for name in rec.get(key, ()):
+            v = ris_name(name)
+            if v:
+                lines.append(f"{tag}  - {v}\r\n")
+    issued = rec.get("issued")
+    if issued and issued.get("date-parts"):
+        y, m, d = (list(issued["date-parts"][0]) + [None, None])[:3]
+        lines.append(f"DA  - {ris_date(y, m, d, bool(issued.get('circa')))}\r\nPY  - {y:04d}\r\n")
+    add("M3", rec.get("genre"))
+    add("M1", rec.get("number"))
+    page = rec.get("page")
+    bounds = next(((lay.pages[0], lay.pages[-1]) for lay in entry.layers.values() if lay.pages), None)
+    if page and bounds and page in (bounds[0], f"{bounds[0]}-{bounds[1]}"):
+        add("SP", bounds[0])
+        if bounds[1] != bounds[0]:
+            add("EP", bounds[1])
+    else:
+        add("SP", page)
+    add("LA", rec.get("language"))
+    add("DB", rec.get("archive"))
+    add("AN", rec.get("archive_location"))
+    add("UR", rec.get("URL"))
+    add("N1", entry.description)
+    for key, tag in VOLUME_TAGS:
+        add(tag, rec.get(key))
+    for name in rec.get("editor", ()):
+        v = ris_name(name)
+        if v:
+            lines.append(f"A3  - {v}\r\n")
+    lines.append("ER  - \r\n\r\n")
+    return "".join(lines)
+
+
+def write_ris(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] | None = None) -> int:
+    """Write one RIS record per entry to ``out`` (UTF-8, CRLF); return the record count.
+
+    ``fallbacks`` collects the ids of volumes written through the mapping because the fast
+    path disagreed with it on their first entry (a sign the mapping changed)."""
     names: dict = {}
     dates: dict = {}  # formatting a date costs more than looking it up; dates repeat
     volumes: dict[int, tuple] = {}
@@ -140,10 +190,19 @@ def write_ris(entries: Iterable[Entry], out: BinaryIO) -> int:
     for e in entries:
         vol = e.volume
         info = volumes.get(id(vol))
+        check = False
         if info is None or info[0] is not vol:
             if len(volumes) > 256:
                 volumes.clear()
             info = volumes[id(vol)] = _volume_info(e)
+            check = True
+        if info[1] is None:  # this volume goes through the mapping (see the guard below)
+            buf.append(ris_from_csl(entry_to_csl(e), e))
+            count += 1
+            if len(buf) >= CHUNK:
+                out.write("".join(buf).encode("utf-8"))
+                buf.clear()
+            continue
         _, vol_lines, vol_lang, base, vol_prefix = info
         genre = e.genre
         ty = TY_LINE[CSL_TYPE.get(genre or "", "manuscript")]
@@ -212,6 +271,15 @@ def write_ris(entries: Iterable[Entry], out: BinaryIO) -> int:
                 f"{f'LA  - {lang}{CRLF}' if lang else ''}{f'DB  - {repo}{CRLF}' if repo else ''}"
                 f"{f'AN  - {aid}{CRLF}' if aid else ''}{f'UR  - {url}{CRLF}' if url else ''}"
                 f"{f'N1  - {desc}{CRLF}' if desc else ''}{vol_lines}ER  - {CRLF}{CRLF}")
+        if check:
+            # Guard: the first record of each volume must equal the one written from the mapping;
+            # if the mapping changed in a way this writer does not follow, use it for the volume.
+            reference = ris_from_csl(entry_to_csl(e), e)
+            if buf[-1] != reference:
+                buf[-1] = reference
+                volumes[id(vol)] = (vol, None)
+                if fallbacks is not None:
+                    fallbacks.append(vol.id)
         count += 1
         if len(buf) >= CHUNK:
             out.write("".join(buf).encode("utf-8"))
