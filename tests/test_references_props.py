@@ -69,7 +69,9 @@ def volumes(draw, value=value, maybe=maybe):
 
 @st.composite
 def entry_lists(draw, value=value, maybe=maybe):
-    vol = draw(volumes(value, maybe))
+    vols = [draw(volumes(value, maybe)) for _ in range(draw(st.integers(1, 2)))]
+    for k, vol in enumerate(vols):
+        vol.id = f"{vol.id}{k}"  # volume ids are unique in a corpus
     n = draw(st.integers(1, 6))
     ids = draw(st.lists(st.one_of(st.text(CHARS, min_size=1, max_size=10), st.sampled_from(["d1", "a_b", "a b", "a:b"])),
                         min_size=n, max_size=n, unique=True))
@@ -81,7 +83,7 @@ def entry_lists(draw, value=value, maybe=maybe):
         pages = draw(st.lists(st.one_of(st.sampled_from(["1", "21", "xii", "3a"]), hostile.filter(str.strip)),
                               max_size=3))
         out.append(Entry(
-            id=local, local_id=local, volume=vol, title=draw(value), heading=[],
+            id=local, local_id=local, volume=draw(st.sampled_from(vols)), title=draw(value), heading=[],
             kind=draw(maybe), genre=draw(st.sampled_from(["letter", "telegram", "diary", "memorandum", None, "odd"])),
             number=draw(maybe), date=EntryDate(year, month, day, draw(st.booleans())),
             authors=draw(people(value, maybe)), recipients=draw(people(value, maybe)), repository=draw(maybe),
