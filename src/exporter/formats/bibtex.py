@@ -320,9 +320,11 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] |
             desc = tex(desc) if desc else ""
         people = e.authors
         if people:
-            authors = _cached_names(people, names)
             p = people[0]
             pkey = (p.literal, p.family, p.given)
+            authors = names.get(pkey) if len(people) == 1 else None
+            if authors is None:
+                authors = _cached_names(people, names)
             who = prefixes.get(pkey)
             if who is None:
                 if csl_name(p):  # the first author has a name: the prefix depends on it alone
@@ -335,7 +337,14 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] |
             authors, who = "", "Anon"
         local = e.id
         kid = local if local.isascii() and local.isalnum() else key_id(local)
-        recipients = _cached_names(e.recipients, names) if e.recipients else ""
+        people = e.recipients
+        if people:
+            p = people[0]
+            recipients = names.get((p.literal, p.family, p.given)) if len(people) == 1 else None
+            if recipients is None:
+                recipients = _cached_names(people, names)
+        else:
+            recipients = ""
         d = e.date
         y = d.year
         dkey = (y, d.month, d.day, d.approximate)
