@@ -781,9 +781,13 @@ def _set_suffix(run, rid: str, suffix: str) -> None:
 
 
 def year_suffix(n: int) -> str:
-    """0 -> "a", 25 -> "z", 26 -> "aa", ... (citeproc-js's sequence)."""
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    return letters[n] if n < 26 else letters[n // 26 - 1] + letters[n % 26]
+    """0 -> "a", 25 -> "z", 26 -> "aa", ... (citeproc-js's sequence, bijective base 26)."""
+    out = ""
+    n += 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        out = chr(ord("a") + rem) + out
+    return out
 
 
 def _render_with_given(run, given: bool, render):
