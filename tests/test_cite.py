@@ -362,3 +362,20 @@ def test_plugin_styles_are_usable(sample):
     style = plugins.styles.get("my-archive")
     lines = cite_entries(sample.entries[:1], style, "note")
     assert lines[0].text.startswith("Konstantin Dolgorukov, “3 January 1918,”") and not lines[0].error
+
+
+def test_cyrillic_names_formatted_and_sorted(engine):
+    from exporter.citations import processor
+
+    recs = [
+        {"id": "c1", "type": "manuscript", "title": "Дневник", "language": "ru", "archive": "ГАРФ",
+         "author": [{"family": "Юсупов", "given": "Феликс"}], "issued": {"date-parts": [[1918, 2, 1]]}},
+        {"id": "c2", "type": "manuscript", "title": "Письмо", "language": "ru", "archive": "ГАРФ",
+         "author": [{"family": "Долгоруков", "given": "Константин"}], "issued": {"date-parts": [[1918, 1, 3]]}},
+    ]
+    path = engine.plugins.styles.get("chicago-notes-bibliography").path
+    bib = processor.format_bibliography(recs, path)
+    assert [b.id for b in bib] == ["c2", "c1"]  # Д before Ю
+    assert bib[0].text.startswith("Долгоруков, Константин. “Письмо.”")
+    note = processor.format_citations(recs, [("c1", None)], path, note=True)[0]
+    assert note.text.startswith("Феликс Юсупов, “Дневник,”")  # full given name (initialize="false")
