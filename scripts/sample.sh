@@ -6,5 +6,5 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 mkdir -p out
 .venv/bin/exporter export --range kd1-1918-03-03a..kd1-1918-03-10 --layer translation \
-  --user irina --annotations visible --format html --output out/sample.html --accept-terms
-echo "The export is in out/sample.html"
+  --user irina --annotations visible --format pdf --output out/sample.pdf --accept-terms
+echo "The export is in out/sample.pdf"
