@@ -7,7 +7,8 @@
 //
 // Usage: node make_goldens.js INPUTS.json OUTDIR [CORPUS--STYLE ...]
 //   (optional names restrict the run to those corpus--style pairs)
-// Each corpus x style gives OUTDIR/<corpus>--<style>.json with, per output format (text, html):
+// Each corpus x style gives OUTDIR/<corpus>--<style>.json with the input records and, per output
+// format (text, html):
 //   bibliography      the whole corpus's bibliography, sorted by the style
 //   note-first        round 1: every entry once, in order, one note each
 //   note-subsequent   round 2: every entry again (a non-adjacent repeat)
@@ -95,7 +96,7 @@ function main() {
     for (const [style, stylePath] of Object.entries(inputs.styles)) {
       if (only.length && !only.includes(`${corpus}--${style}`)) continue;
       const styleXml = fs.readFileSync(stylePath, "utf8");
-      const golden = { corpus, style, processor: "citeproc-js " + version, ids: records.map((r) => r.id) };
+      const golden = { corpus, style, processor: "citeproc-js " + version, ids: records.map((r) => r.id), records };
       for (const format of ["text", "html"]) {
         golden[format] = Object.assign(
           { bibliography: bibliography(styleXml, localeXml, records, format) },
