@@ -70,11 +70,20 @@ MONTHS = {m: i + 1 for i, m in enumerate(
      "october", "november", "december"])}
 
 
+_LOCAL_NAMES: dict[str, str] = {}
+
+
 def local(el: etree._Element) -> str:
+    """The element's local name ("" for comments and other non-elements); memoised per tag."""
     tag = el.tag
-    if not isinstance(tag, str):
+    try:
+        return _LOCAL_NAMES[tag]
+    except KeyError:
+        pass
+    except TypeError:  # comments and processing instructions have a function as tag
         return ""
-    return tag.rsplit("}", 1)[-1]
+    name = _LOCAL_NAMES[tag] = tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+    return name
 
 
 class _Ctx:
