@@ -31,6 +31,9 @@ from . import access, anchor, guard, narrow, policy, select
 from .output import write_atomic, write_stdout
 
 DEFAULT_TIMEOUT = 300.0
+#: The style of per-entry citations in formats that print them, when ``--style`` is not given:
+#: the archive's house style for archival documents.
+DEFAULT_STYLE = "archival-documents"
 
 
 @dataclass
@@ -182,11 +185,13 @@ class Engine:
         """Fill each entry's citation: the chosen CSL style when the format prints citations."""
         from ..csl import plain_citation
 
-        if fmt is not None and fmt.citations and doc.style:
-            from ..citations import format_document_citations
+        if fmt is not None and fmt.citations:
+            name = doc.style or (DEFAULT_STYLE if DEFAULT_STYLE in self.plugins.styles else None)
+            if name:
+                from ..citations import format_document_citations
 
-            format_document_citations(doc, self.plugins.styles.get(doc.style))
-            return
+                format_document_citations(doc, self.plugins.styles.get(name))
+                return
         for entry in doc.entries:
             entry.citation = plain_citation(entry)
 

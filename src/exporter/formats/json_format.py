@@ -104,4 +104,4 @@ def render(doc: Document, out: BinaryIO) -> None:
 @hookimpl
 def exporter_register_formats(register) -> None:
     register(Format(name="json", media_type="application/json", extension="json", render=render,
-                    material=True, description="The assembled document model as JSON"))
+                    material=True, citations=True, description="The assembled document model as JSON"))
