@@ -21,7 +21,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=1))
     else:
+        name_w = max((len(r["name"]) for r in rows), default=4)
+        type_w = max((len(r["media_type"]) for r in rows), default=10)
         for r in rows:
             limited = "print-limited" if r["print_limited"] else ""
-            print(f"{r['name']:<20} {r['media_type']:<48} .{r['extension']:<7} {limited:<14} {r['plugin']}")
+            print(f"{r['name']:<{name_w}}  {r['media_type']:<{type_w}}  .{r['extension']:<7} {limited:<14} {r['plugin']}")
     return 0
