@@ -75,8 +75,6 @@ def _layout(doc: Document, endnotes: set[int], paper: str) -> tuple[Any, dict[in
 
     ``endnotes``: indexes of the entries whose notes are printed after the entry.
     """
-    from weasyprint import HTML
-
     from .pdf_fetcher import make_fetcher
     from .pdf_html import build_html
 
@@ -84,10 +82,40 @@ def _layout(doc: Document, endnotes: set[int], paper: str) -> tuple[Any, dict[in
     html = build_html(doc, endnotes, note_dom)
     fonts, stylesheets = _resources(paper)
     fetcher = make_fetcher()
-    # base_url is a URL nothing may be fetched relative to: relative references are refused too.
-    rendered = HTML(string=html, base_url="about:blank", url_fetcher=fetcher).render(
-        stylesheets=stylesheets, font_config=fonts)
+    rendered = _html_document(html, fetcher).render(stylesheets=stylesheets, font_config=fonts)
     return rendered, note_dom, fetcher.refused
+
+
+def _html_document(html: str, fetcher: Any) -> Any:
+    """weasyprint's ``HTML`` for our generated page.
+
+    The template writes well-formed XML, which the C XML parser reads several times faster
+    than weasyprint's pure-Python HTML5 parser builds the same element tree.  Anything it cannot
+    read (a control character, unbalanced citation markup) goes through the HTML5 parser, as
+    does every weasyprint other than the 70 series this shortcut was written against.
+    """
+    import xml.etree.ElementTree as ET
+
+    import weasyprint
+    from weasyprint import HTML
+
+    # base_url is a URL nothing may be fetched relative to: relative references are refused too.
+    if weasyprint.__version__.split(".")[0] == "70":
+        try:
+            root = ET.fromstring(html)
+        except ET.ParseError:
+            root = None
+        if root is not None and root.tag == "html" and not any(True for _ in root.iter("base")):
+            import cssselect2
+
+            document = HTML.__new__(HTML)
+            document.base_url = "about:blank"
+            document.url_fetcher = fetcher
+            document.media_type = "print"
+            document.wrapper_element = cssselect2.ElementWrapper.from_html_root(root, content_language=None)
+            document.etree_element = document.wrapper_element.etree_element
+            return document
+    return HTML(string=html, base_url="about:blank", url_fetcher=fetcher)
 
 
 def _footnote_ids(doc: Document, endnotes: set[int], note_dom: dict[int, str]) -> dict[int, list[str]]:
