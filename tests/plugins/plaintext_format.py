@@ -63,4 +63,4 @@ def render(doc: Document, out: BinaryIO) -> RenderInfo:
 @hookimpl
 def exporter_register_formats(register) -> None:
     register(Format(name="plain-text", media_type="text/plain", extension="txt", render=render,
-                    material=True, description="Plain UTF-8 text (example plugin)"))
+                    material=True, citations=True, description="Plain UTF-8 text (example plugin)"))
