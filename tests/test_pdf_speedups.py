@@ -69,3 +69,39 @@ def test_collector_running_after_render(engine):
     with pytest.raises(Exception):
         pdf.render(doc, io.BytesIO())
     assert gc.isenabled()
+
+
+def test_own_user_agent_stylesheet_lays_out_like_weasyprints(engine, tmp_path):
+    """The trimmed user-agent stylesheet (``pdf_ua``) gives the same pages as weasyprint's own:
+    same text where pdftotext finds it, same anchors at the same positions."""
+    import shutil
+    import subprocess
+
+    from weasyprint import HTML
+
+    from exporter.engine import ExportRequest
+    from exporter.formats import pdf
+    from exporter.formats.pdf_html import build_html
+
+    if not shutil.which("pdftotext"):
+        pytest.fail("pdftotext (poppler-utils) is required")
+    request = ExportRequest(format="pdf", accept_terms=True, range="kd1-1918-03-03a..kd1-1918-03-14",
+                            pages="20-29", layer="both", user="irina", annotations="visible")
+    doc = engine.assemble(request, engine.plugins.formats.get("pdf"))
+    ours = pdf._html_class()
+    assert ours is not HTML
+    results = []
+    for cls in (HTML, ours):
+        fonts, sheets = pdf._resources("a4")
+        document = cls(string=build_html(doc, set(), {}), base_url="about:blank")
+        rendered = document.render(stylesheets=sheets, font_config=fonts)
+        anchors = [sorted((k, tuple(round(v, 2) for v in box)) for k, box in page.anchors.items())
+                   for page in rendered.pages]
+        path = tmp_path / f"{cls.__name__}.pdf"
+        path.write_bytes(rendered.write_pdf())
+        text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                              check=True).stdout
+        results.append((len(rendered.pages), anchors, text))
+    assert results[0][0] == results[1][0] > 1
+    assert results[0][1] == results[1][1]
+    assert results[0][2] == results[1][2] and "Transcription" in results[0][2].title()

@@ -114,6 +114,31 @@ def _layout(doc: Document, endnotes: set[int], paper: str) -> tuple[Any, dict[in
     return rendered, note_dom, fetcher.refused
 
 
+def _html_class() -> Any:
+    """weasyprint's ``HTML`` laid out with our user-agent stylesheet (:mod:`.pdf_ua`).
+
+    Only for the weasyprint series that stylesheet was taken from; any other gets its own.
+    """
+    with _lock:
+        if "html" not in _cache:
+            import weasyprint
+            from weasyprint import CSS, HTML
+
+            if weasyprint.__version__.split(".")[0] != "70":
+                _cache["html"] = HTML
+            else:
+                from .pdf_ua import UA_CSS
+
+                sheet = CSS(string=UA_CSS)
+
+                class PrintHTML(HTML):
+                    def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
+                        return [sheet]
+
+                _cache["html"] = PrintHTML
+        return _cache["html"]
+
+
 def _html_document(html: str, fetcher: Any) -> Any:
     """weasyprint's ``HTML`` for our generated page.
 
@@ -125,8 +150,8 @@ def _html_document(html: str, fetcher: Any) -> Any:
     import xml.etree.ElementTree as ET
 
     import weasyprint
-    from weasyprint import HTML
 
+    HTML = _html_class()
     # base_url is a URL nothing may be fetched relative to: relative references are refused too.
     if weasyprint.__version__.split(".")[0] == "70":
         try:
