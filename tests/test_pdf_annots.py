@@ -24,15 +24,16 @@ def annotation(number: int, body: str):
 def annotated():
     from weasyprint import HTML
 
-    from exporter.formats.pdf_annots import add_annotations, find_placements
+    from exporter.formats.pdf_annots import annotation_finisher, find_placements
 
     html = ('<p>Before <sup id="ann-mark-1">A1</sup><mark class="ann" data-ann="1">the highlighted '
             'passage</mark> after. <sup id="ann-mark-2">A2</sup>Empty range here.</p>')
     doc = HTML(string=html).render()
     placements = find_placements(doc.pages)
-    pdf, warnings = add_annotations(doc.write_pdf(), doc.pages,
-                                    [annotation(1, "On the passage"), annotation(2, "At the marker"),
-                                     annotation(3, "Nowhere")], placements)
+    warnings: list[str] = []
+    pdf = doc.write_pdf(finisher=annotation_finisher(
+        doc.pages, [annotation(1, "On the passage"), annotation(2, "At the marker"), annotation(3, "Nowhere")],
+        placements, warnings))
     return pypdf.PdfReader(io.BytesIO(pdf)), warnings, pdf
 
 

@@ -10,7 +10,7 @@ The pipeline, per render:
    the next (:mod:`.pdf_notes`); an entry with a lost or misplaced note is laid out again with
    endnotes, until no note is lost -- a PDF with a lost note is never written;
 4. write the PDF (``--pdf-variant`` passed on) and add the readers' annotations as real PDF
-   annotations with pypdf (:mod:`.pdf_annots`).
+   annotations (:mod:`.pdf_annots`, added to weasyprint's PDF objects while it writes).
 
 Heavy libraries are imported inside functions: ``exporter formats`` must not load a renderer.
 """
@@ -184,7 +184,7 @@ def render(doc: Document, out: BinaryIO) -> RenderInfo:
 
 
 def _render(doc: Document, out: BinaryIO) -> RenderInfo:
-    from .pdf_annots import add_annotations, find_placements
+    from .pdf_annots import annotation_finisher, find_placements
     from .pdf_notes import anchor_pages, check_footnotes
 
     paper = (doc.options.get("paper") or "a4").lower()
@@ -219,9 +219,10 @@ def _render(doc: Document, out: BinaryIO) -> RenderInfo:
     for url in dict.fromkeys(refused):
         warnings.append(f"pdf: refused to load {url[:120]!r} (only bundled assets are loaded)")
     options: dict[str, Any] = {"pdf_variant": variant} if variant else {}
+    if doc.annotations:
+        options["finisher"] = annotation_finisher(rendered.pages, doc.annotations,
+                                                  find_placements(rendered.pages), warnings)
     pdf = rendered.write_pdf(**options)
-    pdf, notes = add_annotations(pdf, rendered.pages, doc.annotations, find_placements(rendered.pages))
-    warnings.extend(notes)
     out.write(pdf)
     return RenderInfo(rendered_pages=len(rendered.pages), warnings=warnings)
 

@@ -1,4 +1,4 @@
-"""Readers' annotations as real PDF annotations (added with pypdf after weasyprint has written).
+"""Readers' annotations as real PDF annotations (added to the PDF weasyprint writes).
 
 Where: from weasyprint's laid-out pages.  Every highlighted run of text is a
 ``<mark class="ann" data-ann="3 7">`` element; each line fragment of it is an inline box with
@@ -16,10 +16,9 @@ structure element, as PDF/UA requires.
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from ..model import Annotation
 
@@ -77,67 +76,73 @@ def _clean(text: str) -> str:
     return _CONTROL.sub(lambda m: f"⟨U+{ord(m.group()):04X}⟩", text)
 
 
-def add_annotations(pdf: bytes, pages: list[Any], annotations: list[Annotation],
-                    placements: dict[int, Placement]) -> tuple[bytes, list[str]]:
-    """``pdf`` with a Highlight (or Text note) for each of ``annotations``; and warnings."""
-    warnings: list[str] = []
-    if not annotations:
-        return pdf, warnings
-    from pypdf import PdfWriter
-    from pypdf.generic import (
-        ArrayObject,
-        BooleanObject,
-        DictionaryObject,
-        FloatObject,
-        NameObject,
-        NumberObject,
-        StreamObject,
-        TextStringObject,
-    )
+def annotation_finisher(pages: list[Any], annotations: list[Annotation], placements: dict[int, Placement],
+                        warnings: list[str]) -> Callable[[Any, Any], None]:
+    """A weasyprint ``write_pdf(finisher=...)`` that adds a Highlight (or Text note) for each of
+    ``annotations`` to the PDF being written; what cannot be placed is appended to ``warnings``.
 
-    # Incremental: weasyprint's bytes stay as written (header, XMP, output intent) and only the
-    # new and changed objects are appended -- faster, and allowed by PDF/A.
-    writer = PdfWriter(io.BytesIO(pdf), incremental=True)
+    The annotations are added to weasyprint's own PDF objects (pydyf) before it writes them, so the
+    PDF is written once, with its header, XMP metadata, output intent and structure tree as
+    weasyprint made them -- no second PDF library parses and rewrites it.
+    """
+
+    def finish(_document: Any, pdf: Any) -> None:
+        _add(pdf, pages, annotations, placements, warnings)
+
+    return finish
+
+
+def _add(pdf: Any, pages: list[Any], annotations: list[Annotation], placements: dict[int, Placement],
+         warnings: list[str]) -> None:
+    import pydyf
+
+    pdf_pages = [pdf.objects[number] for number in pdf.pages["Kids"][::3]]
     heights = [p.height for p in pages]
-    added: list[tuple[int, Any]] = []  # (page index, annotation reference) for tagging
+    added: list[tuple[int, Any]] = []  # (page index, annotation) for tagging
 
-    def num(v: float) -> FloatObject:
-        return FloatObject(round(v, 3))
+    def num(v: float) -> float:
+        return round(float(v), 3)
 
-    def appearance(rect: list[float], content: bytes) -> Any:
-        stream = StreamObject()
-        stream.set_data(content)
-        stream.update({
-            NameObject("/Type"): NameObject("/XObject"),
-            NameObject("/Subtype"): NameObject("/Form"),
-            NameObject("/BBox"): ArrayObject([num(v) for v in rect]),
-            NameObject("/Resources"): DictionaryObject(),
+    def appearance(rect: list[float], content: bytes) -> bytes:
+        stream = pydyf.Stream([content] if content else [], {
+            "Type": "/XObject",
+            "Subtype": "/Form",
+            "BBox": pydyf.Array([num(v) for v in rect]),
+            "Resources": pydyf.Dictionary(),
         })
-        return writer._add_object(stream)
+        pdf.add_object(stream)
+        return stream.reference
 
-    def common(a: Annotation, subtype: str, rect: list[float], part: str) -> DictionaryObject:
-        d = DictionaryObject()
+    def common(a: Annotation, subtype: str, rect: list[float], part: str) -> Any:
         subject = f"A{a.number} · {a.visibility}" + (f" ({a.group})" if a.group else "")
         if a.tags:
             subject += " · tags: " + ", ".join(a.tags)
-        d.update({
-            NameObject("/Type"): NameObject("/Annot"),
-            NameObject("/Subtype"): NameObject(subtype),
-            NameObject("/Rect"): ArrayObject([num(v) for v in rect]),
-            NameObject("/Contents"): TextStringObject(_clean(a.body)),
-            NameObject("/T"): TextStringObject(_clean(a.creator_name or a.creator or "unknown")),
-            NameObject("/Subj"): TextStringObject(_clean(subject)),
-            NameObject("/NM"): TextStringObject(f"{a.id}{part}"),
-            NameObject("/F"): NumberObject(4),  # print
-            NameObject("/C"): ArrayObject([num(c) for c in HIGHLIGHT_RGB]),
+        d = pydyf.Dictionary({
+            "Type": "/Annot",
+            "Subtype": subtype,
+            "Rect": pydyf.Array([num(v) for v in rect]),
+            "Contents": pydyf.String(_clean(a.body)),
+            "T": pydyf.String(_clean(a.creator_name or a.creator or "unknown")),
+            "Subj": pydyf.String(_clean(subject)),
+            "NM": pydyf.String(f"{a.id}{part}"),
+            "F": 4,  # print
+            "C": pydyf.Array([num(c) for c in HIGHLIGHT_RGB]),
         })
         created = _pdf_date(a.created)
         modified = _pdf_date(a.modified) or created
         if created:
-            d[NameObject("/CreationDate")] = TextStringObject(created)
+            d["CreationDate"] = pydyf.String(created)
         if modified:
-            d[NameObject("/M")] = TextStringObject(modified)
+            d["M"] = pydyf.String(modified)
         return d
+
+    def attach(page_index: int, d: Any) -> None:
+        pdf.add_object(d)
+        page = pdf_pages[page_index]
+        if "Annots" not in page:
+            page["Annots"] = pydyf.Array()
+        page["Annots"].append(d.reference)
+        added.append((page_index, d))
 
     for a in annotations:
         place = placements.get(a.number)
@@ -155,68 +160,63 @@ def add_annotations(pdf: bytes, pages: list[Any], annotations: list[Annotation],
                     ys += [top, bottom]
                 rect = [min(xs), min(ys), max(xs), max(ys)]
                 d = common(a, "/Highlight", rect, "" if k == 0 else f"#part{k + 1}")
-                d[NameObject("/QuadPoints")] = ArrayObject([num(v) for v in quads])
-                d[NameObject("/AP")] = DictionaryObject({NameObject("/N"): appearance(rect, b"")})
-                ref = writer.add_annotation(page_index, d)
-                added.append((page_index, ref))
+                d["QuadPoints"] = pydyf.Array([num(v) for v in quads])
+                d["AP"] = pydyf.Dictionary({"N": appearance(rect, b"")})
+                attach(page_index, d)
         elif place and place.marker:
             page_index, x, y = place.marker
             ph = heights[page_index]
             left, top = x * PT_PER_PX, (ph - y) * PT_PER_PX
             rect = [left, top - 12, left + 12, top]
             d = common(a, "/Text", rect, "")
-            d[NameObject("/Name")] = NameObject("/Comment")
-            d[NameObject("/Open")] = BooleanObject(False)
+            d["Name"] = "/Comment"
+            d["Open"] = "false"
             icon = (b"q 1 0.86 0.2 rg 0.4 0.3 0 RG 0.8 w 0.5 0.5 11 11 re B "
                     b"0.4 0.3 0 RG 3 8 m 9 8 l S 3 5.5 m 9 5.5 l S 3 3 m 7 3 l S Q")
-            d[NameObject("/AP")] = DictionaryObject({NameObject("/N"): appearance(rect, icon)})
-            ref = writer.add_annotation(page_index, d)
-            added.append((page_index, ref))
+            d["AP"] = pydyf.Dictionary({"N": appearance(rect, icon)})
+            attach(page_index, d)
         else:
             warnings.append(f"annotation A{a.number} ({a.id}) could not be located on the page; "
                             "it is listed after its entry but has no PDF annotation")
-    _tag(writer, added)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue(), warnings
+    _tag(pdf, pdf_pages, added)
 
 
-def _tag(writer: Any, added: list[tuple[int, Any]]) -> None:
+def _object(pdf: Any, reference: Any) -> Any:
+    """The pydyf object behind ``reference`` (``b"12 0 R"``)."""
+    return pdf.objects[int(bytes(reference).split()[0])]
+
+
+def _tag(pdf: Any, pdf_pages: list[Any], added: list[tuple[int, Any]]) -> None:
     """In a tagged PDF, give each added annotation an ``Annot`` structure element."""
-    from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject
+    import pydyf
 
-    root = writer._root_object.get("/StructTreeRoot")
-    if root is None or not added:
+    if "StructTreeRoot" not in pdf.catalog or not added:
         return
-    root = root.get_object()
-    kids = root.get("/K")
-    kids = kids.get_object() if kids is not None else None
-    document = kids[0].get_object() if isinstance(kids, ArrayObject) and kids else None
-    tree = root.get("/ParentTree")
-    tree = tree.get_object() if tree is not None else None
-    if document is None or tree is None or "/Nums" not in tree:
+    root = _object(pdf, pdf.catalog["StructTreeRoot"])
+    kids = root.get("K")
+    if not kids or "ParentTree" not in root:
         return
-    nums = tree["/Nums"]
+    document = _object(pdf, kids[0])
+    tree = _object(pdf, root["ParentTree"])
+    if "Nums" not in tree or "K" not in document:
+        return
+    nums = tree["Nums"]
     next_key = max([int(nums[i]) for i in range(0, len(nums), 2)] + [-1]) + 1
-    for page_index, ref in added:
-        page_ref = writer.pages[page_index].indirect_reference
-        element = DictionaryObject({
-            NameObject("/Type"): NameObject("/StructElem"),
-            NameObject("/S"): NameObject("/Annot"),
-            NameObject("/P"): document.indirect_reference,
-            NameObject("/Pg"): page_ref,
-            NameObject("/K"): DictionaryObject({
-                NameObject("/Type"): NameObject("/OBJR"),
-                NameObject("/Obj"): ref.indirect_reference,
-                NameObject("/Pg"): page_ref,
-            }),
+    for page_index, annot in added:
+        page = pdf_pages[page_index]
+        element = pydyf.Dictionary({
+            "Type": "/StructElem",
+            "S": "/Annot",
+            "P": document.reference,
+            "Pg": page.reference,
+            "K": pydyf.Dictionary({"Type": "/OBJR", "Obj": annot.reference, "Pg": page.reference}),
         })
-        element_ref = writer._add_object(element)
-        document["/K"].append(element_ref)
-        ref.get_object()[NameObject("/StructParent")] = NumberObject(next_key)
-        nums.append(NumberObject(next_key))
-        nums.append(element_ref)
+        pdf.add_object(element)
+        document["K"].append(element.reference)
+        annot["StructParent"] = next_key
+        nums.append(next_key)
+        nums.append(element.reference)
         next_key += 1
-    root[NameObject("/ParentTreeNextKey")] = NumberObject(next_key)
-    for page_index, _ref in added:
-        writer.pages[page_index][NameObject("/Tabs")] = NameObject("/S")
+    root["ParentTreeNextKey"] = next_key
+    for page_index, _annot in added:
+        pdf_pages[page_index]["Tabs"] = "/S"
