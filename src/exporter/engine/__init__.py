@@ -14,7 +14,6 @@ import os
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
 
 from ..errors import ExporterError, RenderError, SelectionError, UsageError
 from ..model import (
@@ -125,7 +124,12 @@ class Engine:
         return list(corpus.entries)
 
     def assemble(self, request: ExportRequest, fmt: Format | None = None) -> Document:
-        """Build the document model for ``request`` (no policy check, no rendering)."""
+        """Build the document model for ``request``, citations included (no policy check, no rendering)."""
+        doc = self._assemble(request)
+        self.cite(doc, fmt)
+        return doc
+
+    def _assemble(self, request: ExportRequest) -> Document:
         corpus = self.load(request.corpus)
         if request.layer not in narrow.LAYER_CHOICES:
             raise UsageError(f"--layer {request.layer!r}: expected one of {', '.join(narrow.LAYER_CHOICES)}")
@@ -178,7 +182,6 @@ class Engine:
             warnings=warnings, options=dict(request.options),
         )
         doc.source_pages = len(policy.page_keys(entries))
-        self.cite(doc, fmt)
         return doc
 
     def cite(self, doc: Document, fmt: Format | None) -> None:
@@ -201,11 +204,12 @@ class Engine:
         fmt = self.plugins.formats.get(request.format)
         if request.style is not None:
             self.plugins.styles.get(request.style)
-        doc = self.assemble(request, fmt)
-        if fmt.material:
+        doc = self._assemble(request)
+        if fmt.material:  # refuse before any further work (citations can take seconds)
             limit = request.print_limit if request.print_limit is not None else self.print_limit
             policy.check_limit(doc.entries, limit)
             policy.check_terms(doc.entries, request.accept_terms)
+        self.cite(doc, fmt)
         if str(output) != "-":
             target = Path(output)
             if target.is_dir():
@@ -252,5 +256,3 @@ def export(request: ExportRequest, output: str | os.PathLike, engine: Engine | N
     """Convenience wrapper: export with a fresh (or given) engine."""
     return (engine or Engine()).export(request, output)
 
-
-Writer = Callable[[Document], None]
