@@ -57,6 +57,7 @@ def apply() -> None:
     _patch_givenname(model)
     _patch_sort_name_labels(model)
     _patch_xpath_caches(model)
+    _patch_tree_walk(model)
     _APPLIED = True
 
 
@@ -396,6 +397,131 @@ def _patch_xpath_caches(model) -> None:
     CitationItem.reference = property(reference)
 
 
+
+def _patch_tree_walk(model) -> None:
+    """Per-node facts the tree walk re-reads for every item, read once (style and locale trees
+    are never modified after loading): each node's children (lxml builds a new list of proxies
+    for every ``getchildren()``), the tests of a ``cs:if``, whether a node has any formatting
+    attribute, the root and formatter, and term lookups.  Same code paths and results as
+    citeproc-py; only the repeated lookups are gone."""
+    keep: dict[int, object] = {}
+    kids: dict[int, tuple] = {}
+
+    def children(node) -> tuple:
+        try:
+            return kids[id(node)]
+        except KeyError:
+            value = kids[id(node)] = tuple(node.iterchildren())
+            keep[id(node)] = node
+            return value
+
+    Choose, VariableError, join = model.Choose, model.VariableError, model.join
+
+    def render_children(self, item, delimiter="", **kwargs):
+        output = []
+        for child in children(self):
+            try:
+                if isinstance(child, Choose):
+                    text = child.render(item, delimiter=delimiter, **kwargs)
+                else:
+                    text = child.render(item, **kwargs)
+                if text is not None:
+                    output.append(text)
+            except VariableError:
+                pass
+        if output:
+            return join(output, delimiter)
+        return None
+
+    model.Parent.render_children = render_children
+
+    ConditionFailed = model.ConditionFailed
+
+    def choose_render(self, item, context=None, delimiter="", **kwargs):
+        for child in children(self):
+            try:
+                return child.render(item, context=context, delimiter=delimiter, **kwargs)
+            except ConditionFailed:
+                continue
+        return None
+
+    model.Choose.render = choose_render
+
+    def group_process(self, item, context=None, **kwargs):
+        output = []
+        variable_called = False
+        variable_rendered = False
+        delimiter = self.get("delimiter", "")
+        for child in children(self):
+            variable_called = variable_called or child.calls_variable()
+            try:
+                if isinstance(child, Choose):
+                    child_text = child.render(item, context=context, delimiter=delimiter, **kwargs)
+                else:
+                    child_text = child.render(item, context=context, **kwargs)
+                if child_text is not None:
+                    output.append(child_text)
+                    variable_rendered = variable_rendered or child.calls_variable()
+            except VariableError:
+                pass
+        output = [text for text in output if text is not None]
+        success = not variable_called or (variable_called and variable_rendered)
+        if output and success:
+            return self.join(output)
+        raise VariableError
+
+    model.Group.process = group_process
+
+    # Formatted.format: a node without formatting attributes returns its text as is
+    formatting = {"font-style": "normal", "font-variant": "normal", "font-weight": "normal",
+                  "text-decoration": "none", "vertical-align": "baseline"}
+    plain: dict[int, bool] = {}
+    original_format = model.Formatted.format
+
+    def format(self, string):
+        key = id(self)
+        flag = plain.get(key)
+        if flag is None:
+            flag = plain[key] = all(self.get(k, v) == v for k, v in formatting.items())
+            keep[key] = self
+        if flag:
+            return str(string) if isinstance(string, (int, float)) else string
+        return original_format(self, string)
+
+    model.Formatted.format = format
+
+    Locale = model.Locale
+    formatters: dict[int, object] = {}
+
+    def get_formatter(self):
+        # the root's formatter is set per bibliography, so cache the root, not the formatter
+        key = id(self)
+        root = formatters.get(key)
+        if root is None:
+            root = self.get_root()
+            if isinstance(root, Locale):
+                root = root.style
+            formatters[key] = root
+            keep[key] = self
+        return root.formatter
+
+    model.CitationStylesElement.get_formatter = get_formatter
+
+    original_get_term = model.CitationStylesElement.get_term
+    terms: dict[tuple, object] = {}
+
+    def get_term(self, name, form=None, fallback_locale=True, zero_padded=False):
+        root = self.get_root()
+        key = (id(root), name, form, fallback_locale, zero_padded)
+        try:
+            return terms[key]
+        except KeyError:
+            value = terms[key] = original_get_term(self, name, form, fallback_locale, zero_padded)
+            keep[id(root)] = root
+            return value
+
+    model.CitationStylesElement.get_term = get_term
+
 def _memoise_calls_variable(cls, keep) -> None:
     original = cls.__dict__["calls_variable"]
     memo: dict[int, bool] = {}
@@ -542,24 +668,43 @@ def _patch_conditions(model) -> None:
     * the ``match`` rule applies to all tests together, including ``disambiguate``.
     """
 
+    plans: dict[int, tuple] = {}
+    keep: dict[int, object] = {}
+
+    def plan(node) -> tuple:
+        # the tests of a condition node, read once (the style tree never changes)
+        key = id(node)
+        value = plans.get(key)
+        if value is None:
+            attrib = node.attrib
+            types = tuple(t.lower() for t in attrib["type"].split()) if "type" in attrib else None
+            value = plans[key] = (types, "variable" in attrib, "is-numeric" in attrib,
+                                  "is-uncertain-date" in attrib, "locator" in attrib,
+                                  "position" in attrib,
+                                  (attrib["disambiguate"] == "true") if "disambiguate" in attrib else None,
+                                  attrib.get("match"))
+            keep[key] = node
+        return value
+
     def render(self, item, context=None, delimiter="", **kwargs):
+        types, variable, numeric, uncertain, locator, position, disambiguate, match = plan(self)
         results = []
-        if "type" in self.attrib:
-            results += self._type(item)
-        if "variable" in self.attrib:
+        if types is not None:
+            ref_type = item.reference.type
+            results += [t == ref_type for t in types]
+        if variable:
             results += self._variable(item)
-        if "is-numeric" in self.attrib:
+        if numeric:
             results += self._is_numeric(item)
-        if "is-uncertain-date" in self.attrib:
+        if uncertain:
             results += self._is_uncertain_date(item)
-        if "locator" in self.attrib:
+        if locator:
             results += self._locator(item)
-        if "position" in self.attrib:
+        if position:
             results += self._position(item, context)
-        if "disambiguate" in self.attrib:
+        if disambiguate is not None:
             flag = bool(item.get("exporter_disambiguate")) if hasattr(item, "get") else False
-            results.append(flag == (self.get("disambiguate") == "true"))
-        match = self.get("match")
+            results.append(flag == disambiguate)
         if match == "any":
             result = any(results)
         elif match == "none":
