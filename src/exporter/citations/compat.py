@@ -437,8 +437,14 @@ def _patch_tree_walk(model) -> None:
 
     ConditionFailed = model.ConditionFailed
 
+    If = model.If
+
     def choose_render(self, item, context=None, delimiter="", **kwargs):
         for child in children(self):
+            if isinstance(child, If):  # cs:if, cs:else-if: test without raising ConditionFailed
+                if child.exporter_test(item, context):
+                    return child.render_children(item, context=context, delimiter=delimiter, **kwargs)
+                continue
             try:
                 return child.render(item, context=context, delimiter=delimiter, **kwargs)
             except ConditionFailed:
@@ -678,7 +684,9 @@ def _patch_conditions(model) -> None:
         if value is None:
             attrib = node.attrib
             types = tuple(t.lower() for t in attrib["type"].split()) if "type" in attrib else None
-            value = plans[key] = (types, "variable" in attrib, "is-numeric" in attrib,
+            variables = (tuple(v.replace("-", "_") for v in attrib["variable"].split())
+                         if "variable" in attrib else None)
+            value = plans[key] = (types, variables, "is-numeric" in attrib,
                                   "is-uncertain-date" in attrib, "locator" in attrib,
                                   "position" in attrib,
                                   (attrib["disambiguate"] == "true") if "disambiguate" in attrib else None,
@@ -686,14 +694,15 @@ def _patch_conditions(model) -> None:
             keep[key] = node
         return value
 
-    def render(self, item, context=None, delimiter="", **kwargs):
-        types, variable, numeric, uncertain, locator, position, disambiguate, match = plan(self)
+    def test(self, item, context=None) -> bool:
+        types, variables, numeric, uncertain, locator, position, disambiguate, match = plan(self)
         results = []
         if types is not None:
             ref_type = item.reference.type
             results += [t == ref_type for t in types]
-        if variable:
-            results += self._variable(item)
+        if variables is not None:
+            reference = item.reference
+            results += [("locator" in item) if v == "locator" else (v in reference) for v in variables]
         if numeric:
             results += self._is_numeric(item)
         if uncertain:
@@ -706,12 +715,13 @@ def _patch_conditions(model) -> None:
             flag = bool(item.get("exporter_disambiguate")) if hasattr(item, "get") else False
             results.append(flag == disambiguate)
         if match == "any":
-            result = any(results)
-        elif match == "none":
-            result = not any(results)
-        else:
-            result = all(results)
-        if not result:
+            return any(results)
+        if match == "none":
+            return not any(results)
+        return all(results)
+
+    def render(self, item, context=None, delimiter="", **kwargs):
+        if not test(self, item, context):
             raise model.ConditionFailed
         return self.render_children(item, context=context, delimiter=delimiter, **kwargs)
 
@@ -727,6 +737,7 @@ def _patch_conditions(model) -> None:
         return out
 
     model.If.render = render
+    model.If.exporter_test = test
     model.If._is_numeric = _is_numeric
 
 
