@@ -1,13 +1,16 @@
-"""Benchmark: citeproc-py (with the project's compatibility layer and caches) vs citeproc-js.
+"""Benchmark: ``exporter cite`` (citeproc-py + the compatibility layer) vs citeproc-js.
 
-A 1,000-entry bibliography in the Chicago notes-bibliography style: the FRUS volume's 478
-records repeated with distinct ids (and distinct archival ids, so no two are identical).
+A 1,000-entry Chicago notes-bibliography bibliography from a temporary corpus folder: three
+copies of the FRUS volume with distinct volume ids (``TEI/@xml:id`` and ``idno type="frus"``
+rewritten), the third cut to the documents needed for 1,000 entries.
 
-* cold: a fresh Python process formats the bibliography (interpreter start, imports, style
-  parse included), as ``exporter cite`` does, minus loading a corpus; the reference is a fresh
-  node process doing the same with citeproc-js (engine build included);
-* warm, cached: the same records formatted again in the same process (render cache hits);
-* warm, uncached: new records in a process whose style is already parsed.
+* cold CLI: a fresh ``exporter cite --corpus DIR --all --style chicago-notes-bibliography
+  --mode bibliography`` (interpreter start, imports, corpus loading, style parse, sort, format);
+  the reference is a fresh node process formatting the same CSL-JSON records with citeproc-js
+  (``require``, engine build, ``updateItems``, ``makeBibliography``), in the same run;
+* warm, cached: the same records formatted again in one process (render cache hits);
+* warm, new records: records never formatted before, in a process whose style and locale are
+  parsed (fresh ids, so no cache entry can serve them).
 
 Usage: .venv/bin/python bench/bench_cite.py [--entries 1000] [--repeat 3] [--style NAME]
 Needs node and scripts/citeproc-js/node_modules (``npm ci`` there) for the reference figures.
@@ -28,45 +31,41 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 FRUS = ROOT.parent / "shared" / "corpus" / "frus1918Russiav03.xml"
 NODE_DIR = ROOT / "scripts" / "citeproc-js"
-
-CHILD = r"""
-import json, sys, time
-t0 = time.perf_counter()
-from exporter.citations import processor
-from pathlib import Path
-records = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
-out = processor.format_bibliography(records, Path(sys.argv[2]))
-t1 = time.perf_counter()
-again = processor.format_bibliography(records, Path(sys.argv[2]))
-t2 = time.perf_counter()
-print(json.dumps({"entries": sum(1 for o in out if o.ok), "errors": sum(1 for o in out if not o.ok and not o.omitted),
-                  "cold_in_process_s": t1 - t0, "warm_cached_ms_per_item": (t2 - t1) * 1000 / len(records),
-                  "identical_again": [o.text for o in out] == [o.text for o in again]}))
-"""
+EXPORTER = Path(sys.executable).with_name("exporter")
+TEI = "http://www.tei-c.org/ns/1.0"
+XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
 
 
-def make_records(n: int) -> list[dict]:
-    from exporter.csl import entry_to_csl
-    from exporter.engine import Engine
+def make_corpus(folder: Path, n: int) -> None:
+    """Copies of the FRUS volume with distinct volume ids, ``n`` documents in all."""
+    from lxml import etree
 
-    base = [entry_to_csl(e) for e in Engine().load(FRUS).entries]
-    out = []
-    for i in range(n):
-        rec = dict(base[i % len(base)])
-        rec["id"] = f"{rec['id']}-r{i}"
-        rec["archive_location"] = f"{rec.get('archive_location', 'File')} (copy {i // len(base) + 1})"
-        out.append(rec)
-    return out
+    folder.mkdir(parents=True, exist_ok=True)
+    left, copy = n, 0
+    while left > 0:
+        copy += 1
+        tree = etree.parse(str(FRUS))
+        root = tree.getroot()
+        vol_id = f"{root.get(XML_ID)}c{copy}"
+        root.set(XML_ID, vol_id)
+        for idno in root.iter(f"{{{TEI}}}idno"):
+            if idno.get("type") == "frus":
+                idno.text = vol_id
+        docs = [d for d in root.iter(f"{{{TEI}}}div") if d.get("type") == "document"]
+        for doc in docs[left:]:
+            doc.getparent().remove(doc)
+        left -= min(left, len(docs))
+        tree.write(str(folder / f"{vol_id}.xml"), encoding="UTF-8", xml_declaration=True)
 
 
-def run_python(records_path: Path, style_path: Path) -> tuple[float, dict]:
+def cli_cold(corpus: Path, style: str) -> tuple[float, int]:
     start = time.perf_counter()
-    res = subprocess.run([sys.executable, "-c", CHILD, str(records_path), str(style_path)],
-                         capture_output=True, text=True, check=True, cwd=ROOT)
-    return time.perf_counter() - start, json.loads(res.stdout)
+    res = subprocess.run([str(EXPORTER), "cite", "--corpus", str(corpus), "--all", "--style", style,
+                          "--mode", "bibliography"], capture_output=True, text=True, check=True, cwd=ROOT)
+    return time.perf_counter() - start, sum(1 for line in res.stdout.splitlines() if line.strip())
 
 
-def run_node(records_path: Path, style_path: Path, locale: Path) -> tuple[float, dict] | None:
+def node_cold(records_path: Path, style_path: Path, locale: Path) -> tuple[float, dict] | None:
     if not (NODE_DIR / "node_modules" / "citeproc").exists():
         return None
     start = time.perf_counter()
@@ -84,43 +83,56 @@ def main() -> None:
 
     import citeproc
 
+    from exporter.csl import entry_to_csl
     from exporter.engine import Engine
 
-    style_path = Engine().plugins.styles.get(args.style).path
+    engine = Engine()
+    style_path = engine.plugins.styles.get(args.style).path
     locale = Path(citeproc.LOCALES_PATH) / "locales-en-US.xml"
-    records = make_records(args.entries)
     with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "corpus"
+        make_corpus(corpus, args.entries)
+        records = [entry_to_csl(e) for e in engine.load(corpus).entries]
         records_path = Path(tmp) / "records.json"
         records_path.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
-        py = [run_python(records_path, style_path) for _ in range(args.repeat)]
-        js = [run_node(records_path, style_path, locale) for _ in range(args.repeat)]
+        py, js = [], []
+        for _ in range(args.repeat):  # interleaved, so both see the same machine load
+            py.append(cli_cold(corpus, args.style))
+            js.append(node_cold(records_path, style_path, locale))
 
-        # warm engine, uncached records: parse the style once, then format fresh records
-        from exporter.citations import processor
+    from exporter.citations import processor
 
-        processor.format_bibliography(records[:5], style_path)
-        fresh = [dict(r, id=r["id"] + "-fresh") for r in records[:100]]
+    processor.format_bibliography(records[:5], style_path)  # parse style and locale
+    runs = []
+    for k in range(args.repeat):
+        fresh = [dict(r, id=f"{r['id']}-new{k}") for r in records[:200]]
         start = time.perf_counter()
         processor.format_bibliography(fresh, style_path)
-        warm_uncached = (time.perf_counter() - start) * 1000 / len(fresh)
+        runs.append((time.perf_counter() - start) * 1000 / len(fresh))
+    warm_new = statistics.median(runs)
+    processor.format_bibliography(records, style_path)
+    start = time.perf_counter()
+    processor.format_bibliography(records, style_path)
+    warm_cached = (time.perf_counter() - start) * 1000 / len(records)
 
     py_cold = statistics.median(t for t, _ in py)
-    print(f"style {args.style}, {args.entries} entries (FRUS records repeated with distinct ids)")
-    print(f"citeproc-py + compat, cold process (wall, median of {args.repeat}): {py_cold:.2f} s "
-          f"= {py_cold * 1000 / args.entries:.1f} ms/entry; entries {py[0][1]['entries']}, errors {py[0][1]['errors']}")
-    print(f"citeproc-py + compat, warm cached (median): "
-          f"{statistics.median(d['warm_cached_ms_per_item'] for _, d in py):.3f} ms/entry; "
-          f"identical on repeat: {py[0][1]['identical_again']}")
-    print(f"citeproc-py + compat, warm engine, uncached records (100): {warm_uncached:.1f} ms/entry")
+    print(f"style {args.style}, corpus of {len(records)} entries (FRUS volume copied with distinct volume ids)")
+    print(f"exporter cite, cold CLI (wall, median of {args.repeat}): {py_cold:.2f} s "
+          f"= {py_cold * 1000 / len(records):.1f} ms/entry; lines printed {py[0][1]}; "
+          f"all runs {', '.join(f'{t:.2f}' for t, _ in py)} s")
+    print(f"warm, new records (200, median of {args.repeat}): {warm_new:.2f} ms/entry; "
+          f"runs {', '.join(f'{r:.2f}' for r in runs)}")
+    print(f"warm, cached (same {len(records)} records again): {warm_cached:.3f} ms/entry")
     if js[0] is None:
         print("citeproc-js: node_modules missing in scripts/citeproc-js (run npm ci there); no reference")
         return
     js_cold = statistics.median(t for t, _ in js)
-    print(f"citeproc-js, cold node process (wall, median of {args.repeat}): {js_cold:.2f} s "
-          f"= {js_cold * 1000 / args.entries:.1f} ms/entry (engine build + format "
-          f"{statistics.median(d['build_and_format_ms'] for _, d in js):.0f} ms, "
-          f"warm re-format {statistics.median(d['warm_ms'] for _, d in js) / args.entries:.2f} ms/entry)")
-    print(f"ratio cold python / cold node: {py_cold / js_cold:.1f}x")
+    print(f"citeproc-js, cold node (wall, median of {args.repeat}): {js_cold:.2f} s "
+          f"= {js_cold * 1000 / len(records):.1f} ms/entry; entries {js[0][1]['entries']}; "
+          f"all runs {', '.join(f'{t:.2f}' for t, _ in js)} s (engine build + format "
+          f"{statistics.median(d['build_and_format_ms'] for _, d in js):.0f} ms, warm re-format "
+          f"{statistics.median(d['warm_ms'] for _, d in js) / len(records):.2f} ms/entry)")
+    print(f"ratio cold exporter cite / cold citeproc-js: {py_cold / js_cold:.2f}x")
 
 
 if __name__ == "__main__":
