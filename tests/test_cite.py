@@ -379,3 +379,23 @@ def test_cyrillic_names_formatted_and_sorted(engine):
     assert bib[0].text.startswith("Долгоруков, Константин. “Письмо.”")
     note = processor.format_citations(recs, [("c1", None)], path, note=True)[0]
     assert note.text.startswith("Феликс Юсупов, “Дневник,”")  # full given name (initialize="false")
+
+
+def test_sort_keys_shared_by_fields_follow_changes(engine):
+    """Macro sort keys are shared between records with the same fields the key reads: records
+    that differ only in other fields still sort by their own titles, and a changed author moves
+    a record (no stale shared key)."""
+    from exporter.citations import processor
+
+    path = engine.plugins.styles.get("chicago-notes-bibliography").path
+
+    def rec(rid, family, title):
+        return {"id": rid, "type": "manuscript", "title": title, "archive": "GARF",
+                "author": [{"family": family, "given": "Anna"}], "issued": {"date-parts": [[1918, 1, 3]]}}
+
+    first = [rec("s1", "Lvova", "Zeta"), rec("s2", "Lvova", "Alpha"), rec("s3", "Markova", "Beta")]
+    assert [b.id for b in processor.format_bibliography(first, path)] == ["s2", "s1", "s3"]
+    moved = [rec("s1", "Abramova", "Zeta"), rec("s2", "Lvova", "Alpha"), rec("s3", "Markova", "Beta")]
+    bib = processor.format_bibliography(moved, path)
+    assert [b.id for b in bib] == ["s1", "s2", "s3"]
+    assert bib[0].text.startswith("Abramova, Anna. “Zeta.”")

@@ -798,8 +798,12 @@ def _sort_items(run, sort, items, context, ids):
         # a full rendering
         if (n, i) not in values:
             rid, item = ids[i], items[i]
+            # a macro key depends only on the record fields its macros read: records that share
+            # them (same authors, say) share the rendering
+            fields = _key_fields(keys[n])
+            part = run.keys[rid] if fields is None else _fields_key(run, rid, fields)
             try:
-                values[(n, i)] = run.cached((run.keys[rid], run.style_key, "sort", n),
+                values[(n, i)] = run.cached((part, run.style_key, "sort", n),
                                             lambda: _sort_value(keys[n], item, context))
             except Exception:  # noqa: BLE001 -- an odd record sorts last instead of failing
                 values[(n, i)] = None
@@ -822,6 +826,65 @@ def _sort_items(run, sort, items, context, ids):
     order = sorted(range(len(items)), key=cmp_to_key(compare))
     return [items[i] for i in order]
 
+
+#: Variables whose value is not a record field: a key reading them is not shared between records.
+_ITEM_VARIABLES = {"locator", "citation_number", "first_reference_note_number", "citation_label"}
+_key_fields_memo: dict[int, frozenset | None] = {}
+_key_fields_keep: dict[int, object] = {}
+
+
+def _key_fields(key) -> frozenset | None:
+    """Record fields (citeproc-py names) a macro sort key can read, or None: a variable key, or
+    a macro reading something other than record fields.  Found statically from the style: every
+    ``variable``/``is-numeric``/``is-uncertain-date`` attribute in the macro and the macros it
+    calls, their ``-short`` forms, and what citeproc-py reads besides (type, language, editor and
+    translator for ``editortranslator``, ``page`` for ``page-first``, the year suffix)."""
+    ident = id(key)
+    if ident in _key_fields_memo:
+        return _key_fields_memo[ident]
+    _key_fields_keep[ident] = key
+    result: frozenset | None = None
+    name = key.get("macro")
+    if name is not None:
+        root = key.getroottree().getroot()
+        ns = root.nsmap
+        macros = {m.get("name"): m for m in root.findall("cs:macro", ns)}
+        fields = {"type", "language", "editor", "translator", "year_suffix"}
+        todo, seen, ok = [name], set(), True
+        while todo and ok:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            macro = macros.get(current)
+            if macro is None:
+                ok = False
+                break
+            for element in macro.iter():
+                for attr in ("variable", "is-numeric", "is-uncertain-date"):
+                    for var in (element.get(attr) or "").split():
+                        var = var.replace("-", "_")
+                        if var in _ITEM_VARIABLES:
+                            ok = False
+                        fields.update((var, var + "_short"))
+                        if var.startswith("page"):
+                            fields.add("page")
+                if element.get("macro"):
+                    todo.append(element.get("macro"))
+        if ok:
+            result = frozenset(fields)
+    _key_fields_memo[ident] = result
+    return result
+
+
+def _fields_key(run, rid: str, fields: frozenset) -> str:
+    import json
+
+    rec = run.records[rid]
+    picked = {k: v for k, v in rec.items()
+              if ("title_short" if k == "shortTitle" else k.replace("-", "_")) in fields}
+    suffix = run.source[rid.lower()].get("year_suffix")
+    return json.dumps([picked, None if suffix is None else str(suffix)], sort_keys=True, ensure_ascii=False)
 
 def _sort_value(key, item, context):
     """One sort key value, compared the way citeproc-js compares them."""
