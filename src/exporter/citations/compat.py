@@ -438,8 +438,46 @@ def _patch_tree_walk(model) -> None:
     ConditionFailed = model.ConditionFailed
 
     If = model.If
+    # a cs:choose whose branches test nothing but the item type and which variables the record
+    # has picks the same branch for every record of that type with those variables: remember
+    # the branch per (choose, type, variables present)
+    static: dict[int, tuple | None] = {}
+    branches: dict[tuple, object] = {}
 
     def choose_render(self, item, context=None, delimiter="", **kwargs):
+        key = id(self)
+        try:
+            variables = static[key]
+        except KeyError:
+            variables = None
+            if all(not isinstance(child, If) or child.exporter_static_variables() is not None
+                   for child in children(self)):
+                found: set = set()
+                for child in children(self):
+                    if isinstance(child, If):
+                        found.update(child.exporter_static_variables())
+                variables = tuple(sorted(found))
+            static[key] = variables
+            keep[key] = self
+        if variables is not None:
+            reference = item.reference
+            branch_key = (key, reference.type, tuple([v in reference for v in variables]))
+            branch = branches.get(branch_key, children)
+            if branch is children:  # not seen yet
+                branch = None
+                for child in children(self):
+                    if not isinstance(child, If) or child.exporter_test(item, context):
+                        branch = child
+                        break
+                branches[branch_key] = branch
+            if branch is None:
+                return None
+            if isinstance(branch, If):
+                return branch.render_children(item, context=context, delimiter=delimiter, **kwargs)
+            try:
+                return branch.render(item, context=context, delimiter=delimiter, **kwargs)
+            except ConditionFailed:
+                return None
         for child in children(self):
             if isinstance(child, If):  # cs:if, cs:else-if: test without raising ConditionFailed
                 if child.exporter_test(item, context):
@@ -736,8 +774,19 @@ def _patch_conditions(model) -> None:
             out.append(value is not None and is_numeric(str(value)))
         return out
 
+    def static_variables(self) -> tuple | None:
+        """The variables tested when the node tests only the type and record variables (its
+        result is then a function of the type and which of them the record has), else None."""
+        types, variables, numeric, uncertain, locator, position, disambiguate, _ = plan(self)
+        if numeric or uncertain or locator or position or disambiguate is not None:
+            return None
+        if variables is not None and "locator" in variables:
+            return None
+        return variables or ()
+
     model.If.render = render
     model.If.exporter_test = test
+    model.If.exporter_static_variables = static_variables
     model.If._is_numeric = _is_numeric
 
 
