@@ -2,13 +2,11 @@
 
 * the generated page is parsed with the XML parser when it can be, else with weasyprint's own
   HTML5 parser: both must give the same element tree, and the fallback must still be taken;
-* the garbage collector paused during a render is running again afterwards, also after a
-  failed render.
+* the trimmed user-agent stylesheet lays pages out as weasyprint's own.
 """
 
 from __future__ import annotations
 
-import gc
 import io
 
 import pytest
@@ -54,21 +52,6 @@ def test_not_well_formed_falls_back_to_html5_parser():
     paragraph = next(document.etree_element.iter("p"))
     assert paragraph.text == "a\x0cb" and paragraph[0].tag == "br"
     assert len(document.render().pages) == 1
-
-
-def test_collector_running_after_render(engine):
-    from exporter.engine import ExportRequest
-    from exporter.formats import pdf
-
-    assert gc.isenabled()
-    request = ExportRequest(format="pdf", accept_terms=True, entries="kd1-1918-03-06", layer="translation")
-    doc = engine.assemble(request, engine.plugins.formats.get("pdf"))
-    assert pdf.render(doc, io.BytesIO()).rendered_pages >= 1
-    assert gc.isenabled()
-    doc.options["paper"] = "tabloid"
-    with pytest.raises(Exception):
-        pdf.render(doc, io.BytesIO())
-    assert gc.isenabled()
 
 
 def test_own_user_agent_stylesheet_lays_out_like_weasyprints(engine, tmp_path):

@@ -18,8 +18,7 @@ Heavy libraries are imported inside functions: ``exporter formats`` must not loa
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO
 
 from .. import hookimpl
 from ..errors import RenderError, UsageError
@@ -33,33 +32,6 @@ MAX_PASSES = 4
 
 _cache: dict[str, Any] = {}
 _lock = threading.Lock()
-_gc_state = {"paused": 0, "was_enabled": False}
-_gc_lock = threading.Lock()
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for one render.
-
-    A layout allocates some hundred thousand short-lived objects (boxes, computed styles), which
-    keeps triggering collections that each walk every object of the process; pausing saves
-    about 5 % of a render.  What a render leaves behind is collected once the collector runs
-    again.  Nested or concurrent renders share one pause (counted under a lock).
-    """
-    import gc
-
-    with _gc_lock:
-        if _gc_state["paused"] == 0:
-            _gc_state["was_enabled"] = gc.isenabled()
-            gc.disable()
-        _gc_state["paused"] += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_state["paused"] -= 1
-            if _gc_state["paused"] == 0 and _gc_state["was_enabled"]:
-                gc.enable()
 
 
 def _resources(paper: str) -> tuple[Any, list[Any]]:
@@ -179,11 +151,6 @@ def _footnote_ids(doc: Document, endnotes: set[int], note_dom: dict[int, str]) -
 
 def render(doc: Document, out: BinaryIO) -> RenderInfo:
     """Render ``doc`` as PDF into ``out``; report the rendered page count and warnings."""
-    with _collector_paused():
-        return _render(doc, out)
-
-
-def _render(doc: Document, out: BinaryIO) -> RenderInfo:
     from .pdf_annots import annotation_finisher, find_placements
     from .pdf_notes import anchor_pages, check_footnotes
 
