@@ -566,6 +566,45 @@ def _patch_tree_walk(model) -> None:
 
     model.CitationStylesElement.get_term = get_term
 
+    # text-case, quotes, strip-periods: nodes without the attribute return the text as is
+    # (citeproc-py read the attribute, and for quotes the locale option, for every call)
+    has_attr: dict[tuple[int, str], bool] = {}
+
+    def attr_flag(node, name: str, test) -> bool:
+        key = (id(node), name)
+        flag = has_attr.get(key)
+        if flag is None:
+            flag = has_attr[key] = test(node.get(name))
+            keep[id(node)] = node
+        return flag
+
+    original_case = model.TextCased.case
+
+    def case(self, text, language=None):
+        if not attr_flag(self, "text-case", lambda v: v is not None):
+            return text
+        return original_case(self, text, language)
+
+    model.TextCased.case = case
+
+    original_quote = model.Quoted.quote
+
+    def quote(self, string):
+        if not attr_flag(self, "quotes", lambda v: (v or "false").lower() == "true"):
+            return string
+        return original_quote(self, string)
+
+    model.Quoted.quote = quote
+
+    original_strip = model.StrippedPeriods.strip_periods
+
+    def strip_periods(self, string):
+        if not attr_flag(self, "strip-periods", lambda v: (v or "false").lower() == "true"):
+            return string
+        return original_strip(self, string)
+
+    model.StrippedPeriods.strip_periods = strip_periods
+
 def _memoise_calls_variable(cls, keep) -> None:
     original = cls.__dict__["calls_variable"]
     memo: dict[int, bool] = {}
@@ -876,8 +915,9 @@ def _sort_items(run, sort, items, context, ids):
     return [items[i] for i in order]
 
 
-#: Variables whose value is not a record field: a key reading them is not shared between records.
-_ITEM_VARIABLES = {"locator", "citation_number", "first_reference_note_number", "citation_label"}
+#: Variables whose value depends on more than the record: a key reading them is not shared.
+#: (``locator`` is not among them: the bibliography's sort items never have one.)
+_ITEM_VARIABLES = {"citation_number", "citation_label"}
 _key_fields_memo: dict[int, frozenset | None] = {}
 _key_fields_keep: dict[int, object] = {}
 
