@@ -264,37 +264,69 @@ def _cached_names(people: list[Person], cache: dict) -> str:
     return _names(people, cache)
 
 
+def _field_line(name: str, value: str | None) -> str:
+    """``  name = {value},`` for a value that repeats across entries (cached by the writer)."""
+    v = tex(value) if value else ""
+    return f"  {name} = {{{v}}},\n" if v else ""
+
+
 def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] | None = None) -> int:
     """Write one BibTeX entry per entry to ``out`` (UTF-8); return the entry count.
 
     ``fallbacks`` collects the ids of volumes written through the mapping because the fast
     path disagreed with it on their first entry (a sign the mapping changed)."""
     names: dict = {}
+    # Whole field lines for values that repeat across entries (names, kinds, dates, languages,
+    # entry types): one dict lookup instead of building the line for every entry.  ``tex`` of a
+    # value equals its trimmed self whenever it needs no escaping, so one cached form serves both.
+    author_lines: dict = {}
+    recipient_lines: dict = {}
+    kinds: dict = {}
     dates: dict = {}
     prefixes: dict = {}
     langids: dict = {}
+    types: dict = {}
+    # Titles repeat too ("The Ambassador in Russia (Francis) to the Secretary of State": the FRUS
+    # volume's 478 entries have 96 titles), and they are the values most often non-ASCII, whose
+    # escaping check costs the most.
+    titles: dict = {}
     volumes: dict[int, tuple] = {}
     buf: list[str] = []
     count = 0
+    cur_vol = None  # entries come volume by volume: skip the volume lookup while it stays the same
+    vol_fields, vol_lang, base, base_safe = "", "", "", False
     for e in entries:
         vol = e.volume
-        info = volumes.get(id(vol))
         check = False
-        if info is None or info[0] is not vol:
-            if len(volumes) > 256:
-                volumes.clear()
-            info = volumes[id(vol)] = _volume_info(e)
-            check = True
-        if info[1] is None:  # this volume goes through the mapping (see the guard below)
-            buf.append(bib_from_csl(entry_to_csl(e), e))
-            count += 1
-            if len(buf) >= CHUNK:
-                out.write("".join(buf).encode("utf-8"))
-                buf.clear()
-            continue
-        _, vol_fields, vol_lang, base, base_safe = info
+        if vol is not cur_vol:
+            info = volumes.get(id(vol))
+            if info is None or info[0] is not vol:
+                if len(volumes) > 256:
+                    volumes.clear()
+                info = volumes[id(vol)] = _volume_info(e)
+                check = True
+            if info[1] is None:  # this volume goes through the mapping (see the guard below)
+                buf.append(bib_from_csl(entry_to_csl(e), e))
+                count += 1
+                if len(buf) >= CHUNK:
+                    out.write("".join(buf).encode("utf-8"))
+                    buf.clear()
+                continue
+            cur_vol = vol
+            _, vol_fields, vol_lang, base, base_safe = info
         genre = e.genre
-        kind = e.kind if genre != "diary" else None
+        head = types.get(genre)
+        if head is None:
+            head = types[genre] = f"@{BIB_TYPE[CSL_TYPE.get(genre or '', 'manuscript')]}{{"
+        if genre != "diary":
+            kind = e.kind
+            type_line = kinds.get(kind)
+            if type_line is None:
+                if len(kinds) > 1024:
+                    kinds.clear()
+                type_line = kinds[kind] = _field_line("type", kind)
+        else:
+            type_line = ""
         title, number, repo, aid, desc = e.title, e.number, e.repository, e.archival_id, e.description
         pages = ""
         for layer in e.layers.values():
@@ -303,17 +335,19 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] |
                 pages = lp[0] if lp[0] == lp[-1] else f"{lp[0]}-{lp[-1]}"
                 break
         note = f"{repo}, {aid}" if repo and aid else (repo or aid or "")
-        raw = f"{title or ''}{kind or ''}{number or ''}{pages}{note}{desc or ''}"
+        title_line = titles.get(title)
+        if title_line is None:
+            if len(titles) > 4096:
+                titles.clear()
+            t = (title.strip(" ") if _plain(title) else tex(title)) if title else ""
+            title_line = titles[title] = f"  title = {{{{{t}}}}},\n" if t else ""
+        raw = f"{number or ''}{pages}{note}{desc or ''}"
         if _plain(raw):
-            title = title.strip(" ") if title else ""
-            kind = kind.strip(" ") if kind else ""
             number = number.strip(" ") if number else ""
             pages = pages.strip(" ")
             note = note.strip(" ")
             desc = desc.strip(" ") if desc else ""
         else:
-            title = tex(title) if title else ""
-            kind = tex(kind) if kind else ""
             number = tex(number) if number else ""
             pages = tex(pages)
             note = tex(note)
@@ -322,9 +356,14 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] |
         if people:
             p = people[0]
             pkey = (p.literal, p.family, p.given)
-            authors = names.get(pkey) if len(people) == 1 else None
-            if authors is None:
+            author = author_lines.get(pkey) if len(people) == 1 else None
+            if author is None:
                 authors = _cached_names(people, names)
+                author = f"  author = {{{authors}}},\n" if authors else ""
+                if len(people) == 1:
+                    if len(author_lines) > 4096:
+                        author_lines.clear()
+                    author_lines[pkey] = author
             who = prefixes.get(pkey)
             if who is None:
                 if csl_name(p):  # the first author has a name: the prefix depends on it alone
@@ -334,17 +373,23 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] |
                 else:
                     who = key_prefix(people)
         else:
-            authors, who = "", "Anon"
+            author, who = "", "Anon"
         local = e.id
         kid = local if local.isascii() and local.isalnum() else key_id(local)
         people = e.recipients
         if people:
             p = people[0]
-            recipients = names.get((p.literal, p.family, p.given)) if len(people) == 1 else None
-            if recipients is None:
+            pkey = (p.literal, p.family, p.given)
+            recipient = recipient_lines.get(pkey) if len(people) == 1 else None
+            if recipient is None:
                 recipients = _cached_names(people, names)
+                recipient = f"  namea = {{{recipients}}},\n  nameatype = {{recipient}},\n" if recipients else ""
+                if len(people) == 1:
+                    if len(recipient_lines) > 4096:
+                        recipient_lines.clear()
+                    recipient_lines[pkey] = recipient
         else:
-            recipients = ""
+            recipient = ""
         d = e.date
         y = d.year
         dkey = (y, d.month, d.day, d.approximate)
@@ -356,10 +401,11 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] |
                                   if d.year is not None else "")
         lang = e.language or vol_lang
         langid = langids.get(lang)
-        if langid is None and lang:
+        if langid is None:
             if len(langids) > 1024:
                 langids.clear()
-            langid = langids[lang] = LANGID.get(lang.split("-", 1)[0].lower(), "")
+            code = LANGID.get(lang.split("-", 1)[0].lower(), "") if lang else ""
+            langid = langids[lang] = f"  langid = {{{code}}},\n" if code else ""
         if base:
             local = e.local_id
             url = (f"{base}{local}" if base_safe and ((local.isascii() and local.isalnum()) or not _URL_BAD.search(local))
@@ -367,16 +413,12 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] |
         else:
             url = ""
         buf.append(
-            f"@{BIB_TYPE[CSL_TYPE.get(genre or '', 'manuscript')]}{{{who}{y if y is not None and y >= 0 else key_year(y)}-{kid},\n"
-            f"{f'  author = {{{authors}}},{NL}' if authors else ''}"
-            f"{f'  title = {{{{{title}}}}},{NL}' if title else ''}"
-            f"{f'  type = {{{kind}}},{NL}' if kind else ''}"
-            f"{date}{vol_fields}"
-            f"{f'  namea = {{{recipients}}},{NL}  nameatype = {{recipient}},{NL}' if recipients else ''}"
+            f"{head}{who}{y if y is not None and y >= 0 else key_year(y)}-{kid},\n{author}{title_line}"
+            f"{type_line}{date}{vol_fields}{recipient}"
             f"{f'  number = {{{number}}},{NL}' if number else ''}"
             f"{f'  pages = {{{pages}}},{NL}' if pages else ''}"
             f"{f'  note = {{{note}}},{NL}' if note else ''}"
-            f"{f'  langid = {{{langid}}},{NL}' if langid else ''}"
+            f"{langid}"
             f"{f'  url = {{{url}}},{NL}' if url else ''}"
             f"{f'  abstract = {{{desc}}},{NL}' if desc else ''}"
             "}\n\n")
@@ -387,6 +429,7 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] |
             if buf[-1] != reference:
                 buf[-1] = reference
                 volumes[id(vol)] = (vol, None)
+                cur_vol = None
                 if fallbacks is not None:
                     fallbacks.append(vol.id)
         count += 1
