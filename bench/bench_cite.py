@@ -2,7 +2,8 @@
 
 A 1,000-entry Chicago notes-bibliography bibliography from a temporary corpus folder: three
 copies of the FRUS volume with distinct volume ids (``TEI/@xml:id`` and ``idno type="frus"``
-rewritten), the third cut to the documents needed for 1,000 entries.
+rewritten; in the copies each document's head and source note get " [copy N]", so no record
+repeats another's content), the third cut to the documents needed for 1,000 entries.
 
 * cold CLI: a fresh ``exporter cite --corpus DIR --all --style chicago-notes-bibliography
   --mode bibliography`` (interpreter start, imports, corpus loading, style parse, sort, format);
@@ -10,7 +11,8 @@ rewritten), the third cut to the documents needed for 1,000 entries.
   (``require``, engine build, ``updateItems``, ``makeBibliography``), in the same run;
 * warm, cached: the same records formatted again in one process (render cache hits);
 * warm, new records: records never formatted before, in a process whose style and locale are
-  parsed (fresh ids, so no cache entry can serve them).
+  parsed (fresh ids, titles and archival ids, so no rendered item can be served from the cache;
+  a sort key whose macros read none of the changed fields may still be shared).
 
 Usage: .venv/bin/python bench/bench_cite.py [--entries 1000] [--repeat 3] [--style NAME]
 Needs node and scripts/citeproc-js/node_modules (``npm ci`` there) for the reference figures.
@@ -54,6 +56,15 @@ def make_corpus(folder: Path, n: int) -> None:
         docs = [d for d in root.iter(f"{{{TEI}}}div") if d.get("type") == "document"]
         for doc in docs[left:]:
             doc.getparent().remove(doc)
+        if copy > 1:  # distinct titles and archival ids: no record repeats another's content
+            for doc in docs[:left]:
+                for element in (doc.find(f"{{{TEI}}}head"), doc.find(f"{{{TEI}}}note")):
+                    if element is None:
+                        continue
+                    if len(element):
+                        element[-1].tail = (element[-1].tail or "") + f" [copy {copy}]"
+                    else:
+                        element.text = (element.text or "") + f" [copy {copy}]"
         left -= min(left, len(docs))
         tree.write(str(folder / f"{vol_id}.xml"), encoding="UTF-8", xml_declaration=True)
 
@@ -105,7 +116,9 @@ def main() -> None:
     processor.format_bibliography(records[:5], style_path)  # parse style and locale
     runs = []
     for k in range(args.repeat):
-        fresh = [dict(r, id=f"{r['id']}-new{k}") for r in records[:200]]
+        # new content (title, archival id) as well as new ids; authors and dates repeat
+        fresh = [dict(r, id=f"{r['id']}-new{k}", title=f"{r.get('title', '')} [new {k}]",
+                      archive_location=f"{r.get('archive_location', 'File')} [new {k}]") for r in records[:200]]
         start = time.perf_counter()
         processor.format_bibliography(fresh, style_path)
         runs.append((time.perf_counter() - start) * 1000 / len(fresh))
