@@ -184,31 +184,55 @@ def write_ris(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] | No
     path disagreed with it on their first entry (a sign the mapping changed)."""
     names: dict = {}
     dates: dict = {}  # formatting a date costs more than looking it up; dates repeat
+    # Titles repeat too (the FRUS volume's 478 entries have 96) and are the values most often
+    # non-ASCII, whose line-break scan costs the most: their whole TI line is cached.
+    titles: dict = {}
+    # Whole lines for other values that repeat (entry types, kinds, languages, single names):
+    # one dict lookup instead of trimming and formatting per record.
+    lines: dict = {}
+    # Entries come volume by volume: the volume's lookup and unpacking are skipped while it stays.
+    cur_vol, vol_lines, vol_lang, base, vol_prefix = None, None, "", "", ""
     volumes: dict[int, tuple] = {}
     buf: list[str] = []
     count = 0
     for e in entries:
         vol = e.volume
-        info = volumes.get(id(vol))
         check = False
-        if info is None or info[0] is not vol:
-            if len(volumes) > 256:
-                volumes.clear()
-            info = volumes[id(vol)] = _volume_info(e)
-            check = True
-        if info[1] is None:  # this volume goes through the mapping (see the guard below)
+        if vol is not cur_vol:
+            info = volumes.get(id(vol))
+            if info is None or info[0] is not vol:
+                if len(volumes) > 256:
+                    volumes.clear()
+                info = volumes[id(vol)] = _volume_info(e)
+                check = True
+            cur_vol = vol
+            vol_lines = info[1]
+            if vol_lines is not None:
+                _, vol_lines, vol_lang, base, vol_prefix = info
+        if vol_lines is None:  # this volume goes through the mapping (see the guard below)
             buf.append(ris_from_csl(entry_to_csl(e), e))
             count += 1
             if len(buf) >= CHUNK:
                 out.write("".join(buf).encode("utf-8"))
                 buf.clear()
             continue
-        _, vol_lines, vol_lang, base, vol_prefix = info
         genre = e.genre
-        ty = TY_LINE[CSL_TYPE.get(genre or "", "manuscript")]
+        ty = lines.get(genre)
+        if ty is None:
+            ty = lines[genre] = TY_LINE[CSL_TYPE.get(genre or "", "manuscript")]
         kind = e.kind if genre != "diary" else None
+        m3 = lines.get(("M3", kind))
+        if m3 is None:
+            if len(lines) > 4096:
+                lines.clear()
+            v = one_line(kind) if kind else ""
+            m3 = lines[("M3", kind)] = f"M3  - {v}{CRLF}" if v else ""
         title, number, repo, aid, desc = e.title, e.number, e.repository, e.archival_id, e.description
         lang = e.language or vol_lang
+        la = lines.get(("LA", lang))
+        if la is None:
+            v = one_line(lang) if lang else ""
+            la = lines[("LA", lang)] = f"LA  - {v}{CRLF}" if v else ""
         url = f"{base}{e.local_id}" if base else ""
         qid = f"{vol_prefix}{e.local_id}"
         first = last = ""
@@ -224,10 +248,11 @@ def write_ris(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] | No
             au = ""
         elif len(authors) == 1:
             p = authors[0]
-            v = names.get((p.literal, p.family, p.given))
-            if v is None:
+            key = ("AU", p.literal, p.family, p.given)
+            au = lines.get(key)
+            if au is None:
                 v = _cached_name(p, names)
-            au = f"AU  - {v}\r\n" if v else ""
+                au = lines[key] = f"AU  - {v}\r\n" if v else ""
         else:
             au = _names_block("AU", authors, names)
         recipients = e.recipients
@@ -235,13 +260,20 @@ def write_ris(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] | No
             a2 = ""
         elif len(recipients) == 1:
             p = recipients[0]
-            v = names.get((p.literal, p.family, p.given))
-            if v is None:
+            key = ("A2", p.literal, p.family, p.given)
+            a2 = lines.get(key)
+            if a2 is None:
                 v = _cached_name(p, names)
-            a2 = f"A2  - {v}\r\n" if v else ""
+                a2 = lines[key] = f"A2  - {v}\r\n" if v else ""
         else:
             a2 = _names_block("A2", recipients, names)
-        raw = f"{qid}{title}{kind or ''}{number or ''}{repo or ''}{aid or ''}{desc or ''}{lang}{url}{first}{last}"
+        ti = titles.get(title)
+        if ti is None:
+            if len(titles) > 4096:
+                titles.clear()
+            t = (one_line(title) if _has_break(title) else title.strip()) if title else ""
+            ti = titles[title] = f"TI  - {t}{CRLF}" if t else ""
+        raw = f"{qid}{number or ''}{repo or ''}{aid or ''}{desc or ''}{url}{first}{last}"
         if _has_break(raw):
             buf.append(_record_slow(e, ty, kind, lang, url, qid, first, last, au, a2, vol_lines))
         else:
@@ -254,21 +286,18 @@ def write_ris(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] | No
                     dates.clear()
                 da = dates[dkey] = _date_lines(e)
             qid = qid.strip()
-            title = title.strip() if title else ""
-            kind = kind.strip() if kind else ""
             number = number.strip() if number else ""
             first = first.strip()
             last = last.strip()
-            lang = lang.strip() if lang else ""
             repo = repo.strip() if repo else ""
             aid = aid.strip() if aid else ""
             url = url.strip()
             desc = desc.strip() if desc else ""
             buf.append(
-                f"{ty}{f'ID  - {qid}{CRLF}' if qid else ''}{f'TI  - {title}{CRLF}' if title else ''}{au}{a2}{da}"
-                f"{f'M3  - {kind}{CRLF}' if kind else ''}{f'M1  - {number}{CRLF}' if number else ''}"
+                f"{ty}{f'ID  - {qid}{CRLF}' if qid else ''}{ti}{au}{a2}{da}"
+                f"{m3}{f'M1  - {number}{CRLF}' if number else ''}"
                 f"{f'SP  - {first}{CRLF}' if first else ''}{f'EP  - {last}{CRLF}' if last else ''}"
-                f"{f'LA  - {lang}{CRLF}' if lang else ''}{f'DB  - {repo}{CRLF}' if repo else ''}"
+                f"{la}{f'DB  - {repo}{CRLF}' if repo else ''}"
                 f"{f'AN  - {aid}{CRLF}' if aid else ''}{f'UR  - {url}{CRLF}' if url else ''}"
                 f"{f'N1  - {desc}{CRLF}' if desc else ''}{vol_lines}ER  - {CRLF}{CRLF}")
         if check:
@@ -278,6 +307,7 @@ def write_ris(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] | No
             if buf[-1] != reference:
                 buf[-1] = reference
                 volumes[id(vol)] = (vol, None)
+                vol_lines = None
                 if fallbacks is not None:
                     fallbacks.append(vol.id)
         count += 1
