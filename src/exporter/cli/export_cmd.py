@@ -48,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(result.as_dict(), ensure_ascii=False), file=sys.stderr if args.output == "-" else sys.stdout)
     elif args.output != "-":
         pages = f", {result.rendered_pages} rendered pages" if result.rendered_pages else ""
-        print(f"wrote {result.path} ({result.media_type}, {result.size} bytes, {result.entries} entries, "
-              f"{result.source_pages} source pages{pages}, {result.annotations} annotations)")
+        entries = f"{result.entries} {'entry' if result.entries == 1 else 'entries'}"
+        print(f"wrote {result.path} ({result.media_type}, {result.size} bytes, {entries}, "
+              f"{result.source_pages} source page{'' if result.source_pages == 1 else 's'}{pages}, "
+              f"{result.annotations} annotation{'' if result.annotations == 1 else 's'})")
     return 0
