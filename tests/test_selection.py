@@ -105,3 +105,21 @@ def test_two_volumes_with_same_volume_id_refused(tmp_path, sample_path, engine):
         shutil.copy(sample_path / "dolgorukov-diaries-1918.xml", folder / name)
     with pytest.raises(CorpusError, match="share the id 'kd1'"):
         engine.load(folder)
+
+
+def test_page_narrowing_keeps_annotations_that_span_the_cut(engine):
+    """An annotation crossing the p. 24/25 break keeps its part on the kept page, anchored."""
+    from exporter.model import AnnotationEnd, AnnotationStart
+
+    full = engine.assemble(ExportRequest(format="json", entries="kd1-1918-03-06", layer="translation",
+                                         user="irina", annotations="visible"))
+    crossing = next(a for a in full.annotations if a.id.endswith("a0012"))
+    for pages in ("24", "25"):
+        doc = engine.assemble(ExportRequest(format="json", entries="kd1-1918-03-06", layer="translation",
+                                            user="irina", annotations="visible", pages=pages))
+        ids = [a.id for a in doc.annotations]
+        assert crossing.id in ids, pages
+        items = [i for b in doc.entries[0].layers["translation"].blocks for i in b.inlines]
+        starts = [i for i in items if isinstance(i, AnnotationStart) and i.annotation.id == crossing.id]
+        ends = [i for i in items if isinstance(i, AnnotationEnd) and i.annotation.id == crossing.id]
+        assert len(starts) == len(ends) == 1 and items.index(starts[0]) < items.index(ends[0])

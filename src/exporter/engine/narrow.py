@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..model import TEXT, AnnotationEnd, AnnotationStart, Block, Inline, Layer, PageBreak
+from ..model import TEXT, AnnotationEnd, AnnotationStart, Block, Inline, Layer, PageBreak, Text
 
 LAYER_CHOICES = ("translation", "transcription", "both")
 
@@ -31,15 +31,29 @@ def narrow_layer(layer: Layer, lo: int, hi: int) -> Layer | None:
     page = layer.start_page
     kept_blocks: list[Block] = []
     start_page = None
+    open_anns: dict[int, AnnotationStart] = {}  # started (kept or not) and not yet ended
+    started: set[int] = set()  # annotations whose start is in the kept text
     for block in layer.blocks:
         keep: list[Inline] = []
         for item in block.inlines:
             if isinstance(item, PageBreak):
                 page = item.label
+            elif isinstance(item, AnnotationStart):
+                open_anns[id(item.annotation)] = item
+            elif isinstance(item, AnnotationEnd):
+                open_anns.pop(id(item.annotation), None)
             n = page_number(page)
             if n is not None and lo <= n <= hi:
                 if start_page is None and not isinstance(item, PageBreak):
                     start_page = page
+                if isinstance(item, Text):
+                    # An annotation that began before the kept pages starts again here.
+                    for key, start in open_anns.items():
+                        if key not in started:
+                            keep.append(AnnotationStart(start.annotation))
+                            started.add(key)
+                elif isinstance(item, AnnotationStart):
+                    started.add(id(item.annotation))
                 keep.append(item)
         if any(getattr(i, "text", "") for i in keep):
             kept_blocks.append(Block(block.kind, keep))
