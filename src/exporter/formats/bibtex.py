@@ -237,6 +237,9 @@ def bib_date(year: int, month: int | None, day: int | None, circa: bool) -> str:
 
 
 _TEX_BYTES = b"\\{}%&#_$^~\t\n\r\v\f\x1c\x1d\x1e"
+# The above plus the rare characters of every ligature other than -- and ,, (`` ?` !` '' << >>):
+# if deleting them all leaves the length unchanged, only "  ", "--" and ",," remain to look for.
+_TEX_LIG_BYTES = _TEX_BYTES + b"`'<>"
 
 
 def _plain(raw: str) -> bool:
@@ -279,7 +282,7 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] |
     # Whole field lines for values that repeat across entries (names, kinds, dates, languages,
     # entry types): one dict lookup instead of building the line for every entry.  ``tex`` of a
     # value equals its trimmed self whenever it needs no escaping, so one cached form serves both.
-    author_lines: dict = {}
+    single_authors: dict = {}
     recipient_lines: dict = {}
     kinds: dict = {}
     dates: dict = {}
@@ -290,11 +293,15 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] |
     # volume's 478 entries have 96 titles), and they are the values most often non-ASCII, whose
     # escaping check costs the most.
     titles: dict = {}
+    # The cached lines are kept UTF-8 encoded and the output is joined as bytes: encoding whole
+    # chunks cost a quarter of the time, because one non-ASCII name or title makes a chunk a
+    # wide string that UTF-8 encodes character by character; the per-entry parts left to
+    # encode are nearly always ASCII, which encodes as a copy.
     volumes: dict[int, tuple] = {}
-    buf: list[str] = []
+    buf: list[bytes] = []
     count = 0
     cur_vol = None  # entries come volume by volume: skip the volume lookup while it stays the same
-    vol_fields, vol_lang, base, base_safe = "", "", "", False
+    vol_fields, vol_lang, base, base_safe = b"", "", "", False
     for e in entries:
         vol = e.volume
         check = False
@@ -306,14 +313,15 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] |
                 info = volumes[id(vol)] = _volume_info(e)
                 check = True
             if info[1] is None:  # this volume goes through the mapping (see the guard below)
-                buf.append(bib_from_csl(entry_to_csl(e), e))
+                buf.append(bib_from_csl(entry_to_csl(e), e).encode("utf-8"))
                 count += 1
-                if len(buf) >= CHUNK:
-                    out.write("".join(buf).encode("utf-8"))
+                if not count % CHUNK:
+                    out.write(b"".join(buf))
                     buf.clear()
                 continue
             cur_vol = vol
             _, vol_fields, vol_lang, base, base_safe = info
+            vol_fields = vol_fields.encode("utf-8")
         genre = e.genre
         head = types.get(genre)
         if head is None:
@@ -324,9 +332,9 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] |
             if type_line is None:
                 if len(kinds) > 1024:
                     kinds.clear()
-                type_line = kinds[kind] = _field_line("type", kind)
+                type_line = kinds[kind] = _field_line("type", kind).encode("utf-8")
         else:
-            type_line = ""
+            type_line = b""
         title, number, repo, aid, desc = e.title, e.number, e.repository, e.archival_id, e.description
         pages = ""
         for layer in e.layers.values():
@@ -340,14 +348,14 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] |
             if len(titles) > 4096:
                 titles.clear()
             t = (title.strip(" ") if _plain(title) else tex(title)) if title else ""
-            title_line = titles[title] = f"  title = {{{{{t}}}}},\n" if t else ""
+            title_line = titles[title] = f"  title = {{{{{t}}}}},\n".encode("utf-8") if t else b""
         raw = f"{number or ''}{pages}{note}{desc or ''}"
-        # _plain(raw), inlined for the common ASCII case (a call per entry shows in the benchmark).
+        # _plain(raw), inlined for the common ASCII case (a call per entry shows in the benchmark);
+        # one deletion pass rules out the escapes and the rare ligature starters at once, so the
+        # usual value costs three substring scans, and any other value takes the full check.
         if (_plain(raw) if not raw.isascii() else (
-                len(raw.encode().translate(None, _TEX_BYTES)) == len(raw) and "  " not in raw
-                and not (("-" in raw and "--" in raw) or ("`" in raw and ("``" in raw or "?`" in raw or "!`" in raw))
-                         or ("'" in raw and "''" in raw) or ("<" in raw and "<<" in raw)
-                         or (">" in raw and ">>" in raw) or ("," in raw and ",," in raw)))):
+                "  " not in raw and "--" not in raw and ",," not in raw
+                if len(raw.encode().translate(None, _TEX_LIG_BYTES)) == len(raw) else _plain(raw))):
             number = number.strip(" ") if number else ""
             pages = pages.strip(" ")
             note = note.strip(" ")
@@ -358,17 +366,24 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] |
             note = tex(note)
             desc = tex(desc) if desc else ""
         people = e.authors
-        if people:
+        if len(people) == 1:
+            # One author (the usual case): the line and the key prefix under one lookup, since
+            # hashing the name tuple costs as much as the lookup itself.
             p = people[0]
             pkey = (p.literal, p.family, p.given)
-            author = author_lines.get(pkey) if len(people) == 1 else None
-            if author is None:
+            hit = single_authors.get(pkey)
+            if hit is None:
+                if len(single_authors) > 4096:
+                    single_authors.clear()
                 authors = _cached_names(people, names)
-                author = f"  author = {{{authors}}},\n" if authors else ""
-                if len(people) == 1:
-                    if len(author_lines) > 4096:
-                        author_lines.clear()
-                    author_lines[pkey] = author
+                hit = single_authors[pkey] = (f"  author = {{{authors}}},\n".encode("utf-8") if authors else b"",
+                                              key_prefix(people))
+            author, who = hit
+        elif people:
+            p = people[0]
+            pkey = (p.literal, p.family, p.given)
+            authors = _cached_names(people, names)
+            author = f"  author = {{{authors}}},\n".encode("utf-8") if authors else b""
             who = prefixes.get(pkey)
             if who is None:
                 if csl_name(p):  # the first author has a name: the prefix depends on it alone
@@ -378,9 +393,10 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] |
                 else:
                     who = key_prefix(people)
         else:
-            author, who = "", "Anon"
-        local = e.id
-        kid = local if local.isascii() and local.isalnum() else key_id(local)
+            author, who = b"", "Anon"
+        eid = e.id
+        simple_id = eid.isascii() and eid.isalnum()
+        kid = eid if simple_id else key_id(eid)
         people = e.recipients
         if people:
             p = people[0]
@@ -388,22 +404,24 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] |
             recipient = recipient_lines.get(pkey) if len(people) == 1 else None
             if recipient is None:
                 recipients = _cached_names(people, names)
-                recipient = f"  namea = {{{recipients}}},\n  nameatype = {{recipient}},\n" if recipients else ""
+                recipient = (f"  namea = {{{recipients}}},\n  nameatype = {{recipient}},\n".encode("utf-8")
+                             if recipients else b"")
                 if len(people) == 1:
                     if len(recipient_lines) > 4096:
                         recipient_lines.clear()
                     recipient_lines[pkey] = recipient
         else:
-            recipient = ""
+            recipient = b""
         d = e.date
-        y = d.year
-        dkey = (y, d.month, d.day, d.approximate)
-        date = dates.get(dkey)
-        if date is None:
+        dkey = (d.year, d.month, d.day, d.approximate)
+        hit = dates.get(dkey)
+        if hit is None:
             if len(dates) > 8192:
                 dates.clear()
-            date = dates[dkey] = (f"  date = {{{bib_date(d.year, d.month, d.day, d.approximate)}}},\n"
-                                  if d.year is not None else "")
+            # The date line and the key's year part, both fixed by the date.
+            hit = dates[dkey] = ((f"  date = {{{bib_date(d.year, d.month, d.day, d.approximate)}}},\n".encode()
+                                  if d.year is not None else b""), key_year(d.year))
+        date, year = hit
         lang = e.language or vol_lang
         langid = langids.get(lang)
         if langid is None:
@@ -413,34 +431,38 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] |
             langid = langids[lang] = f"  langid = {{{code}}},\n" if code else ""
         if base:
             local = e.local_id
-            url = (f"{base}{local}" if base_safe and ((local.isascii() and local.isalnum()) or not _URL_BAD.search(local))
+            # The local id is usually the entry id, already known to be plain alphanumerics.
+            url = (f"{base}{local}" if base_safe and ((simple_id and local == eid)
+                                                      or (local.isascii() and local.isalnum())
+                                                      or not _URL_BAD.search(local))
                    else bib_url(f"{base}{local}"))
         else:
             url = ""
-        buf.append(
-            f"{head}{who}{y if y is not None and y >= 0 else key_year(y)}-{kid},\n{author}{title_line}"
-            f"{type_line}{date}{vol_fields}{recipient}"
-            f"{f'  number = {{{number}}},{NL}' if number else ''}"
-            f"{f'  pages = {{{pages}}},{NL}' if pages else ''}"
-            f"{f'  note = {{{note}}},{NL}' if note else ''}"
-            f"{langid}"
-            f"{f'  url = {{{url}}},{NL}' if url else ''}"
-            f"{f'  abstract = {{{desc}}},{NL}' if desc else ''}"
-            "}\n\n")
+        parts = (
+            f"{head}{who}{year}-{kid},\n".encode("utf-8"), author, title_line, type_line, date, vol_fields, recipient,
+            (f"{f'  number = {{{number}}},{NL}' if number else ''}"
+             f"{f'  pages = {{{pages}}},{NL}' if pages else ''}"
+             f"{f'  note = {{{note}}},{NL}' if note else ''}"
+             f"{langid}"
+             f"{f'  url = {{{url}}},{NL}' if url else ''}"
+             f"{f'  abstract = {{{desc}}},{NL}' if desc else ''}"
+             "}\n\n").encode("utf-8"))
         if check:
             # Guard: the first entry of each volume must equal the one written from the mapping;
             # if the mapping changed in a way this writer does not follow, use it for the volume.
-            reference = bib_from_csl(entry_to_csl(e), e)
-            if buf[-1] != reference:
-                buf[-1] = reference
+            reference = bib_from_csl(entry_to_csl(e), e).encode("utf-8")
+            if b"".join(parts) != reference:
+                parts = (reference,)
                 volumes[id(vol)] = (vol, None)
                 cur_vol = None
                 if fallbacks is not None:
                     fallbacks.append(vol.id)
+        buf += parts
         count += 1
-        if len(buf) >= CHUNK:
-            out.write("".join(buf).encode("utf-8"))
+        # Every CHUNK entries, as before (buf now holds several parts per entry).
+        if not count % CHUNK:
+            out.write(b"".join(buf))
             buf.clear()
     if buf:
-        out.write("".join(buf).encode("utf-8"))
+        out.write(b"".join(buf))
     return count
