@@ -58,6 +58,7 @@ def apply() -> None:
     _patch_sort_name_labels(model)
     _patch_xpath_caches(model)
     _patch_tree_walk(model)
+    _patch_macro_cache(model)
     _APPLIED = True
 
 
@@ -620,6 +621,237 @@ def _memoise_calls_variable(cls, keep) -> None:
     cls.calls_variable = calls_variable
 
 
+# -- macro renderings shared between records --------------------------------------------------
+#
+# A macro's rendering is a function of the style node, the render state (context, sort options,
+# position, disambiguation flag, locator, add-givenname mode, suppressed variables, formatter),
+# the record's shape (its type and which fields it has) and the values of the fields the macro
+# actually reads.  Reads are recorded while a macro renders (the references are
+# TrackedReference instances), so a later record of the same shape with the same values in
+# exactly those fields gets the stored rendering: a new record re-renders only the macros that
+# read its new fields (its title, say), not its authors, date or volume.
+
+#: Fields read by the macros being rendered, innermost last.
+_READS: list[set] = []
+_ABSENT = ("\ue0ff",)  # canonical value of a field the record does not have
+_NONE = ("\ue0fe",)  # a stored rendering that was None
+_macro_cache: dict[tuple, list] = {}
+_shapes: dict[tuple, int] = {}
+_macro_cache_size = 0
+#: Upper bound of stored macro renderings; the cache is cleared when exceeded.
+MACRO_CACHE_LIMIT = 300_000
+#: Whether macro renderings are stored and shared (off: citeproc-py's own rendering).
+MACRO_CACHE_ENABLED = True
+_TRACKED_CLASS = None
+
+
+class Uncacheable(Exception):
+    """A field value with no canonical form: the rendering reading it is not stored."""
+
+
+def canonical(value) -> object:
+    """A hashable value that is equal for two field values exactly when citeproc-py sees the
+    same value (same types, texts, name parts, date parts)."""
+    if isinstance(value, str):
+        return (type(value).__name__, str(value))
+    if value is None or isinstance(value, (bool, int, float)):
+        return (type(value).__name__, value)
+    if isinstance(value, dict):
+        return (type(value).__name__,
+                tuple(sorted((str(k), canonical(v)) for k, v in value.items())))
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(canonical(v) for v in value))
+    raise Uncacheable(type(value).__name__)
+
+
+def _tracked_reference_class():
+    """citeproc-py's Reference with its value reads recorded in :data:`_READS` (built on first
+    use: citeproc is imported only when formatting).  Presence tests (``in``) are not recorded:
+    the record's shape, part of every cache key, decides them."""
+    global _TRACKED_CLASS
+    if _TRACKED_CLASS is not None:
+        return _TRACKED_CLASS
+    from citeproc.source import Reference, VariableError
+
+    class TrackedReference(Reference):
+        def __getitem__(self, key):
+            if _READS:
+                _READS[-1].add(key)
+            try:
+                return dict.__getitem__(self, key)
+            except KeyError:
+                raise VariableError from None
+
+        def get(self, key, default=None):
+            if _READS:
+                _READS[-1].add(key)
+            return dict.get(self, key, default)
+
+        def exporter_shape(self) -> int:
+            """A small number naming the type and the set of fields (without the id and the
+            year suffix, which are keyed apart)."""
+            shape = self.__dict__.get("_exporter_shape")
+            if shape is None:
+                fields = (dict.get(self, "type"),) + tuple(sorted(
+                    k for k in dict.keys(self) if k not in ("key", "year_suffix")))
+                shape = _shapes.setdefault(fields, len(_shapes))
+                self.__dict__["_exporter_shape"] = shape
+            return shape
+
+        def exporter_value_key(self, fields: tuple) -> tuple:
+            """The canonical values of ``fields``."""
+            memo = self.__dict__.get("_exporter_canon")
+            if memo is None:
+                memo = self.__dict__["_exporter_canon"] = {}
+            out = []
+            for name in fields:
+                value = memo.get(name)
+                if value is None:
+                    raw = dict.get(self, name, _ABSENT)
+                    value = memo[name] = raw if raw is _ABSENT else canonical(raw)
+                out.append(value)
+            return tuple(out)
+
+    _TRACKED_CLASS = TrackedReference
+    return TrackedReference
+
+
+def clear_macro_cache() -> None:
+    """Forget the stored macro renderings."""
+    global _macro_cache_size
+    _macro_cache.clear()
+    _macro_cache_size = 0
+
+
+#: Variables whose value is not a record field: a macro reading them is never stored.
+_NOT_RECORD_VARIABLES = {"citation-number", "citation-label", "first-reference-note-number"}
+
+
+def _macro_facts(macro) -> tuple[bool, bool, bool]:
+    """(never store, contains cs:names, tests position) for a macro and the macros it calls,
+    read statically from the style."""
+    root = macro.getroottree().getroot()
+    ns = root.nsmap
+    macros = {m.get("name"): m for m in root.findall("cs:macro", ns)}
+    never = names = position = False
+    todo, seen = [macro], set()
+    names_tag = "{http://purl.org/net/xbiblio/csl}names"
+    while todo:
+        current = todo.pop()
+        for element in current.iter():
+            if not isinstance(element.tag, str):
+                continue
+            if element.tag == names_tag:
+                names = True
+            if element.get("position") is not None:
+                position = True
+            for attr in ("variable", "is-numeric", "is-uncertain-date"):
+                if set((element.get(attr) or "").split()) & _NOT_RECORD_VARIABLES:
+                    never = True
+            called = element.get("macro")
+            if called is not None and called not in seen:
+                seen.add(called)
+                if called in macros:
+                    todo.append(macros[called])
+                else:
+                    never = True
+    return never, names, position
+
+
+def _patch_macro_cache(model) -> None:
+    """Macro renderings stored and shared by records of the same shape with the same values in
+    the fields the macro read (see the comment above :data:`_READS`).  Not stored: renderings
+    inside a cs:substitute (it records what they print), a names macro while the bibliography
+    entry's first names are still to be captured for ``subsequent-author-substitute``, a
+    position test outside the bibliography without a position from :func:`compute_positions`."""
+    original = model.Macro.render
+    keep: dict[int, object] = {}
+    facts_memo: dict[int, tuple] = {}
+    contexts: dict[int, tuple] = {}
+    tracked = _tracked_reference_class()
+
+    def render(self, item, context=None, sort_options=None):
+        global _macro_cache_size
+        key = id(self)
+        facts = facts_memo.get(key)
+        if facts is None:
+            facts = facts_memo[key] = _macro_facts(self)
+            keep[key] = self
+        never, has_names, has_position = facts
+        if (never or context is None or _Recorder.stack or not MACRO_CACHE_ENABLED
+                or (has_names and _SAS.active and not _SAS.seen)):
+            return original(self, item, context, sort_options)
+        reference = dict.get(item, "exporter_reference")
+        if type(reference) is not tracked:
+            return original(self, item, context, sort_options)
+        ctx = id(context)
+        about = contexts.get(ctx)
+        if about is None:
+            root = context.get_root()
+            about = contexts[ctx] = (context.get_layout(),
+                                     bool(context.xpath_search("./ancestor::*[self::cs:bibliography]")),
+                                     root.style if isinstance(root, model.Locale) else root)
+            keep[ctx] = context
+        layout, in_bibliography, root = about
+        position = dict.get(item, "exporter_position")
+        if has_position and position is None and not in_bibliography:
+            return original(self, item, context, sort_options)
+        repressed = layout.repressed
+        before = tuple([(tag, tuple(v)) for tag, v in repressed.items()]) if repressed else ()
+        locator = dict.get(item, "locator")
+        state = (key, ctx, reference.exporter_shape(), dict.get(reference, "year_suffix"),
+                 tuple(sorted(sort_options.items())) if sort_options else None,
+                 position, bool(dict.get(item, "exporter_disambiguate")),
+                 None if locator is None else (locator.label, str(locator.identifier)),
+                 _Given.initials if _Given.active else False, before, id(root.formatter))
+        variants = _macro_cache.get(state)
+        try:
+            if variants:
+                for fields, table in variants:
+                    hit = table.get(reference.exporter_value_key(fields))
+                    if hit is not None:
+                        output, after = hit
+                        if _READS:
+                            _READS[-1].update(fields)
+                        if after is not None:
+                            layout.repressed = {tag: list(v) for tag, v in after}
+                        return None if output is _NONE else output
+        except Uncacheable:
+            return original(self, item, context, sort_options)
+        reads: set = set()
+        _READS.append(reads)
+        try:
+            output = original(self, item, context, sort_options)
+        finally:
+            _READS.pop()
+            if _READS:
+                _READS[-1].update(reads)
+        # the type and the year suffix are in the state already
+        fields = tuple(sorted(reads.difference(("type", "year_suffix"))))
+        try:
+            value_key = reference.exporter_value_key(fields)
+        except Uncacheable:
+            return output
+        repressed = layout.repressed
+        after = tuple([(tag, tuple(v)) for tag, v in repressed.items()]) if repressed else ()
+        if _macro_cache_size >= MACRO_CACHE_LIMIT:
+            clear_macro_cache()
+            variants = None
+        if variants is None:
+            variants = _macro_cache.setdefault(state, [])
+        for known, table in variants:
+            if known == fields:
+                break
+        else:
+            table = {}
+            variants.append((fields, table))
+        table[value_key] = (_NONE if output is None else output, None if after == before else after)
+        _macro_cache_size += 1
+        return output
+
+    model.Macro.render = render
+
+
 # -- post-processing -------------------------------------------------------------------------
 
 _PIQ = re.compile("([\u201d])([\ue000-\ue00d]*)([.,])")
@@ -661,6 +893,8 @@ def parse_record(rec: dict[str, Any]):
         warnings.simplefilter("ignore")  # citeproc-py warns about variables it does not know
         source = CiteProcJSON([clean])
     (ref,) = source.values()
+    # lets macro renderings be shared (see below); citeproc-py's __setattr__ writes dict items
+    object.__setattr__(ref, "__class__", _tracked_reference_class())
     return ref
 
 

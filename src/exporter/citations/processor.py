@@ -63,9 +63,10 @@ def load_style(path: Path, locale: str = DEFAULT_LOCALE):
 
 
 def clear_caches() -> None:
-    """Forget rendered items (parsed styles are kept)."""
+    """Forget rendered items and stored macro renderings (parsed styles are kept)."""
     with _lock:
         _render_cache.clear()
+        compat.clear_macro_cache()
 
 
 def _record_key(rec: dict[str, Any]) -> str:
