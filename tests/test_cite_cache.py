@@ -185,3 +185,31 @@ def test_render_state_is_part_of_the_key(tmp_path, fresh_caches):
     assert bib == ["([Rye]), A. Lvova, [Rye], GARF, by A. Lvova",
                    "([Tea]), ———, [Tea], GARF, by A. Lvova", "([Tea]), [Tea], GARF, 1",
                    "([Tea]), [Tea], GARF, 2"]
+
+
+def test_seam_joining_matches_citeproc_py():
+    """The faster ``normalize_seam`` gives what citeproc-py's gives (which read ``str()`` of both
+    pieces): no doubled space or punctuation where two pieces meet, nested segments included."""
+    from citeproc import string as cstring
+    from citeproc.string import MixedString, NoCase, String
+
+    from exporter.citations import compat
+
+    compat.apply()
+
+    def reference(left, other):  # citeproc-py 0.11's normalize_seam
+        left, other_str = str(left), str(other)
+        if not left or not other_str:
+            return other
+        if (left[-1] == " " and other_str[0] == " ") or (
+                left[-1] == other_str[0] and other_str[0] in cstring.SEAM_PUNCTUATION):
+            return cstring._strip_first_char(other)
+        return other
+
+    pieces = ["", " ", ".", ",", "a.", "b ", " c", ".d", String("x."), NoCase(" y"), String(""),
+              MixedString([String("p"), String(".")]), MixedString([String(". "), String("")]),
+              MixedString([MixedString([String(""), String(",q")]), String("")]), MixedString([])]
+    for left in pieces:
+        for other in pieces:
+            got, expected = cstring.normalize_seam(left, other), reference(left, other)
+            assert (type(got), str(got)) == (type(expected), str(expected)), (left, other)

@@ -59,6 +59,7 @@ def apply() -> None:
     _patch_xpath_caches(model)
     _patch_tree_walk(model)
     _patch_macro_cache(model)
+    _patch_seams(model)
     _APPLIED = True
 
 
@@ -619,6 +620,56 @@ def _memoise_calls_variable(cls, keep) -> None:
         return value
 
     cls.calls_variable = calls_variable
+
+
+def _patch_seams(model) -> None:
+    """citeproc-py's ``normalize_seam`` (no doubled space or punctuation where two pieces meet)
+    built the whole text of the left piece (``str`` of a list of segments) to read its last
+    character, at every join; here the last and first characters are read from the segments.
+    Same results: a segment whose type has its own ``__str__`` is still converted."""
+    from citeproc import string as cstring
+
+    mixed, strip_first = cstring.MixedString, cstring._strip_first_char
+    punctuation = cstring.SEAM_PUNCTUATION
+    str_str, mixed_str = str.__str__, mixed.__str__
+
+    def last_char(value) -> str:
+        kind = type(value)
+        if kind is str or (isinstance(value, str) and kind.__str__ is str_str):
+            return value[-1:]
+        if isinstance(value, mixed) and kind.__str__ is mixed_str:
+            for segment in reversed(value):
+                char = last_char(segment)
+                if char:
+                    return char
+            return ""
+        return str(value)[-1:]
+
+    def first_char(value) -> str:
+        kind = type(value)
+        if kind is str or (isinstance(value, str) and kind.__str__ is str_str):
+            return value[:1]
+        if isinstance(value, mixed) and kind.__str__ is mixed_str:
+            for segment in value:
+                char = first_char(segment)
+                if char:
+                    return char
+            return ""
+        return str(value)[:1]
+
+    def normalize_seam(left, other):
+        last = last_char(left)
+        if not last:
+            return other
+        first = first_char(other)
+        if not first:
+            return other
+        if (last == " " and first == " ") or (last == first and first in punctuation):
+            return strip_first(other)
+        return other
+
+    cstring.normalize_seam = normalize_seam
+    model.normalize_seam = normalize_seam
 
 
 # -- macro renderings shared between records --------------------------------------------------
