@@ -37,3 +37,6 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install -q "${args[@]}"
   echo "$want" > "$stamp"
 fi
+# Byte-compile the project as a wheel install would: the pdf format's modules are first imported
+# while a render runs, when Python writes no byte-code cache.
+.venv/bin/python -m compileall -q src plugins >/dev/null
