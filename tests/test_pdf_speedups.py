@@ -2,7 +2,10 @@
 
 * the generated page is parsed with the XML parser when it can be, else with weasyprint's own
   HTML5 parser: both must give the same element tree, and the fallback must still be taken;
-* the trimmed user-agent stylesheet lays pages out as weasyprint's own.
+* the trimmed user-agent stylesheet lays pages out as weasyprint's own;
+* the faster weasyprint import (:mod:`exporter.formats.pdf_import`) is really taken, and with
+  the speed-ups of :mod:`exporter.formats.pdf_tuning` gives the same PDF as plain weasyprint:
+  byte for byte at weasyprint's compression level, the same decompressed page content at ours.
 """
 
 from __future__ import annotations
@@ -88,3 +91,148 @@ def test_own_user_agent_stylesheet_lays_out_like_weasyprints(engine, tmp_path):
     assert results[0][0] == results[1][0] > 1
     assert results[0][1] == results[1][1]
     assert results[0][2] == results[1][2] and "Transcription" in results[0][2].title()
+
+
+# Renders fixed selections to DIR, with plain weasyprint ("plain") or the format's own import and
+# speed-ups ("tuned"; also "tuned9": the same at pydyf's own compression level).
+_RENDER_SCRIPT = r"""
+import io, json, sys, zlib
+from datetime import datetime, timezone
+from pathlib import Path
+
+mode, out, frus = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+if mode == "plain":
+    import weasyprint  # before the format imports it: no replaced sources
+    from exporter.formats import pdf_tuning
+    pdf_tuning.install = lambda: False
+from exporter.engine import Engine, ExportRequest
+from exporter.formats import pdf
+
+engine = Engine()
+fmt = engine.plugins.formats.get("pdf")
+requests = {
+    "sample-10": ExportRequest(format="pdf", accept_terms=True, range="kd1-1918-03-03a..kd1-1918-03-14",
+                               pages="20-29", layer="translation", user="irina", annotations="visible"),
+    "sample-both": ExportRequest(format="pdf", accept_terms=True, range="kd1-1918-02-22..kd1-1918-03-03b",
+                                 layer="both", user="irina", annotations="visible"),
+    "frus": ExportRequest(format="pdf", accept_terms=True, entries="d1,d2,d3", corpus=frus),
+}
+info = {}
+for name, request in requests.items():
+    doc = engine.assemble(request, fmt)
+    doc.exported_at = datetime(2026, 1, 2, 3, 4, tzinfo=timezone.utc)
+    buffer = io.BytesIO()
+    pdf.render(doc, buffer)
+    (out / f"{name}-{mode}.pdf").write_bytes(buffer.getvalue())
+    if mode == "tuned":
+        import pydyf
+        shim = pydyf.zlib
+        pydyf.zlib = zlib  # pydyf's own level 9 for this render
+        buffer = io.BytesIO()
+        pdf.render(doc, buffer)
+        pydyf.zlib = shim
+        (out / f"{name}-tuned9.pdf").write_bytes(buffer.getvalue())
+from exporter.formats.pdf_import import patched_modules
+info["patched"] = patched_modules()
+info["modules"] = sorted(m for m in ("pycparser", "fontTools.varLib.instancer") if m in sys.modules)
+info["lazy_ua"] = "_lazy_arguments" in sys.modules["weasyprint"].UA_STYLESHEET.__dict__
+print(json.dumps(info))
+"""
+
+
+def _render(mode: str, out, frus_path) -> dict:
+    import json
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", _RENDER_SCRIPT, mode, str(out), str(frus_path)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _titles(outline) -> list:
+    return [_titles(o) if isinstance(o, list) else str(o.title) for o in outline]
+
+
+def test_tuned_weasyprint_writes_the_same_pdf(tmp_path, frus_path):
+    from pypdf import PdfReader
+
+    plain = _render("plain", tmp_path, frus_path)
+    tuned = _render("tuned", tmp_path, frus_path)
+    assert plain["patched"] == []
+    # The replaced sources were really used, and what they avoid was not imported.
+    assert tuned["patched"] == ["weasyprint.text.ffi", "weasyprint.html", "weasyprint.pdf.fonts"]
+    assert tuned["modules"] == [] and tuned["lazy_ua"] is True
+    for name in ("sample-10", "sample-both", "frus"):
+        reference = (tmp_path / f"{name}-plain.pdf").read_bytes()
+        assert (tmp_path / f"{name}-tuned9.pdf").read_bytes() == reference, name
+        ours = tmp_path / f"{name}-tuned.pdf"
+        a, b = PdfReader(tmp_path / f"{name}-plain.pdf"), PdfReader(ours)
+        assert len(a.pages) == len(b.pages) > 0
+        for page_a, page_b in zip(a.pages, b.pages):
+            assert page_a.get_contents().get_data() == page_b.get_contents().get_data()
+            assert page_a.extract_text() == page_b.extract_text()
+        assert _titles(a.outline) == _titles(b.outline) != []
+        assert ours.stat().st_size < 1.05 * len(reference)
+
+
+def test_generated_ffi_declarations_match_installed_weasyprint():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "gen_weasyprint_ffi.py"
+    result = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_plain_weasyprint_after_the_tuned_import_keeps_its_stylesheets(tmp_path):
+    """Another user of weasyprint in the same process still gets its user-agent stylesheet and
+    counter styles (parsed on first use instead of at import)."""
+    import subprocess
+    import sys
+
+    script = r"""
+import sys
+from exporter.formats.pdf_import import import_weasyprint
+weasyprint = import_weasyprint()
+assert "_lazy_arguments" in weasyprint.UA_STYLESHEET.__dict__
+weasyprint.HTML(string="<ol><li>one</li><li>two</li></ol><h1 hidden>gone</h1>").write_pdf(sys.argv[1])
+assert "_lazy_arguments" not in weasyprint.UA_STYLESHEET.__dict__
+"""
+    out = tmp_path / "plain.pdf"
+    result = subprocess.run([sys.executable, "-c", script, str(out)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    assert "1. one" in text and "2. two" in text and "gone" not in text
+
+
+def test_fast_glyph_drawing_matches_weasyprints_own(engine):
+    """Glyphs no font has (.notdef), emoji, combining marks and right-to-left text: the faster
+    drawing writes exactly what weasyprint's own does, or hands the line to it."""
+    from datetime import datetime, timezone
+
+    from exporter.engine import ExportRequest
+    from exporter.formats import pdf, pdf_draw, pdf_tuning
+    from exporter.model import Annotation
+
+    request = ExportRequest(format="pdf", accept_terms=True, entries="kd1-1918-03-03a", layer="both",
+                            user="irina", annotations="visible")
+    doc = engine.assemble(request, engine.plugins.formats.get("pdf"))
+    doc.exported_at = datetime(2026, 1, 2, tzinfo=timezone.utc)
+    assert doc.annotations and isinstance(doc.annotations[0], Annotation)
+    doc.annotations[0].body = ("\U0001F600 \U0010FFFD e\u0301\u0327 \u05e9\u05dc\u05d5\u05dd "
+                               "\u0627\u0644\u0633\u0644\u0627\u0645 x\u00adx")
+    pdf.render(doc, io.BytesIO())  # installs the speed-ups
+    try:
+        fast, slow = io.BytesIO(), io.BytesIO()
+        pdf._render(doc, fast)
+        pdf_draw.uninstall()
+        import weasyprint.draw.text as text
+
+        assert text.draw_first_line is not pdf_draw.draw_first_line
+        pdf._render(doc, slow)  # weasyprint's own drawing, the other speed-ups unchanged
+    finally:
+        pdf_tuning.uninstall()
+    assert fast.getvalue() == slow.getvalue()

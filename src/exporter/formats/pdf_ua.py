@@ -7,7 +7,8 @@ weasyprint (``templates/pdf.html.j2``, :func:`.html_inline.inline_html`, the cit
 only has block containers, headings, paragraphs and a few inline elements, so this is the part
 of that stylesheet (weasyprint 70, ``css/html5_ua.css``) which can apply to them, unchanged --
 except for its ``@note-area`` margin box, which would be generated on every page for
-``float: note``, a feature this format does not use.
+``float: note``, a feature this format does not use.  Of its counter styles, ``decimal`` (page,
+footnote and list numbers) and ``disc`` are kept; a counter naming another falls back to decimal.
 Ids (anchors), ``lang`` and links are not styles: weasyprint reads them from the attributes.
 """
 
@@ -58,6 +59,9 @@ nobr { white-space: nowrap }
 hr { border-style: inset; border-width: 1px; color: gray; margin: .5em auto }
 pre { white-space: pre }
 center { text-align: center }
+
+@counter-style disc { system: cyclic; symbols: •; suffix: " " }
+@counter-style decimal { system: numeric; symbols: "0" "1" "2" "3" "4" "5" "6" "7" "8" "9" }
 
 ::footnote-call { content: counter(footnote); vertical-align: super; font-size: smaller; line-height: inherit }
 ::footnote-marker { content: counter(footnote) ". " }
