@@ -60,6 +60,7 @@ def apply() -> None:
     _patch_tree_walk(model)
     _patch_macro_cache(model)
     _patch_seams(model)
+    _patch_text_render(model)
     _APPLIED = True
 
 
@@ -672,6 +673,93 @@ def _patch_seams(model) -> None:
     model.normalize_seam = normalize_seam
 
 
+def _patch_text_render(model) -> None:
+    """``cs:text`` rendered in one function with its per-node facts read once: what it prints
+    (variable, macro, term, value) and which of strip-periods, text-case, formatting, quotes and
+    affixes it has.  Steps a node does not have are skipped (citeproc-py called each, and read
+    the record's language, for every node and item); the steps it has run in citeproc-py's order
+    through the same (patched) methods, so the output is the same.  Installed last: it keeps
+    the behaviour of the Text patches above (sort options passed to macros, terms marked,
+    fixed text title-cased as English)."""
+    original = model.Text.render
+    VariableError, String = model.VariableError, model.String
+    facts: dict[int, tuple | None] = {}
+    keep: dict[int, object] = {}
+    formatting = {"font-style": "normal", "font-variant": "normal", "font-weight": "normal",
+                  "text-decoration": "none", "vertical-align": "baseline"}
+
+    def read(node) -> tuple | None:
+        attrib = node.attrib
+        if "variable" in attrib:
+            kind, arg = "variable", None
+        elif "macro" in attrib:
+            kind, arg = "macro", attrib["macro"]
+        elif "term" in attrib:
+            kind, arg = "term", None
+        elif "value" in attrib:
+            kind, arg = "value", attrib["value"]
+        else:
+            return None
+        fixed = kind in ("term", "value")
+        return (kind, arg, fixed, kind == "term" and not node.get("prefix"),
+                (node.get("strip-periods") or "false").lower() == "true",
+                node.get("text-case") is not None,
+                not all(node.get(k, v) == v for k, v in formatting.items()),
+                (node.get("quotes") or "false").lower() == "true",
+                bool(node.get("prefix", "") or node.get("suffix", "")))
+
+    def render(self, item, context=None, **kwargs):
+        key = id(self)
+        try:
+            node = facts[key]
+        except KeyError:
+            node = facts[key] = read(self)
+            keep[key] = self
+        if node is None:
+            return original(self, item, context=context, **kwargs)
+        kind, arg, fixed, mark, strip, case, formatted, quoted, affixed = node
+        if context is None:
+            context = self
+        if kind == "variable":
+            text = self._variable(item, context)
+        elif kind == "macro":
+            sort_options = kwargs.get("sort_options")
+            if sort_options:
+                text = self.get_macro(arg).render(item, context, sort_options=sort_options)
+            else:
+                text = self.get_macro(arg).render(item, context)
+        elif kind == "term":
+            text = self._term(item)
+        else:
+            text = String(self.preformat(arg))
+        if not text:
+            return None
+        if strip:
+            text = self.strip_periods(text)
+        if case:
+            if fixed:
+                language = "en"
+            else:
+                try:
+                    language = item.reference.language[:2]
+                except VariableError:
+                    language = self.get_root().get("default-locale", "en")[:2]
+            text = self.case(text, language)
+        if formatted:
+            text = self.format(text)
+        elif isinstance(text, (int, float)):
+            text = str(text)
+        if quoted:
+            text = self.quote(text)
+        # wrap() without affixes is "" + text (which can change a str subclass to str)
+        text = self.wrap(text) if affixed else "" + text
+        if mark and text:
+            text = TERM_MARK + text
+        return text
+
+    model.Text.render = render
+
+
 # -- macro renderings shared between records --------------------------------------------------
 #
 # A macro's rendering is a function of the style node, the render state (context, sort options,
@@ -690,7 +778,7 @@ _macro_cache: dict[tuple, list] = {}
 _shapes: dict[tuple, int] = {}
 _macro_cache_size = 0
 #: Upper bound of stored macro renderings; the cache is cleared when exceeded.
-MACRO_CACHE_LIMIT = 300_000
+MACRO_CACHE_LIMIT = 100_000
 #: Whether macro renderings are stored and shared (off: citeproc-py's own rendering).
 MACRO_CACHE_ENABLED = True
 _TRACKED_CLASS = None
