@@ -10,6 +10,7 @@ differences that remain.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 import warnings
@@ -776,6 +777,7 @@ _ABSENT = ("\ue0ff",)  # canonical value of a field the record does not have
 _NONE = ("\ue0fe",)  # a stored rendering that was None
 _macro_cache: dict[tuple, list] = {}
 _shapes: dict[tuple, int] = {}
+_item_states: dict[tuple, int] = {}
 _macro_cache_size = 0
 #: Upper bound of stored macro renderings; the cache is cleared when exceeded.
 MACRO_CACHE_LIMIT = 100_000
@@ -855,11 +857,21 @@ def _tracked_reference_class():
     return TrackedReference
 
 
-def clear_macro_cache() -> None:
-    """Forget the stored macro renderings."""
+def clear_macro_cache(item_states: bool = False) -> None:
+    """Forget the stored macro renderings (and with ``item_states`` the numbering of item
+    states, which must stay fixed while an item renders: only between formatting calls)."""
     global _macro_cache_size
     _macro_cache.clear()
+    if item_states:
+        _item_states.clear()
     _macro_cache_size = 0
+
+
+def trim_item_states(limit: int = 100_000) -> None:
+    """Between formatting calls: start the item-state numbering afresh when it has grown past
+    ``limit`` (locators are free text), forgetting the macro renderings keyed by it."""
+    if len(_item_states) > limit:
+        clear_macro_cache(item_states=True)
 
 
 #: Variables whose value is not a record field: a macro reading them is never stored.
@@ -937,17 +949,22 @@ def _patch_macro_cache(model) -> None:
             return original(self, item, context, sort_options)
         repressed = layout.repressed
         before = tuple([(tag, tuple(v)) for tag, v in repressed.items()]) if repressed else ()
-        locator = dict.get(item, "locator")
-        state = (key, ctx, reference.exporter_shape(), dict.get(reference, "year_suffix"),
-                 tuple(sorted(sort_options.items())) if sort_options else None,
-                 position, bool(dict.get(item, "exporter_disambiguate")),
-                 None if locator is None else (locator.label, str(locator.identifier)),
+        # what the item adds to the state is the same for every macro it renders: numbered once
+        item_state = dict.get(item, "exporter_state")
+        if item_state is None:
+            locator = dict.get(item, "locator")
+            facts_of_item = (reference.exporter_shape(), dict.get(reference, "year_suffix"), position,
+                             bool(dict.get(item, "exporter_disambiguate")),
+                             None if locator is None else (locator.label, str(locator.identifier)))
+            item_state = item["exporter_state"] = _item_states.setdefault(facts_of_item, len(_item_states))
+        state = (key, ctx, item_state, tuple(sorted(sort_options.items())) if sort_options else None,
                  _Given.initials if _Given.active else False, before, id(root.formatter))
         variants = _macro_cache.get(state)
+        value_key = reference.exporter_value_key
         try:
             if variants:
                 for fields, table in variants:
-                    hit = table.get(reference.exporter_value_key(fields))
+                    hit = table.get(value_key(fields))
                     if hit is not None:
                         output, after = hit
                         if _READS:
@@ -1364,6 +1381,7 @@ def _sort_value(key, item, context):
 _SPACES = re.compile(r"\s+")
 
 
+@functools.lru_cache(maxsize=65_536)  # sort texts repeat (authors, titles of one kind)
 def collation_key(text: str) -> tuple:
     """Sort key like citeproc-js's (ICU collator with ``sensitivity: base``,
     ``ignorePunctuation``, ``numeric``, over keys whose spaces are written as ``|``): case and

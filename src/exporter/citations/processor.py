@@ -66,7 +66,7 @@ def clear_caches() -> None:
     """Forget rendered items and stored macro renderings (parsed styles are kept)."""
     with _lock:
         _render_cache.clear()
-        compat.clear_macro_cache()
+        compat.clear_macro_cache(item_states=True)
 
 
 def _record_key(rec: dict[str, Any]) -> str:
@@ -83,6 +83,7 @@ class _Run:
         from ..csl import check_record
 
         self.style = load_style(style_path, locale)
+        compat.trim_item_states()
         self.style_key = (str(style_path), locale)
         self.source = BibliographySource()
         self.errors: dict[str, str] = {}
