@@ -5,8 +5,8 @@ five entries, their editorial notes, Irina's visible annotations).
 
 * warm, in-process: ``formats.pdf.render`` on an assembled document (stylesheet, fonts and
   templates cached after the first call), against naive weasyprint on the same HTML
-  (``HTML(string=...).write_pdf()`` with the stylesheet inline, fresh every time, and without
-  the format's speed-ups of ``pdf_tuning``, which each render of ours installs again);
+  (``HTML(string=...).write_pdf()`` with the stylesheet inline, fresh every time, in a process
+  of its own that imports weasyprint plainly), the two interleaved;
 * cold, command line: ``exporter export --format pdf`` against headless Chromium printing the
   project's own ``html`` export of the same selection (and the ``weasyprint`` command line on
   that HTML, for scale).
@@ -58,14 +58,25 @@ def median_time(fn, runs: int) -> tuple[float, float]:
     return statistics.median(walls), statistics.median(cpus)
 
 
-def warm(runs: int) -> dict[str, float]:
-    from exporter.formats.pdf_import import import_weasyprint
+#: Naive weasyprint in a process of its own (plain ``import weasyprint``, none of the format's
+#: import shortcuts or speed-ups): one render per line read, answering "wall cpu".
+NAIVE = r"""
+import sys, time
+from weasyprint import HTML
+html = open(sys.argv[1], encoding="utf-8").read()
+HTML(string=html).write_pdf()
+print("ready", flush=True)
+for _ in sys.stdin:
+    t, c = time.perf_counter(), time.process_time()
+    HTML(string=html).write_pdf()
+    print(time.perf_counter() - t, time.process_time() - c, flush=True)
+"""
 
-    HTML = import_weasyprint().HTML  # as the pdf format imports it
 
+def warm(runs: int, tmp: Path) -> dict[str, float]:
     from exporter.assets import read_style
     from exporter.engine import Engine, ExportRequest
-    from exporter.formats import pdf, pdf_tuning
+    from exporter.formats import pdf
     from exporter.formats.pdf_html import build_html
 
     engine = Engine()
@@ -78,17 +89,25 @@ def warm(runs: int) -> dict[str, float]:
     # The same HTML for naive weasyprint, with the stylesheet inline (it has no cache).
     html = build_html(doc, set(), {}).replace(
         "</head>", "<style>" + read_style("pdf.css") + "@page { size: A4; }</style></head>", 1)
+    (tmp / "naive.html").write_text(html, encoding="utf-8")
+    naive_process = subprocess.Popen([sys.executable, "-c", NAIVE, str(tmp / "naive.html")], text=True,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert naive_process.stdout.readline().strip() == "ready"
     ours, naive, ours_cpu, naive_cpu = [], [], [], []
-    for _ in range(runs):  # interleaved, so background load hits both alike
-        t, c = time.perf_counter(), time.process_time()
-        pdf.render(doc, io.BytesIO())
-        ours.append(time.perf_counter() - t)
-        ours_cpu.append(time.process_time() - c)
-        pdf_tuning.uninstall()  # naive: weasyprint's own drawing, style lookups and compression
-        t, c = time.perf_counter(), time.process_time()
-        HTML(string=html).write_pdf()
-        naive.append(time.perf_counter() - t)
-        naive_cpu.append(time.process_time() - c)
+    try:
+        for _ in range(runs):  # interleaved, so background load hits both alike
+            t, c = time.perf_counter(), time.process_time()
+            pdf.render(doc, io.BytesIO())
+            ours.append(time.perf_counter() - t)
+            ours_cpu.append(time.process_time() - c)
+            naive_process.stdin.write("\n")
+            naive_process.stdin.flush()
+            wall, cpu = map(float, naive_process.stdout.readline().split())
+            naive.append(wall)
+            naive_cpu.append(cpu)
+    finally:
+        naive_process.stdin.close()
+        naive_process.wait(timeout=60)
     return {"first call": first, "warm": statistics.median(ours), "warm min": min(ours),
             "naive": statistics.median(naive), "naive min": min(naive),
             "warm cpu": statistics.median(ours_cpu), "naive cpu": statistics.median(naive_cpu),
@@ -148,7 +167,8 @@ def main() -> int:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"load average {load:.2f} at start; python {platform.python_version()}")
-    w = warm(args.runs)
+    with tempfile.TemporaryDirectory(prefix="bench-pdf-") as tmp:
+        w = warm(args.runs, Path(tmp))
     print(f"selection: {w['entries']} entries, 10 source pages, {w['notes']} notes, "
           f"{w['annotations']} annotations -> {w['rendered pages']} PDF pages")
     print(f"warm in-process (median of {args.runs}):  pdf format {w['warm']:.3f} s (min {w['warm min']:.3f})"
