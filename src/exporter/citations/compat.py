@@ -911,10 +911,11 @@ def _macro_facts(macro) -> tuple[bool, bool, bool]:
 
 def _patch_macro_cache(model) -> None:
     """Macro renderings stored and shared by records of the same shape with the same values in
-    the fields the macro read (see the comment above :data:`_READS`).  Not stored: renderings
-    inside a cs:substitute (it records what they print), a names macro while the bibliography
-    entry's first names are still to be captured for ``subsequent-author-substitute``, a
-    position test outside the bibliography without a position from :func:`compute_positions`."""
+    the fields the macro read (see the comment above :data:`_READS`), with what they change
+    besides their output: variables suppressed by cs:substitute, the names captured for
+    ``subsequent-author-substitute``.  Not stored: renderings inside a cs:substitute (it
+    records what they print), a position test outside the bibliography without a position
+    from :func:`compute_positions`."""
     original = model.Macro.render
     keep: dict[int, object] = {}
     facts_memo: dict[int, tuple] = {}
@@ -929,9 +930,11 @@ def _patch_macro_cache(model) -> None:
             facts = facts_memo[key] = _macro_facts(self)
             keep[key] = self
         never, has_names, has_position = facts
-        if (never or context is None or _Recorder.stack or not MACRO_CACHE_ENABLED
-                or (has_names and _SAS.active and not _SAS.seen)):
+        if never or context is None or _Recorder.stack or not MACRO_CACHE_ENABLED:
             return original(self, item, context, sort_options)
+        # names still to be captured for subsequent-author-substitute: the replacement is part
+        # of the key, and the capture is stored with the rendering and replayed
+        sas = (_SAS.replace,) if has_names and _SAS.active and not _SAS.seen else None
         reference = dict.get(item, "exporter_reference")
         if type(reference) is not tracked:
             return original(self, item, context, sort_options)
@@ -958,7 +961,7 @@ def _patch_macro_cache(model) -> None:
                              None if locator is None else (locator.label, str(locator.identifier)))
             item_state = item["exporter_state"] = _item_states.setdefault(facts_of_item, len(_item_states))
         state = (key, ctx, item_state, tuple(sorted(sort_options.items())) if sort_options else None,
-                 _Given.initials if _Given.active else False, before, id(root.formatter))
+                 _Given.initials if _Given.active else False, before, id(root.formatter), sas)
         variants = _macro_cache.get(state)
         value_key = reference.exporter_value_key
         try:
@@ -966,11 +969,13 @@ def _patch_macro_cache(model) -> None:
                 for fields, table in variants:
                     hit = table.get(value_key(fields))
                     if hit is not None:
-                        output, after = hit
+                        output, after, captured = hit
                         if _READS:
                             _READS[-1].update(fields)
                         if after is not None:
                             layout.repressed = {tag: list(v) for tag, v in after}
+                        if captured is not None:
+                            _SAS.seen, _SAS.captured = captured
                         return None if output is _NONE else output
         except Uncacheable:
             return original(self, item, context, sort_options)
@@ -1001,7 +1006,8 @@ def _patch_macro_cache(model) -> None:
         else:
             table = {}
             variants.append((fields, table))
-        table[value_key] = (_NONE if output is None else output, None if after == before else after)
+        table[value_key] = (_NONE if output is None else output, None if after == before else after,
+                            None if sas is None else (_SAS.seen, _SAS.captured))
         _macro_cache_size += 1
         return output
 
