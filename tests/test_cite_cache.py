@@ -2,7 +2,7 @@
 
 The compatibility layer stores each macro's rendering under the record fields the macro read
 (``exporter.citations.compat``, "macro renderings shared between records").  Here the output with
-that cache is compared with citeproc-py's own rendering (cache off, every cache cleared) on
+that cache is compared with the rendering without it (cache off, every cache cleared) on
 records made by mixing fields of real entries, so that records share authors, dates, titles or
 volumes in every combination, in all five styles and in every mode, with the styles formatted
 one after another in one process (nothing may carry over from one style to the next).

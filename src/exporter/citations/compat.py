@@ -781,7 +781,7 @@ _item_states: dict[tuple, int] = {}
 _macro_cache_size = 0
 #: Upper bound of stored macro renderings; the cache is cleared when exceeded.
 MACRO_CACHE_LIMIT = 100_000
-#: Whether macro renderings are stored and shared (off: citeproc-py's own rendering).
+#: Whether macro renderings are stored and shared (off: every macro is rendered).
 MACRO_CACHE_ENABLED = True
 _TRACKED_CLASS = None
 
