@@ -63,10 +63,12 @@ def load_style(path: Path, locale: str = DEFAULT_LOCALE):
 
 
 def clear_caches() -> None:
-    """Forget rendered items and stored macro renderings (parsed styles are kept)."""
+    """Forget rendered items, stored macro renderings and memoised sort keys (parsed styles are
+    kept)."""
     with _lock:
         _render_cache.clear()
         compat.clear_macro_cache(item_states=True)
+        compat.collation_key.cache_clear()
 
 
 def _record_key(rec: dict[str, Any]) -> str:
