@@ -116,11 +116,17 @@ requests = {
     "sample-both": ExportRequest(format="pdf", accept_terms=True, range="kd1-1918-02-22..kd1-1918-03-03b",
                                  layer="both", user="irina", annotations="visible"),
     "frus": ExportRequest(format="pdf", accept_terms=True, entries="d1,d2,d3", corpus=frus),
+    "hostile": ExportRequest(format="pdf", accept_terms=True, entries="kd1-1918-03-03a", layer="both",
+                             user="irina", annotations="visible"),
 }
+HOSTILE = ("line one\nline two\r\nthree\u2029four \U0001F600 \U0010FFFD e\u0301\u0327 "
+           "\u05e9\u05dc\u05d5\u05dd \u0627\u0644\u0633\u0644\u0627\u0645 x\u00adx " + "w" * 300)
 info = {}
 for name, request in requests.items():
     doc = engine.assemble(request, fmt)
     doc.exported_at = datetime(2026, 1, 2, 3, 4, tzinfo=timezone.utc)
+    if name == "hostile":  # paragraph separators in pre-wrap text, emoji, .notdef, RTL, a long word
+        doc.annotations[0].body = HOSTILE
     buffer = io.BytesIO()
     pdf.render(doc, buffer)
     (out / f"{name}-{mode}.pdf").write_bytes(buffer.getvalue())
@@ -164,7 +170,7 @@ def test_tuned_weasyprint_writes_the_same_pdf(tmp_path, frus_path):
     # The replaced sources were really used, and what they avoid was not imported.
     assert tuned["patched"] == ["weasyprint.text.ffi", "weasyprint.html", "weasyprint.pdf.fonts"]
     assert tuned["modules"] == [] and tuned["lazy_ua"] is True
-    for name in ("sample-10", "sample-both", "frus"):
+    for name in ("sample-10", "sample-both", "frus", "hostile"):
         reference = (tmp_path / f"{name}-plain.pdf").read_bytes()
         assert (tmp_path / f"{name}-tuned9.pdf").read_bytes() == reference, name
         ours = tmp_path / f"{name}-tuned.pdf"

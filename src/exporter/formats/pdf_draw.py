@@ -20,6 +20,8 @@ from typing import Any
 #: PangoGlyphInfo: glyph (unsigned), geometry (width, x_offset, y_offset), attr (not needed).
 _GLYPHS = struct.Struct("=Iiii4x")
 _original: dict[str, Any] = {}
+#: What Pango treats as a paragraph break (``pango_find_paragraph_boundary``).
+_PARAGRAPH_SEPARATORS = frozenset("\n\r\u2029")
 
 
 def install() -> bool:
@@ -59,7 +61,10 @@ def draw_first_line(stream: Any, textbox: Any, text_overflow: str, block_ellipsi
     if textbox.style["font_size"] < 1e-6:  # default float precision used by pydyf
         return []
     layout = textbox.pango_layout
-    pango.pango_layout_set_single_paragraph_mode(layout.layout, True)
+    if _PARAGRAPH_SEPARATORS.intersection(layout.text):
+        # Only these characters behave differently in single-paragraph mode; switching the mode
+        # on makes Pango lay the text out again.
+        pango.pango_layout_set_single_paragraph_mode(layout.layout, True)
     first_line, _index = layout.get_first_line()
 
     # The line's runs and fonts, before anything is written: an emoji font goes weasyprint's way.

@@ -8,6 +8,12 @@ written against (70); anything else runs untouched.
   one general function.  Most accesses are for a property the element's rules do not set, whose
   value is simply the parent's (inherited) or the initial value; :func:`_fast_missing` answers
   those directly and hands every other case to weasyprint's function (identical output).
+* Text layouts kept for drawing: weasyprint lays each line's text out with Pango, then frees the
+  Pango objects and, to draw the line, builds them again (a Pango context, layout and font
+  description) and lays the same text out a second time.  The layout a line was measured with
+  is kept until it is drawn instead (then freed as before), when it was built for the same style
+  and needs no justification spacing -- the cases in which weasyprint's rebuild gives the same
+  layout; anything else is rebuilt as before.
 * Font descriptions: weasyprint builds a Pango font description (seven Pango calls) for every
   text layout, some 800 per ten-page export, from six style values; they are built once per
   distinct set of values (Pango copies the description into each layout; nothing changes one).
@@ -54,6 +60,7 @@ def install() -> bool:
 
         pdf_draw.install()
         _install_style_lookup()
+        _install_kept_layouts()
         _install_font_descriptions()
         _install_compression()
         _installed["done"] = True
@@ -73,6 +80,10 @@ def uninstall() -> None:
             css.ComputedStyle.__missing__ = _installed.pop("missing")
         if "zlib" in _installed:
             pydyf.zlib = _installed.pop("zlib")
+        if "layout_methods" in _installed:
+            from weasyprint.text.line_break import Layout
+
+            Layout.deactivate, Layout.reactivate = _installed.pop("layout_methods")
         if "font_description" in _installed:
             import weasyprint.text.line_break as line_break
 
@@ -110,6 +121,28 @@ def _install_style_lookup() -> None:
 
     _installed["missing"] = original
     css.ComputedStyle.__missing__ = _fast_missing
+
+
+def _install_kept_layouts() -> None:
+    from weasyprint.text.line_break import Layout
+
+    deactivate, reactivate = Layout.deactivate, Layout.reactivate
+
+    def keep_until_drawn(self: Any) -> None:
+        if self.__dict__.get("_exporter_drawn"):
+            deactivate(self)  # after drawing: freed, as weasyprint does
+        else:
+            self._exporter_kept = True
+
+    def reuse_for_drawing(self: Any, style: Any) -> None:
+        kept = self.__dict__.pop("_exporter_kept", False)
+        self._exporter_drawn = True
+        if kept and style is self.style and not self.justification_spacing:
+            return
+        reactivate(self, style)
+
+    _installed["layout_methods"] = (deactivate, reactivate)
+    Layout.deactivate, Layout.reactivate = keep_until_drawn, reuse_for_drawing
 
 
 #: Distinct font descriptions kept (a handful per export; the cache is emptied past this).
