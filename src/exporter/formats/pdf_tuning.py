@@ -6,8 +6,9 @@ written against (70); anything else runs untouched.
 * :mod:`.pdf_draw` -- text drawing without a cffi struct per glyph (identical output).
 * Computed styles: weasyprint computes each CSS property of each element on first access, through
   one general function.  Most accesses are for a property the element's rules do not set, whose
-  value is simply the parent's (inherited) or the initial value; :func:`_fast_missing` answers
-  those directly and hands every other case to weasyprint's function (identical output).
+  value is simply the parent's (inherited) or the initial value; those are answered directly
+  (for elements and for anonymous boxes) and every other case goes to weasyprint's function
+  (identical output).
 * Text layouts kept for drawing: weasyprint lays each line's text out with Pango, then frees the
   Pango objects and, to draw the line, builds them again (a Pango context, layout and font
   description) and lays the same text out a second time.  The layout a line was measured with
@@ -78,6 +79,8 @@ def uninstall() -> None:
         pdf_draw.uninstall()
         if "missing" in _installed:
             css.ComputedStyle.__missing__ = _installed.pop("missing")
+        if "anonymous_missing" in _installed:
+            css.AnonymousStyle.__missing__ = _installed.pop("anonymous_missing")
         if "zlib" in _installed:
             pydyf.zlib = _installed.pop("zlib")
         if "layout_methods" in _installed:
@@ -100,27 +103,65 @@ def _install_style_lookup() -> None:
     original = css.ComputedStyle.__missing__
     # Properties whose computation depends on others or is not a plain inherit/initial.
     special = {"float", "display", "position", "page"}
+    inherit, initial, other = 1, 2, 0
+    kinds: dict[str, tuple[int, Any]] = {}
+
+    def classify(key: str) -> tuple[int, Any]:
+        """(how a key unset by the element's rules is answered, its logical-property function)."""
+        if key in special or key[:2] == "__" or key[:16] == "text_decoration_":
+            return other, None
+        if key in INHERITED:
+            return inherit, PHYSICAL_FUNCTIONS.get(key)
+        if key not in INITIAL_NOT_COMPUTED:
+            return initial, PHYSICAL_FUNCTIONS.get(key)
+        return other, None
 
     def _fast_missing(self: Any, key: str) -> Any:
-        if (key not in self.cascaded and key not in special and key[:2] != "__"
-                and key[:16] != "text_decoration_"):
-            logical = PHYSICAL_FUNCTIONS.get(key)
-            if logical is not None and logical(block="ttb", inline=self["direction"]) in self.cascaded:
-                return original(self, key)
-            if key in INHERITED:
-                parent = self.parent_style
-                if parent is not None:
-                    value = parent[key]
-                    if not check_math(value):
-                        self[key] = value
-                        return value
-            elif key not in INITIAL_NOT_COMPUTED:
-                value = self[key] = INITIAL_VALUES[key]
-                return value
+        try:
+            kind, logical = kinds[key]
+        except KeyError:
+            kind, logical = kinds[key] = classify(key)
+        if kind:
+            cascaded = self.cascaded
+            # A physical property (margin-top) may be set through its logical one (margin-block-start).
+            if key not in cascaded and (
+                    logical is None or logical(block="ttb", inline=self["direction"]) not in cascaded):
+                if kind == inherit:
+                    parent = self.parent_style
+                    if parent is not None:
+                        value = parent[key]
+                        if not check_math(value):
+                            self[key] = value
+                            return value
+                else:
+                    value = self[key] = INITIAL_VALUES[key]
+                    return value
         return original(self, key)
 
     _installed["missing"] = original
     css.ComputedStyle.__missing__ = _fast_missing
+
+    # Anonymous boxes (text runs, line boxes) take inherited values from their parent, others
+    # are initial; the rest (decorations, values computed from others) go to weasyprint.
+    anonymous = css.AnonymousStyle.__missing__
+    anonymous_kinds: dict[str, int] = {}
+
+    def _fast_anonymous_missing(self: Any, key: str) -> Any:
+        kind = anonymous_kinds.get(key)
+        if kind is None:
+            kind = anonymous_kinds[key] = (
+                inherit if key in INHERITED or key[:2] == "__" or key == "page" else
+                initial if key[:16] != "text_decoration_" and key not in INITIAL_NOT_COMPUTED else other)
+        if kind == inherit:
+            value = self[key] = self.parent_style[key]
+            return value
+        if kind == initial:
+            value = self[key] = INITIAL_VALUES[key]
+            return value
+        return anonymous(self, key)
+
+    _installed["anonymous_missing"] = anonymous
+    css.AnonymousStyle.__missing__ = _fast_anonymous_missing
 
 
 def _install_kept_layouts() -> None:
