@@ -16,12 +16,14 @@ on work this format does not need:
   (:mod:`.pdf_ua`), so they are parsed on first use instead (:class:`LazyCSS`; weasyprint's
   ``HTML`` class still gets them, and the counter styles they define, whenever it asks).
 * ``weasyprint.pdf.fonts`` imports ``fontTools.subset`` (its fallback when HarfBuzz's subsetter
-  is missing) and ``fontTools.varLib.instancer`` (for variable fonts); both load on first use.
+  is missing) and ``fontTools.varLib.instancer`` (for variable fonts); both load on first use:
+  the first as a lazy module, the second through a stand-in module that exists only while
+  weasyprint is imported and whose ``instantiateVariableFont`` imports the real one when called.
 
-The two weasyprint modules are loaded from their own source with those exact statements
-replaced, on one line each so that tracebacks keep weasyprint's line numbers, and only when
-every statement is found exactly once in weasyprint 70; otherwise weasyprint is imported as
-it is.  Nothing is written to disk.
+``weasyprint.text.ffi`` and ``weasyprint.html`` are loaded from their own source with those exact
+statements replaced, on one line each so that tracebacks keep weasyprint's line numbers, and
+only when every statement is found exactly once in weasyprint 70; otherwise weasyprint is
+imported as it is.  Nothing is written to disk.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import importlib.machinery
 import importlib.util
 import sys
 import threading
+import types
 from pathlib import Path
 from typing import Any, Callable
 
@@ -48,12 +51,9 @@ REPLACEMENTS: dict[str, list[tuple[str, str]]] = {
          "UA_FORM_STYLESHEET = _exporter_lazy_css(CSS, string=UA_FORM, counter_style=UA_COUNTER_STYLE)"),
         ("PH_STYLESHEET = CSS(string=PH)", "PH_STYLESHEET = _exporter_lazy_css(CSS, string=PH)"),
     ],
-    "weasyprint.pdf.fonts": [
-        ("from fontTools.varLib.instancer import instantiateVariableFont",
-         "from exporter.formats.pdf_import import instantiate_variable_font as instantiateVariableFont"),
-    ],
 }
 FFI_MODULE = "weasyprint.text.ffi"
+INSTANCER = "fontTools.varLib.instancer"
 
 
 def instantiate_variable_font(*args: Any, **kwargs: Any) -> Any:
@@ -197,6 +197,10 @@ def import_weasyprint() -> Any:
             sys.meta_path.insert(0, finder)
             for name in LAZY_MODULES:
                 _lazy(name)
+            if INSTANCER not in sys.modules:
+                stand_in = types.ModuleType(INSTANCER, "Stand-in while weasyprint is imported.")
+                stand_in.instantiateVariableFont = instantiate_variable_font  # type: ignore[attr-defined]
+                sys.modules[INSTANCER] = stand_in
         try:
             import weasyprint
         except Exception:
@@ -212,6 +216,8 @@ def import_weasyprint() -> Any:
         finally:
             if finder is not None:
                 sys.meta_path.remove(finder)
+            if getattr(sys.modules.get(INSTANCER), "instantiateVariableFont", None) is instantiate_variable_font:
+                del sys.modules[INSTANCER]  # the real module loads on first use
         if "weasyprint.html" in _state["patched"]:
             _keep_counter_styles(weasyprint)
         return weasyprint
