@@ -91,3 +91,24 @@ def test_formats_and_toc_import_no_renderer():
             "print('HEAVY', heavy)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert "HEAVY []" in r.stdout, r.stdout[-500:] + r.stderr[-2000:]
+
+
+def test_console_script_flushes_everything_before_leaving(cli, frus_path, tmp_path):
+    """The console script ends the process without interpreter teardown once the work is done:
+    every line of a long stdout arrives, refusals keep their code and one-line reason, and a
+    reader that closes the pipe early gets no traceback."""
+    import subprocess
+
+    from conftest import EXPORTER
+
+    res = cli("cite", "--corpus", str(frus_path), "--all", "--style", "apa", "--mode", "bibliography")
+    assert res.returncode == 0, res.stderr
+    assert len(res.stdout.decode("utf-8").splitlines()) == 478
+    res = cli("export", "--entries", "no-such-entry", "--format", "json", "--output", str(tmp_path / "x.json"))
+    assert res.returncode not in (0, 1) and len(res.stderr.decode().strip().splitlines()) == 1
+    assert not (tmp_path / "x.json").exists()
+    res = cli("export", "--all", "--format", "ris", "--output", str(tmp_path / "all.ris"))
+    assert res.returncode == 0 and res.stdout.decode().startswith("wrote ")
+    shell = subprocess.run(f"'{EXPORTER}' cite --corpus '{frus_path}' --all --style apa | head -n 1",
+                           shell=True, capture_output=True, text=True, timeout=300)
+    assert len(shell.stdout.splitlines()) == 1 and "Traceback" not in shell.stderr
