@@ -4,7 +4,9 @@ Selection: ten source pages of March entries from the sample corpus (translation
 five entries, their editorial notes, Irina's visible annotations).
 
 * warm, in-process: ``formats.pdf.render`` on an assembled document (stylesheet, fonts and
-  templates cached after the first call), against naive weasyprint on the same HTML
+  templates cached after the first call, and the line-breaking results of the text, which the
+  same selection printed again reuses; a third figure empties that cache before each render, as
+  for text never printed before in the process), against naive weasyprint on the same HTML
   (``HTML(string=...).write_pdf()`` with the stylesheet inline, fresh every time, in a process
   of its own that imports weasyprint plainly), the two interleaved;
 * cold, command line: ``exporter export --format pdf`` against headless Chromium printing the
@@ -93,13 +95,19 @@ def warm(runs: int, tmp: Path) -> dict[str, float]:
     naive_process = subprocess.Popen([sys.executable, "-c", NAIVE, str(tmp / "naive.html")], text=True,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     assert naive_process.stdout.readline().strip() == "ready"
-    ours, naive, ours_cpu, naive_cpu = [], [], [], []
+    from exporter.formats.pdf_tuning import LINE_CACHE
+
+    ours, naive, ours_cpu, naive_cpu, fresh = [], [], [], [], []
     try:
         for _ in range(runs):  # interleaved, so background load hits both alike
             t, c = time.perf_counter(), time.process_time()
             pdf.render(doc, io.BytesIO())
             ours.append(time.perf_counter() - t)
             ours_cpu.append(time.process_time() - c)
+            LINE_CACHE.clear()  # as for text never printed before in this process
+            t = time.perf_counter()
+            pdf.render(doc, io.BytesIO())
+            fresh.append(time.perf_counter() - t)
             naive_process.stdin.write("\n")
             naive_process.stdin.flush()
             wall, cpu = map(float, naive_process.stdout.readline().split())
@@ -109,6 +117,7 @@ def warm(runs: int, tmp: Path) -> dict[str, float]:
         naive_process.stdin.close()
         naive_process.wait(timeout=60)
     return {"first call": first, "warm": statistics.median(ours), "warm min": min(ours),
+            "fresh": statistics.median(fresh), "fresh min": min(fresh),
             "naive": statistics.median(naive), "naive min": min(naive),
             "warm cpu": statistics.median(ours_cpu), "naive cpu": statistics.median(naive_cpu),
             "rendered pages": info.rendered_pages, "notes": len([n for e in doc.entries for n in e.notes]),
@@ -175,6 +184,8 @@ def main() -> int:
           f"   naive weasyprint same HTML {w['naive']:.3f} s (min {w['naive min']:.3f})"
           f"   [first call in process {w['first call']:.3f} s]")
     print(f"  CPU time (median): pdf format {w['warm cpu']:.3f} s   naive weasyprint {w['naive cpu']:.3f} s")
+    print(f"  pdf format with its line cache emptied before each render (text new to the process): "
+          f"{w['fresh']:.3f} s (min {w['fresh min']:.3f})")
     with tempfile.TemporaryDirectory(prefix="bench-pdf-") as tmp:
         c = cold(args.cold_runs, Path(tmp))
     print(f"cold command line (median of {args.cold_runs}; wall / CPU of all processes):")

@@ -94,7 +94,8 @@ def test_own_user_agent_stylesheet_lays_out_like_weasyprints(engine, tmp_path):
 
 
 # Renders fixed selections to DIR, with plain weasyprint ("plain") or the format's own import and
-# speed-ups ("tuned"; also "tuned9": the same at pydyf's own compression level).
+# speed-ups ("tuned"; also "tuned9": the same again at pydyf's own compression level, with every
+# line from the line cache).
 _RENDER_SCRIPT = r"""
 import io, json, sys, zlib
 from datetime import datetime, timezone
@@ -132,10 +133,13 @@ for name, request in requests.items():
     (out / f"{name}-{mode}.pdf").write_bytes(buffer.getvalue())
     if mode == "tuned":
         import pydyf
+        from exporter.formats.pdf_tuning import LINE_CACHE
         shim = pydyf.zlib
         pydyf.zlib = zlib  # pydyf's own level 9 for this render
+        kept = len(LINE_CACHE)
         buffer = io.BytesIO()
-        pdf.render(doc, buffer)
+        pdf.render(doc, buffer)  # every line from the line cache
+        info[f"{name} lines kept, added on the second render"] = [kept, len(LINE_CACHE) - kept]
         pydyf.zlib = shim
         (out / f"{name}-tuned9.pdf").write_bytes(buffer.getvalue())
 from exporter.formats.pdf_import import patched_modules
@@ -170,6 +174,10 @@ def test_tuned_weasyprint_writes_the_same_pdf(tmp_path, frus_path):
     # The replaced sources were really used, and what they avoid was not imported.
     assert tuned["patched"] == ["weasyprint.text.ffi", "weasyprint.html"]
     assert tuned["modules"] == [] and tuned["lazy_ua"] is True
+    # The second render of each selection (at level 9) took every line from the line cache.
+    for name in ("sample-10", "sample-both", "frus", "hostile"):
+        kept, added = tuned[f"{name} lines kept, added on the second render"]
+        assert kept > 100 and added == 0, name
     for name in ("sample-10", "sample-both", "frus", "hostile"):
         reference = (tmp_path / f"{name}-plain.pdf").read_bytes()
         assert (tmp_path / f"{name}-tuned9.pdf").read_bytes() == reference, name
@@ -267,3 +275,159 @@ def test_fast_glyph_drawing_matches_weasyprints_own(engine):
     finally:
         pdf_tuning.uninstall()
     assert fast.getvalue() == slow.getvalue()
+
+
+#: Properties the project's own stylesheet leaves alone, for the style look-up test.
+_DECORATED = """<html><head><style>
+p { text-decoration: underline wavy red; border-top: 1px solid; outline: 2px dotted blue; float: left; }
+em { text-decoration-line: line-through; position: relative; display: inline-block; page: wide; }
+b { border-block-start-width: 3px; border-block-start-style: solid; margin-inline-start: 2em; --x: 1px; }
+</style></head><body><p>a <em>b <b>c</b></em> d</p><div><span>e</span></div></body></html>"""
+
+
+def _computed_styles(doc) -> list:
+    """Every element's and pseudo-element's computed style of one tuned render of ``doc`` (or of
+    the HTML page ``doc``)."""
+    import weasyprint.document as document
+
+    from exporter.formats import pdf
+    from exporter.formats.pdf_fetcher import make_fetcher
+
+    contexts = []
+    build = document.Document._build_layout_context.__func__
+
+    def keep(cls, *args, **kwargs):
+        contexts.append(build(cls, *args, **kwargs))
+        return contexts[-1]
+
+    document.Document._build_layout_context = classmethod(keep)
+    try:
+        if isinstance(doc, str):
+            pdf._html_document(doc, make_fetcher()).render()
+        else:
+            pdf.render(doc, io.BytesIO())
+    finally:
+        document.Document._build_layout_context = classmethod(build)
+    return [s for s in contexts[0].style_for._computed_styles.values() if s is not None]
+
+
+@pytest.mark.parametrize("selection", ["sample", "frus", "decorated"])
+def test_fast_style_lookup_computes_what_weasyprint_computes(engine, frus_path, selection):
+    """Every property of every element and of an anonymous box inside it: the faster
+    computed-style look-ups give weasyprint's own values, and record the same specified values
+    (position, float, display)."""
+    import weasyprint.css as css
+    from weasyprint.css.properties import INITIAL_VALUES
+
+    from exporter.engine import ExportRequest
+    from exporter.formats import pdf_tuning
+
+    request = (ExportRequest(format="pdf", accept_terms=True, range="kd1-1918-02-22..kd1-1918-03-14",
+                             layer="both", user="irina", annotations="visible") if selection == "sample" else
+               ExportRequest(format="pdf", accept_terms=True, entries="d1,d2,d3,d4,d5", corpus=str(frus_path)))
+    doc = engine.assemble(request, engine.plugins.formats.get("pdf"))
+    styles = _computed_styles(doc)
+    if selection == "decorated":
+        styles = _computed_styles(_DECORATED)
+    assert pdf_tuning._installed.get("missing") is not None
+    original = pdf_tuning._installed["missing"]
+    assert css.ComputedStyle.__missing__ is not original
+
+    class Plain(css.ComputedStyle):
+        __missing__ = original
+
+    class PlainAnonymous(css.AnonymousStyle):
+        __missing__ = pdf_tuning._installed["anonymous_missing"]
+
+    # Fresh styles from the same cascaded values (the render changes some computed ones later).
+    def family(cls):
+        made: dict[int, css.ComputedStyle] = {}
+
+        def make(style):
+            if style is None:
+                return None
+            if id(style) not in made:
+                made[id(style)] = cls(make(style.parent_style), style.cascaded, style.pseudo_type,
+                                      style.root_style, style.base_url, style.font_config,
+                                      style.initial_page_sizes)
+            return made[id(style)]
+        return make
+
+    fast_twin, plain_twin = family(css.ComputedStyle), family(Plain)
+    keys = sorted(INITIAL_VALUES)
+    compared = 0
+    for style in styles:
+        fast, plain = fast_twin(style), plain_twin(style)
+        for key in keys + sorted(k for k in style.cascaded if k[:2] == "__"):
+            assert fast[key] == plain[key], (style.pseudo_type, key)
+            compared += 1
+        assert fast.specified == plain.specified
+        fast_anonymous, plain_anonymous = css.AnonymousStyle(fast), PlainAnonymous(plain)
+        for key in keys:
+            try:
+                expected = plain_anonymous[key]
+            except KeyError:  # logical properties (border-block-end-width): never asked
+                with pytest.raises(KeyError):
+                    fast_anonymous[key]
+                continue
+            assert fast_anonymous[key] == expected, ("anonymous", key)
+    assert compared >= len(styles) * len(keys) and len(styles) > (5 if selection == "decorated" else 100)
+
+
+def test_line_cache_key_holds_every_style_value_read(engine, frus_path, monkeypatch):
+    """The line cache is keyed by every style value weasyprint's line breaking reads: its own
+    function is run on styles that record each value asked for, over the sample (both layers,
+    hostile annotation text with a tab and a soft hyphen), FRUS and a page with decorations,
+    spacing and hyphenation."""
+    from datetime import datetime, timezone
+
+    import weasyprint.layout.inline as inline
+    import weasyprint.layout.preferred as preferred
+
+    from exporter.engine import ExportRequest
+    from exporter.formats import pdf, pdf_tuning
+    from exporter.formats.pdf_fetcher import make_fetcher
+
+    fmt = engine.plugins.formats.get("pdf")
+    sample = engine.assemble(ExportRequest(format="pdf", accept_terms=True, range="kd1-1918-02-22..kd1-1918-03-14",
+                                           layer="both", user="irina", annotations="visible"), fmt)
+    sample.annotations[0].body = "tab\there, soft\u00adhyphen, \u05e9\u05dc\u05d5\u05dd " + "w" * 300
+    frus = engine.assemble(ExportRequest(format="pdf", accept_terms=True, entries="d1,d2,d3",
+                                         corpus=str(frus_path)), fmt)
+    for doc in (sample, frus):
+        doc.exported_at = datetime(2026, 1, 2, tzinfo=timezone.utc)
+    pdf.render(frus, io.BytesIO())  # installs the speed-ups
+    original = pdf_tuning._installed["split_first_line"]
+    read: set[str] = set()
+
+    class Recording(dict):
+        def __init__(self, style):
+            super().__init__()
+            self.style, self.font_config = style, style.font_config
+
+        def __getitem__(self, key):
+            read.add(key)
+            return self.style[key]
+
+        def get(self, key, default=None):
+            read.add(key)
+            return self.style.get(key, default)
+
+        def __contains__(self, key):
+            read.add(key)
+            return key in self.style
+
+    def recording(text, style, *args, **kwargs):
+        return original(text, Recording(style), *args, **kwargs)
+
+    monkeypatch.setattr(inline, "split_first_line", recording)
+    monkeypatch.setattr(preferred, "split_first_line", recording)
+    decorated = _DECORATED.replace("</style>", "p { letter-spacing: 0.1em; word-spacing: 2px; hyphens: auto; "
+                                   "tab-size: 3; font-variant: small-caps; font-kerning: none; } </style>"
+                                   ).replace("a <em>", "a\tlong hyphenation candidate " * 20 + "<em>")
+    for doc in (sample, frus):
+        pdf._render(doc, io.BytesIO())
+    pdf._html_document(decorated, make_fetcher()).render().write_pdf()
+    assert {"font_size", "font_family", "white_space", "letter_spacing", "word_spacing", "hyphens",
+            "tab_size", "text_decoration_line"} <= read
+    assert read <= set(pdf_tuning.LINE_STYLE_KEYS), read - set(pdf_tuning.LINE_STYLE_KEYS)

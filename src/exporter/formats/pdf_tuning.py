@@ -18,6 +18,13 @@ written against (70); anything else runs untouched.
 * Font descriptions: weasyprint builds a Pango font description (seven Pango calls) for every
   text layout, some 800 per ten-page export, from six style values; they are built once per
   distinct set of values (Pango copies the description into each layout; nothing changes one).
+* Line-breaking results: weasyprint breaks a text box's lines one at a time (``split_first_line``:
+  two or three Pango layouts per line, and the Python around them).  The result is a pure
+  function of the text, the available width and some thirty style values, so it is kept, per
+  process, keyed by exactly those, and a later box with the same text and values (the same
+  entry printed again, by anyone; running headers; labels) gets it without laying the text out.
+  What is kept is the line's metrics and weasyprint's own deactivated layout (plain numbers and
+  the text); a line taken from it is laid out once when drawn, as weasyprint itself does.
 * Compression: pydyf deflates content and font streams at zlib level 9, which costs about twice
   the time of level 6 for files about 1.5 % smaller; level 6 is used.
 * Garbage collection: a render allocates a few hundred thousand short-lived containers (boxes,
@@ -63,6 +70,7 @@ def install() -> bool:
         _install_style_lookup()
         _install_kept_layouts()
         _install_font_descriptions()
+        _install_line_cache()
         _install_compression()
         _installed["done"] = True
         return True
@@ -87,6 +95,12 @@ def uninstall() -> None:
             from weasyprint.text.line_break import Layout
 
             Layout.deactivate, Layout.reactivate = _installed.pop("layout_methods")
+        if "split_first_line" in _installed:
+            import weasyprint.layout.inline as inline
+            import weasyprint.layout.preferred as preferred
+
+            inline.split_first_line = preferred.split_first_line = _installed.pop("split_first_line")
+            LINE_CACHE.clear()
         if "font_description" in _installed:
             import weasyprint.text.line_break as line_break
 
@@ -96,46 +110,91 @@ def uninstall() -> None:
 
 def _install_style_lookup() -> None:
     import weasyprint.css as css
-    from weasyprint.css.computed_values import PHYSICAL_FUNCTIONS
+    from weasyprint.css.computed_values import COMPUTER_FUNCTIONS, PHYSICAL_FUNCTIONS
     from weasyprint.css.functions import check_math
     from weasyprint.css.properties import INHERITED, INITIAL_NOT_COMPUTED, INITIAL_VALUES
 
     original = css.ComputedStyle.__missing__
-    # Properties whose computation depends on others or is not a plain inherit/initial.
-    special = {"float", "display", "position", "page"}
-    inherit, initial, other = 1, 2, 0
-    kinds: dict[str, tuple[int, Any]] = {}
+    pending_type = css.Pending
+    # How a key is answered when the element's rules do not set it (``other``: by weasyprint).
+    inherit, initial, computed_initial, from_parent, recorded_initial, other = 1, 2, 3, 4, 5, 0
+    # Keys whose specified value weasyprint records, each with the key it computes first.
+    recorded = {"position": None, "float": "position", "display": "float"}
+    kinds: dict[str, tuple[int, Any, Any, bool]] = {}
 
-    def classify(key: str) -> tuple[int, Any]:
-        """(how a key unset by the element's rules is answered, its logical-property function)."""
-        if key in special or key[:2] == "__" or key[:16] == "text_decoration_":
-            return other, None
+    def classify(key: str) -> tuple[int, Any, Any, bool]:
+        """(kind when unset, logical-property function, computer, whether a set value is fast)."""
+        if key[:2] == "__":
+            return other, None, None, False
+        logical = PHYSICAL_FUNCTIONS.get(key)
+        computer = COMPUTER_FUNCTIONS.get(key)
+        if key[:16] == "text_decoration_" or key == "page":
+            # Propagated (decorations) or taken from the nearest ancestor (page): when unset,
+            # either is the parent's computed value.
+            return from_parent, logical, computer, False
+        if key in recorded:
+            return recorded_initial, logical, computer, True
         if key in INHERITED:
-            return inherit, PHYSICAL_FUNCTIONS.get(key)
+            return inherit, logical, computer, True
         if key not in INITIAL_NOT_COMPUTED:
-            return initial, PHYSICAL_FUNCTIONS.get(key)
-        return other, None
+            return initial, logical, computer, True
+        return computed_initial, logical, computer, True
 
     def _fast_missing(self: Any, key: str) -> Any:
         try:
-            kind, logical = kinds[key]
+            kind, logical, computer, fast_set = kinds[key]
         except KeyError:
-            kind, logical = kinds[key] = classify(key)
-        if kind:
-            cascaded = self.cascaded
-            # A physical property (margin-top) may be set through its logical one (margin-block-start).
-            if key not in cascaded and (
-                    logical is None or logical(block="ttb", inline=self["direction"]) not in cascaded):
-                if kind == inherit:
-                    parent = self.parent_style
-                    if parent is not None:
-                        value = parent[key]
-                        if not check_math(value):
-                            self[key] = value
-                            return value
-                else:
-                    value = self[key] = INITIAL_VALUES[key]
+            kind, logical, computer, fast_set = kinds[key] = classify(key)
+        cascaded = self.cascaded
+        # A physical property (margin-top) may be set through its logical one (margin-block-start).
+        if logical is not None and logical(block="ttb", inline=self["direction"]) in cascaded:
+            return original(self, key)
+        if key in cascaded:
+            if not fast_set:
+                return original(self, key)
+            value = cascaded[key][0]
+            if (isinstance(value, pending_type) or value == "inherit" or value == "initial"
+                    or check_math(value)):
+                return original(self, key)
+            if key in recorded:
+                first = recorded[key]
+                if first is not None:
+                    self[first]
+                self.specified[key] = value
+            if computer is not None:
+                value = computer(self, key, value)
+            self[key] = value
+            return value
+        if kind == inherit:
+            parent = self.parent_style
+            if parent is not None:
+                value = parent[key]
+                if not check_math(value):
+                    self[key] = value
                     return value
+        elif kind == initial:
+            value = self[key] = INITIAL_VALUES[key]
+            return value
+        elif kind == computed_initial:
+            value = INITIAL_VALUES[key]
+            if computer is not None:
+                value = computer(self, key, value)
+            self[key] = value
+            return value
+        elif kind == from_parent:
+            parent = self.parent_style
+            if parent is not None:
+                value = self[key] = parent[key]
+                return value
+        elif kind == recorded_initial:
+            first = recorded[key]
+            if first is not None:
+                self[first]
+            value = self.specified[key] = INITIAL_VALUES[key]
+            if computer is not None and key in INITIAL_NOT_COMPUTED:
+                value = computer(self, key, value)
+            self[key] = value
+            return value
         return original(self, key)
 
     _installed["missing"] = original
@@ -149,9 +208,10 @@ def _install_style_lookup() -> None:
     def _fast_anonymous_missing(self: Any, key: str) -> Any:
         kind = anonymous_kinds.get(key)
         if kind is None:
+            # Decorations propagate: unset on an anonymous box, each is its parent's value.
             kind = anonymous_kinds[key] = (
-                inherit if key in INHERITED or key[:2] == "__" or key == "page" else
-                initial if key[:16] != "text_decoration_" and key not in INITIAL_NOT_COMPUTED else other)
+                inherit if key in INHERITED or key[:2] == "__" or key == "page" or key[:16] == "text_decoration_"
+                else initial if key not in INITIAL_NOT_COMPUTED else other)
         if kind == inherit:
             value = self[key] = self.parent_style[key]
             return value
@@ -212,6 +272,74 @@ def _install_font_descriptions() -> None:
 
     _installed["font_description"] = original
     line_break.get_font_description = get_font_description
+
+
+#: Every style value weasyprint's ``split_first_line`` reads (with the Pango layout it builds and
+#: the font description and features it sets); ``tests/test_pdf_speedups.py`` records the values
+#: really read and checks that they are all here.
+LINE_STYLE_KEYS = (
+    "white_space", "font_size", "hyphens", "lang", "hyphenate_limit_chars", "hyphenate_limit_zone",
+    "hyphenate_character", "overflow_wrap", "word_break", "direction", "font_language_override",
+    "font_family", "font_style", "font_stretch", "font_weight", "font_variant_caps",
+    "font_variation_settings", "text_decoration_line", "font_kerning", "font_variant_ligatures",
+    "font_variant_position", "font_variant_numeric", "font_variant_alternates",
+    "font_variant_east_asian", "font_feature_settings", "word_spacing", "letter_spacing", "tab_size")
+#: Characters of text kept as keys before the line cache is emptied (a few megabytes).
+MAX_LINE_CACHE_CHARS = 1_000_000
+
+
+class _LineCache(dict):
+    """``split_first_line`` results by inputs, emptied whole when its keys hold too much text."""
+
+    chars = 0
+
+    def clear(self) -> None:
+        super().clear()
+        self.chars = 0
+
+
+LINE_CACHE = _LineCache()
+
+
+def _install_line_cache() -> None:
+    import weasyprint.layout.inline as inline
+    import weasyprint.layout.preferred as preferred
+    import weasyprint.text.line_break as line_break
+
+    original = line_break.split_first_line
+    if inline.split_first_line is not original or preferred.split_first_line is not original:
+        return
+    layout_class = line_break.Layout
+    # The Pango objects (kept by :func:`_install_kept_layouts` until drawn) and the style are not
+    # part of a deactivated layout; everything else on it is plain numbers and the text.
+    not_kept = {"layout", "language", "style", "_exporter_kept", "_exporter_drawn"}
+    cache = LINE_CACHE
+    lock = threading.Lock()
+
+    def split_first_line(text: str, style: Any, context: Any, max_width: Any, justification_spacing: Any,
+                         is_line_start: bool = True, minimum: bool = False) -> tuple:
+        try:
+            key = (text, max_width, justification_spacing, is_line_start, minimum, style.font_config,
+                   tuple([style[name] for name in LINE_STYLE_KEYS]))
+            hit = cache.get(key)
+        except TypeError:  # an unhashable value: laid out as weasyprint does, not kept
+            return original(text, style, context, max_width, justification_spacing, is_line_start, minimum)
+        if hit is not None:
+            state, metrics = hit
+            layout = layout_class.__new__(layout_class)
+            layout.__dict__.update(state)
+            return (layout, *metrics)
+        result = original(text, style, context, max_width, justification_spacing, is_line_start, minimum)
+        state = {k: v for k, v in result[0].__dict__.items() if k not in not_kept}
+        with lock:
+            if cache.chars + len(text) > MAX_LINE_CACHE_CHARS:
+                cache.clear()
+            cache[key] = (state, result[1:])
+            cache.chars += len(text)
+        return result
+
+    _installed["split_first_line"] = original
+    inline.split_first_line = preferred.split_first_line = split_first_line
 
 
 def _install_compression() -> None:
