@@ -95,7 +95,7 @@ def test_own_user_agent_stylesheet_lays_out_like_weasyprints(engine, tmp_path):
 
 # Renders fixed selections to DIR, with plain weasyprint ("plain") or the format's own import and
 # speed-ups ("tuned"; also "tuned9": the same again at pydyf's own compression level, with every
-# line from the line cache).
+# line from the line cache and every font subset kept).
 _RENDER_SCRIPT = r"""
 import io, json, sys, zlib
 from datetime import datetime, timezone
@@ -136,10 +136,12 @@ for name, request in requests.items():
         from exporter.formats.pdf_tuning import LINE_CACHE
         shim = pydyf.zlib
         pydyf.zlib = zlib  # pydyf's own level 9 for this render
-        kept = len(LINE_CACHE)
+        from exporter.formats.pdf_tuning import SUBSET_CACHE
+        kept, subsets = len(LINE_CACHE), len(SUBSET_CACHE)
         buffer = io.BytesIO()
-        pdf.render(doc, buffer)  # every line from the line cache
+        pdf.render(doc, buffer)  # every line from the line cache, every font subset kept
         info[f"{name} lines kept, added on the second render"] = [kept, len(LINE_CACHE) - kept]
+        info[f"{name} subsets kept, added on the second render"] = [subsets, len(SUBSET_CACHE) - subsets]
         pydyf.zlib = shim
         (out / f"{name}-tuned9.pdf").write_bytes(buffer.getvalue())
 from exporter.formats.pdf_import import patched_modules
@@ -178,6 +180,8 @@ def test_tuned_weasyprint_writes_the_same_pdf(tmp_path, frus_path):
     for name in ("sample-10", "sample-both", "frus", "hostile"):
         kept, added = tuned[f"{name} lines kept, added on the second render"]
         assert kept > 100 and added == 0, name
+        kept, added = tuned[f"{name} subsets kept, added on the second render"]
+        assert kept >= 2 and added == 0, name
     for name in ("sample-10", "sample-both", "frus", "hostile"):
         reference = (tmp_path / f"{name}-plain.pdf").read_bytes()
         assert (tmp_path / f"{name}-tuned9.pdf").read_bytes() == reference, name

@@ -25,6 +25,9 @@ written against (70); anything else runs untouched.
   entry printed again, by anyone; running headers; labels) gets it without laying the text out.
   What is kept is the line's metrics and weasyprint's own deactivated layout (plain numbers and
   the text); a line taken from it is laid out once when drawn, as weasyprint itself does.
+* Font subsets: the subset of a font embedded in a PDF depends only on the font file, the glyphs
+  used and two flags; HarfBuzz's subsetter is run once per such set in a process (the same
+  selection printed again, or another with the same glyphs), and its output reused.
 * Compression: pydyf deflates content and font streams at zlib level 9, which costs about twice
   the time of level 6 for files about 1.5 % smaller; level 6 is used.
 * Garbage collection: a render allocates a few hundred thousand short-lived containers (boxes,
@@ -71,6 +74,7 @@ def install() -> bool:
         _install_kept_layouts()
         _install_font_descriptions()
         _install_line_cache()
+        _install_subset_cache()
         _install_compression()
         _installed["done"] = True
         return True
@@ -101,6 +105,11 @@ def uninstall() -> None:
 
             inline.split_first_line = preferred.split_first_line = _installed.pop("split_first_line")
             LINE_CACHE.clear()
+        if "harfbuzz_subset" in _installed:
+            from weasyprint.pdf.fonts import Font
+
+            Font._harfbuzz_subset = _installed.pop("harfbuzz_subset")
+            SUBSET_CACHE.clear()
         if "font_description" in _installed:
             import weasyprint.text.line_break as line_break
 
@@ -340,6 +349,40 @@ def _install_line_cache() -> None:
 
     _installed["split_first_line"] = original
     inline.split_first_line = preferred.split_first_line = split_first_line
+
+
+#: Font subsets kept (a few per export, tens of kilobytes each); emptied whole past this.
+MAX_SUBSETS = 64
+SUBSET_CACHE: dict[tuple, bytes] = {}
+
+
+def _install_subset_cache() -> None:
+    from weasyprint.pdf.fonts import Font
+
+    original = Font._harfbuzz_subset
+    # One object per distinct font file, so that the keys do not hold a copy per render.
+    font_files: dict[bytes, bytes] = {}
+    lock = threading.Lock()
+
+    def _harfbuzz_subset(self: Any, to_unicode: dict, hinting: bool) -> None:
+        content = self.file_content
+        key = (font_files.get(content, content), self.index, tuple(sorted(to_unicode)), bool(hinting),
+               bool(self.missing))
+        subset = SUBSET_CACHE.get(key)
+        if subset is not None:
+            self.file_content = subset
+            return
+        original(self, to_unicode, hinting)
+        if self.file_content is not content:  # subset (else weasyprint warned and kept the font)
+            with lock:
+                if len(SUBSET_CACHE) >= MAX_SUBSETS:
+                    SUBSET_CACHE.clear()
+                    font_files.clear()
+                key = (font_files.setdefault(content, content), *key[1:])
+                SUBSET_CACHE[key] = self.file_content
+
+    _installed["harfbuzz_subset"] = original
+    Font._harfbuzz_subset = _harfbuzz_subset
 
 
 def _install_compression() -> None:
