@@ -328,7 +328,8 @@ def test_fast_style_lookup_computes_what_weasyprint_computes(engine, frus_path, 
 
     request = (ExportRequest(format="pdf", accept_terms=True, range="kd1-1918-02-22..kd1-1918-03-14",
                              layer="both", user="irina", annotations="visible") if selection == "sample" else
-               ExportRequest(format="pdf", accept_terms=True, entries="d1,d2,d3,d4,d5", corpus=str(frus_path)))
+               ExportRequest(format="pdf", accept_terms=True, entries="d1,d2,d3,d4,d5",
+                             corpus=str(frus_path)))
     doc = engine.assemble(request, engine.plugins.formats.get("pdf"))
     styles = _computed_styles(doc)
     if selection == "decorated":
@@ -393,8 +394,8 @@ def test_line_cache_key_holds_every_style_value_read(engine, frus_path, monkeypa
     from exporter.formats.pdf_fetcher import make_fetcher
 
     fmt = engine.plugins.formats.get("pdf")
-    sample = engine.assemble(ExportRequest(format="pdf", accept_terms=True, range="kd1-1918-02-22..kd1-1918-03-14",
-                                           layer="both", user="irina", annotations="visible"), fmt)
+    sample = engine.assemble(ExportRequest(format="pdf", accept_terms=True, layer="both", user="irina",
+                                           range="kd1-1918-02-22..kd1-1918-03-14", annotations="visible"), fmt)
     sample.annotations[0].body = "tab\there, soft\u00adhyphen, \u05e9\u05dc\u05d5\u05dd " + "w" * 300
     frus = engine.assemble(ExportRequest(format="pdf", accept_terms=True, entries="d1,d2,d3",
                                          corpus=str(frus_path)), fmt)

@@ -13,8 +13,8 @@ The pipeline, per render:
    annotations (:mod:`.pdf_annots`, added to weasyprint's PDF objects while it writes).
 
 weasyprint is imported through :mod:`.pdf_import` (half the import time) and runs with the
-speed-ups of :mod:`.pdf_tuning` (faster text drawing and style lookups, zlib level 6, fewer
-garbage collections during a render).
+speed-ups of :mod:`.pdf_tuning` (faster text drawing and style lookups, line-breaking results
+and font subsets kept across renders, zlib level 6, fewer garbage collections during a render).
 
 Heavy libraries are imported inside functions: ``exporter formats`` must not load a renderer.
 """

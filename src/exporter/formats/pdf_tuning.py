@@ -219,7 +219,8 @@ def _install_style_lookup() -> None:
         if kind is None:
             # Decorations propagate: unset on an anonymous box, each is its parent's value.
             kind = anonymous_kinds[key] = (
-                inherit if key in INHERITED or key[:2] == "__" or key == "page" or key[:16] == "text_decoration_"
+                inherit if (key in INHERITED or key[:2] == "__" or key == "page"
+                            or key[:16] == "text_decoration_")
                 else initial if key not in INITIAL_NOT_COMPUTED else other)
         if kind == inherit:
             value = self[key] = self.parent_style[key]
