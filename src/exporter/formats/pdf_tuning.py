@@ -165,46 +165,40 @@ def _install_style_lookup() -> None:
             if (isinstance(value, pending_type) or value == "inherit" or value == "initial"
                     or check_math(value)):
                 return original(self, key)
-            if key in recorded:
-                first = recorded[key]
-                if first is not None:
-                    self[first]
-                self.specified[key] = value
-            if computer is not None:
-                value = computer(self, key, value)
+            compute = computer is not None
+        elif kind == inherit:
+            parent = self.parent_style
+            if parent is None:
+                return original(self, key)
+            value = parent[key]
+            if check_math(value):
+                return original(self, key)
             self[key] = value
             return value
-        if kind == inherit:
-            parent = self.parent_style
-            if parent is not None:
-                value = parent[key]
-                if not check_math(value):
-                    self[key] = value
-                    return value
         elif kind == initial:
             value = self[key] = INITIAL_VALUES[key]
             return value
-        elif kind == computed_initial:
-            value = INITIAL_VALUES[key]
-            if computer is not None:
-                value = computer(self, key, value)
-            self[key] = value
-            return value
         elif kind == from_parent:
             parent = self.parent_style
-            if parent is not None:
-                value = self[key] = parent[key]
-                return value
-        elif kind == recorded_initial:
+            if parent is None:
+                return original(self, key)
+            value = self[key] = parent[key]
+            return value
+        elif kind == computed_initial or kind == recorded_initial:
+            value = INITIAL_VALUES[key]
+            # weasyprint stores an initial value as it is, unless it is one that needs computing.
+            compute = computer is not None and key in INITIAL_NOT_COMPUTED
+        else:
+            return original(self, key)
+        if key in recorded:
             first = recorded[key]
             if first is not None:
                 self[first]
-            value = self.specified[key] = INITIAL_VALUES[key]
-            if computer is not None and key in INITIAL_NOT_COMPUTED:
-                value = computer(self, key, value)
-            self[key] = value
-            return value
-        return original(self, key)
+            self.specified[key] = value
+        if compute:
+            value = computer(self, key, value)
+        self[key] = value
+        return value
 
     _installed["missing"] = original
     css.ComputedStyle.__missing__ = _fast_missing
