@@ -133,10 +133,9 @@ for name, request in requests.items():
     (out / f"{name}-{mode}.pdf").write_bytes(buffer.getvalue())
     if mode == "tuned":
         import pydyf
-        from exporter.formats.pdf_tuning import LINE_CACHE
+        from exporter.formats.pdf_tuning import LINE_CACHE, SUBSET_CACHE
         shim = pydyf.zlib
         pydyf.zlib = zlib  # pydyf's own level 9 for this render
-        from exporter.formats.pdf_tuning import SUBSET_CACHE
         kept, subsets = len(LINE_CACHE), len(SUBSET_CACHE)
         buffer = io.BytesIO()
         pdf.render(doc, buffer)  # every line from the line cache, every font subset kept
@@ -176,7 +175,7 @@ def test_tuned_weasyprint_writes_the_same_pdf(tmp_path, frus_path):
     # The replaced sources were really used, and what they avoid was not imported.
     assert tuned["patched"] == ["weasyprint.text.ffi", "weasyprint.html"]
     assert tuned["modules"] == [] and tuned["lazy_ua"] is True
-    # The second render of each selection (at level 9) took every line from the line cache.
+    # The second render of each selection (at level 9) took every line and font subset from the caches.
     for name in ("sample-10", "sample-both", "frus", "hostile"):
         kept, added = tuned[f"{name} lines kept, added on the second render"]
         assert kept > 100 and added == 0, name
@@ -326,14 +325,18 @@ def test_fast_style_lookup_computes_what_weasyprint_computes(engine, frus_path, 
     from exporter.engine import ExportRequest
     from exporter.formats import pdf_tuning
 
-    request = (ExportRequest(format="pdf", accept_terms=True, range="kd1-1918-02-22..kd1-1918-03-14",
-                             layer="both", user="irina", annotations="visible") if selection == "sample" else
-               ExportRequest(format="pdf", accept_terms=True, entries="d1,d2,d3,d4,d5",
-                             corpus=str(frus_path)))
-    doc = engine.assemble(request, engine.plugins.formats.get("pdf"))
-    styles = _computed_styles(doc)
     if selection == "decorated":
+        from exporter.formats.pdf_import import import_weasyprint
+
+        import_weasyprint()
+        pdf_tuning.install()
         styles = _computed_styles(_DECORATED)
+    else:
+        request = (ExportRequest(format="pdf", accept_terms=True, range="kd1-1918-02-22..kd1-1918-03-14",
+                                 layer="both", user="irina", annotations="visible") if selection == "sample"
+                   else ExportRequest(format="pdf", accept_terms=True, entries="d1,d2,d3,d4,d5",
+                                      corpus=str(frus_path)))
+        styles = _computed_styles(engine.assemble(request, engine.plugins.formats.get("pdf")))
     assert pdf_tuning._installed.get("missing") is not None
     original = pdf_tuning._installed["missing"]
     assert css.ComputedStyle.__missing__ is not original
