@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from ..csl import CSL_TYPE, csl_name, entry_to_csl
 from ..model import Entry, Person
-from .references import CHUNK, LINE_BREAKS
+from .references import CHUNK, LINE_BREAKS, volume_info
 
 _ESCAPES = {
     "\\": r"\textbackslash{}",
@@ -306,12 +306,7 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] |
         vol = e.volume
         check = False
         if vol is not cur_vol:
-            info = volumes.get(id(vol))
-            if info is None or info[0] is not vol:
-                if len(volumes) > 256:
-                    volumes.clear()
-                info = volumes[id(vol)] = _volume_info(e)
-                check = True
+            info, check = volume_info(volumes, e, _volume_info)
             if info[1] is None:  # this volume goes through the mapping (see the guard below)
                 buf.append(bib_from_csl(entry_to_csl(e), e).encode("utf-8"))
                 count += 1

@@ -12,7 +12,7 @@ from typing import BinaryIO, Iterable
 
 from ..csl import CSL_TYPE, csl_name, entry_to_csl
 from ..model import Entry, Person
-from .references import CHUNK, LINE_BREAKS
+from .references import CHUNK, LINE_BREAKS, volume_info
 
 ONE_LINE = str.maketrans({c: " " for c in LINE_BREAKS})
 
@@ -199,12 +199,7 @@ def write_ris(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] | No
         vol = e.volume
         check = False
         if vol is not cur_vol:
-            info = volumes.get(id(vol))
-            if info is None or info[0] is not vol:
-                if len(volumes) > 256:
-                    volumes.clear()
-                info = volumes[id(vol)] = _volume_info(e)
-                check = True
+            info, check = volume_info(volumes, e, _volume_info)
             cur_vol = vol
             vol_lines = info[1]
             if vol_lines is not None:
