@@ -74,6 +74,14 @@ def render_bibtex(doc: Document, out: BinaryIO) -> RenderInfo | None:
     return _info(fallbacks, "bibtex")
 
 
+def render_biblatex(doc: Document, out: BinaryIO) -> RenderInfo | None:
+    from .biblatex import write_biblatex
+
+    fallbacks: list[str] = []
+    write_biblatex(doc.entries, out, fallbacks)
+    return _info(fallbacks, "biblatex")
+
+
 def render_csl_json(doc: Document, out: BinaryIO) -> RenderInfo | None:
     from .csl_json import write_csl_json
 
@@ -89,7 +97,10 @@ def exporter_register_formats(register) -> None:
                     description="RIS citations for Zotero, EndNote, Mendeley (UTF-8, CRLF)"))
     register(Format(name="bibtex", media_type="application/x-bibtex", extension="bib",
                     render=render_bibtex, material=False,
-                    description="BibLaTeX/BibTeX citations (@misc letters, @unpublished manuscripts)"))
+                    description="BibTeX citations as Zotero imports them (@letter, @unpublished)"))
+    register(Format(name="biblatex", media_type="application/x-bibtex", extension="bib",
+                    render=render_biblatex, material=False,
+                    description="BibLaTeX citations for Biber (@letter, @unpublished, @collection per volume)"))
     register(Format(name="csl-json", media_type="application/vnd.citationstyles.csl+json",
                     extension="json", render=render_csl_json, material=False,
                     description="CSL-JSON array of the entries' citation records"))
