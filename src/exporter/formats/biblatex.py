@@ -17,8 +17,8 @@ from typing import BinaryIO, Iterable
 
 from ..csl import CSL_TYPE, csl_name, entry_to_csl
 from ..model import Entry
-from .bibtex import (LANGID, NL, _bib_csl_name, _cached_names, _field_line, _URL_BAD, bib_date, bib_url, key_id,
-                     key_name, key_prefix, key_year, pages_text, text)
+from .bibtex import (_TEX_LIG_BYTES, _URL_BAD, LANGID, NL, _bib_csl_name, _cached_names, _field_line, _plain,
+                     bib_date, bib_url, key_id, key_name, key_prefix, key_year, pages_text, tex, text)
 from .references import CHUNK, volume_info
 
 #: Entry types by CSL type.
@@ -210,10 +210,27 @@ def write_biblatex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str]
             if lp:
                 page = lp[0] if lp[0] == lp[-1] else f"{lp[0]}-{lp[-1]}"
                 break
-        repo, aid = e.repository, e.archival_id
-        library = text(f"{repo}, {aid}" if repo and aid else (repo or aid or ""))
-        desc = text(e.description)
-        addendum = position(e.number, page)
+        number, repo, aid, desc = e.number, e.repository, e.archival_id, e.description
+        raw = f"{number or ''}{page}{repo or ''}{aid or ''}{desc or ''}"
+        # One escaping check for all of the entry's own values (text() of each, inlined): most
+        # need none, and a substring of a value that needs none needs none either.
+        if (_plain(raw) if not raw.isascii() else (
+                "  " not in raw and "--" not in raw and ",," not in raw
+                if len(raw.encode().translate(None, _TEX_LIG_BYTES)) == len(raw) else _plain(raw))):
+            number = number.strip(" ") if number else ""
+            page = page.strip(" ")
+            desc = desc.strip(" ") if desc else ""
+            library = f"{repo}, {aid}" if repo and aid else (repo or aid or "")
+            # the joint itself can make a pair TeX reads differently ("x," + ", y")
+            library = library.strip(" ") if ",," not in library and "  " not in library else text(library)
+        else:
+            number, page, desc = (tex(x) if x else "" for x in (number, page, desc))
+            library = text(f"{repo}, {aid}" if repo and aid else (repo or aid or ""))
+        if number:
+            addendum = f"no. {number}, pp. {page}" if "-" in page else (
+                f"no. {number}, p. {page}" if page else f"no. {number}")
+        else:
+            addendum = (f"pp. {page}" if "-" in page else f"p. {page}") if page else ""
         body = (f"{head}{who}{year}-{kid},\n{author}{title_line}{type_line}{date}{place_line}{recipient}"
                 f"{f'  library = {{{library}}},{NL}' if library else ''}{lang_line}"
                 f"{f'  url = {{{url}}},{NL}' if url else ''}"

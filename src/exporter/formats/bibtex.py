@@ -320,6 +320,7 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] |
     ``fallbacks`` collects the ids of volumes written through the mapping because the fast
     path disagreed with it on their first entry (a sign the mapping changed)."""
     names: dict = {}
+    shown: dict = {}  # recipients as running text, by person
     # Whole field lines for values that repeat across entries (names, kinds, dates, languages,
     # places, entry types): one dict lookup instead of building the line for every entry.
     lines: dict = {}
@@ -413,24 +414,51 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] |
             if lp:
                 page = lp[0] if lp[0] == lp[-1] else f"{lp[0]}-{lp[-1]}"
                 break
-        position = position_text(e.number, page)
-        published = f"{edition}, {position}" if edition and position else edition or position
-        repo, aid, desc = e.repository, e.archival_id, e.description
-        recipients = e.recipients
-        if recipients or repo or aid or (letter and place):
-            note = []
-            if recipients:
-                rs = " and ".join(t for t in (text(display_name(csl_name(r))) for r in recipients) if t)
-                if rs:
-                    note.append(f"Recipient: {rs}")
-            for label, value in (("Archive", repo), ("Loc. in Archive", aid), ("Place", place if letter else None)):
-                t = text(value)
-                if t:
-                    note.append(f"{label}: {t}")
-            note = "; ".join(note)
+        number, repo, aid, desc = e.number, e.repository, e.archival_id, e.description
+        letter_place = place if letter else None
+        raw = f"{number or ''}{page}{repo or ''}{aid or ''}{desc or ''}{letter_place or ''}"
+        # One escaping check for all of the entry's own values (text() of each, inlined): most
+        # need none, and a substring of a value that needs none needs none either.
+        if (_plain(raw) if not raw.isascii() else (
+                "  " not in raw and "--" not in raw and ",," not in raw
+                if len(raw.encode().translate(None, _TEX_LIG_BYTES)) == len(raw) else _plain(raw))):
+            number = number.strip(" ") if number else ""
+            page = page.strip(" ")
+            repo = repo.strip(" ") if repo else ""
+            aid = aid.strip(" ") if aid else ""
+            desc = desc.strip(" ") if desc else ""
+            letter_place = letter_place.strip(" ") if letter_place else ""
         else:
-            note = ""
-        desc = text(desc)
+            number, page, repo, aid, desc, letter_place = (
+                tex(x) if x else "" for x in (number, page, repo, aid, desc, letter_place))
+        if number:
+            position = f"no. {number}, pp. {page}" if "-" in page else (
+                f"no. {number}, p. {page}" if page else f"no. {number}")
+        else:
+            position = (f"pp. {page}" if "-" in page else f"p. {page}") if page else ""
+        published = f"{edition}, {position}" if edition and position else edition or position
+        recipients = e.recipients
+        if recipients:
+            rs = []
+            for r in recipients:
+                k = (r.literal, r.family, r.given)
+                t = shown.get(k)
+                if t is None:
+                    if len(shown) > 4096:
+                        shown.clear()
+                    t = shown[k] = text(display_name(csl_name(r)))
+                if t:
+                    rs.append(t)
+            note = [f"Recipient: {' and '.join(rs)}"] if rs else []
+        else:
+            note = []
+        if repo:
+            note.append(f"Archive: {repo}")
+        if aid:
+            note.append(f"Loc. in Archive: {aid}")
+        if letter_place:
+            note.append(f"Place: {letter_place}")
+        note = "; ".join(note)
         body = (f"{head}{who}{year}-{kid},\n{author}{title_line}{type_line}{date}{place_line}{lang_line}"
                 f"{f'  url = {{{url}}},{NL}' if url else ''}"
                 f"{f'  abstract = {{{desc}}},{NL}' if desc else ''}"

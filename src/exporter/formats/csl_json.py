@@ -38,10 +38,12 @@ VOLUME_KEYS = ("container-title", "publisher", "collection-title", "volume")
 def _volume_info(entry: Entry) -> tuple:
     rec = entry_to_csl(entry)
     fragment = "".join(f",{_s(k)}:{_encode(rec[k])}" for k in VOLUME_KEYS if k in rec)
-    note = "".join(f"{k}: {v}\n" for k, v in edition_lines(rec, entry))
+    note = "\n".join(f"{k}: {v}" for k, v in edition_lines(rec, entry))
     langs = entry.volume.languages
     base = f"{entry.volume.base_url.rstrip('/')}/" if entry.volume.base_url else ""  # as Entry.iri
-    return entry.volume, fragment, langs[0] if langs else None, base, f"{entry.volume.id}:", note
+    # JSON escapes character by character, so the volume's lines are encoded once here (without
+    # the closing quote) and each entry's lines appended encoded (without the opening one).
+    return entry.volume, fragment, langs[0] if langs else None, base, f"{entry.volume.id}:", _s(note)[:-1], note
 
 
 def _names(key: str, people: list[Person], cache: dict) -> str:
@@ -59,7 +61,7 @@ def _names(key: str, people: list[Person], cache: dict) -> str:
     return f',"{key}":[{",".join(parts)}]' if parts else ""
 
 
-def _extra_names(people: list[Person], cache: dict) -> str:
+def _extra_names(people: list[Person], cache: dict) -> list[str]:
     out = []
     for p in people:
         k = (p.literal, p.family, p.given)
@@ -68,13 +70,19 @@ def _extra_names(people: list[Person], cache: dict) -> str:
             name = csl_name(p)
             v = cache[k] = (_encode(name), extra_name(name)) if name else ("", "")
         if v[1]:
-            out.append(f"recipient: {v[1]}\n")
-    return "".join(out)
+            out.append(f"recipient: {v[1]}")
+    return out
 
 
-def _record(e: Entry, info: tuple, names: dict, dates: dict) -> str:
+def _has_break(raw: str) -> bool:
+    """Whether ``raw`` holds any line-break character (fast C scans; most values have none)."""
+    return ("\n" in raw or "\r" in raw or "\v" in raw or "\f" in raw or "\x1c" in raw or "\x1d" in raw
+            or "\x1e" in raw or (not raw.isascii() and ("\x85" in raw or "\u2028" in raw or "\u2029" in raw)))
+
+
+def _record(e: Entry, info: tuple, names: dict, dates: dict, places: dict) -> str:
     """One record as JSON text, equal (as JSON) to ``zotero_record(e)``."""
-    _, fragment, vol_lang, base, prefix, vol_note = info
+    _, fragment, vol_lang, base, prefix, vol_note, vol_note_text = info
     genre = e.genre
     ctype = CSL_TYPE.get(genre or "", "manuscript")
     d = e.date
@@ -97,28 +105,40 @@ def _record(e: Entry, info: tuple, names: dict, dates: dict) -> str:
             page = pages[0] if pages[0] == pages[-1] else f"{pages[0]}-{pages[-1]}"
             break
     lang = e.language or vol_lang
-    place = one_line(e.place) if e.place else ""
     letter = ctype == "personal_communication"
-    note = vol_note
-    if number:
-        v = one_line(number)
-        if v:
-            note += f"number: {v}\n"
-    if page:
-        v = one_line(page)
-        if v:
-            note += f"page: {v}\n"
-    if letter:
-        if place:
-            note += f"event-place: {place}\n"
-    elif e.recipients:
-        note += _extra_names(e.recipients, names)
+    place = e.place
+    hit = places.get((place, letter))
+    if hit is None:
+        if len(places) > 4096:
+            places.clear()
+        v = one_line(place) if place else ""
+        # the place of writing as a variable, and (a letter has no Place field) as an Extra line
+        hit = places[(place, letter)] = (K_PLACE + _s(v) if v else "", f"event-place: {v}" if v and letter else "")
+    place_json, place_line = hit
+    extra = []
+    if _has_break(f"{number or ''}{page or ''}"):
+        number_v, page_v = (one_line(x) if x else "" for x in (number, page))
+    else:
+        number_v, page_v = number.strip() if number else "", page.strip() if page else ""
+    if number_v:
+        extra.append(f"number: {number_v}")
+    if page_v:
+        extra.append(f"page: {page_v}")
+    if place_line:
+        extra.append(place_line)
+    elif not letter and e.recipients:
+        extra += _extra_names(e.recipients, names)
+    if extra:
+        rest = "\n".join(extra)
+        note = (f"{vol_note}{_s(chr(10) + rest)[1:]}" if vol_note_text else _s(rest))
+    else:
+        note = f'{vol_note}"' if vol_note_text else ""
     return (
         f'{{"id":{_s(prefix + e.local_id)},"type":"{ctype}"'
         f'{K_TITLE + _s(title) if title else ""}'
         f'{_names("author", e.authors, names) if e.authors else ""}'
         f'{_names("recipient", e.recipients, names) if letter and e.recipients else ""}'
-        f'{issued}{K_PLACE + _s(place) if place else ""}{fragment}'
+        f'{issued}{place_json}{fragment}'
         f'{K_ARCHIVE + _s(repo) if repo else ""}'
         f'{K_LOCATION + _s(aid) if aid else ""}'
         f'{K_PAGE + _s(page) if page else ""}'
@@ -127,7 +147,7 @@ def _record(e: Entry, info: tuple, names: dict, dates: dict) -> str:
         f'{K_NUMBER + _s(number) if number else ""}'
         f'{K_URL + _s(base + e.local_id) if base else ""}'
         f'{K_ABSTRACT + _s(desc) if desc and desc.strip() else ""}'
-        f'{K_NOTE + _s(note[:-1]) if note else ""}}}')
+        f'{K_NOTE + note if note else ""}}}')
 
 
 def write_csl_json(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] | None = None) -> int:
@@ -137,6 +157,7 @@ def write_csl_json(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str]
     path disagreed with it on their first entry (a sign the mapping changed)."""
     names: dict = {}
     dates: dict = {}
+    places: dict = {}
     volumes: dict[int, tuple] = {}
     count = 0
     buf: list[str] = ["[\n"]
@@ -148,13 +169,13 @@ def write_csl_json(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str]
             if len(volumes) > 256:
                 volumes.clear()
             info = _volume_info(e)
-            if json.loads(_record(e, info, names, dates)) != zotero_record(e):
+            if json.loads(_record(e, info, names, dates, places)) != zotero_record(e):
                 info = (vol, None)  # the mapping knows more than this writer: use it for the volume
                 if fallbacks is not None:
                     fallbacks.append(vol.id)
             volumes[id(vol)] = info
         buf.append(sep)
-        buf.append(_encode(zotero_record(e)) if info[1] is None else _record(e, info, names, dates))
+        buf.append(_encode(zotero_record(e)) if info[1] is None else _record(e, info, names, dates, places))
         sep = ",\n"
         count += 1
         if len(buf) >= 2 * CHUNK:
