@@ -67,7 +67,7 @@ class FormatCheck:
 
 
 def sample_corpus() -> Path:
-    """The bundled sample corpus (``corpus/`` of the exporter checkout)."""
+    """The bundled sample corpus (package data of ``exporter``, so it works from a wheel)."""
     from .sources.corpus import default_corpus
 
     return default_corpus()

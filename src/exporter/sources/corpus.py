@@ -24,12 +24,13 @@ from ..textnorm import Cleaner
 from .annotations import read_annotations
 
 ARCHIVE_FILE = "archive.json"
-DEFAULT_CORPUS = Path(__file__).resolve().parents[3] / "corpus"
 
 
 def default_corpus() -> Path:
-    """The bundled sample corpus (``corpus/`` in a source checkout)."""
-    return DEFAULT_CORPUS
+    """The bundled sample corpus: the ``sample/`` package data of ``exporter``."""
+    from ..assets import SAMPLE_DIR
+
+    return SAMPLE_DIR
 
 
 def _source_for(path: Path, sources: Registry[Source]) -> Source | None:
