@@ -9,7 +9,7 @@ import shutil
 import subprocess
 
 import pytest
-from test_references_expect import (bib_expected, biblatex_expected, collection_expected, csl_expected, read_bib,
+from support.references_expect import (bib_expected, biblatex_expected, collection_expected, csl_expected, read_bib,
                                     read_ris, ris_expected)
 
 from conftest import FRUS, SAMPLE, VALIDATORS
@@ -279,7 +279,7 @@ def test_failed_render_prints_nothing(engine, frus, fmt, capfd):
 
 
 def test_mapping_drift_is_reported_as_a_warning(engine, frus_path, tmp_path, monkeypatch):
-    import exporter.formats.zotero as zotero_module
+    import exporter.formats.references.zotero as zotero_module
     from exporter.csl import entry_to_csl
     from exporter.engine import ExportRequest
 

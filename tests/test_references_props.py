@@ -19,15 +19,15 @@ from urllib.parse import unquote
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_references_expect import (bib_expected, biblatex_expected, collection_expected, csl_expected, read_bib,
+from support.references_expect import (bib_expected, biblatex_expected, collection_expected, csl_expected, read_bib,
                                     read_ris, ris_expected)
 
 from conftest import VALIDATORS
 from exporter.csl import entry_to_csl
-from exporter.formats.biblatex import write_biblatex
-from exporter.formats.bibtex import bib_key, key_id, write_bibtex
-from exporter.formats.csl_json import write_csl_json
-from exporter.formats.ris import write_ris
+from exporter.formats.references.biblatex import write_biblatex
+from exporter.formats.references.bibtex import bib_key, key_id, write_bibtex
+from exporter.formats.references.csl_json import write_csl_json
+from exporter.formats.references.ris import write_ris
 from exporter.model import Entry, EntryDate, Layer, Person, Volume
 
 PIECES = ["{", "}", "{{", "}}", "%", "\\", "\\n", "\n", "\r\n", "\r", "\nER  - ", "ER  - ", "TY  - JOUR", "=",
@@ -235,7 +235,7 @@ def test_biber_reads_hostile_bib(tmp_path, writer):
 
 def test_csl_json_falls_back_to_the_mapping_when_it_changes(monkeypatch):
     """If the mapping gains a variable this writer does not know, the volume goes through it."""
-    import exporter.formats.zotero as module
+    import exporter.formats.references.zotero as module
 
     def changed(entry):
         rec = entry_to_csl(entry)
@@ -253,9 +253,9 @@ def test_csl_json_falls_back_to_the_mapping_when_it_changes(monkeypatch):
 def test_writers_follow_a_changed_mapping(monkeypatch, writer_name):
     """If the mapping changes a value in a way the fast path does not know, the guard notices on
     the volume's first entry and the volume is written from the mapping."""
-    import exporter.formats.biblatex as biblatex_module
-    import exporter.formats.bibtex as bib_module
-    import exporter.formats.zotero as zotero_module
+    import exporter.formats.references.biblatex as biblatex_module
+    import exporter.formats.references.bibtex as bib_module
+    import exporter.formats.references.zotero as zotero_module
 
     module = {"ris": zotero_module, "bibtex": bib_module, "biblatex": biblatex_module}[writer_name]
 
@@ -281,10 +281,10 @@ def test_writers_follow_a_changed_mapping(monkeypatch, writer_name):
 def test_fast_paths_equal_the_mapping_paths(sample, frus):
     """Every record the fast paths write equals the one written from the mapping (entry_to_csl,
     and for RIS and CSL-JSON the Zotero record built from it)."""
-    from exporter.formats.biblatex import biblatex_from_csl, collection_entry
-    from exporter.formats.bibtex import bib_from_csl
-    from exporter.formats.ris import ris_from_csl
-    from exporter.formats.zotero import zotero_record
+    from exporter.formats.references.biblatex import biblatex_from_csl, collection_entry
+    from exporter.formats.references.bibtex import bib_from_csl
+    from exporter.formats.references.ris import ris_from_csl
+    from exporter.formats.references.zotero import zotero_record
 
     entries = sample.entries + frus.entries
     ris = render(write_ris, entries).decode()

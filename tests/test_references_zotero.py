@@ -2,7 +2,7 @@
 
 The exports of the sample and of the FRUS volume are made by the real console script, read with
 independent parsers (rispy, bibtexparser, ``json``) and then put through Zotero's import rules as
-written down in ``zotero_import.py`` (each rule cites the translator line it encodes: RIS.js,
+written down in ``support/zotero_import.py`` (each rule cites the translator line it encodes: RIS.js,
 BibTeX.js, CSL JSON.js -> itemFromCSLJSON, schema.json, extractExtraFields).  What a scholar
 finds in their library is compared with what the model holds -- computed here from the entries
 themselves, not from the writers.
@@ -14,7 +14,7 @@ import re
 from collections import Counter
 
 import pytest
-from zotero_import import import_bibtex, import_csl_file, import_ris, read_ris_tags
+from support.zotero_import import import_bibtex, import_csl_file, import_ris, read_ris_tags
 
 from conftest import FRUS, SAMPLE
 
@@ -181,7 +181,7 @@ def edition_text_parts(entry) -> list[str]:
 
 @pytest.mark.parametrize("cname", CORPORA)
 def test_bibtex_arrives_in_zotero(exports, corpora, cname):
-    from test_references_expect import read_bib
+    from support.references_expect import read_bib
 
     _, decoded = read_bib(exports[cname, "bibtex"])
     entries = corpora[cname]
