@@ -43,7 +43,7 @@ def test_formats_json(cli):
     assert {"json", "html"} <= set(by_name)
     for row in rows:
         assert set(row) >= {"name", "media_type", "extension", "plugin", "print_limited"}
-    assert by_name["json"]["print_limited"] is True and by_name["json"]["plugin"] == "exporter.formats.json_format"
+    assert by_name["json"]["print_limited"] is True and by_name["json"]["plugin"] == "json"
 
 
 def test_toc_json(cli):

@@ -65,7 +65,7 @@ def jinja_env():
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    from .formats.html_inline import inline_html
+    from .view import inline_html
 
     env.filters["inlines"] = inline_html
     return env

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from typing import BinaryIO
 
-from ..model import Document
-from ..registry import RenderInfo
-from .annotations_common import as_iri, entry_link, passages, text_fragment, timestamp
+from ...model import Document
+from ...registry import RenderInfo
+from .common import as_iri, entry_link, passages, text_fragment, timestamp
 
 COLUMNS = (
     "annotation_id", "entry_id", "entry_title", "entry_date", "page", "layer", "quote", "body", "tags",

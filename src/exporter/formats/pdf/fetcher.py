@@ -20,7 +20,7 @@ import mimetypes
 from pathlib import Path
 from urllib.parse import unquote_to_bytes
 
-from ..assets import STYLES_DIR
+from ...assets import STYLES_DIR
 
 #: Bundled assets weasyprint may load, by exact file URL.  The print stylesheet is handed to
 #: weasyprint as a parsed object, so nothing needs loading today; the list exists so that an

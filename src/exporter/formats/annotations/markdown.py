@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from typing import BinaryIO, Iterable
 
-from ..model import Annotation, Document, Entry
-from ..registry import RenderInfo
-from .annotations_common import annotation_count, as_iri, deep_link, passages, timestamp
+from ...model import Annotation, Document, Entry
+from ...registry import RenderInfo
+from .common import annotation_count, as_iri, deep_link, passages, timestamp
 
 # ASCII punctuation with a meaning anywhere in a line in CommonMark, GFM or pandoc Markdown
 # (emphasis, code, links and footnotes, raw HTML and entities, headings, tables and line blocks,

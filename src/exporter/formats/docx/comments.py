@@ -1,6 +1,6 @@
 """Annotations as real Word comments, anchored on exactly the annotated text.
 
-The body writer (:mod:`exporter.formats.docx_body`) splits runs at every annotation boundary
+The body writer (:mod:`exporter.formats.docx.body`) splits runs at every annotation boundary
 (the model's start/end markers sit at exact character positions) and records, per annotation,
 the first and the last text run inside the range.  Here each annotation becomes a comment through
 python-docx's :meth:`docx.document.Document.add_comment`, which puts ``w:commentRangeStart``
@@ -25,8 +25,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from ..model import Annotation
-from .docx_body import Anchor
+from ...model import Annotation
+from .body import Anchor
 
 if TYPE_CHECKING:  # pragma: no cover
     from docx.document import Document as DocxDocument
@@ -76,7 +76,7 @@ def add_comments(document: "DocxDocument", anchors: list[Anchor], runs: list, wa
     from docx.text.paragraph import Paragraph
     from docx.text.run import Run
 
-    from .docx_template import word_lang
+    from .template import word_lang
 
     body = document._body  # noqa: SLF001 -- the parent proxy python-docx itself would use
     written = 0

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from ..model import Annotation
+from ...model import Annotation
 
 PT_PER_PX = 0.75  # weasyprint lays out in CSS px and writes PDF points
 HIGHLIGHT_RGB = (1.0, 0.86, 0.2)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import BinaryIO, Iterable
 
-from ..csl import CSL_TYPE, csl_name, entry_to_csl
-from ..model import Entry, Person
-from .references import CHUNK, LINE_BREAKS, volume_info
+from ...csl import CSL_TYPE, csl_name, entry_to_csl
+from ...model import Entry, Person
+from .common import CHUNK, LINE_BREAKS, volume_info
 
 ONE_LINE = str.maketrans({c: " " for c in LINE_BREAKS})
 

@@ -3,7 +3,7 @@
 weasyprint's own HTML5 stylesheet covers every HTML element -- tables, lists, forms, ``dir``
 attributes -- and matching its generic selectors (``[hidden]``, ``[dir=rtl i] …``, ``:is(…)``)
 against every element is about half of the style computation of a render.  The page we hand to
-weasyprint (``templates/pdf.html.j2``, :func:`.html_inline.inline_html`, the citation sanitizer)
+weasyprint (``templates/pdf.html.j2``, :func:`exporter.view.inline_html`, the citation sanitizer)
 only has block containers, headings, paragraphs and a few inline elements, so this is the part
 of that stylesheet (weasyprint 70, ``css/html5_ua.css``) which can apply to them, unchanged --
 except for its ``@note-area`` margin box, which would be generated on every page for

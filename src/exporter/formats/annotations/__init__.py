@@ -2,7 +2,7 @@
 
 They reproduce readers' annotations and the quoted passages, not archive material, so the
 print limit and the terms of use do not apply (``material=False``).  The writers live in
-``annotations_jsonld``, ``annotations_csv`` and ``annotations_md`` and are imported when a
+:mod:`.jsonld`, :mod:`.csv` and :mod:`.markdown` and are imported when a
 format runs, so that listing formats stays fast.
 """
 
@@ -10,25 +10,25 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-from .. import hookimpl
-from ..model import Document
-from ..registry import Format, RenderInfo
+from ... import hookimpl
+from ...model import Document
+from ...registry import Format, RenderInfo
 
 
 def render_jsonld(doc: Document, out: BinaryIO) -> RenderInfo:
-    from .annotations_jsonld import render
+    from .jsonld import render
 
     return render(doc, out)
 
 
 def render_csv(doc: Document, out: BinaryIO) -> RenderInfo:
-    from .annotations_csv import render
+    from .csv import render
 
     return render(doc, out)
 
 
 def render_md(doc: Document, out: BinaryIO) -> RenderInfo:
-    from .annotations_md import render
+    from .markdown import render
 
     return render(doc, out)
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..model import (
+from ...model import (
     Annotation,
     AnnotationEnd,
     AnnotationStart,
@@ -35,7 +35,7 @@ from ..model import (
     Text,
     Volume,
 )
-from .docx_template import W_NS, word_lang
+from .template import W_NS, word_lang
 
 #: Model block kind -> paragraph style id.
 BLOCK_STYLE = {
@@ -218,7 +218,7 @@ class BodyWriter:
             self._open.clear()
 
     def metadata(self, entry: Entry) -> None:
-        from .html import metadata_rows
+        from ...view import metadata_rows
 
         rows = [("Identifier", entry.id)] + metadata_rows(entry)
         if entry.iri and entry.volume.base_url:

@@ -3,7 +3,7 @@
 Installed once per process by the ``pdf`` format, and only on the weasyprint series they were
 written against (70); anything else runs untouched.
 
-* :mod:`.pdf_draw` -- text drawing without a cffi struct per glyph (identical output).
+* :mod:`.draw` -- text drawing without a cffi struct per glyph (identical output).
 * Computed styles: weasyprint computes each CSS property of each element on first access, through
   one general function.  Most accesses are for a property the element's rules do not set, whose
   value is simply the parent's (inherited) or the initial value; those are answered directly
@@ -47,6 +47,8 @@ import types
 from contextlib import contextmanager
 from typing import Any, Iterator
 
+from . import supported
+
 #: zlib level for pydyf's streams (pydyf uses 9).
 COMPRESSION_LEVEL = 6
 #: Young-generation threshold while a render runs (CPython's default is 700).
@@ -65,11 +67,11 @@ def install() -> bool:
     with _lock:
         if _installed:
             return True
-        if weasyprint.__version__.split(".")[0] != "70":
+        if not supported(weasyprint.__version__):
             return False
-        from . import pdf_draw
+        from . import draw
 
-        pdf_draw.install()
+        draw.install()
         _install_style_lookup()
         _install_kept_layouts()
         _install_font_descriptions()
@@ -85,10 +87,10 @@ def uninstall() -> None:
     import pydyf
     import weasyprint.css as css
 
-    from . import pdf_draw
+    from . import draw
 
     with _lock:
-        pdf_draw.uninstall()
+        draw.uninstall()
         if "missing" in _installed:
             css.ComputedStyle.__missing__ = _installed.pop("missing")
         if "anonymous_missing" in _installed:

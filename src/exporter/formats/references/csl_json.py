@@ -18,9 +18,9 @@ import json
 from json.encoder import encode_basestring as _s  # the C encoder used for ensure_ascii=False
 from typing import BinaryIO, Iterable
 
-from ..csl import CSL_TYPE, csl_name, entry_to_csl
-from ..model import Entry, Person
-from .references import CHUNK
+from ...csl import CSL_TYPE, csl_name, entry_to_csl
+from ...model import Entry, Person
+from .common import CHUNK
 
 # One encoder for the run: json.dumps with non-default arguments builds a new one per call.
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode

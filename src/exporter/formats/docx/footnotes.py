@@ -1,7 +1,7 @@
 """Editorial notes as real Word footnotes.
 
 python-docx has no footnote API.  A Word footnote needs four things, all written here or by
-:mod:`exporter.formats.docx_body`:
+:mod:`exporter.formats.docx.body`:
 
 1. the part ``/word/footnotes.xml`` (``w:footnotes``), beginning with the two special notes Word
    expects -- ``w:id="-1"`` of type ``separator`` and ``w:id="0"`` of type
@@ -22,9 +22,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..model import Note
-from .docx_body import rpr, t_elements
-from .docx_template import W_NS
+from ...model import Note
+from .body import rpr, t_elements
+from .template import W_NS
 
 if TYPE_CHECKING:  # pragma: no cover
     from docx.document import Document as DocxDocument

@@ -5,9 +5,9 @@ its details; per entry a ``Heading 2`` (with any heading notes), a metadata tabl
 (``Entry metadata`` table style), the citation (``Citation``), then the text layers -- under
 ``Heading 3`` "Translation"/"Transcription" when more than one is exported -- in paragraph styles
 by block kind, with ``[p. 21]`` source-page runs (``Source page`` character style).  Editorial
-notes are Word footnotes (:mod:`.docx_footnotes`), annotations Word comments
-(:mod:`.docx_comments`).  The body XML is written by :mod:`.docx_body`; the template with the
-styles is built once per process (:mod:`.docx_template`).
+notes are Word footnotes (:mod:`.footnotes`), annotations Word comments
+(:mod:`.comments`).  The body XML is written by :mod:`.body`; the template with the
+styles is built once per process (:mod:`.template`).
 
 python-docx is imported only when a document is rendered.
 """
@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-from .. import hookimpl
-from ..model import Document
-from ..registry import Format, RenderInfo
+from ... import hookimpl
+from ...model import Document
+from ...registry import Format, RenderInfo
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -31,10 +31,10 @@ def render(doc: Document, out: BinaryIO) -> RenderInfo:
     from docx.oxml.ns import qn
     from docx.oxml.parser import parse_xml
 
-    from .docx_body import BodyWriter
-    from .docx_comments import add_comments
-    from .docx_footnotes import add_footnotes_part
-    from .docx_template import page_setup, template_bytes, word_lang
+    from .body import BodyWriter
+    from .comments import add_comments
+    from .footnotes import add_footnotes_part
+    from .template import page_setup, template_bytes, word_lang
 
     info = RenderInfo()
     document = docx.Document(io.BytesIO(template_bytes()))

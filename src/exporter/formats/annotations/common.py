@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from typing import Iterator
 from urllib.parse import quote
 
-from ..model import Annotation, Document, Entry
+from ...model import Annotation, Document, Entry
 
 #: Characters of layer text kept on each side of a quote (TextQuoteSelector prefix/suffix).
 CONTEXT_CHARS = 32

@@ -2,18 +2,18 @@
 
 The pipeline, per render:
 
-1. build the HTML from the model (:mod:`.pdf_html`, template ``templates/pdf.html.j2``);
+1. build the HTML from the model (:mod:`.html`, template ``templates/pdf.html.j2``);
 2. lay it out with weasyprint, with the print stylesheet ``styles/pdf.css`` and fonts parsed
    once per process, and a fetcher that loads nothing but bundled assets and ``data:`` URIs
-   (:mod:`.pdf_fetcher`);
+   (:mod:`.fetcher`);
 3. check on the laid-out pages that every footnote sits at the foot of the page that calls it or
-   the next (:mod:`.pdf_notes`); an entry with a lost or misplaced note is laid out again with
+   the next (:mod:`.notes`); an entry with a lost or misplaced note is laid out again with
    endnotes, until no note is lost -- a PDF with a lost note is never written;
 4. write the PDF (``--pdf-variant`` passed on) and add the readers' annotations as real PDF
-   annotations (:mod:`.pdf_annots`, added to weasyprint's PDF objects while it writes).
+   annotations (:mod:`.annots`, added to weasyprint's PDF objects while it writes).
 
-weasyprint is imported through :mod:`.pdf_import` (half the import time) and runs with the
-speed-ups of :mod:`.pdf_tuning` (faster text drawing and style lookups, line-breaking results
+weasyprint is imported through :mod:`.speedups.imports` (half the import time) and runs with the
+speed-ups of :mod:`.speedups.tuning` (faster text drawing and style lookups, line-breaking results
 and font subsets kept across renders, zlib level 6, fewer garbage collections during a render).
 
 Heavy libraries are imported inside functions: ``exporter formats`` must not load a renderer.
@@ -24,10 +24,11 @@ from __future__ import annotations
 import threading
 from typing import Any, BinaryIO
 
-from .. import hookimpl
-from ..errors import RenderError, UsageError
-from ..model import Document
-from ..registry import Format, RenderInfo
+from ... import hookimpl
+from ...errors import RenderError, UsageError
+from ...model import Document
+from ...registry import Format, RenderInfo
+from .speedups import supported
 
 PAPER_SIZES = {"a4": "A4", "letter": "letter"}
 #: Most layout passes for one export: the footnote fallback moves at least one more entry to
@@ -49,8 +50,8 @@ def _resources(paper: str) -> tuple[Any, list[Any]]:
         if key not in _cache:
             from weasyprint import CSS
 
-            from ..assets import STYLES_DIR, read_style
-            from .pdf_fetcher import make_fetcher
+            from ...assets import STYLES_DIR, read_style
+            from .fetcher import make_fetcher
 
             fetcher = make_fetcher()
             base = CSS(string=read_style("pdf.css"), base_url=(STYLES_DIR / "pdf.css").resolve().as_uri(),
@@ -79,8 +80,8 @@ def _layout(doc: Document, endnotes: set[int], paper: str) -> tuple[Any, dict[in
 
     ``endnotes``: indexes of the entries whose notes are printed after the entry.
     """
-    from .pdf_fetcher import make_fetcher
-    from .pdf_html import build_html
+    from .fetcher import make_fetcher
+    from .html import build_html
 
     note_dom: dict[int, str] = {}
     html = build_html(doc, endnotes, note_dom)
@@ -91,7 +92,7 @@ def _layout(doc: Document, endnotes: set[int], paper: str) -> tuple[Any, dict[in
 
 
 def _html_class() -> Any:
-    """weasyprint's ``HTML`` laid out with our user-agent stylesheet (:mod:`.pdf_ua`).
+    """weasyprint's ``HTML`` laid out with our user-agent stylesheet (:mod:`.ua`).
 
     Only for the weasyprint series that stylesheet was taken from; any other gets its own.
     """
@@ -100,12 +101,12 @@ def _html_class() -> Any:
             import weasyprint
             from weasyprint import CSS, HTML
 
-            if weasyprint.__version__.split(".")[0] != "70":
+            if not supported(weasyprint.__version__):
                 _cache["html"] = HTML
             else:
                 from weasyprint.css.counters import CounterStyle
 
-                from .pdf_ua import UA_CSS
+                from .ua import UA_CSS
 
                 counters = CounterStyle()
                 sheet = CSS(string=UA_CSS, counter_style=counters)
@@ -135,7 +136,7 @@ def _html_document(html: str, fetcher: Any) -> Any:
 
     HTML = _html_class()
     # base_url is a URL nothing may be fetched relative to: relative references are refused too.
-    if weasyprint.__version__.split(".")[0] == "70":
+    if supported(weasyprint.__version__):
         try:
             root = ET.fromstring(html)
         except ET.ParseError:
@@ -161,18 +162,18 @@ def _footnote_ids(doc: Document, endnotes: set[int], note_dom: dict[int, str]) -
 
 def render(doc: Document, out: BinaryIO) -> RenderInfo:
     """Render ``doc`` as PDF into ``out``; report the rendered page count and warnings."""
-    from . import pdf_tuning
-    from .pdf_import import import_weasyprint
+    from .speedups import tuning
+    from .speedups.imports import import_weasyprint
 
     import_weasyprint()
-    pdf_tuning.install()
-    with pdf_tuning.fewer_collections():
+    tuning.install()
+    with tuning.fewer_collections():
         return _render(doc, out)
 
 
 def _render(doc: Document, out: BinaryIO) -> RenderInfo:
-    from .pdf_annots import annotation_finisher, find_placements
-    from .pdf_notes import anchor_pages, check_footnotes
+    from .annots import annotation_finisher, find_placements
+    from .notes import anchor_pages, check_footnotes
 
     paper = (doc.options.get("paper") or "a4").lower()
     if paper not in PAPER_SIZES:

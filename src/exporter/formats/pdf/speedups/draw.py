@@ -17,6 +17,8 @@ from __future__ import annotations
 import struct
 from typing import Any
 
+from . import supported
+
 #: PangoGlyphInfo: glyph (unsigned), geometry (width, x_offset, y_offset), attr (not needed).
 _GLYPHS = struct.Struct("=Iiii4x")
 _original: dict[str, Any] = {}
@@ -29,7 +31,7 @@ def install() -> bool:
     import weasyprint
     import weasyprint.draw.text as text
 
-    if weasyprint.__version__.split(".")[0] != "70" or "draw_first_line" in _original:
+    if not supported(weasyprint.__version__) or "draw_first_line" in _original:
         return "draw_first_line" in _original
     from weasyprint.text.ffi import ffi
 

@@ -17,9 +17,9 @@ from functools import lru_cache
 from typing import BinaryIO, Iterable
 from urllib.parse import quote
 
-from ..csl import CSL_TYPE, csl_name, entry_to_csl
-from ..model import Entry, Person
-from .references import CHUNK, LINE_BREAKS, volume_info
+from ...csl import CSL_TYPE, csl_name, entry_to_csl
+from ...model import Entry, Person
+from .common import CHUNK, LINE_BREAKS, volume_info
 
 _ESCAPES = {
     "\\": r"\textbackslash{}",

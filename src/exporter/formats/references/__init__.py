@@ -1,9 +1,10 @@
 """``ris``, ``bibtex``, ``csl-json``: citations for reference managers (Zotero, EndNote, LaTeX).
 
-This module registers the three formats and holds what their writers share.  The writers
-(:mod:`.ris`, :mod:`.bibtex`, :mod:`.csl_json`) are imported only when a format renders.  They
-stream: one record is built, written and dropped at a time, so memory does not grow with the
-number of entries.  None of them reproduces archive material, so the print limit does not apply.
+This module registers the three formats; what their writers share is in :mod:`.common`.
+The writers (:mod:`.ris`, :mod:`.bibtex`, :mod:`.csl_json`) are imported only when a format
+renders.  They stream: one record is built, written and dropped at a time, so memory does not
+grow with the number of entries.  None of them reproduces archive material, so the print limit
+does not apply.
 
 Every value comes from the one CSL-JSON mapping (:func:`exporter.csl.entry_to_csl`).  RIS and
 BibTeX read the same fields straight from the :class:`~exporter.model.Entry` (calling the
@@ -15,39 +16,9 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-from .. import hookimpl
-from ..model import Document
-from ..registry import Format, RenderInfo
-
-#: Every character that ``str.splitlines`` (and so most line-based readers) treats as a line
-#: boundary.  No RIS or BibTeX value may contain one: each becomes a space.
-LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
-
-#: How many records a writer joins into one ``write`` call (bounded memory, few syscalls).
-CHUNK = 512
-
-
-def volume_info(cache: dict, entry, build) -> tuple[tuple, bool]:
-    """``(build(entry), True)`` the first time ``entry``'s volume is seen, else the kept value and
-    False.  Kept by the volume's identity (checked against ``info[0]``, which ``build`` sets to the
-    volume), at most 256 volumes at a time."""
-    vol = entry.volume
-    info = cache.get(id(vol))
-    if info is not None and info[0] is vol:
-        return info, False
-    if len(cache) > 256:
-        cache.clear()
-    info = cache[id(vol)] = build(entry)
-    return info, True
-
-
-def page_bounds(entry) -> tuple[str, str] | None:
-    """First and last source page of the entry's first paginated layer (as ``Entry.page_range``)."""
-    for layer in entry.layers.values():
-        pages = layer.pages
-        if pages:
-            return pages[0], pages[-1]
-    return None
+from ... import hookimpl
+from ...model import Document
+from ...registry import Format, RenderInfo
 
 
 def _info(fallbacks: list[str], fmt: str) -> RenderInfo | None:

@@ -14,10 +14,10 @@ import uuid
 from json.encoder import encode_basestring as _s  # the C string encoder json.dumps uses
 from typing import Any, BinaryIO
 
-from ..model import Annotation, Document, Entry
-from ..registry import RenderInfo
-from ..sources.annotations import EXTENSION_CONTEXT_IRI, VISIBILITIES
-from .annotations_common import annotation_count, as_iri, entries_in_order, motivation, passages, timestamp
+from ...model import Annotation, Document, Entry
+from ...registry import RenderInfo
+from ...view import EXTENSION_CONTEXT_IRI, VISIBILITIES
+from .common import annotation_count, as_iri, entries_in_order, motivation, passages, timestamp
 
 W3C_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 CONTEXT = [W3C_CONTEXT, EXTENSION_CONTEXT_IRI]
@@ -160,7 +160,7 @@ def collection_id(doc: Document) -> str:
 
 def render(doc: Document, out: BinaryIO) -> RenderInfo:
     """Write the collection, streaming the annotations (memory does not grow with their number)."""
-    from .. import __version__
+    from ... import __version__
 
     warnings: list[str] = []
     total = annotation_count(doc)

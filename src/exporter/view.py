@@ -1,16 +1,36 @@
-"""Rendering the model's inline items to escaped HTML (shared by the ``html`` and ``pdf`` formats).
+"""What format writers share: the public view helpers for built-in and third-party formats.
 
+A format renders the model (:mod:`exporter.model`); this module holds the few things every
+writer of a reading copy presents the same way, so that the built-in formats and third-party
+format plugins agree without importing each other:
+
+* :data:`LAYER_TITLES` and :func:`metadata_rows` -- the labelled metadata block of an entry;
+* :func:`inline_html` -- a block's inline items as escaped HTML (notes, page markers,
+  annotation highlights);
+* :data:`EXTENSION_CONTEXT_IRI` and :data:`VISIBILITIES` -- the archive's annotation terms.
+
+This is public API, kept stable across releases like :mod:`exporter.model`; everything under
+``exporter.formats``, ``exporter.engine`` and ``exporter.sources`` is private to the project.
 User and corpus text is always escaped: it is data, never markup.
 """
 
 from __future__ import annotations
 
 from html import escape
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from markupsafe import Markup
+from .model import AnnotationEnd, AnnotationStart, Entry, Inline, Note, NoteRef, PageBreak, Text
 
-from ..model import AnnotationEnd, AnnotationStart, Inline, Note, NoteRef, PageBreak, Text
+if TYPE_CHECKING:  # markupsafe is imported when a page is rendered, not when plugins load
+    from markupsafe import Markup
+
+#: Human titles of the layer names the corpus uses (others are shown as they are).
+LAYER_TITLES = {"translation": "Translation", "transcription": "Transcription", "text": "Text"}
+
+#: The archive's JSON-LD extension context (annotation visibility and group), served with the exports.
+EXTENSION_CONTEXT_IRI = "https://archive.example.org/ns/exporter.jsonld"
+#: Who may see an annotation: only its author, the members of its group, or everyone.
+VISIBILITIES = ("private", "group", "public")
 
 _TAGS = (("italic", "<i>", "</i>"), ("bold", "<b>", "</b>"), ("underline", "<u>", "</u>"),
          ("sup", "<sup>", "</sup>"), ("sub", "<sub>", "</sub>"),
@@ -57,6 +77,8 @@ def inline_html(inlines: list[Inline], note_mode: str = "link", active: set[int]
             out.append(f'<sup class="ann-marker" id="ann-mark-{n}">A{n}</sup>')
         elif isinstance(item, AnnotationEnd):
             open_anns.discard(item.annotation.number)
+    from markupsafe import Markup
+
     return Markup("".join(out))
 
 
@@ -66,3 +88,24 @@ def _styled(text: str, styles: frozenset[str]) -> str:
         if style in styles:
             text = f"{start}{text}{end}"
     return text
+
+
+def metadata_rows(entry: Entry) -> list[tuple[str, str]]:
+    """Label/value pairs for an entry's metadata block (empty fields left out)."""
+    d = entry.date
+    date = (("c. " if d.approximate else "") + (d.text or d.iso or "")) if (d.text or d.iso) else "Undated"
+    pages = "; ".join(f"{LAYER_TITLES.get(n, n)} {'–'.join(dict.fromkeys([p[0], p[-1]])) if p else 'unpaginated'}"
+                      for n, p in entry.pages().items())
+    rows = [
+        ("Author", "; ".join(p.display for p in entry.authors)),
+        ("Recipient", "; ".join(p.display for p in entry.recipients)),
+        ("Date", date),
+        ("Place", entry.place or ""),
+        ("Kind", entry.kind or ""),
+        ("Repository", entry.repository or ""),
+        ("Archival id", entry.archival_id or ""),
+        ("Volume", entry.volume.title),
+        ("Source pages", pages),
+        ("Summary", entry.description or ""),
+    ]
+    return [(k, v) for k, v in rows if v]

@@ -15,8 +15,8 @@ from typing import Any, Iterable
 
 from markupsafe import Markup
 
-from ..model import Document, Entry, Note, PageBreak
-from .html import LAYER_TITLES, metadata_rows
+from ...model import Document, Entry, Note, PageBreak
+from ...view import LAYER_TITLES, metadata_rows
 
 #: Characters that change text direction or are invisible; shown as tokens in annotation fields.
 CONTROL_RE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
@@ -94,7 +94,7 @@ def bookmark_labels(entries: Iterable[Entry]) -> list[str]:
 
 
 def _meta(doc: Document) -> dict[str, Any]:
-    from .. import __version__
+    from ... import __version__
 
     authors: list[str] = []
     for e in doc.entries:
@@ -147,7 +147,7 @@ def build_view(doc: Document, endnote_entries: set[int], note_dom: dict[int, str
     """Template variables.  ``endnote_entries``: indexes of entries printed with endnotes;
     ``note_dom``: filled with ``id(note) -> dom id`` for every note (ids are per render, so notes of
     two volumes that share an ``xml:id`` stay apart)."""
-    from .html_inline import inline_html
+    from ...view import inline_html
 
     def dom_id(note: Note) -> str:
         key = id(note)
@@ -216,6 +216,6 @@ def build_view(doc: Document, endnote_entries: set[int], note_dom: dict[int, str
 
 def build_html(doc: Document, endnote_entries: set[int], note_dom: dict[int, str]) -> str:
     """The complete HTML page for weasyprint."""
-    from ..assets import jinja_env
+    from ...assets import jinja_env
 
     return jinja_env().get_template("pdf.html.j2").render(**build_view(doc, endnote_entries, note_dom))
