@@ -9,7 +9,7 @@ import shutil
 import subprocess
 
 import pytest
-from test_references_expect import bib_expected, read_bib, read_ris, ris_expected
+from support.references_expect import bib_expected, read_bib, read_ris, ris_expected
 
 from conftest import FRUS, SAMPLE, VALIDATORS
 

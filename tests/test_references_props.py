@@ -19,7 +19,7 @@ from urllib.parse import unquote
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_references_expect import bib_expected, read_bib, read_ris, ris_expected
+from support.references_expect import bib_expected, read_bib, read_ris, ris_expected
 
 from conftest import VALIDATORS
 from exporter.csl import entry_to_csl

@@ -26,7 +26,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--style", metavar="NAME",
                    help=f"citation style for per-entry citations (default {DEFAULT_STYLE}; see `exporter styles`)")
     p.add_argument("--accept-terms", action="store_true", help="accept the archive's terms of use")
-    p.add_argument("--print-limit", type=int, metavar="N", help=argparse.SUPPRESS)
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                    help=f"stop a render after this long (default {DEFAULT_TIMEOUT:g})")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -39,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         args, args.format, layer=args.layer, pages=args.pages, annotations=args.annotations,
         tags=args.tag or [], creators=args.creator or [],
         style=args.style, accept_terms=args.accept_terms, options=common.format_options_of(args),
-        print_limit=args.print_limit, timeout=args.timeout)
+        timeout=args.timeout)
     eng = common.engine(args)
     result = eng.export(request, args.output)
     for w in result.warnings:

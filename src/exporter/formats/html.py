@@ -1,7 +1,7 @@
 """``html``: a standalone, print-styled HTML page of the selected entries.
 
 Rendered through an autoescaping Jinja template (``templates/html.html.j2``) with the stylesheet
-``styles/html.css`` inlined, so the page needs no other file and loads nothing.
+``styles/html.css`` (package data) inlined, so the page needs no other file and loads nothing.
 """
 
 from __future__ import annotations
