@@ -250,6 +250,15 @@ def test_bad_tokens_get_401(client, case):
         assert r.headers["www-authenticate"].startswith("Bearer")
 
 
+def test_a_reader_unknown_to_the_archive_is_refused_without_the_reader_list(client, server):
+    h = auth(server.token("mallory"))
+    assert client.get("/v1/formats", headers=h).status_code == 200
+    for r in (client.post("/v1/exports", json={"format": "ris", "all": True}, headers=h),
+              client.get("/v1/entries/kd1-1918-03-06", headers=h)):
+        p = assert_problem(r, 403)
+        assert "mallory" in p["detail"] and "irina" not in p["detail"]
+
+
 def test_good_token_from_exporter_token_works(client, server):
     short = server.token("leila", ttl=60)
     claims = jwt.decode(short, SECRET, algorithms=["HS256"], audience="archive-exporter")

@@ -63,7 +63,15 @@ class Service:
         self.cite_lock = threading.Lock()
 
     def request(self, identity: Identity, **fields: Any) -> ExportRequest:
-        """An engine request for this reader, on the configured corpus and print limit."""
+        """An engine request for this reader, on the configured corpus and print limit.
+
+        A signed token for a reader the archive's data does not know is refused here, without
+        the engine's list of known readers (which the command line prints to its own user).
+        """
+        if identity.user is not None:
+            users = self.engine.load(self.config.corpus_path).users
+            if users and identity.user not in users:
+                raise Problem(403, f"reader '{identity.user[:64]}' is not known to this archive")
         return ExportRequest(corpus=self.config.corpus_path, user=identity.user,
                              print_limit=self.config.policy.print_limit or None, **fields)
 
