@@ -41,7 +41,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-FRUS = ROOT.parent / "shared" / "corpus" / "frus1918Russiav03.xml"
+FRUS = ROOT / "tests" / "data" / "corpus" / "frus1918Russiav03.xml"
 SELECTION = ["--range", "kd1-1918-03-03a..kd1-1918-03-14", "--pages", "20-29", "--layer", "translation",
              "--user", "irina", "--annotations", "visible"]
 BODY = {"format": "pdf", "range": "kd1-1918-03-03a..kd1-1918-03-14", "pages": "20-29", "layer": "translation",

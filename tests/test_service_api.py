@@ -16,7 +16,7 @@ import pytest
 import rispy
 
 from conftest import SAMPLE, run_cli
-from service_server import SECRET, Server, assert_problem, auth, wait_state
+from support.service_server import SECRET, Server, assert_problem, auth, wait_state
 from test_pdf import MARCH, assert_notes_near_calls, expected as expected_doc, norm, page_texts
 from test_visibility import USERS, expected as expected_visible, raw
 

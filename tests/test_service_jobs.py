@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from service_server import Server, assert_problem, wait_state
+from support.service_server import Server, assert_problem, wait_state
 from test_plugin_cli import PLUGIN_DIR, make_distribution
 
 

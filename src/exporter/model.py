@@ -234,6 +234,9 @@ class Volume:
     base_url: str | None = None
     source_path: str = ""
     notes: list[str] = field(default_factory=list)
+    #: Most source pages one material export may reproduce, as the volume's header sets it
+    #: (``None``: the archive's setting applies).
+    print_limit: int | None = None
 
 
 @dataclass(slots=True)
@@ -334,6 +337,8 @@ class Corpus:
     groups: dict[str, Group] = field(default_factory=dict)
     folders: list[Folder] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: The archive's print limit (``archive.json``); ``None``: the default applies.
+    print_limit: int | None = None
     _by_id: dict[str, Entry] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
