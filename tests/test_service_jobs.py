@@ -52,11 +52,12 @@ def test_a_render_that_hangs_is_killed_at_the_time_limit(strict):
     with strict.client() as c:
         before = strict.workers()
         assert len(before) == 1
-        t0 = time.monotonic()
         job = c.post("/v1/exports", json=STUBBORN).json()["id"]
         done = wait_state(c, job, ("done", "failed"), timeout=30)
         assert done["state"] == "failed" and "time limit of 1 s" in done["error"], done
-        assert time.monotonic() - t0 < 2.9  # before the render would have returned by itself
+        # killed by the backend (the engine's own limit would only have seen the render return
+        # after its three stubborn seconds, with another message)
+        assert "was stopped" in done["error"]
         wait_state(c, c.post("/v1/exports", json=QUICK).json()["id"], ("done",))  # the service goes on
         assert strict.workers() != before  # the stuck worker was replaced
         assert metric(c, 'exporter_worker_restarts_total{reason="time_limit"}') >= 1
@@ -88,15 +89,16 @@ def test_cancel_a_queued_and_a_running_job(strict):
         running = c.post("/v1/exports", json=STUBBORN).json()["id"]
         wait_state(c, running, ("running",))
         queued = c.post("/v1/exports", json=QUICK).json()["id"]
-        before = strict.workers()
+        (busy,) = strict.workers()
         assert c.delete(f"/v1/exports/{queued}").json()["state"] == "cancelled"
-        t0 = time.monotonic()
         assert c.delete(f"/v1/exports/{running}").json()["state"] == "cancelled"
-        assert wait_state(c, running, ("cancelled",))["state"] == "cancelled"
-        time.sleep(0.3)
+        deadline = time.monotonic() + 2  # the render is stopped, not waited for (it takes 3 s)
+        while busy in strict.workers() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert busy not in strict.workers()
         assert c.get(f"/v1/exports/{queued}").json()["state"] == "cancelled"  # never ran
         wait_state(c, c.post("/v1/exports", json=QUICK).json()["id"], ("done",))
-        assert time.monotonic() - t0 < 2.5 and strict.workers() != before  # stopped, not waited for
+        assert c.get(f"/v1/exports/{running}").json()["state"] == "cancelled"
         assert_problem(c.get(f"/v1/exports/{running}/result"), 404)
 
 
