@@ -302,6 +302,14 @@ def test_hostile_bodies_get_problems(client, body, status):
     assert_problem(client.post("/v1/exports", json=body), status)
 
 
+def test_an_option_the_renderer_refuses_is_the_readers_error(client):
+    body = {"format": "pdf", "entries": ["kd1-1918-03-06"], "accept_terms": True, "options": {"paper": "papyrus"}}
+    p = assert_problem(client.post("/v1/exports", json=body, headers={"Prefer": "wait=60"}), 400)
+    assert "papyrus" in p["detail"] and p["job"]
+    status = client.get(f"/v1/exports/{p['job']}").json()
+    assert status["state"] == "failed" and "papyrus" in status["error"]
+
+
 def test_hostile_raw_bodies(client):
     assert_problem(client.post("/v1/exports", content=b"{not json", headers={"content-type": "application/json"}),
                    400)
