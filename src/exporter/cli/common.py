@@ -32,6 +32,7 @@ def request_from(args: argparse.Namespace, fmt: str, **extra) -> ExportRequest:
 def engine(args: argparse.Namespace) -> Engine:
     """Build the engine and report plugins that failed to load (stderr, one line each)."""
     eng = Engine()
+    eng.hard_stop = True  # a renderer that ignores --timeout ends this process, not just the call
     for failure in eng.plugins.failures:
         print(f"exporter: warning: {failure}", file=sys.stderr)
     return eng

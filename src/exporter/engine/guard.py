@@ -8,7 +8,9 @@ hook (PEP 578) refuses, in the rendering thread:
   (``tempfile`` is pointed there, so libraries that spool to temporary files keep working);
 * changing the working directory (the output is published by path after the render).
 
-Writing to ``os.devnull`` is allowed.  Child processes are out of the hook's sight: libraries
+Threads the renderer starts are held to the same rule: a thread that did not exist when the
+render began is guarded as part of it, and a render that returns while such a thread is still
+running fails (its output is never published).  Writing to ``os.devnull`` is allowed.  Child processes are out of the hook's sight: libraries
 start them while probing (``ctypes.util.find_library`` runs ``gcc`` and ``ld``), so they are not
 refused, and what a child writes is not checked.
 
@@ -21,7 +23,10 @@ renderer need no exception to the rule.
 The time limit uses ``SIGALRM`` and therefore applies in the main thread of a POSIX process (the
 command line); elsewhere renders run without it.  When the limit passes, :class:`RenderTimeout`
 is raised in the renderer, and again every :data:`REPEAT` seconds in case the renderer swallows
-it; a renderer that swallows it and returns still fails.  Code blocked inside a C extension that
+it; a renderer that swallows it and returns still fails.  A renderer that swallows it every
+time and never returns is stopped hard after :data:`GRACE` more seconds when the caller asks for
+it (the command line does): what is being written is removed, the reason printed, and the
+process ends with the render-failure exit code.  Code blocked inside a C extension that
 never returns to the interpreter cannot be interrupted this way.
 
 These guards catch mistakes and careless plugins; they are not a sandbox against hostile code
@@ -37,10 +42,14 @@ import sys
 import tempfile
 import threading
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 #: Seconds between repeated time-out signals once the limit has passed.
 REPEAT = 0.5
+#: Seconds after the limit before a renderer that swallows every time-out is stopped hard.
+GRACE = 3.0
+#: Seconds a render waits for threads it started before failing because of them.
+THREAD_WAIT = 1.0
 
 _state = threading.local()
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
@@ -90,33 +99,67 @@ def _allowed(path: Any, scratch: str) -> bool:
     return _inside(name, scratch) or name == os.devnull
 
 
-def _refuse(message: str) -> None:
+def _refuse(message: str, violations: list | None) -> None:
     error = WriteOutsideOutput(message)
-    violations = getattr(_state, "violations", None)
     if violations is not None:
         violations.append(error)
     raise error
 
 
+class _Render:
+    """One active render: its scratch folder, refusals and the threads that existed before it."""
+
+    __slots__ = ("scratch", "violations", "before")
+
+    def __init__(self, scratch: str, violations: list, before: set[int]) -> None:
+        self.scratch, self.violations, self.before = scratch, violations, before
+
+
+_active: list[_Render] = []
+_active_lock = threading.Lock()
+
+
+def _adopted() -> tuple[str, list] | None:
+    """The render a thread without guard state belongs to: one started after the thread was not."""
+    if not _active:
+        return None
+    ident = threading.get_ident()
+    for render in list(_active):
+        if ident not in render.before:
+            return render.scratch, render.violations
+    return None
+
+
 def _audit(event: str, args: tuple[Any, ...]) -> None:
     scratch = getattr(_state, "scratch", None)
     if scratch is None:
-        return
+        if not _active:
+            return
+        found = _adopted()
+        if found is None:
+            return
+        scratch, violations = found
+        return _check(event, args, scratch, violations)
+    _check(event, args, scratch, getattr(_state, "violations", None))
+
+
+def _check(event: str, args: tuple[Any, ...], scratch: str, violations: list | None) -> None:
     if event == "open":
         path, mode, flags = (args + (None, None, None))[:3]
         writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
             isinstance(flags, int) and bool(flags & _WRITE_FLAGS))
         if writing and not _allowed(path, scratch):
-            _refuse(f"renderer tried to write {os.fsdecode(path)!r} outside its output")
+            _refuse(f"renderer tried to write {os.fsdecode(path)!r} outside its output", violations)
     elif event in _PATH_EVENTS:
         for index in _PATH_EVENTS[event]:
             path = args[index] if index < len(args) else None
             if not _allowed(path, scratch):
                 shown = os.fsdecode(path) if isinstance(path, (str, bytes, os.PathLike)) else path
-                _refuse(f"renderer tried {event} on {shown!r} outside its output")
+                _refuse(f"renderer tried {event} on {shown!r} outside its output", violations)
     elif event in _REFUSED_EVENTS:
         what = args[0] if args else ""
-        _refuse(f"renderer {_REFUSED_EVENTS[event]} ({event} {what!r}); renderers may only write to their output")
+        _refuse(f"renderer {_REFUSED_EVENTS[event]} ({event} {what!r}); renderers may only write to their output",
+                violations)
 
 
 def _install() -> None:
@@ -132,8 +175,12 @@ def no_writes() -> Iterator[str]:
 
     A refusal the block swallowed is raised again when the block ends normally.
     """
+    from .output import track, untrack
+
     _install()
     scratch = os.path.realpath(tempfile.mkdtemp(prefix="exporter-render-"))
+    track(scratch, folder=True)
+    before = {t.ident for t in threading.enumerate() if t.ident is not None}
     old_tempdir = tempfile.tempdir
     outer = (getattr(_state, "scratch", None), getattr(_state, "violations", None))
     violations: list[WriteOutsideOutput] = []
@@ -141,8 +188,12 @@ def no_writes() -> Iterator[str]:
     sys.dont_write_bytecode = True
     tempfile.tempdir = scratch
     _state.scratch, _state.violations = scratch, violations
+    render = _Render(scratch, violations, before)
+    with _active_lock:
+        _active.append(render)
     try:
         yield scratch
+        _wait_for_threads(before)
     except WriteOutsideOutput:
         raise
     except (KeyboardInterrupt, RenderTimeout):
@@ -155,10 +206,29 @@ def no_writes() -> Iterator[str]:
         if violations:
             raise _summary(violations, "the renderer carried on after the refusal")
     finally:
+        with _active_lock:
+            _active.remove(render)
         _state.scratch, _state.violations = outer
         tempfile.tempdir = old_tempdir
         sys.dont_write_bytecode = old_bytecode
         shutil.rmtree(scratch, ignore_errors=True)
+        untrack(scratch, folder=True)
+
+
+def _wait_for_threads(before: set[int]) -> None:
+    """Fail the render if threads it started are still running (they could still write)."""
+    import time
+
+    deadline = time.monotonic() + THREAD_WAIT
+    for thread in threading.enumerate():
+        if thread.ident in before or thread is threading.current_thread():
+            continue
+        thread.join(max(0.0, deadline - time.monotonic()))
+    left = [t.name for t in threading.enumerate() if t.ident not in before and t.is_alive()
+            and t is not threading.current_thread()]
+    if left:
+        raise WriteOutsideOutput(f"renderer left {len(left)} thread(s) running ({', '.join(left[:3])}) "
+                                 f"after it returned")
 
 
 def _summary(violations: list[WriteOutsideOutput], what: str) -> WriteOutsideOutput:
@@ -167,18 +237,28 @@ def _summary(violations: list[WriteOutsideOutput], what: str) -> WriteOutsideOut
 
 
 @contextmanager
-def time_limit(seconds: float | None) -> Iterator[None]:
-    """Raise :class:`RenderTimeout` in the block after ``seconds`` (main thread, POSIX only)."""
+def time_limit(seconds: float | None,
+               hard_stop: Callable[[], None] | None = None) -> Iterator[None]:
+    """Raise :class:`RenderTimeout` in the block after ``seconds`` (main thread, POSIX only).
+
+    ``hard_stop`` is called (from the signal handler) when the block still runs :data:`GRACE`
+    seconds after the limit, having swallowed every time-out; it is expected not to return.
+    """
     usable = (seconds and seconds > 0 and hasattr(signal, "SIGALRM")
               and threading.current_thread() is threading.main_thread())
     if not usable:
         yield
         return
     fired = False
+    import time
+
+    stop_at = time.monotonic() + float(seconds) + GRACE
 
     def on_alarm(signum: int, frame: Any) -> None:
         nonlocal fired
         fired = True
+        if hard_stop is not None and time.monotonic() >= stop_at:
+            hard_stop()
         raise RenderTimeout()
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
