@@ -52,6 +52,7 @@ def narrow_layer(layer: Layer, lo: int, hi: int) -> Layer | None:
                     # An annotation that began before the kept pages starts again here.
                     for key, start in open_anns.items():
                         if key not in started:
+                            start.annotation.page = page  # it starts, as printed, on this page
                             keep.append(AnnotationStart(start.annotation))
                             started.add(key)
                 elif isinstance(item, AnnotationStart):

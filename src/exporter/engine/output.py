@@ -60,7 +60,7 @@ class Terminated(KeyboardInterrupt):
         self.signum = signum
 
     def __str__(self) -> str:
-        return f"terminated by {signal.Signals(self.signum).name}; nothing was written"
+        return f"terminated by {signal.Signals(self.signum).name}"
 
 
 @dataclass(frozen=True)
