@@ -109,7 +109,9 @@ class Engine:
             stamp = 0.0
         key = (str(p.resolve()), stamp)
         if key not in self._corpora:
-            self._corpora[key] = load_corpus(p, self.plugins.sources)
+            # Third-party sources run here: what they print must not reach stdout, nor end the process.
+            with guard.stdout_to_stderr(), guard.no_exit():
+                self._corpora[key] = load_corpus(p, self.plugins.sources)
         return self._corpora[key]
 
     # -- assembly ------------------------------------------------------------------------
@@ -260,10 +262,11 @@ class Engine:
                                  f"stop; nothing was written\n")
                 sys.stderr.flush()
             finally:
-                os._exit(RenderError.exit_code)
+                guard.REAL_EXIT(RenderError.exit_code)
 
         def write(stream) -> RenderInfo | None:
-            with guard.no_writes(), guard.time_limit(timeout, stop if self.hard_stop else None):
+            with guard.no_writes(), guard.stdout_to_stderr(), guard.no_exit(), \
+                    guard.time_limit(timeout, stop if self.hard_stop else None):
                 info = fmt.render(doc, stream)
             if info is not None and not isinstance(info, RenderInfo):
                 raise TypeError(f"render returned {type(info).__name__}, expected None or RenderInfo")
@@ -280,7 +283,7 @@ class Engine:
                               f"nothing was written") from exc
         except ExporterError:
             raise
-        except (Exception, SystemExit) as exc:  # a plugin's sys.exit() must not end the caller
+        except (Exception, SystemExit, guard.PluginExit) as exc:  # a plugin's exit must not end the caller
             reason = " ".join(str(exc).split())[:300] or "no message"
             raise RenderError(f"format '{fmt.name}' (plugin '{fmt.plugin}') failed: "
                               f"{type(exc).__name__}: {reason}; nothing was written") from exc

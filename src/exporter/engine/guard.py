@@ -65,6 +65,8 @@ _PATH_EVENTS: dict[str, tuple[int, ...]] = {
 #: Audit events refused outright while rendering.
 _REFUSED_EVENTS = {"os.chdir": "changed the working directory"}
 _installed = False
+#: ``os._exit`` as it was at start-up (:func:`no_exit` replaces it while plugin code runs).
+REAL_EXIT = os._exit
 
 
 class RenderTimeout(BaseException):
@@ -116,6 +118,7 @@ class _Render:
 
 
 _active: list[_Render] = []
+_saved_hook: list[Any] = []
 _active_lock = threading.Lock()
 
 
@@ -133,7 +136,7 @@ def _adopted() -> tuple[str, list] | None:
 def _audit(event: str, args: tuple[Any, ...]) -> None:
     scratch = getattr(_state, "scratch", None)
     if scratch is None:
-        if not _active:
+        if not _active or getattr(_state, "suspended", False):
             return
         found = _adopted()
         if found is None:
@@ -160,6 +163,31 @@ def _check(event: str, args: tuple[Any, ...], scratch: str, violations: list | N
         what = args[0] if args else ""
         _refuse(f"renderer {_REFUSED_EVENTS[event]} ({event} {what!r}); renderers may only write to their output",
                 violations)
+
+
+@contextmanager
+def suspended() -> Iterator[None]:
+    """Lift the write guard in this thread for the block (the engine's own clean-up uses it)."""
+    saved = (getattr(_state, "scratch", None), getattr(_state, "violations", None))
+    _state.scratch, _state.violations = None, None
+    _state.suspended = True
+    try:
+        yield
+    finally:
+        _state.scratch, _state.violations = saved
+        _state.suspended = False
+
+
+def _thread_failed(args: Any) -> None:
+    """One line, not a traceback, for a renderer thread that failed (a refusal is reported anyway)."""
+    if isinstance(args.exc_value, WriteOutsideOutput):
+        return
+    name = args.thread.name if args.thread is not None else "?"
+    try:
+        sys.stderr.write(f"exporter: warning: renderer thread {name} failed: "
+                         f"{type(args.exc_value).__name__}: {' '.join(str(args.exc_value).split())[:200]}\n")
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _install() -> None:
@@ -190,6 +218,9 @@ def no_writes() -> Iterator[str]:
     _state.scratch, _state.violations = scratch, violations
     render = _Render(scratch, violations, before)
     with _active_lock:
+        if not _active:  # the first of the renders running now: keep the caller's hook
+            _saved_hook[:] = [threading.excepthook]
+            threading.excepthook = _thread_failed
         _active.append(render)
     try:
         yield scratch
@@ -208,6 +239,8 @@ def no_writes() -> Iterator[str]:
     finally:
         with _active_lock:
             _active.remove(render)
+            if not _active and _saved_hook:
+                threading.excepthook = _saved_hook.pop()
         _state.scratch, _state.violations = outer
         tempfile.tempdir = old_tempdir
         sys.dont_write_bytecode = old_bytecode
@@ -287,5 +320,97 @@ def _disarm(previous: Any) -> None:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
             return
-        except RenderTimeout:
+        except (RenderTimeout, PluginTimeout):
             continue
+
+
+# -- plugin code that prints or ends the process --------------------------------------------------
+
+class PluginExit(BaseException):
+    """Raised instead of ending the process when plugin code calls ``os._exit``."""
+
+    def __init__(self, code: Any) -> None:
+        super().__init__(code)
+        self.code = code
+
+    def __str__(self) -> str:
+        return f"called os._exit({self.code!r})"
+
+
+@contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """Send what plugin code prints to stderr, so stdout carries only the command's output.
+
+    Both ``sys.stdout`` and, in the main thread, file descriptor 1 (for C code) are redirected.
+    """
+    import contextlib
+
+    saved_fd = None
+    if threading.current_thread() is threading.main_thread():
+        try:
+            if sys.stdout is not None:
+                sys.stdout.flush()
+            saved_fd = os.dup(1)
+            os.dup2(2, 1)
+        except (OSError, ValueError):
+            saved_fd = None
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        if saved_fd is not None:
+            try:
+                sys.stderr.flush()
+            except (OSError, ValueError):
+                pass
+            os.dup2(saved_fd, 1)
+            os.close(saved_fd)
+
+
+@contextmanager
+def no_exit() -> Iterator[None]:
+    """Turn ``os._exit`` in plugin code into :class:`PluginExit` for the duration.
+
+    ``os._exit`` skips every clean-up and reports whatever code the plugin chose, so a plugin
+    calling it while it is imported or renders would end a command with "success" and no
+    output.  Only this process is affected: a child process (after ``fork``) exits for real.
+    """
+    import posix
+
+    real = os._exit
+    pid = os.getpid()
+
+    def refuse(code: int = 0) -> None:
+        if os.getpid() != pid:
+            real(code)
+        raise PluginExit(code)
+
+    os._exit = posix._exit = refuse  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        os._exit = posix._exit = real  # type: ignore[assignment]
+
+
+class PluginTimeout(BaseException):
+    """Plugin code ran past its time limit (raised in the main thread by ``SIGALRM``)."""
+
+
+@contextmanager
+def call_limit(seconds: float | None) -> Iterator[None]:
+    """Raise :class:`PluginTimeout` in the block after ``seconds`` (main thread, POSIX only)."""
+    usable = (seconds and seconds > 0 and hasattr(signal, "SIGALRM")
+              and threading.current_thread() is threading.main_thread())
+    if not usable:
+        yield
+        return
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        raise PluginTimeout()
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, float(seconds), REPEAT)
+    try:
+        yield
+    finally:
+        _disarm(previous if previous is not None else signal.SIG_DFL)

@@ -61,10 +61,16 @@ def _accepting(path: Path, sources: list[Source], warnings: list[str]) -> list[S
         try:
             if source.accepts(path):
                 found.append(source)
-        except Exception as exc:  # noqa: BLE001 -- a broken source harms no other
+        except (Exception, _plugin_exit()) as exc:  # noqa: BLE001 -- a broken source harms no other
             warnings.append(f"source '{source.name}' (plugin '{source.plugin}') failed on {path.name}: "
                             f"{_one_line(exc)}; ignored")
     return found
+
+
+def _plugin_exit() -> type[BaseException]:
+    from ..engine.guard import PluginExit
+
+    return PluginExit
 
 
 def _one_line(exc: BaseException) -> str:
@@ -99,7 +105,7 @@ def _load_file(path: Path, sources: list[Source], cleaner: Cleaner, warnings: li
             failures.append(source)
             warnings.append(f"source '{source.name}' (plugin '{source.plugin}') refused {path.name}; ignored")
             continue
-        except Exception as exc:  # noqa: BLE001 -- a broken source harms no other
+        except (Exception, _plugin_exit()) as exc:  # noqa: BLE001 -- a broken source harms no other
             if source.plugin in BUILTIN_PLUGINS:
                 raise CorpusError(f"{path}: cannot be loaded: {_one_line(exc)}") from None
             failures.append(source)
