@@ -237,6 +237,9 @@ class Volume:
     base_url: str | None = None
     source_path: str = ""
     notes: list[str] = field(default_factory=list)
+    #: Most source pages one material export may reproduce, as the volume's header sets it
+    #: (``None``: the archive's setting applies).
+    print_limit: int | None = None
 
 
 @dataclass(slots=True)
@@ -347,6 +350,8 @@ class Corpus:
     #: Longest annotation quote the annotation and citation formats print (characters);
     #: ``None``: no limit (set by ``annotation_quote_cap`` in archive.json).
     quote_cap: int | None = 300
+    #: The archive's print limit (``archive.json``); ``None``: the default applies.
+    print_limit: int | None = None
     _by_id: dict[str, Entry] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:

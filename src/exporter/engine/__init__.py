@@ -57,6 +57,7 @@ class ExportRequest:
     style: str | None = None
     accept_terms: bool = False
     options: dict[str, str] = field(default_factory=dict)
+    #: The operator's override of the archive's print limit for this request (no front end sets it).
     print_limit: int | None = None
     timeout: float | None = DEFAULT_TIMEOUT
 
@@ -87,15 +88,27 @@ class ExportResult:
 
 
 class Engine:
-    """Holds a plugin manager and a cache of loaded corpora."""
+    """Holds a plugin manager and a cache of loaded corpora.
 
-    def __init__(self, plugins: Plugins | None = None, print_limit: int = policy.DEFAULT_PRINT_LIMIT) -> None:
+    :param print_limit: the operator's override of the archive's print limit; ``None`` (the
+        default) applies the limit the corpus sets (a volume's header, ``archive.json``), else 10.
+    """
+
+    def __init__(self, plugins: Plugins | None = None, print_limit: int | None = None) -> None:
         self.plugins = plugins if plugins is not None else load_plugins()
         self.print_limit = print_limit
         #: Stop the process when a renderer swallows every time-out (see :mod:`.guard`); the
         #: command line sets this, a library caller's process is left alone.
         self.hard_stop = False
         self._corpora: dict[tuple[str, float], Corpus] = {}
+
+    def print_limit_for(self, corpus: Corpus, entries: list[Entry], request: ExportRequest | None = None) -> int:
+        """The print limit that applies to ``entries`` of ``corpus`` (see :mod:`.policy`)."""
+        if request is not None and request.print_limit is not None:
+            return request.print_limit
+        if self.print_limit is not None:
+            return self.print_limit
+        return policy.print_limit(entries, corpus.print_limit)
 
     # -- loading -------------------------------------------------------------------------
     def load(self, path: str | os.PathLike | None = None) -> Corpus:
@@ -234,7 +247,7 @@ class Engine:
             raise RenderError(f"the export did not finish within {request.timeout:g} s ({exc}); "
                               f"nothing was written") from None
         if fmt.material:  # refuse before any further work (citations can take seconds)
-            limit = request.print_limit if request.print_limit is not None else self.print_limit
+            limit = self.print_limit_for(self.load(request.corpus), doc.entries, request)
             policy.check_limit(doc.entries, limit)
             policy.check_terms(doc.entries, request.accept_terms)
         else:

@@ -15,12 +15,10 @@ from typing import Any, Iterator
 from ..errors import CorpusError
 from ..model import Annotation, Entry
 from ..textnorm import Cleaner
+from ..view import VISIBILITIES
 from . import safejson
 from .schema import SchemaError, load_schema, validate
 
-#: The archive's extension context (visibility and group), served with the exports.
-EXTENSION_CONTEXT_IRI = "https://archive.example.org/ns/exporter.jsonld"
-VISIBILITIES = ("private", "group", "public")
 
 
 #: Largest annotation file read (bytes).
