@@ -32,7 +32,7 @@ ARCHIVE_FILE = "archive.json"
 def parse_print_limit(value: object, where: str) -> int:
     """A print limit as the archive's configuration gives it: a whole number of pages, 0 or more."""
     text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else None
-    if text is None or not (text.isascii() and text.isdigit()):
+    if text is None or not (text.isascii() and text.isdigit()) or len(text) > 9:
         raise CorpusError(f"{where}: print limit {value!r} is not a whole number of pages (0 or more)")
     return int(text)
 
