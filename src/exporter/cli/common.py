@@ -50,6 +50,7 @@ def plugins() -> Plugins:
 def engine(args: argparse.Namespace) -> Engine:
     """Build the engine and report plugin notices and failures (stderr, one line each)."""
     eng = Engine(plugins())
+    eng.hard_stop = True  # a renderer that ignores --timeout ends this process, not just the call
     report_plugins(eng.plugins)
     return eng
 
