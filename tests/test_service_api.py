@@ -241,7 +241,7 @@ def test_bad_tokens_get_401(client, case):
         "no-exp": lambda: jwt.encode(_claims(exp=None), SECRET, "HS256"),
         "garbage": lambda: "not.a.token",
         "scheme": lambda: None,
-        "rs-key-confusion": lambda: jwt.encode(_claims(), SECRET, "HS512"),
+        "rs-key-confusion": lambda: jwt.encode(_claims(), SECRET * 2, "HS512"),  # another algorithm
     }[case]()
     header = {"Authorization": "Basic aXJpbmE6eA=="} if token is None else auth(token)
     for method, path in (("GET", "/v1/formats"), ("POST", "/v1/exports"), ("GET", "/v1/entries/kd1-1918-03-06")):
