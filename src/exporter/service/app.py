@@ -6,7 +6,6 @@ into :class:`~exporter.engine.ExportRequest` objects and engine errors into prob
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import io
 import json
@@ -22,7 +21,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
