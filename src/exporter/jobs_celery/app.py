@@ -162,6 +162,7 @@ def _render(task: Task, job_id: str) -> str:
     rt = runtime(task.app)
     store, settings = rt.store, rt.settings
     worker = task.request.hostname or "worker"
+    started = time.time()
     state, attempt = retrying(settings, store.begin, job_id, worker)
     if state != "running":
         log.info("job %s: %s (delivery %d), not rendered", job_id, state, attempt)
@@ -196,7 +197,7 @@ def _render(task: Task, job_id: str) -> str:
     meta = {"media_type": result.media_type, "extension": fmt.extension, "format": result.format,
             "source_pages": result.source_pages, "rendered_pages": result.rendered_pages or "",
             "entries": result.entries, "annotations": result.annotations,
-            "warnings": json.dumps(result.warnings), "worker": worker, "attempt": attempt}
+            "warnings": json.dumps(result.warnings), "worker": worker, "attempt": attempt, "started": repr(started)}
     won = retrying(settings, store.publish, job_id, data, meta)
     log.info("job %s: %s on %s (delivery %d)", job_id, "published" if won else "duplicate dropped",
              worker, attempt)

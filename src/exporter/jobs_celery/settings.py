@@ -74,39 +74,45 @@ class CelerySettings:
 
 
 def load_settings(config: str | os.PathLike | None = None, broker: str | None = None,
-                  env: Mapping[str, str] | None = None, **overrides: Any) -> CelerySettings:
-    """Settings from the ``[celery]`` table of ``config`` (if any), the environment and arguments."""
+                  env: Mapping[str, str] | None = None, defaults: Mapping[str, Any] | None = None,
+                  **overrides: Any) -> CelerySettings:
+    """Settings from ``defaults``, then ``config``, the environment and the arguments.
+
+    From the config file: the ``[celery]`` table, and the corpus (``[corpus] path``) and print
+    limit (``[policy] print_limit``) the service reads from the same file, so that a service
+    node and its workers share one file.
+    """
     env = os.environ if env is None else env
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = {k: v for k, v in (defaults or {}).items() if v is not None}
     if config is not None:
         path = Path(config)
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except OSError as exc:
             raise UsageError(f"--config {config}: {exc.strerror or exc}") from None
-        except tomllib.TOMLDecodeError as exc:
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise UsageError(f"--config {config}: not valid TOML: {exc}") from None
         table = data.get("celery", {})
         if not isinstance(table, dict):
             raise UsageError(f"--config {config}: [celery] must be a table")
+        corpus = (data.get("corpus") or {}).get("path") if isinstance(data.get("corpus"), dict) else None
+        if corpus:
+            corpus_path = Path(corpus)
+            values["corpus"] = str(corpus_path if corpus_path.is_absolute() else path.resolve().parent / corpus_path)
+        limit = (data.get("policy") or {}).get("print_limit") if isinstance(data.get("policy"), dict) else None
+        if limit:
+            values["print_limit"] = limit
         known = {f.name: f for f in fields(CelerySettings)}
         for key, value in table.items():
             if key not in known:
                 raise UsageError(f"--config {config}: unknown [celery] setting {key!r}")
             values[key] = value
-        # The corpus and print limit the rest of the config names apply to the workers too.
-        for table_name in ("service", "archive", ""):
-            section = data.get(table_name, {}) if table_name else data
-            if isinstance(section, dict):
-                for key in ("corpus", "print_limit"):
-                    if key in section and key not in values and not isinstance(section[key], dict):
-                        values[key] = section[key]
-        if values.get("corpus"):
-            corpus = Path(values["corpus"])
-            values["corpus"] = str(corpus if corpus.is_absolute() else (path.parent / corpus).resolve())
-        for key in ("corpus", "result_dir"):
-            if values.get(key) == "":
-                values[key] = None
+        if values.get("result_dir"):
+            folder = Path(values["result_dir"])
+            values["result_dir"] = str(folder if folder.is_absolute() else path.resolve().parent / folder)
+    for key in ("corpus", "result_dir"):
+        if values.get(key) == "":
+            values[key] = None
     if env.get(ENV_BROKER):
         values["broker_url"] = env[ENV_BROKER]
     if broker:

@@ -141,6 +141,7 @@ class JobStore:
         self.queued_key = p + "queued"
         self.seq_key = p + "seq"
         self.canary_key = p + "canary"
+        self.stats_key = p + "stats"
         self._scripts = {name: self.r.register_script(src) for name, src in
                          (("begin", _BEGIN), ("publish", _PUBLISH), ("fail", _FAIL),
                           ("lost", _LOST), ("cancel", _CANCEL))}
@@ -180,6 +181,20 @@ class JobStore:
         """Seconds since a worker last finished a canary job (``None``: never)."""
         at = self._call(self.r.hget, self.canary_key, "at")
         return None if at is None else max(0.0, time.time() - float(at))
+
+    def count(self, **increments: float) -> None:
+        """Add to the cluster-wide counters (jobs done, failed, job seconds, ...); best effort."""
+        try:
+            pipe = self.r.pipeline(transaction=False)
+            for name, amount in increments.items():
+                pipe.hincrbyfloat(self.stats_key, name, amount)
+            pipe.execute()
+        except (redis.RedisError, OSError):
+            pass
+
+    def stats(self) -> dict[str, float]:
+        raw = self._call(self.r.hgetall, self.stats_key)
+        return {k.decode(): float(v) for k, v in raw.items()}
 
     # -- the service's side -----------------------------------------------------------------
     def create(self, job_id: str, request: dict[str, Any], user: str | None,
@@ -222,7 +237,10 @@ class JobStore:
         """Cancel a queued or running job; returns the state it was in (``'missing'``)."""
         state = self._script("cancel", [self.job_key(job_id), self.queued_key],
                              [repr(time.time()), self._ttl_ms, job_id])
-        return state.decode() if isinstance(state, bytes) else state
+        state = state.decode() if isinstance(state, bytes) else state
+        if state in ("queued", "running"):
+            self.count(cancelled=1)
+        return state
 
     def result(self, job_id: str) -> bytes | None:
         job = self.get(job_id)
@@ -243,7 +261,10 @@ class JobStore:
         state, n = self._script("begin", [self.job_key(job_id), self.queued_key],
                                 [worker, repr(time.time()), self.settings.max_attempts, job_id, prefix,
                                  self._ttl_ms])
-        return (state.decode() if isinstance(state, bytes) else state), int(n)
+        state = state.decode() if isinstance(state, bytes) else state
+        if state == "poison":
+            self.count(failed=1, poison=1)
+        return state, int(n)
 
     def publish(self, job_id: str, data: bytes, meta: dict[str, Any]) -> bool:
         """Publish ``data`` as the job's one result; ``False`` if another run already did."""
@@ -278,15 +299,24 @@ class JobStore:
             raise
         if won != 1 and tmp_final is not None:
             tmp_final.unlink(missing_ok=True)
+        if won == 1:
+            seconds = max(0.0, time.time() - float(meta.get("started") or time.time()))
+            self.count(done=1, job_seconds_sum=seconds, job_seconds_count=1)
         return won == 1
 
     def fail(self, job_id: str, reason: str, code: str = "render-failed") -> bool:
-        return self._script("fail", [self.job_key(job_id), self.queued_key],
-                            [repr(time.time()), reason, code, self._ttl_ms, job_id]) == 1
+        failed = self._script("fail", [self.job_key(job_id), self.queued_key],
+                              [repr(time.time()), reason, code, self._ttl_ms, job_id]) == 1
+        if failed:
+            self.count(failed=1, **({"timeouts": 1} if code == "timeout" else {}))
+        return failed
 
     def lost(self, job_id: str, reason: str) -> bool:
         """The worker process running ``job_id`` died; the job is queued again for redelivery."""
-        return self._script("lost", [self.job_key(job_id), self.queued_key], [reason, job_id]) == 1
+        lost = self._script("lost", [self.job_key(job_id), self.queued_key], [reason, job_id]) == 1
+        if lost:
+            self.count(retried=1, restarts_died=1)
+        return lost
 
     def set_progress(self, job_id: str, progress: float) -> None:
         self._call(self.r.hset, self.job_key(job_id), "progress", f"{progress:.3f}")
