@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from celery_support import redis_server  # noqa: F401 -- one redis-server per session, for every module
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "corpus"
 SHARED = ROOT.parent / "shared"

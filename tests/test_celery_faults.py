@@ -13,7 +13,7 @@ import time
 import pytest
 from pypdf import PdfReader
 
-from celery_support import Node, fixture_env, plugin_site, redis_server, wait_for, write_config  # noqa: F401
+from celery_support import Node, fixture_env, plugin_site, wait_for, write_config  # noqa: F401
 from exporter.engine import ExportRequest
 from exporter.jobs_celery.app import RENDER_TASK
 from exporter.jobs_celery.client import CeleryJobs

@@ -1,8 +1,8 @@
 """Fixture: formats that hurt the process rendering them (job-backend fault tests).
 
 * ``kill-worker`` -- kills its own process with SIGKILL (a poison job: a crash in C code).
-* ``slow`` -- takes ``options["seconds"]`` (default 3) to write a short text, so a test can act
-  while it renders.
+* ``slow`` -- takes ``options["seconds"]`` (default ``$EXPORTER_TEST_SLOW_SECONDS`` or 3) to write
+  a short text, so a test can act while it renders.
 * ``hang-forever`` -- never returns and swallows every interruption, as a render stuck in C code
   would: only ending the process stops it.
 """
@@ -21,7 +21,7 @@ def render_kill(doc, out):
 
 
 def render_slow(doc, out):
-    end = time.monotonic() + float(doc.options.get("seconds", "3"))
+    end = time.monotonic() + float(doc.options.get("seconds", os.environ.get("EXPORTER_TEST_SLOW_SECONDS", "3")))
     while time.monotonic() < end:
         time.sleep(0.05)
     out.write(("slow: " + ", ".join(e.id for e in doc.entries) + "\n").encode())
