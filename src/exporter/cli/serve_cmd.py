@@ -30,6 +30,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import logging
+    import os
+    import signal
 
     import uvicorn
 
@@ -55,10 +57,14 @@ def run(args: argparse.Namespace) -> int:
     app = create_app(config)
     server = uvicorn.Server(uvicorn.Config(
         app, host=config.service.host, port=config.service.port, lifespan="on",
-        access_log=args.access_log, log_level="info", server_header=False, timeout_graceful_shutdown=None))
+        access_log=args.access_log or bool(os.environ.get("EXPORTER_ACCESS_LOG")), log_level="info", server_header=False, timeout_graceful_shutdown=None))
     print(f"exporter: serving {config.corpus_path or 'the bundled sample'} on "
           f"http://{config.service.host}:{config.service.port} with "
           f"{'Celery workers' if 'celery' in config.jobs.backend else f'{config.jobs.workers} worker(s)'}; "
           f"state in {config.state_path}", file=sys.stderr, flush=True)
+    # uvicorn handles SIGTERM itself (stop listening, finish requests, then our drain) and sends
+    # it again to the process once it is done; by then the work is finished, so that second
+    # delivery is ignored and the command ends with 0.
+    signal.signal(signal.SIGTERM, lambda *_: None)
     server.run()
     return 0 if server.started else 1

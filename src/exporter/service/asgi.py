@@ -43,9 +43,19 @@ class Guard:
             await self.app(scope, receive, send)
             return
         started = False
+        overflow = False
         path = scope.get("path", "")
 
         async def counting_send(message: dict) -> None:
+            nonlocal started
+            if overflow:
+                # The framework answered an over-long body as unparsable; the answer is 413.
+                if message["type"] == "http.response.start" and not started:
+                    await send_problem(counting_send_raw, too_large, path)
+                return
+            await counting_send_raw(message)
+
+        async def counting_send_raw(message: dict) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
@@ -58,19 +68,20 @@ class Guard:
                 try:
                     declared = int(value)
                 except ValueError:
-                    await send_problem(counting_send, Problem(400, "Content-Length is not a number"), path)
+                    await send_problem(counting_send_raw, Problem(400, "Content-Length is not a number"), path)
                     return
                 if declared > self.max_body:
-                    await send_problem(counting_send, too_large, path)
+                    await send_problem(counting_send_raw, too_large, path)
                     return
         received = 0
 
         async def capped_receive() -> dict:
-            nonlocal received
+            nonlocal received, overflow
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body:
+                    overflow = True
                     raise _TooLarge()
             return message
 
@@ -78,8 +89,8 @@ class Guard:
             await self.app(scope, capped_receive, counting_send)
         except _TooLarge:
             if not started:
-                await send_problem(counting_send, too_large, path)
+                await send_problem(counting_send_raw, too_large, path)
         except Exception:  # noqa: BLE001 -- the reader gets one line, the log gets the traceback
             log.exception("unhandled error on %s", path)
             if not started:
-                await send_problem(counting_send, Problem(500, "internal error; the service logged it"), path)
+                await send_problem(counting_send_raw, Problem(500, "internal error; the service logged it"), path)

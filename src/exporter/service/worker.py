@@ -53,7 +53,7 @@ class Runner:
     def export(self, data: dict[str, Any], output: str) -> dict[str, Any]:
         return self.engine.export(self.request(data), output).as_dict()
 
-    def canary(self, formats: list[str]) -> str | None:
+    def canary(self, formats: list[str], timeout: float | None = None) -> str | None:
         """Render the first entry of the corpus in each of ``formats``; the reason it failed, if it did."""
         corpus = self.engine.load(self.settings["corpus"])
         if not corpus.entries:
@@ -67,7 +67,7 @@ class Runner:
             try:
                 self.engine.export(self.request({
                     "format": name, "entries": first, "corpus": self.settings["corpus"], "annotations": "none",
-                    "accept_terms": True, "timeout": self.settings["time_limit"]}), path)
+                    "accept_terms": True, "timeout": timeout}), path)
             except BaseException as exc:  # noqa: BLE001 -- reported to the parent, which decides
                 return f"{name}: {_one_line(exc)}"
             finally:
@@ -86,7 +86,7 @@ def main(conn, settings: dict[str, Any]) -> None:
 
     try:
         runner = Runner(settings)
-        warm_error = runner.canary(settings["warm_formats"])
+        warm_error = runner.canary(settings["warm_formats"])  # no limit: the first render imports
     except BaseException as exc:  # noqa: BLE001
         conn.send(("ready", os.getpid(), rss_bytes(), _one_line(exc)))
         return
@@ -99,7 +99,7 @@ def main(conn, settings: dict[str, Any]) -> None:
         if msg is None:
             return
         if msg[0] == "canary":
-            conn.send(("canary", runner.canary(settings["canary_formats"]), rss_bytes()))
+            conn.send(("canary", runner.canary(settings["canary_formats"], settings["time_limit"]), rss_bytes()))
             continue
         _, job_id, data, output = msg
         try:
