@@ -1,6 +1,6 @@
 """Real processes for the Celery backend's tests: a redis-server and ``exporter worker`` nodes.
 
-Import the fixtures into a test module (``from celery_support import redis_server``).  Each
+``redis_server`` is a session fixture (tests/conftest.py imports it).  Each
 worker node is its own process group (main process and pool children), started with the
 fixture plugins of ``tests/plugins/plugin_worker_faults.py`` installed through a real entry
 point, and short time limits so the fault tests stay quick.
