@@ -163,15 +163,13 @@ def _render(task: Task, job_id: str) -> str:
     store, settings = rt.store, rt.settings
     worker = task.request.hostname or "worker"
     started = time.time()
-    state, attempt = retrying(settings, store.begin, job_id, worker)
-    if state != "running":
+    state, attempt, fields = retrying(settings, store.begin, job_id, worker)
+    if state != "running" or fields is None:
         log.info("job %s: %s (delivery %d), not rendered", job_id, state, attempt)
         return state
-    job = store.get(job_id)
     from ..engine import ExportRequest
     from ..errors import ExporterError
 
-    fields = dict(job.request)
     if not fields.get("corpus") and settings.corpus:
         fields["corpus"] = settings.corpus
     fields["timeout"] = None  # Celery's soft and hard limits govern the whole job

@@ -50,7 +50,14 @@ if n > tonumber(ARGV[3]) then
   return {'poison', n}
 end
 redis.call('HSET', KEYS[1], 'state', 'running', 'started', ARGV[2], 'worker', ARGV[1])
-return {'running', n}
+return {'running', n, redis.call('HGET', KEYS[1], 'request')}
+"""
+
+_CREATE = """
+local seq = redis.call('INCR', KEYS[3])
+redis.call('HSET', KEYS[1], 'seq', seq, unpack(cjson.decode(ARGV[1])))
+redis.call('ZADD', KEYS[2], seq, ARGV[2])
+return seq
 """
 
 _PUBLISH = """
@@ -66,6 +73,9 @@ for k, v in pairs(fields) do redis.call('HSET', KEYS[1], k, v) end
 redis.call('HSET', KEYS[1], 'state', 'done', 'finished', ARGV[1], 'progress', '1')
 redis.call('HINCRBY', KEYS[1], 'publications', 1)
 redis.call('ZREM', KEYS[3], ARGV[5])
+redis.call('HINCRBYFLOAT', KEYS[4], 'done', 1)
+redis.call('HINCRBYFLOAT', KEYS[4], 'job_seconds_count', 1)
+redis.call('HINCRBYFLOAT', KEYS[4], 'job_seconds_sum', ARGV[6])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1
 """
@@ -143,7 +153,7 @@ class JobStore:
         self.canary_key = p + "canary"
         self.stats_key = p + "stats"
         self._scripts = {name: self.r.register_script(src) for name, src in
-                         (("begin", _BEGIN), ("publish", _PUBLISH), ("fail", _FAIL),
+                         (("create", _CREATE), ("begin", _BEGIN), ("publish", _PUBLISH), ("fail", _FAIL),
                           ("lost", _LOST), ("cancel", _CANCEL))}
 
     # -- keys ------------------------------------------------------------------------------
@@ -200,15 +210,11 @@ class JobStore:
     def create(self, job_id: str, request: dict[str, Any], user: str | None,
                extra: dict[str, str] | None = None) -> int:
         """Record a new queued job; returns its sequence number (queue order)."""
-        seq = self._call(self.r.incr, self.seq_key)
         mapping = {"state": "queued", "request": json.dumps(request, sort_keys=True), "user": user or "",
-                   "created": repr(time.time()), "attempts": 0, "seq": seq, "progress": "0",
-                   **(extra or {})}
-        pipe = self.r.pipeline(transaction=True)
-        pipe.hset(self.job_key(job_id), mapping=mapping)
-        pipe.zadd(self.queued_key, {job_id: seq})
-        self._call(pipe.execute)
-        return seq
+                   "created": repr(time.time()), "attempts": "0", "progress": "0", **(extra or {})}
+        flat = [str(x) for kv in mapping.items() for x in kv]
+        return int(self._script("create", [self.job_key(job_id), self.queued_key, self.seq_key],
+                                [json.dumps(flat), job_id]))
 
     def discard(self, job_id: str) -> None:
         """Forget a job that could not be queued (its message was never sent)."""
@@ -254,17 +260,19 @@ class JobStore:
         return self._call(self.r.get, self.result_key(job_id))
 
     # -- the worker's side ------------------------------------------------------------------
-    def begin(self, job_id: str, worker: str) -> tuple[str, int]:
-        """Take a delivery of ``job_id``: ``('running', n)``, ``('poison', n)``, or the final state."""
+    def begin(self, job_id: str, worker: str) -> tuple[str, int, dict[str, Any] | None]:
+        """Take a delivery of ``job_id``: ``('running', n, request)``, ``('poison', n, None)``, or the
+        final state the job is already in."""
         prefix = (f"the job ended its worker process on each of {self.settings.max_attempts} attempts "
                   f"and was given up (poison); last: ")
-        state, n = self._script("begin", [self.job_key(job_id), self.queued_key],
-                                [worker, repr(time.time()), self.settings.max_attempts, job_id, prefix,
-                                 self._ttl_ms])
-        state = state.decode() if isinstance(state, bytes) else state
+        found = self._script("begin", [self.job_key(job_id), self.queued_key],
+                             [worker, repr(time.time()), self.settings.max_attempts, job_id, prefix,
+                              self._ttl_ms])
+        state = found[0].decode() if isinstance(found[0], bytes) else found[0]
         if state == "poison":
             self.count(failed=1, poison=1)
-        return state, int(n)
+        request = json.loads(found[2]) if len(found) > 2 and found[2] else None
+        return state, int(found[1]), request
 
     def publish(self, job_id: str, data: bytes, meta: dict[str, Any]) -> bool:
         """Publish ``data`` as the job's one result; ``False`` if another run already did."""
@@ -291,17 +299,17 @@ class JobStore:
                 return False
             fields["location"] = "redis"
         try:
-            won = self._script("publish", [self.job_key(job_id), self.result_key(job_id), self.queued_key],
-                               [repr(time.time()), self._ttl_ms, stored, json.dumps(fields), job_id])
+            seconds = max(0.0, time.time() - float(meta.get("started") or time.time()))
+            won = self._script("publish", [self.job_key(job_id), self.result_key(job_id), self.queued_key,
+                                           self.stats_key],
+                               [repr(time.time()), self._ttl_ms, stored, json.dumps(fields), job_id,
+                                f"{seconds:.6f}"])
         except BaseException:
             if tmp_final is not None:
                 tmp_final.unlink(missing_ok=True)
             raise
         if won != 1 and tmp_final is not None:
             tmp_final.unlink(missing_ok=True)
-        if won == 1:
-            seconds = max(0.0, time.time() - float(meta.get("started") or time.time()))
-            self.count(done=1, job_seconds_sum=seconds, job_seconds_count=1)
         return won == 1
 
     def fail(self, job_id: str, reason: str, code: str = "render-failed") -> bool:
