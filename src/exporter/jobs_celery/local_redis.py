@@ -3,13 +3,14 @@
 The server is Debian's ``redis-server`` (installed by ``scripts/setup.sh``), started with every
 setting on its command line so that no system configuration leaks in:
 
-* ``appendonly yes`` with ``appendfsync everysec``: Redis writes every command to its
-  append-only file before it answers, so every accepted job (its state and its broker message)
-  is in the file -- in the kernel's hands -- before the service answers 202, and a Redis that is
+* ``appendonly yes`` with ``appendfsync everysec``: Redis writes each command to its
+  append-only file as it serves it, so an accepted job (its state and its broker message) is
+  in the file -- in the kernel's hands -- when the service answers 202, and a Redis that is
   stopped, or killed, and started again on the same folder still holds every queued job.  The
-  file is flushed to the disk once a second, so only a crash of the whole machine could lose
-  the last second; ``fsync="always"`` closes that too, at about 10 ms per write on this
-  project's machine, several writes per job (see docs/scaling.md).
+  file is flushed to the disk once a second; a crash of the whole machine can lose the last
+  second, and so can a killed Redis while a slow disk makes it hold writes back (up to two
+  seconds).  ``fsync="always"`` closes both, at about 10 ms per write on this project's
+  machine and several writes per job (see docs/scaling.md).
 * ``save ""``: no RDB snapshots, so no background fork copies the data set at arbitrary moments
   and a restart reads exactly the append-only file.
 * ``bind 127.0.0.1``, ``protected-mode yes``, no ``daemonize``: only this machine can reach it and
