@@ -15,7 +15,8 @@ their state is polled every 2 ms on both backends, so polling does not favour ei
   (target: Celery p50 − local p50 ≤ 15 ms); the same for a tiny job (one entry's RIS record),
   where the render is ~1 ms and the difference is all queueing;
 * **per-job cost** for docs/scaling.md: worker CPU seconds per print (the nodes' user+sys time
-  divided by jobs) and Redis commands per job (``INFO commandstats`` before and after).
+  divided by jobs), Redis commands per job (``INFO commandstats`` before and after, less the
+  benchmark's own polling) and the size of the print.
 
 Run: ``.venv/bin/python bench/bench_scale.py [--jobs 40] [--latency-jobs 30] [--fsync always]``.
 """
@@ -171,7 +172,9 @@ def pct(values: list[float], q: float) -> float:
 
 
 def commands(client: redis.Redis) -> int:
-    return sum(v["calls"] for k, v in client.info("commandstats").items())
+    """Redis commands served so far, less HGETALL (the benchmark's own polling of job state)."""
+    stats = client.info("commandstats")
+    return sum(v["calls"] for k, v in stats.items() if k != "cmdstat_hgetall")
 
 
 def main() -> None:
@@ -200,6 +203,9 @@ def main() -> None:
             t1 = celery_throughput(jobs, args.jobs)
             cpu_per_job = (node_cpu(nodes) - cpu0) / args.jobs
             cmds_per_job = (commands(rclient) - cmd0) / args.jobs
+            one = jobs.submit(ExportRequest(**PRINT))
+            celery_wait(jobs, one)
+            size = int(jobs.store.get(one).fields["size"])
             lat_celery = celery_latency(jobs, PRINT, args.latency_jobs)
             tiny_celery = celery_latency(jobs, TINY, args.latency_jobs)
         finally:
@@ -233,7 +239,8 @@ def main() -> None:
               f"local p50 {statistics.median(loc) * 1000:.1f} ms, p95 {pct(loc, .95) * 1000:.1f} ms; "
               f"overhead p50 {over:+.1f} ms (target <= 15 ms)")
     print(f"per print on a node: {cpu_per_job * 1000:.0f} ms CPU (worker processes); "
-          f"{cmds_per_job:.1f} Redis commands per job (broker, state, result, polling included)")
+          f"{cmds_per_job:.1f} Redis commands per job (broker, state, result; the benchmark's polling not counted); "
+          f"the print is {size / 1024:.0f} KiB")
 
 
 if __name__ == "__main__":
