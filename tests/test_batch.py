@@ -143,3 +143,21 @@ def test_interrupted_batch_resumes_with_the_remaining_pieces_only(celery_node, t
         assert len({r["job"] for r in m["pieces"].values()}) == 10
     finally:
         jobs.close()
+
+
+def test_frus_entries_through_celery(celery_node, frus_path, tmp_path):
+    config, env = celery_node
+    out = tmp_path / "frus"
+    proc = subprocess.run([str(EXPORTER), "batch", "entries", "--corpus", str(frus_path), "--range", "d1..d3",
+                           "--output", str(out), "--config", str(config), "--backend", "celery", "--accept-terms",
+                           "--operator", "ops-frus"], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    pieces = manifest(out)["pieces"]
+    assert sorted(pieces) == ["d1", "d2", "d3"]
+    for name, rec in pieces.items():
+        path = out / rec["file"]
+        assert rec["state"] == "done" and sha(path) == rec["sha256"] and 1 <= rec["pages"] <= 10
+        text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
+        assert "Secretary of State" in " ".join(text.split())
+    db = sqlite3.connect(out / ".batch-state" / "jobs.sqlite3")
+    assert [r[0] for r in db.execute("SELECT reader FROM audit")] == ["batch:ops-frus"] * 3

@@ -176,3 +176,42 @@ def test_queue_position_and_depth(cluster):
     for i in ids:
         assert done(jobs, i).state == "done"
     assert jobs.depth() == 0
+
+
+def test_worker_nodes_started_with_renderers_warm(cluster):
+    _, nodes = cluster
+    for node in nodes.values():
+        assert "renderers warm: pdf, docx" in node.log.read_text(errors="replace")
+
+
+# -- the result store, on the real Redis: the cap and the shared folder ------------------------------
+
+def _store(redis_server, name: str, **extra):
+    from exporter.jobs_celery.store import JobStore
+
+    settings = load_settings(broker=redis_server.url, env={}, key_prefix=f"t-{name}:", **extra)
+    return JobStore(settings)
+
+
+def test_result_over_the_redis_cap_fails_with_a_reason(redis_server):
+    store = _store(redis_server, "cap", result_max_bytes=1000)
+    store.create("j1", {"format": "pdf"}, "irina")
+    assert store.begin("j1", "w@test")[0] == "running"
+    assert store.publish("j1", b"x" * 1001, {"extension": "pdf"}) is False
+    job = store.get("j1")
+    assert job.state == "failed" and job.fields["error_code"] == "result-too-large"
+    assert "result_dir" in job.error and store.result("j1") is None
+
+
+def test_shared_result_folder_keeps_one_file_per_job(redis_server, tmp_path):
+    store = _store(redis_server, "dir", result_dir=str(tmp_path))
+    store.create("j2", {"format": "pdf"}, "irina")
+    assert store.begin("j2", "w1@test")[0] == "running"
+    assert store.publish("j2", b"first run", {"extension": "txt"}) is True
+    assert store.publish("j2", b"second run", {"extension": "txt"}) is False  # a duplicate run
+    files = sorted(p.name for p in tmp_path.iterdir())
+    job = store.get("j2")
+    assert files == [job.fields["path"]] and job.fields["location"] == "file"
+    assert store.result("j2") == b"first run"
+    assert job.fields["publications"] == "1" and job.fields["duplicates"] == "1"
+    assert store.r.get(store.result_key("j2")) is None  # nothing of it in Redis

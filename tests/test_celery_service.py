@@ -26,6 +26,8 @@ def stack(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("celery-service")
     redis = LocalRedis(folder=_mkdir(tmp / "redis")).start()
     config = write_config(tmp / "exporter.toml", redis.url, "svc")
+    with open(config, "a") as f:
+        f.write("[jobs]\nqueue_size = 6\n")
     env = fixture_env(plugin_site(tmp / "site"))
     env["EXPORTER_STATE"] = str(tmp / "state")
     nodes = [Node(n, config, env, tmp).start() for n in ("n1", "n2")]
@@ -141,3 +143,27 @@ def test_stalled_workers_make_readyz_fail(stack):
         for node in nodes:
             os.killpg(node.proc.pid, 18)  # SIGCONT
     wait_for(lambda: client.get("/readyz").status_code == 200, 60, what="readiness again")
+
+
+def test_full_queue_gets_429_and_drains(stack):
+    client, redis, nodes, _ = stack
+    wait_for(lambda: client.get("/readyz").status_code == 200, 30, what="readiness")
+    for node in nodes:
+        os.killpg(node.proc.pid, 19)  # SIGSTOP: nothing is taken from the queue
+    try:
+        accepted = []
+        for _ in range(8):  # up to two may already sit in the stopped nodes' prefetch
+            r = client.post("/v1/exports", json=slow(0.1))
+            if r.status_code == 429:
+                break
+            assert r.status_code == 202, r.text
+            accepted.append(r.headers["location"])
+        assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+        assert 6 <= len(accepted) <= 8
+    finally:
+        for node in nodes:
+            os.killpg(node.proc.pid, 18)  # SIGCONT
+    for location in accepted:
+        job = wait_for(lambda: (j := client.get(location).json())["state"] in ("done", "failed") and j, 60,
+                       what="the queued jobs")
+        assert job["state"] == "done", job
