@@ -23,3 +23,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 .venv/bin/python -c "import websocket" 2>/dev/null || .venv/bin/python -m pip install -q -e ".[test,bench]"
+# citeproc-js for the citation references (bench_cite.py, bench_service.py)
+if [ ! -d scripts/citeproc-js/node_modules/citeproc ]; then
+  (cd scripts/citeproc-js && npm ci --silent --no-audit --no-fund)
+fi

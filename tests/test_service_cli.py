@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from conftest import ROOT, run_cli
-from service_server import free_port
+from support.service_server import free_port
 
 SAMPLE_CONFIG = ROOT / "docs" / "service.sample.toml"
 
