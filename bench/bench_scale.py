@@ -38,9 +38,9 @@ from pathlib import Path
 import redis
 
 from exporter.engine import ExportRequest
-from exporter.jobs_celery.client import CeleryJobs
-from exporter.jobs_celery.local_redis import LocalRedis
-from exporter.jobs_celery.settings import load_settings
+from exporter.service.celery_backend.client import CeleryJobs
+from exporter.service.celery_backend.local_redis import LocalRedis
+from exporter.service.celery_backend.settings import load_settings
 
 BIN = Path(sys.executable).parent
 PRINT = dict(format="pdf", range="kd1-1918-03-03a..kd1-1918-03-14", pages="20-29", layer="translation",

@@ -15,7 +15,7 @@ import pytest
 import rispy
 from pypdf import PdfReader
 
-from celery_support import EXPORTER, Node, fixture_env, plugin_site, wait_for, write_config  # noqa: F401
+from support.celery_workers import EXPORTER, Node, fixture_env, plugin_site, wait_for, write_config  # noqa: F401
 from conftest import run_cli
 
 RANGE = "kd1-1918-01-03..kd1-1918-01-19"  # three entries of two source pages in two layers
@@ -134,8 +134,8 @@ def test_interrupted_batch_resumes_with_the_remaining_pieces_only(celery_node, t
     for rec in m["pieces"].values():
         assert (out / rec["file"]).read_text().startswith("slow: ")
     # Every piece was rendered exactly once across both runs.
-    from exporter.jobs_celery.client import CeleryJobs
-    from exporter.jobs_celery.settings import load_settings
+    from exporter.service.celery_backend.client import CeleryJobs
+    from exporter.service.celery_backend.settings import load_settings
 
     jobs = CeleryJobs(load_settings(config, env={}))
     try:

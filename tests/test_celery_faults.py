@@ -2,7 +2,7 @@
 
 Crash-safe delivery (issue 17): a node killed mid-render, a poison job, a render that hangs
 past the hard limit, duplicate deliveries, cancelling, and the result store.  Jobs are sent with
-the same client the service uses (:class:`exporter.jobs_celery.client.CeleryJobs`).
+the same client the service uses (:class:`exporter.service.celery_backend.client.CeleryJobs`).
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ import time
 import pytest
 from pypdf import PdfReader
 
-from celery_support import Node, fixture_env, plugin_site, wait_for, write_config  # noqa: F401
+from support.celery_workers import Node, fixture_env, plugin_site, wait_for, write_config  # noqa: F401
 from exporter.engine import ExportRequest
-from exporter.jobs_celery.app import RENDER_TASK
-from exporter.jobs_celery.client import CeleryJobs
-from exporter.jobs_celery.settings import load_settings
+from exporter.service.celery_backend.app import RENDER_TASK
+from exporter.service.celery_backend.client import CeleryJobs
+from exporter.service.celery_backend.settings import load_settings
 
 ENTRY = "kd1-1918-01-03"
 
@@ -81,7 +81,8 @@ def test_policy_refusal_is_a_failed_job_with_the_engine_reason(cluster):
 def test_node_killed_mid_render_completes_on_the_other_with_one_result(cluster):
     jobs, nodes = cluster
     job_id = jobs.submit(slow(3))
-    running = wait_for(lambda: (j := jobs.get(job_id)) and j.state == "running" and j, 30, what="running")
+    running = wait_for(lambda: (j := jobs.get(job_id)) and j.state != "queued" and j, 30, what="a worker")
+    assert running.state == "running", running.error
     victim = nodes[running.worker]
     victim.kill()  # main process and child: nobody acknowledges or rejects the message
     try:
@@ -187,7 +188,7 @@ def test_worker_nodes_started_with_renderers_warm(cluster):
 # -- the result store, on the real Redis: the cap and the shared folder ------------------------------
 
 def _store(redis_server, name: str, **extra):
-    from exporter.jobs_celery.store import JobStore
+    from exporter.service.celery_backend.store import JobStore
 
     settings = load_settings(broker=redis_server.url, env={}, key_prefix=f"t-{name}:", **extra)
     return JobStore(settings)

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
-from celery_support import EXPORTER, Node, fixture_env, plugin_site, wait_for, write_config
-from exporter.jobs_celery.local_redis import LocalRedis, free_port
+from support.celery_workers import EXPORTER, Node, fixture_env, plugin_site, wait_for, write_config
+from exporter.service.celery_backend.local_redis import LocalRedis, free_port
 
 ENTRY = "kd1-1918-01-03"
 

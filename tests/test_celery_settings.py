@@ -7,7 +7,7 @@ import pytest
 
 from conftest import run_cli
 from exporter.errors import UsageError
-from exporter.jobs_celery.settings import DEFAULT_BROKER, load_settings
+from exporter.service.celery_backend.settings import DEFAULT_BROKER, load_settings
 
 
 def test_defaults_and_the_broker_url_order(tmp_path):

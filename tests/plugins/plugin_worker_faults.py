@@ -12,7 +12,7 @@ import signal
 import time
 
 from exporter import hookimpl
-from exporter.registry import Format
+from exporter.registry import Format, Option
 
 
 def render_kill(doc, out):
@@ -21,7 +21,7 @@ def render_kill(doc, out):
 
 
 def render_slow(doc, out):
-    end = time.monotonic() + float(doc.options.get("seconds", os.environ.get("EXPORTER_TEST_SLOW_SECONDS", "3")))
+    end = time.monotonic() + float(doc.options.get("seconds", os.environ.get("EXPORTER_TEST_SLOW_SECONDS", 3)))
     while time.monotonic() < end:
         time.sleep(0.05)
     out.write(("slow: " + ", ".join(e.id for e in doc.entries) + "\n").encode())
@@ -40,6 +40,7 @@ def render_hang(doc, out):
 def exporter_register_formats(register):
     register(Format(name="kill-worker", media_type="text/plain", extension="txt", render=render_kill,
                     material=False))
-    register(Format(name="slow", media_type="text/plain", extension="txt", render=render_slow, material=False))
+    register(Format(name="slow", media_type="text/plain", extension="txt", render=render_slow, material=False,
+                    options=(Option("seconds", "how long the render takes", type=float),)))
     register(Format(name="hang-forever", media_type="text/plain", extension="txt", render=render_hang,
                     material=False))

@@ -39,23 +39,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import importlib
     import os
 
-    from ..batch import Manifest, Progress, plan, run as run_batch
     from ..engine import Engine
     from ..errors import RenderError, UsageError
+    from ..service.batch import Manifest, Progress, open_backend, plan, run as run_batch
     from ..service.config import _validate, load_config
-    from ..service.store import JobStore
-    from .serve_cmd import BACKENDS
 
     if args.inflight < 1:
         raise UsageError("--inflight must be at least 1")
     config = load_config(args.config)
     if args.backend:
-        config.jobs.backend = BACKENDS.get(args.backend, args.backend)
+        config.jobs.backend = args.backend
     if args.broker:
-        os.environ["EXPORTER_BROKER_URL"] = args.broker
+        os.environ["EXPORTER_BROKER_URL"] = args.broker  # read by the Celery backend's settings
     if args.workers:
         config.jobs.workers = args.workers
     if args.corpus:
@@ -79,17 +76,7 @@ def run(args: argparse.Namespace) -> int:
               "format": pieces[0].request.format if pieces else args.format,
               "layer": args.layer, "user": args.user, "style": args.style, "operator": operator}
     manifest = Manifest(output, params)
-
-    Path(config.service.state_dir).mkdir(parents=True, exist_ok=True)
-    store = JobStore(config.state_path / "jobs.sqlite3")
-    if config.jobs.backend == "local":
-        from ..service.local import LocalBackend
-
-        backend = LocalBackend(config, store)
-    else:
-        module, _, name = config.jobs.backend.partition(":")
-        backend = getattr(importlib.import_module(module), name)(config, store)
-    backend.start()
+    backend, store = open_backend(config)
     drain = False
     try:
         report = run_batch(pieces, engine, backend, output, manifest, operator=operator,

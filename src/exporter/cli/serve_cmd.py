@@ -6,9 +6,6 @@ import argparse
 import os
 import sys
 
-#: Short names of job backends for ``--backend`` (``[jobs] backend`` takes them too).
-BACKENDS = {"celery": "exporter.jobs_celery.backend:make_backend"}
-
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -49,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     if args.workers is not None:
         config.jobs.workers = args.workers
     if args.backend is not None:
-        config.jobs.backend = BACKENDS.get(args.backend, args.backend)
+        config.jobs.backend = args.backend  # "celery" is resolved by _validate
     if args.broker:
         os.environ["EXPORTER_BROKER_URL"] = args.broker  # read by the Celery backend's settings
     _validate(config)

@@ -21,8 +21,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..jobs_celery.settings import load_settings
-    from ..jobs_celery.worker import run_worker
+    from ..service.celery_backend.settings import load_settings
+    from ..service.celery_backend.worker import run_worker
 
     settings = load_settings(args.config, broker=args.broker, concurrency=args.concurrency)
     return run_worker(settings, hostname=args.hostname, loglevel=args.loglevel, warm=not args.no_warm)

@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..service.config import Config
-from ..service.jobs import FINISHED, BackendUnavailable, JobSpec, JobStatus, QueueFull
-from ..service.store import JobStore as ServiceStore
+from ..config import Config
+from ..jobs import FINISHED, BackendUnavailable, JobSpec, JobStatus, QueueFull
+from ..store import JobStore as ServiceStore
 from .client import CeleryJobs, Unavailable
 from .settings import CelerySettings, load_settings
 from .store import Job

@@ -17,7 +17,7 @@ from pathlib import Path
 from .app import make_app, runtime
 from .settings import CelerySettings
 
-log = logging.getLogger("exporter.jobs_celery")
+log = logging.getLogger("exporter.service.celery_backend")
 
 #: The warm-up render: one short sample entry as PDF (the heaviest renderer) and as DOCX.
 WARM_FORMATS = ("pdf", "docx")
@@ -25,7 +25,7 @@ WARM_FORMATS = ("pdf", "docx")
 
 def warm_up(settings: CelerySettings, app) -> list[str]:
     """Load the corpus and render a short selection in each warm format; returns what was warmed."""
-    from ..engine import ExportRequest
+    from ...engine import ExportRequest
 
     rt = runtime(app)
     corpus = rt.engine.load(settings.corpus)

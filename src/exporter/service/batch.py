@@ -29,8 +29,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
-from .engine import Engine, ExportRequest
-from .errors import ExporterError, UsageError
+from ..engine import Engine, ExportRequest
+from ..errors import ExporterError, UsageError
 
 PLANS = ("entries", "citations", "annotations")
 DEFAULT_FORMAT = {"entries": "pdf", "citations": "ris", "annotations": "annotations-jsonld"}
@@ -76,9 +76,10 @@ def plan(engine: Engine, kind: str, *, corpus: str | None, fmt: str | None = Non
     base = dict(format=fmt, corpus=corpus, layer=layer, style=style, accept_terms=accept_terms, timeout=None)
     pieces: list[Piece] = []
     if kind == "entries":
-        limit = limit or engine.print_limit
         for entry in entries:
-            for pages in _page_ranges(entry, layer, limit):
+            # The limit the engine will apply to this entry (the operator's, the volume's, the archive's).
+            entry_limit = limit or engine.print_limit_for(loaded, [entry])
+            for pages in _page_ranges(entry, layer, entry_limit):
                 name = entry.id + (f".p{pages}" if pages else "")
                 pieces.append(Piece(_file_name(name), ExportRequest(
                     entries=entry.id, pages=pages, user=user, annotations=annotations if user else "none", **base)))
@@ -237,8 +238,8 @@ def run(pieces: list[Piece], engine: Engine, backend, folder: Path, manifest: Ma
         inflight: int = 4, progress: Progress | None = None, poll: float = 0.05,
         new_job_id: Callable[[], str] | None = None) -> BatchReport:
     """Check, queue and collect ``pieces`` through ``backend`` (a started job backend)."""
-    from .service.jobs import FINISHED, JobSpec, QueueFull
-    from .service.jobs import new_job_id as default_id
+    from .jobs import FINISHED, JobSpec, QueueFull
+    from .jobs import new_job_id as default_id
 
     make_id = new_job_id or default_id
     runs = manifest.data["batch"]["runs"]
@@ -331,3 +332,22 @@ def _request_json(request: ExportRequest) -> dict[str, Any]:
     data = asdict(request)
     data["corpus"] = str(data["corpus"]) if data["corpus"] is not None else None
     return data
+
+
+def open_backend(config):
+    """The job backend ``config`` names, with its store in ``config.state_path``, started."""
+    import importlib
+
+    from .store import JobStore
+
+    config.state_path.mkdir(parents=True, exist_ok=True)
+    store = JobStore(config.state_path / "jobs.sqlite3")
+    if config.jobs.backend == "local":
+        from .local import LocalBackend
+
+        backend = LocalBackend(config, store)
+    else:
+        module, _, name = config.jobs.backend.partition(":")
+        backend = getattr(importlib.import_module(module), name)(config, store)
+    backend.start()
+    return backend, store

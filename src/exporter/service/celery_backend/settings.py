@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..errors import UsageError
+from ...errors import UsageError
 
 DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
 ENV_BROKER = "EXPORTER_BROKER_URL"

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from exporter.jobs_celery.local_redis import LocalRedis
+from exporter.service.celery_backend.local_redis import LocalRedis
 
-ROOT = Path(__file__).resolve().parents[1]
-PLUGIN_DIR = Path(__file__).resolve().parent / "plugins"
+ROOT = Path(__file__).resolve().parents[2]
+PLUGIN_DIR = Path(__file__).resolve().parents[1] / "plugins"
 EXPORTER = Path(sys.executable).parent / "exporter"
 
 #: Short limits for tests: soft < hard < visibility timeout, and a quick canary.

@@ -34,7 +34,7 @@ from celery.worker.request import Request
 from .settings import CelerySettings
 from .store import JobStore, StoreUnavailable
 
-log = logging.getLogger("exporter.jobs_celery")
+log = logging.getLogger("exporter.service.celery_backend")
 
 RENDER_TASK = "exporter.render"
 CANARY_TASK = "exporter.canary"
@@ -85,7 +85,7 @@ class Runtime:
     """A process's engine and job store (built before the pool forks, so children start warm)."""
 
     def __init__(self, settings: CelerySettings) -> None:
-        from ..engine import Engine
+        from ...engine import Engine
 
         self.settings = settings
         self.store = JobStore(settings)
@@ -167,8 +167,8 @@ def _render(task: Task, job_id: str) -> str:
     if state != "running" or fields is None:
         log.info("job %s: %s (delivery %d), not rendered", job_id, state, attempt)
         return state
-    from ..engine import ExportRequest
-    from ..errors import ExporterError
+    from ...engine import ExportRequest
+    from ...errors import ExporterError
 
     if not fields.get("corpus") and settings.corpus:
         fields["corpus"] = settings.corpus
