@@ -187,7 +187,9 @@ def _render(task: Task, job_id: str) -> str:
         if isinstance(exc.__cause__, SoftTimeLimitExceeded):
             retrying(settings, store.fail, job_id, _soft_reason(settings), "timeout")
         else:
-            retrying(settings, store.fail, job_id, str(exc), type(exc).__name__)
+            from ..problems import from_engine  # the HTTP status the service gives this error
+
+            retrying(settings, store.fail, job_id, str(exc), type(exc).__name__, from_engine(exc).status)
         return "failed"
     except (TypeError, ValueError) as exc:  # a request the service should not have queued
         retrying(settings, store.fail, job_id, f"bad job request: {exc}", "UsageError")

@@ -116,6 +116,8 @@ class CeleryBackend:
             info["warnings"] = json.loads(f["warnings"])
         if f.get("worker"):
             info["worker"] = f["worker"]
+        if job.state == "failed":
+            info["status"] = int(f.get("http_status") or 500)
         return JobStatus(
             id=job.id, owner=f.get("owner") or None, state=job.state,
             progress=float(f.get("progress") or 0.0),
@@ -135,7 +137,7 @@ class CeleryBackend:
         if status.state == "done":
             self.service_store.done(status.id, "", status.size or 0, status.info)
         elif status.state == "failed":
-            self.service_store.failed(status.id, status.error or "failed")
+            self.service_store.failed(status.id, status.error or "failed", {"status": status.info.get("status", 500)})
         else:
             self.service_store.cancelled(status.id)
 

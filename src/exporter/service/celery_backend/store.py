@@ -84,7 +84,8 @@ _FAIL = """
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return -1 end
 if state == 'done' or state == 'failed' or state == 'cancelled' then return 0 end
-redis.call('HSET', KEYS[1], 'state', 'failed', 'finished', ARGV[1], 'error', ARGV[2], 'error_code', ARGV[3])
+redis.call('HSET', KEYS[1], 'state', 'failed', 'finished', ARGV[1], 'error', ARGV[2], 'error_code', ARGV[3],
+           'http_status', ARGV[6])
 redis.call('ZREM', KEYS[2], ARGV[5])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return 1
@@ -312,9 +313,11 @@ class JobStore:
             tmp_final.unlink(missing_ok=True)
         return won == 1
 
-    def fail(self, job_id: str, reason: str, code: str = "render-failed") -> bool:
+    def fail(self, job_id: str, reason: str, code: str = "render-failed", http_status: int = 500) -> bool:
+        """Fail the job with ``reason`` (``http_status``: how the service reports it; 4xx for the
+        reader's own errors, such as an option the renderer refuses)."""
         failed = self._script("fail", [self.job_key(job_id), self.queued_key],
-                              [repr(time.time()), reason, code, self._ttl_ms, job_id]) == 1
+                              [repr(time.time()), reason, code, self._ttl_ms, job_id, http_status]) == 1
         if failed:
             self.count(failed=1, **({"timeouts": 1} if code == "timeout" else {}))
         return failed
