@@ -82,6 +82,11 @@ def run(args: argparse.Namespace) -> int:
         report = run_batch(pieces, engine, backend, output, manifest, operator=operator,
                            inflight=args.inflight, progress=Progress(len(pieces), 0))
         drain = True
+    except KeyboardInterrupt:
+        done = sum(1 for rec in manifest.data["pieces"].values() if rec.get("state") == "done")
+        print(f"\nexporter: batch interrupted with {done} of {len(pieces)} pieces finished; run the same "
+              f"command again to finish the rest", file=sys.stderr)
+        return 130
     finally:
         backend.close(drain)
         store.close()
