@@ -92,7 +92,7 @@ def celery_node(redis_server, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("batch-celery")
     config = write_config(tmp / "exporter.toml", redis_server.url, "batch")
     env = fixture_env(plugin_site(tmp / "site"))
-    env["EXPORTER_TEST_SLOW_SECONDS"] = "0.6"
+    env["EXPORTER_TEST_SLOW_SECONDS"] = "1"
     nodes = [Node(n, config, env, tmp).start() for n in ("b1", "b2")]
     try:
         for node in nodes:
@@ -107,18 +107,19 @@ def test_interrupted_batch_resumes_with_the_remaining_pieces_only(celery_node, t
     config, env = celery_node
     out = tmp_path / "out"
     args = [str(EXPORTER), "batch", "entries", "--format", "slow", "--range", "kd1-1918-01-03..kd1-1918-02-26",
-            "--output", str(out), "--config", str(config), "--backend", "celery", "--inflight", "2"]
+            "--output", str(out), "--config", str(config), "--backend", "celery", "--inflight", "1"]
     first = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
+        # One piece at a time, a second each: the interrupt comes with most of the batch to do.
         wait_for(lambda: (out / "manifest.json").exists()
-                 and sum(r.get("state") == "done" for r in manifest(out)["pieces"].values()) >= 3, 60,
-                 what="three finished pieces")
+                 and sum(r.get("state") == "done" for r in manifest(out)["pieces"].values()) >= 2, 120,
+                 what="two finished pieces")
     finally:
         first.send_signal(signal.SIGINT)
         first.wait(30)
     assert first.returncode == 130
     before = {n: r for n, r in manifest(out)["pieces"].items() if r.get("state") == "done"}
-    assert 3 <= len(before) < 10
+    assert 2 <= len(before) < 10
     stamps = {n: (out / r["file"]).stat().st_mtime_ns for n, r in before.items()}
     time.sleep(0.05)
 

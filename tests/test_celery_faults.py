@@ -112,9 +112,12 @@ def test_poison_job_fails_after_n_attempts_and_other_jobs_go_on(cluster):
 
 def test_hanging_render_is_killed_at_the_hard_limit_and_replaced(cluster):
     jobs, nodes = cluster
-    stats = jobs.app.control.inspect(timeout=2).stats() or {}
-    before = {name: set(s["pool"]["processes"]) for name, s in stats.items() if name in nodes}
-    assert set(before) == set(nodes)
+
+    def pools() -> dict[str, set[int]]:
+        stats = jobs.app.control.inspect(timeout=5).stats() or {}
+        return {name: set(s["pool"]["processes"]) for name, s in stats.items() if name in nodes}
+
+    before = wait_for(lambda: (p := pools()) and set(p) == set(nodes) and p, 60, what="both nodes' pools")
     started = time.monotonic()
     job_id = jobs.submit(ExportRequest(format="hang-forever", entries=ENTRY, annotations="none"))
     job = done(jobs, job_id, timeout=60)
@@ -122,16 +125,16 @@ def test_hanging_render_is_killed_at_the_hard_limit_and_replaced(cluster):
     assert job.state == "failed"
     assert job.fields["error_code"] == "timeout"
     assert "hard time limit of 6 s" in job.error
-    assert elapsed < 6 + 10
+    assert elapsed < 6 + 30  # the hard limit, and the time a loaded machine takes to notice it
     # The node that ran it has a new pool process, and takes jobs again.
     node = job.worker
 
     def replaced():
-        s = (jobs.app.control.inspect(timeout=2, destination=[node]).stats() or {}).get(node)
+        s = (jobs.app.control.inspect(timeout=5, destination=[node]).stats() or {}).get(node)
         pids = set(s["pool"]["processes"]) if s else set()
         return pids and pids.isdisjoint(before[node]) and pids
 
-    assert wait_for(replaced, 30, what="a new pool process")
+    assert wait_for(replaced, 60, what="a new pool process")
     follow = [jobs.submit(slow(0.2)) for _ in range(3)]
     assert all(done(jobs, f).state == "done" for f in follow)
 
