@@ -402,8 +402,9 @@ class Document:
     #: Distinct (volume, layer, page) triples counted by the print policy.
     source_pages: int = 0
     warnings: list[str] = field(default_factory=list)
-    #: Format-specific options from the command line (``paper``, ``pdf_variant``, ...).
-    options: dict[str, str] = field(default_factory=dict)
+    #: The chosen format's options that were given (``paper``, ``pdf_variant``, ...), checked
+    #: against what the format declares (:class:`exporter.registry.Option`).
+    options: dict[str, str | int | float | bool] = field(default_factory=dict)
     archive_name: str = "the archive"
 
     @property

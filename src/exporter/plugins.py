@@ -40,7 +40,7 @@ import pluggy
 
 from . import hookspec
 from .errors import PluginError
-from .registry import Format, Registry, Source, Style
+from .registry import OPTION_NAME_RE, Format, Option, Registry, Source, Style
 
 ENTRY_POINT_GROUP = "exporter"
 #: Seconds a third-party plugin may take to import, and to register what it adds.
@@ -197,6 +197,24 @@ def _check_item(kind: str, item: Any) -> str | None:
     for attr in functions:
         if not callable(getattr(item, attr, None)):
             return f"'{getattr(item, 'name', '?')}': {attr} is not callable"
+    if isinstance(item, Format):
+        return _check_options(item)
+    return None
+
+
+def _check_options(fmt: Format) -> str | None:
+    """Why ``fmt``'s declared options are unusable (``None`` when they are fine)."""
+    if not isinstance(fmt.options, tuple):
+        return f"'{fmt.name}': options must be a tuple of exporter.registry.Option"
+    seen: set[str] = set()
+    for option in fmt.options:
+        if not isinstance(option, Option):
+            return f"'{fmt.name}': options must be exporter.registry.Option, not {type(option).__name__}"
+        if not isinstance(option.name, str) or not OPTION_NAME_RE.match(option.name) or option.name in seen:
+            return f"'{fmt.name}': option name {option.name!r} is not a new lowercase name like 'paper_size'"
+        if option.type not in (str, int, float, bool):
+            return f"'{fmt.name}': option '{option.name}' has type {option.type!r}; expected str, int, float or bool"
+        seen.add(option.name)
     return None
 
 
