@@ -187,6 +187,18 @@ def test_anchoring_work_grows_linearly(passage):
     assert (sizes[8000] - base_items) <= 8 * (sizes[1000] - base_items) + 16
 
 
+def test_100000_annotations_on_one_passage_within_the_default_timeout(passage):
+    """The issue's worst case (411 s before): anchored well inside the default --timeout of 300 s."""
+    import time
+
+    from exporter.engine import DEFAULT_TIMEOUT
+
+    base, entry, layer = passage
+    _, placed = anchor.anchor_layer(layer, _crowd(base, 100_000), [], entry.id,
+                                    deadline=time.monotonic() + DEFAULT_TIMEOUT / 3)
+    assert len(placed) == 100_000
+
+
 def test_anchoring_stops_at_the_deadline(passage):
     import time
 
