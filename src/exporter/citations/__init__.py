@@ -2,8 +2,11 @@
 
 * :mod:`.styles` -- the built-in styles plugin (four standard styles + the house style);
 * :mod:`.processor` -- formatting CSL-JSON records (bibliography, notes, in-text), with caches;
-* :mod:`.compat` -- the patches and pre/post-processing that make citeproc-py print what
-  citeproc-js prints (see ``docs/citations.md``);
+* :mod:`.compat` -- installs the citeproc-py patches, gated on the citeproc-py version;
+* :mod:`.fidelity` -- patches that make citeproc-py print what citeproc-js prints;
+* :mod:`.speedups` -- patches that make the same output faster (``EXPORTER_CITE_SPEEDUPS=0``: off);
+* :mod:`.driver` -- records, sorting, disambiguation, positions, rendering, post-processing
+  (see ``docs/citations.md``);
 * :mod:`.markup` -- one rendering, two outputs: plain text and correctly escaped HTML.
 
 Everything heavy (citeproc, lxml) is imported inside functions.

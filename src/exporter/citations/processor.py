@@ -1,4 +1,4 @@
-"""Formatting CSL-JSON records with citeproc-py (patched by :mod:`.compat`), with caches.
+"""Formatting CSL-JSON records with citeproc-py (patched by :mod:`.compat`, driven by :mod:`.driver`), with caches.
 
 The parsed style and locale are cached per process; every rendered item is cached under
 (record, style, locale, mode, everything else that changes its output: position, locator,
@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from . import compat
+from . import compat, driver, speedups
 from .markup import MarkerFormatter, strip_markers, to_html, to_text
 
+from .driver import NO_OUTPUT
+
 DEFAULT_LOCALE = "en-US"
-#: Error of a record the style renders as nothing (e.g. Chicago lists no unarchived manuscript).
-NO_OUTPUT = "the style prints nothing for this record"
 MODES = ("bibliography", "note", "in-text")
 
 _lock = threading.RLock()
@@ -57,7 +57,7 @@ def load_style(path: Path, locale: str = DEFAULT_LOCALE):
         style = _styles.get(key)
         if style is None:
             style = CitationStylesStyle(str(path), locale=locale, validate=False)
-            compat.prepare_style(style)
+            driver.prepare_style(style)
             _styles[key] = style
         return style
 
@@ -67,8 +67,8 @@ def clear_caches() -> None:
     kept)."""
     with _lock:
         _render_cache.clear()
-        compat.clear_macro_cache(item_states=True)
-        compat.collation_key.cache_clear()
+        speedups.clear_macro_cache(item_states=True)
+        driver.collation_key.cache_clear()
 
 
 def _record_key(rec: dict[str, Any]) -> str:
@@ -85,7 +85,7 @@ class _Run:
         from ..csl import check_record
 
         self.style = load_style(style_path, locale)
-        compat.trim_item_states()
+        speedups.trim_item_states()
         self.style_key = (str(style_path), locale)
         self.source = BibliographySource()
         self.errors: dict[str, str] = {}
@@ -98,7 +98,7 @@ class _Run:
                 self.errors[rid] = "invalid CSL-JSON record: " + "; ".join(problems)
                 continue
             try:
-                ref = compat.parse_record(rec)
+                ref = driver.parse_record(rec)
             except Exception as exc:  # noqa: BLE001 -- one odd record must not stop the run
                 self.errors[rid] = f"citeproc-py cannot read the record: {type(exc).__name__}: {exc}"
                 continue
@@ -136,8 +136,8 @@ def format_bibliography(records: Sequence[dict[str, Any]], style_path: Path,
     """
     with _lock:
         run = _Run(records, style_path, locale)
-        ordered = compat.sort_bibliography(run)
-        raws = compat.render_bibliography(run, ordered, _cached)
+        ordered = driver.sort_bibliography(run)
+        raws = driver.render_bibliography(run, ordered, _cached)
     out = [_finish(rid, raw, err) for rid, raw, err in raws]
     out.extend(Formatted(rid, None, None, err) for rid, err in run.errors.items())
     return out
@@ -149,7 +149,7 @@ def format_citations(records: Sequence[dict[str, Any]], cites: Iterable[tuple[st
     consecutive citations of one document: footnotes when ``note``, else in-text."""
     with _lock:
         run = _Run(records, style_path, locale)
-        raws = compat.render_citations(run, list(cites), note, _cached)
+        raws = driver.render_citations(run, list(cites), note, _cached)
     return [_finish(rid, raw, err) for rid, raw, err in raws]
 
 

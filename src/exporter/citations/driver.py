@@ -1,0 +1,581 @@
+"""The processor driver: records, sorting, disambiguation, positions and rendering.
+
+Runs citeproc-py's style tree the way citeproc-js runs a document: it parses the records
+(pre-processing them as citeproc-js does), sorts the bibliography with citeproc-js's collation,
+decides disambiguation (given names, ``disambiguate`` conditions, year suffixes) and cite
+positions, renders each cite or entry, and post-processes the text.  It works on stock
+citeproc-py as well as with :mod:`.fidelity` and :mod:`.speedups` installed.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+import warnings
+from typing import Any
+
+from . import speedups
+from .fidelity import (FIRST, GIVEN as _Given, IBID, IBID_LOC, SAS as _SAS, SUBSEQUENT, TERM_MARK,
+                       Locator)
+from .markup import strip_markers
+
+#: Error of a record the style renders as nothing (e.g. Chicago lists no unarchived manuscript).
+NO_OUTPUT = "the style prints nothing for this record"
+
+# -- post-processing -------------------------------------------------------------------------
+
+_PIQ = re.compile("([\u201d])([\ue000-\ue00d]*)([.,])")
+
+
+def punctuation_in_quote(text: str) -> str:
+    """en-US ``punctuation-in-quote``: a comma or period right after a closing quote moves
+    inside it (citeproc-py ignores the locale option)."""
+    return _PIQ.sub(lambda m: m.group(3) + m.group(1) + m.group(2), text)
+
+
+# -- records ---------------------------------------------------------------------------------
+
+def parse_record(rec: dict[str, Any]):
+    """One CSL-JSON record as a citeproc-py Reference (raises on what citeproc-py cannot read).
+
+    Pre-processing done the citeproc-js way: straight apostrophes and quotes in text become
+    typographic ones, and an empty ``date-parts`` is treated as no date.
+    """
+    from citeproc.source.json import CiteProcJSON
+
+    clean = dict(rec)
+    for key, value in rec.items():
+        if isinstance(value, str) and key not in ("id", "type", "URL", "language", "DOI"):
+            clean[key] = smart_quotes(value)
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            clean[key] = [{k: smart_quotes(v) if isinstance(v, str) else v for k, v in n.items()}
+                          for n in value]
+        if isinstance(value, dict) and "date-parts" in value:
+            parts = [p for p in value["date-parts"] if p and p[0] not in ("", None)]
+            if not parts:
+                if "literal" in value:
+                    clean[key] = {k: v for k, v in value.items() if k != "date-parts"}
+                else:
+                    del clean[key]
+            else:
+                clean[key] = dict(value, **{"date-parts": [[int(x) for x in p] for p in parts]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # citeproc-py warns about variables it does not know
+        source = CiteProcJSON([clean])
+    (ref,) = source.values()
+    # lets macro renderings be shared (speedups); citeproc-py's __setattr__ writes dict items
+    return speedups.track(ref)
+
+
+_DOUBLE = re.compile(r'"([^"]*)"')
+
+
+def smart_quotes(text: str) -> str:
+    """Straight quotes as citeproc-js prints them: ``'`` -> ``’`` and ``"…"`` -> ``“…”``."""
+    if '"' in text:
+        text = _DOUBLE.sub("\u201c\\1\u201d", text)
+    return text.replace("'", "\u2019")
+
+
+
+def compute_positions(cites: list[tuple[str, str | None]], near_note_distance: int = 5
+                      ) -> list[tuple[str, bool]]:
+    """(position, near-note) of each single-item citation, as citeproc-js assigns them.
+
+    ``ibid``: same item as the citation right before, with the same locator or none on both;
+    ``ibid-with-locator``: same item, and the locator differs or only this cite has one; a
+    repeat after a cite with a locator but without one itself is ``subsequent``.
+    """
+    out: list[tuple[str, bool]] = []
+    last_note: dict[str, int] = {}
+    prev: tuple[str, str | None] | None = None
+    for n, (rid, loc) in enumerate(cites, 1):
+        if rid not in last_note:
+            pos = FIRST
+        elif prev is not None and prev[0] == rid:
+            if prev[1] == loc:
+                pos = IBID
+            elif loc is not None:
+                pos = IBID_LOC
+            else:
+                pos = SUBSEQUENT
+        else:
+            pos = SUBSEQUENT
+        near = rid in last_note and n - last_note[rid] <= near_note_distance
+        out.append((pos, near))
+        last_note[rid] = n
+        prev = (rid, loc)
+    return out
+
+
+
+# -- bibliography ----------------------------------------------------------------------------
+
+def _new_item(run, rid: str, **extra):
+    from citeproc import Citation, CitationItem
+
+    item = CitationItem(rid)
+    item["exporter_reference"] = run.source[rid.lower()]
+    for key, value in extra.items():
+        item[key] = value
+    run.bib.register(Citation([item]))
+    return item
+
+
+def sort_bibliography(run) -> list[str]:
+    """Record ids in the style's bibliography order (input order when the style has no sort).
+
+    Sort keys are computed per record; a record whose key cannot be computed sorts last.
+    """
+    ids = list(run.records)
+    bibliography = run.style.root.bibliography
+    if bibliography is None:
+        return ids
+    sort = bibliography.find("cs:sort", bibliography.nsmap)
+    if sort is None:
+        return ids
+    if getattr(run, "bib_order", None) is not None:
+        return run.bib_order
+    items = [_new_item(run, rid) for rid in ids]
+    layout = bibliography.layout
+    run.bib_order = [item.key_id for item in _sort_items(run, sort, items, layout, ids)]
+    return run.bib_order
+
+
+def _sort_items(run, sort, items, context, ids):
+    from functools import cmp_to_key
+
+    for item, rid in zip(items, ids):
+        item["key_id"] = rid
+    keys = sort.findall("cs:key", sort.nsmap)
+    descending = [k.get("sort", "ascending").lower() == "descending" for k in keys]
+    values: dict[tuple[int, int], object] = {}
+
+    def value(n: int, i: int):
+        # computed lazily: most records are ordered by the first key or two, and a macro key is
+        # a full rendering
+        if (n, i) not in values:
+            rid, item = ids[i], items[i]
+            # a macro key depends only on the record fields its macros read: records that share
+            # them (same authors, say) share the rendering
+            fields = _key_fields(keys[n])
+            part = run.keys[rid] if fields is None else _fields_key(run, rid, fields)
+            try:
+                values[(n, i)] = run.cached((part, run.style_key, "sort", n),
+                                            lambda: _sort_value(keys[n], item, context))
+            except Exception:  # noqa: BLE001 -- an odd record sorts last instead of failing
+                values[(n, i)] = None
+        return values[(n, i)]
+
+    def compare(a: int, b: int) -> int:
+        for n in range(len(keys)):
+            x, y = value(n, a), value(n, b)
+            if x is None and y is None:
+                continue
+            if x is None:
+                return 1
+            if y is None:
+                return -1
+            if x != y:
+                result = -1 if x < y else 1
+                return -result if descending[n] else result
+        return 0
+
+    order = sorted(range(len(items)), key=cmp_to_key(compare))
+    return [items[i] for i in order]
+
+
+#: Variables whose value depends on more than the record: a key reading them is not shared.
+#: (``locator`` is not among them: the bibliography's sort items never have one.)
+_ITEM_VARIABLES = {"citation_number", "citation_label"}
+_key_fields_memo: dict[int, frozenset | None] = {}
+_key_fields_keep: dict[int, object] = {}
+
+
+def _key_fields(key) -> frozenset | None:
+    """Record fields (citeproc-py names) a macro sort key can read, or None: a variable key, or
+    a macro reading something other than record fields.  Found statically from the style: every
+    ``variable``/``is-numeric``/``is-uncertain-date`` attribute in the macro and the macros it
+    calls, their ``-short`` forms, and what citeproc-py reads besides (type, language, editor and
+    translator for ``editortranslator``, ``page`` for ``page-first``, the year suffix)."""
+    ident = id(key)
+    if ident in _key_fields_memo:
+        return _key_fields_memo[ident]
+    _key_fields_keep[ident] = key
+    result: frozenset | None = None
+    name = key.get("macro")
+    if name is not None:
+        root = key.getroottree().getroot()
+        ns = root.nsmap
+        macros = {m.get("name"): m for m in root.findall("cs:macro", ns)}
+        fields = {"type", "language", "editor", "translator", "year_suffix"}
+        todo, seen, ok = [name], set(), True
+        while todo and ok:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            macro = macros.get(current)
+            if macro is None:
+                ok = False
+                break
+            for element in macro.iter():
+                for attr in ("variable", "is-numeric", "is-uncertain-date"):
+                    for var in (element.get(attr) or "").split():
+                        var = var.replace("-", "_")
+                        if var in _ITEM_VARIABLES:
+                            ok = False
+                        fields.update((var, var + "_short"))
+                        if var.startswith("page"):
+                            fields.add("page")
+                if element.get("macro"):
+                    todo.append(element.get("macro"))
+        if ok:
+            result = frozenset(fields)
+    _key_fields_memo[ident] = result
+    return result
+
+
+def _fields_key(run, rid: str, fields: frozenset) -> str:
+    import json
+
+    rec = run.records[rid]
+    picked = {k: v for k, v in rec.items()
+              if ("title_short" if k == "shortTitle" else k.replace("-", "_")) in fields}
+    suffix = run.source[rid.lower()].get("year_suffix")
+    return json.dumps([picked, None if suffix is None else str(suffix)], sort_keys=True, ensure_ascii=False)
+
+def _sort_value(key, item, context):
+    """One sort key value, compared the way citeproc-js compares them."""
+    value = key.sort_keys([item], context)[0]
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return (0, value, "")
+    text = strip_markers(str(value))
+    if not text:
+        return None
+    return (1, 0, collation_key(text))
+
+
+_SPACES = re.compile(r"\s+")
+
+
+@functools.lru_cache(maxsize=65_536)  # sort texts repeat (authors, titles of one kind)
+def collation_key(text: str) -> tuple:
+    """Sort key like citeproc-js's (ICU collator with ``sensitivity: base``,
+    ``ignorePunctuation``, ``numeric``, over keys whose spaces are written as ``|``): case and
+    accents ignored, punctuation ignored, a word break sorts before any letter or digit, and
+    digit runs compare by value.  citeproc-py compared code points ("10 March" < "2 April",
+    "Dolgorukova, Maria" < "Dolgorukov, Konstantin" the other way round)."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    joined = _SPACES.sub("|", decomposed.strip()) + "|"
+    tokens: list[tuple] = []
+    kind, run, broken = None, "", False
+    for ch in joined:
+        if ch == "|":
+            new = "sep"
+        elif ch.isdigit():
+            new = "num"
+        elif ch.isalnum():
+            new = "alpha"
+        else:  # punctuation is ignored, but it still ends a number ("861.00" is 861, 00)
+            broken = True
+            continue
+        if new == kind and new != "sep" and not (new == "num" and broken):
+            run += ch
+        else:
+            if kind is not None:
+                tokens.append(_token(kind, run))
+            kind, run = new, ch
+        broken = False
+    if kind is not None:
+        tokens.append(_token(kind, run))
+    return tuple(tokens)
+
+
+def _token(kind: str, run: str) -> tuple:
+    if kind == "sep":
+        return (0, 0, "")
+    if kind == "num":
+        return (1, int(run), "")
+    return (2, 0, run)
+
+
+def render_bibliography(run, ordered: list[str], cached) -> list[tuple[str, str | None, str | None]]:
+    """(id, raw rendering, error) per record in bibliography order."""
+    bibliography = run.style.root.bibliography
+    out = []
+    if bibliography is None:
+        return [(rid, None, "the style has no bibliography") for rid in ordered]
+    layout = bibliography.layout
+    state = disambiguate(run, cached) if run.style.bib_needs_disambiguation else {}
+    substitute = bibliography.get("subsequent-author-substitute")
+    previous: str | None = None
+    for rid in ordered:
+        flag, suffix = state.get(rid, (False, ""))
+
+        def render(rid=rid, suffix=suffix, replace=None):
+            _set_suffix(run, rid, suffix)
+            item = _new_item(run, rid)
+            layout.repressed = {}
+            _SAS.active, _SAS.seen, _SAS.captured, _SAS.replace = True, False, None, replace
+            try:
+                text = layout.render_children(item)
+            finally:
+                _SAS.active = False
+            if text is None:
+                raise NoOutput()
+            return finish_bibliography(run, str(layout.format(layout.wrap(text)))), _SAS.captured
+
+        try:
+            key = (run.keys[rid], run.style_key, "bibliography", suffix)
+            raw, names = cached(key, render)
+            if substitute is not None and names and names == previous:
+                raw, _ = cached(key + ("substitute",), lambda: render(replace=substitute))
+            previous = names
+            out.append((rid, raw, None))
+        except Exception as exc:  # noqa: BLE001
+            previous = None
+            out.append((rid, None, _reason(exc)))
+    return out
+
+
+def finish_bibliography(run, text: str) -> str:
+    if run.style.piq:
+        text = punctuation_in_quote(text)
+    return text.replace(TERM_MARK, "")
+
+
+# -- disambiguation ----------------------------------------------------------------------------
+
+def _set_suffix(run, rid: str, suffix: str) -> None:
+    from citeproc.string import String
+
+    ref = run.source[rid.lower()]
+    if suffix:
+        ref["year_suffix"] = String(suffix)
+    else:
+        ref.pop("year_suffix", None)
+
+
+def year_suffix(n: int) -> str:
+    """0 -> "a", 25 -> "z", 26 -> "aa", ... (citeproc-js's sequence, bijective base 26)."""
+    out = ""
+    n += 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        out = chr(ord("a") + rem) + out
+    return out
+
+
+def _render_with_given(run, given: bool, render):
+    if not given:
+        return render()
+    citation = run.style.root.citation
+    rule = citation.get("givenname-disambiguation-rule", "by-cite")
+    _Given.active = True
+    root_initials = run.style.root.get("initialize-with")
+    _Given.initials = (root_initials or ". ") if rule.endswith("with-initials") else root_initials
+    try:
+        return render()
+    finally:
+        _Given.active = False
+
+
+def disambiguate(run, cached) -> dict[str, tuple[bool, str]]:
+    """Per record: (``disambiguate`` condition on, year suffix), as citeproc-js decides them.
+
+    Cites are ambiguous when their rendering without locator is identical (first position for
+    in-text styles, the subsequent short note for note styles).  Step 1,
+    if the style has ``disambiguate="true"`` conditions: ambiguous cites render with the flag
+    on.  Step 2, if ``disambiguate-add-year-suffix``: cites still ambiguous get "a", "b", ... in
+    bibliography order.  (citeproc-py had no disambiguation at all.)
+    """
+    if getattr(run, "disambiguation", None) is not None:
+        return run.disambiguation
+    style = run.style
+    citation = style.root.citation
+    add_suffix = citation.get("disambiguate-add-year-suffix", "false") == "true"
+    add_given = citation.get("disambiguate-add-givenname", "false") == "true"
+    state: dict[str, tuple[bool, str]] = {}
+    run.given = set()
+    run.disambiguation = state
+    if not (add_suffix or add_given or style.has_disambiguate_conditions) or len(run.records) < 2:
+        return state
+    layout = citation.layout
+
+    def ambiguity_key(rid: str, flag: bool, given: bool = False) -> str | None:
+        key = (run.keys[rid], run.style_key, "ambiguity", flag, given)
+
+        def render_plain():
+            _set_suffix(run, rid, "")
+            # note styles: ambiguity is judged on the short (subsequent) note, as citeproc-js does
+            position = (SUBSEQUENT, False) if style.is_note else (FIRST, False)
+            item = _new_item(run, rid, exporter_position=position, exporter_disambiguate=flag)
+            citation.cites = []
+            layout.repressed = {}
+            text = layout.render_children(item)
+            return strip_markers(str(text)) if text is not None else ""
+
+        try:
+            return cached(key, lambda: _render_with_given(run, given, render_plain))
+        except Exception:  # noqa: BLE001 -- the record's own rendering will report the error
+            return None
+
+    def groups(keys: dict[str, str | None]) -> list[list[str]]:
+        by_key: dict[str, list[str]] = {}
+        for rid, k in keys.items():
+            if k:
+                by_key.setdefault(k, []).append(rid)
+        return [g for g in by_key.values() if len(g) > 1]
+
+    rule = citation.get("givenname-disambiguation-rule", "by-cite")
+    if add_given and rule != "by-cite":
+        # global name disambiguation: a first author whose family name another person shares
+        # is always shown with given names (initials), ambiguous cite or not
+        givens: dict[str, set] = {}
+        firsts: dict[str, tuple[str, str]] = {}
+        for rid, rec in run.records.items():
+            names = rec.get("author") or []
+            if names and names[0].get("family"):
+                family, given = names[0]["family"], names[0].get("given", "")
+                givens.setdefault(family, set()).add(given)
+                firsts[rid] = (family, given)
+        run.given.update(rid for rid, (family, _) in firsts.items() if len(givens[family]) > 1)
+    keys = {rid: ambiguity_key(rid, False, rid in run.given) for rid in run.records}
+    ambiguous = groups(keys)
+    if ambiguous and add_given:
+        still = []
+        for group in ambiguous:
+            expanded = {rid: ambiguity_key(rid, False, True) for rid in group}
+            if len(set(expanded.values())) > 1:  # the given names tell some of them apart
+                run.given.update(group)
+                keys.update(expanded)
+                still.extend(groups(expanded))
+            else:
+                still.append(group)
+        ambiguous = still
+    if ambiguous and style.has_disambiguate_conditions:
+        for group in ambiguous:
+            for rid in group:
+                state[rid] = (True, "")
+                keys[rid] = ambiguity_key(rid, True, rid in run.given)
+        ambiguous = groups({rid: keys[rid] for group in ambiguous for rid in group})
+    if ambiguous and add_suffix:
+        order = {rid: i for i, rid in enumerate(sort_bibliography(run))}
+        for group in ambiguous:
+            for n, rid in enumerate(sorted(group, key=lambda r: order.get(r, 0))):
+                state[rid] = (state.get(rid, (False, ""))[0], year_suffix(n))
+    return state
+
+
+# -- citations -------------------------------------------------------------------------------
+
+def render_citations(run, cites: list[tuple[str, str | None]], note: bool, cached
+                     ) -> list[tuple[str, str | None, str | None]]:
+    """(id, raw rendering, error) per cite, in order."""
+    positions = compute_positions(cites)
+    citation = run.style.root.citation
+    layout = citation.layout
+    state = disambiguate(run, cached)
+    out = []
+    for (rid, loc), (pos, near) in zip(cites, positions):
+        if rid in run.errors:
+            out.append((rid, None, run.errors[rid]))
+            continue
+        if rid not in run.records:
+            out.append((rid, None, f"no record with id {rid!r}"))
+            continue
+        flag, suffix = state.get(rid, (False, ""))
+        given = rid in run.given
+        # notes differ from in-text citations only by the capitalisation of note styles' notes
+        kind = "note" if note and run.style.is_note else "cite"
+        key = (run.keys[rid], run.style_key, kind, pos, near, loc, flag, suffix, given)
+
+        def render(rid=rid, loc=loc, pos=pos, near=near, flag=flag, suffix=suffix):
+            _set_suffix(run, rid, suffix)
+            extra = {"exporter_position": (pos, near), "exporter_disambiguate": flag}
+            if loc:
+                extra["locator"] = Locator("page", str(loc))
+            item = _new_item(run, rid, **extra)
+            citation.cites = []
+            layout.repressed = {}
+            text = layout.render_children(item)
+            if text is None:
+                raise NoOutput()
+            return finish_citation(run, str(layout.format(layout.wrap(text))), note)
+
+        try:
+            out.append((rid, cached(key, lambda render=render, given=given: _render_with_given(
+                run, given, render)), None))
+        except Exception as exc:  # noqa: BLE001
+            out.append((rid, None, _reason(exc)))
+    return out
+
+
+def finish_citation(run, text: str, note: bool) -> str:
+    if run.style.piq:
+        text = punctuation_in_quote(text)
+    if note and run.style.is_note and _STARTS_WITH_TERM.match(text):
+        text = capitalize_first(text)
+    return text.replace(TERM_MARK, "")
+
+
+_STARTS_WITH_TERM = re.compile("^[\ue000-\ue00d]*\ue00e")
+_FIRST_LETTER = re.compile(f"^([\ue000-\ue00e\u201c\u2018\"'(\\[]*)(\\w)")
+
+
+def capitalize_first(text: str) -> str:
+    """A note starts with a capital (citeproc-js capitalises the first word of a note)."""
+    return _FIRST_LETTER.sub(lambda m: m.group(1) + m.group(2).upper(), text, count=1)
+
+
+class NoOutput(Exception):
+    """The style renders nothing for this record."""
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, NoOutput):
+        return NO_OUTPUT
+    text = " ".join(str(exc).split())[:200]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def prepare_style(style) -> None:
+    """Per-style facts the post-processing needs (read once when the style is loaded)."""
+    root = style.root
+    style.is_note = root.get("class") == "note"
+    try:
+        piq = root.get_locale_option("punctuation-in-quote")
+    except Exception:  # noqa: BLE001
+        piq = None
+    style.piq = str(piq).lower() == "true"
+    style.has_disambiguate_conditions = bool(root.xpath(
+        "//cs:if[@disambiguate] | //cs:else-if[@disambiguate]", namespaces=root.nsmap))
+    style.bib_needs_disambiguation = _bibliography_needs_disambiguation(root)
+
+
+def _bibliography_needs_disambiguation(root) -> bool:
+    """Whether bibliography entries depend on the cites' disambiguation: year suffixes, or a
+    ``disambiguate`` condition in the bibliography or a macro it reaches.  When not, the
+    bibliography skips rendering every cite for the ambiguity check."""
+    ns = root.nsmap
+    citation = root.find("cs:citation", ns)
+    if citation is not None and citation.get("disambiguate-add-year-suffix") == "true":
+        return True
+    bibliography = root.find("cs:bibliography", ns)
+    if bibliography is None:
+        return False
+    macros = {m.get("name"): m for m in root.findall("cs:macro", ns)}
+    todo, seen = [bibliography], set()
+    while todo:
+        element = todo.pop()
+        if element.xpath(".//cs:if[@disambiguate] | .//cs:else-if[@disambiguate]", namespaces=ns):
+            return True
+        for name in element.xpath(".//@macro", namespaces=ns):
+            if name not in seen and name in macros:
+                seen.add(name)
+                todo.append(macros[name])
+    return False
