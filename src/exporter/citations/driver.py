@@ -36,6 +36,45 @@ def punctuation_in_quote(text: str) -> str:
 
 # -- records ---------------------------------------------------------------------------------
 
+#: Name keys citeproc-js reads that are not in the csl-data schema the project's check enforces.
+_EXTRA_NAME_KEYS = ("isInstitution", "multi")
+
+
+def record_problems(rec: dict[str, Any]) -> list[str]:
+    """Why citeproc-js could not format ``rec`` (empty: it can).  The schema check, lenient
+    where citeproc-js is: a record without ``type`` (no type test matches it), names with
+    ``isInstitution`` or ``multi``, ``multi`` on the record, and a date that is only a
+    ``literal`` (or ``raw``) next to an empty ``date-parts``, or an empty ``date-parts``."""
+    from ..csl import _DATE_VARS, _NAME_VARS, check_record
+
+    probe = {k: v for k, v in rec.items() if k != "multi"}
+    if "type" not in probe:
+        probe["type"] = "document"
+    for key, value in rec.items():
+        if key in _NAME_VARS and isinstance(value, list):
+            probe[key] = [{k: v for k, v in n.items() if k not in _EXTRA_NAME_KEYS}
+                          if isinstance(n, dict) else n for n in value]
+        elif key in _DATE_VARS and isinstance(value, dict):
+            parts = value.get("date-parts")
+            if isinstance(parts, list) and not [p for p in parts if p]:
+                rest = {k: v for k, v in value.items() if k != "date-parts"}
+                if rest:
+                    probe[key] = rest
+                else:
+                    del probe[key]  # an empty date is no date
+    return check_record(probe)
+
+
+def _citeproc_name(name: Any) -> Any:
+    """A name as citeproc-py reads it: ``isInstitution`` makes the family name a literal one
+    (citeproc-js prints it whole, never inverted or initialised); ``multi`` is dropped."""
+    if not isinstance(name, dict):
+        return name
+    if name.get("isInstitution") and "family" in name and "literal" not in name:
+        return {"literal": name["family"]}
+    return {k: v for k, v in name.items() if k not in _EXTRA_NAME_KEYS}
+
+
 def parse_record(rec: dict[str, Any]):
     """One CSL-JSON record as a citeproc-py Reference (raises on what citeproc-py cannot read).
 
@@ -44,13 +83,16 @@ def parse_record(rec: dict[str, Any]):
     """
     from citeproc.source.json import CiteProcJSON
 
+    rec = {k: v for k, v in rec.items() if k != "multi"}
+    if "type" not in rec:
+        rec["type"] = ""  # matches no type test, as in citeproc-js
     clean = dict(rec)
     for key, value in rec.items():
         if isinstance(value, str) and key not in ("id", "type", "URL", "language", "DOI"):
             clean[key] = smart_quotes(value)
         if isinstance(value, list) and value and isinstance(value[0], dict):
-            clean[key] = [{k: smart_quotes(v) if isinstance(v, str) else v for k, v in n.items()}
-                          for n in value]
+            clean[key] = [{k: smart_quotes(v) if isinstance(v, str) else v
+                           for k, v in _citeproc_name(n).items()} for n in value]
         if isinstance(value, dict) and "date-parts" in value:
             parts = [p for p in value["date-parts"] if p and p[0] not in ("", None)]
             if not parts:
@@ -143,7 +185,7 @@ def sort_bibliography(run) -> list[str]:
     return run.bib_order
 
 
-def _sort_items(run, sort, items, context, ids):
+def _sort_items(run, sort, items, context, ids, tag: str = "sort"):
     from functools import cmp_to_key
 
     for item, rid in zip(items, ids):
@@ -162,7 +204,7 @@ def _sort_items(run, sort, items, context, ids):
             fields = _key_fields(keys[n])
             part = run.keys[rid] if fields is None else _fields_key(run, rid, fields)
             try:
-                values[(n, i)] = run.cached((part, run.style_key, "sort", n),
+                values[(n, i)] = run.cached((part, run.style_key, tag, n),
                                             lambda: _sort_value(keys[n], item, context))
             except Exception:  # noqa: BLE001 -- an odd record sorts last instead of failing
                 values[(n, i)] = None
@@ -579,3 +621,140 @@ def _bibliography_needs_disambiguation(root) -> bool:
                 seen.add(name)
                 todo.append(macros[name])
     return False
+
+
+# -- multi-item citations (clusters) ----------------------------------------------------------
+
+def cluster_positions(clusters: list[list[tuple[str, str | None, str | None]]],
+                      near_note_distance: int = 5) -> list[list[tuple[str, bool]]]:
+    """(position, near-note) of every cite of every cluster ((id, locator, label) cites in
+    document order, one cluster per note), by the CSL 1.0.2 rules citeproc-js follows.
+
+    ``ibid``/``ibid-with-locator``: the same item as the cite right before it in the same
+    cluster, or, for the first cite of a cluster, as the previous cluster when that cluster has
+    exactly one cite; ``ibid`` when neither has a locator or both have the same one,
+    ``ibid-with-locator`` when this cite's locator differs or only it has one; a repeat without
+    a locator after one with a locator is ``subsequent``.
+    """
+    out: list[list[tuple[str, bool]]] = []
+    last_note: dict[str, int] = {}
+    previous: list[tuple[str, str | None, str | None]] = []
+    for note, cluster in enumerate(clusters, 1):
+        here: list[tuple[str, bool]] = []
+        for n, (rid, loc, label) in enumerate(cluster):
+            before = cluster[n - 1] if n else (previous[0] if len(previous) == 1 else None)
+            if rid not in last_note:
+                pos = FIRST
+            elif before is not None and before[0] == rid:
+                mine, theirs = (loc, label) if loc else None, (before[1], before[2]) if before[1] else None
+                if mine == theirs:
+                    pos = IBID
+                elif mine is not None:
+                    pos = IBID_LOC
+                else:
+                    pos = SUBSEQUENT
+            else:
+                pos = SUBSEQUENT
+            near = rid in last_note and note - last_note[rid] <= near_note_distance
+            here.append((pos, near))
+        for rid, _, _ in cluster:
+            last_note[rid] = note
+        previous = cluster
+        out.append(here)
+    return out
+
+
+def _citation_order(run, clusters: list[list[dict]]) -> None:
+    """Number the records (``citation-number``) in bibliography order: the style's bibliography
+    sort, or, without one, the order of first citation."""
+    order: list[str] = []
+    seen: set = set()
+    for cluster in clusters:
+        for cite in cluster:
+            rid = cite["id"]
+            if rid in run.records and rid not in seen:
+                seen.add(rid)
+                order.append(rid)
+    bibliography = run.style.root.bibliography
+    sort = bibliography.find("cs:sort", bibliography.nsmap) if bibliography is not None else None
+    if sort is not None:
+        first = sort.find("cs:key", sort.nsmap)
+        if first is not None and first.get("variable") != "citation-number":
+            order = [rid for rid in sort_bibliography(run) if rid in seen]
+    keys = [rid.lower() for rid in order]
+    run.bib.keys[:] = keys + [k for k in run.bib.keys if k not in set(keys)]
+
+
+def render_clusters(run, clusters: list[list[dict]], note: bool, cached
+                    ) -> list[tuple[str | None, str | None]]:
+    """(raw rendering, error) per cluster.  A cluster is a list of cites, each a dict with
+    ``id`` and optionally ``locator``, ``label`` (default ``page``), ``prefix``, ``suffix``;
+    the clusters are consecutive citations of one document (footnotes when ``note``).
+
+    Cites are sorted as the style's ``cs:citation`` sorts them, rendered with their positions
+    and disambiguation, and joined with the layout's delimiter inside its affixes and formatting.
+    """
+    from citeproc.string import String, join
+
+    citation = run.style.root.citation
+    layout = citation.layout
+    state = disambiguate(run, cached)
+    _citation_order(run, clusters)
+    sort = citation.find("cs:sort", citation.nsmap)
+    delimiter = layout.get("delimiter", "")
+    out: list[tuple[str | None, str | None]] = []
+    cited = [[(c["id"], c.get("locator"), c.get("label") or "page") for c in cluster]
+             for cluster in clusters]
+    # positions follow the cites' order as printed: sort each cluster first
+    ordered_clusters = []
+    for cluster in clusters:
+        cluster = [c for c in cluster if c["id"] in run.records]
+        if sort is not None and len(cluster) > 1:
+            items = [_new_item(run, c["id"]) for c in cluster]
+            ids = [c["id"] for c in cluster]
+            order = _sort_items(run, sort, items, layout, ids, tag="citation-sort")
+            by_item = {id(item): c for item, c in zip(items, cluster)}
+            cluster = [by_item[id(item)] for item in order]
+        ordered_clusters.append(cluster)
+    cited = [[(c["id"], c.get("locator"), c.get("label") or "page") for c in cluster]
+             for cluster in ordered_clusters]
+    positions = cluster_positions(cited)
+    for raw_cluster, cluster, places in zip(clusters, ordered_clusters, positions):
+        missing = [c["id"] for c in raw_cluster if c["id"] not in run.records]
+        if missing:
+            rid = missing[0]
+            out.append((None, run.errors.get(rid, f"no record with id {rid!r}")))
+            continue
+        try:
+            pieces = []
+            for cite, (pos, near) in zip(cluster, places):
+                rid = cite["id"]
+                flag, suffix = state.get(rid, (False, ""))
+                given = rid in run.given
+                loc, label = cite.get("locator"), cite.get("label") or "page"
+                key = (run.keys[rid], run.style_key, "cluster-cite", pos, near, loc, label, flag, suffix,
+                       given)
+
+                def render(rid=rid, loc=loc, label=label, pos=pos, near=near, flag=flag, suffix=suffix):
+                    _set_suffix(run, rid, suffix)
+                    extra = {"exporter_position": (pos, near), "exporter_disambiguate": flag}
+                    if loc:
+                        extra["locator"] = Locator(label, str(loc))
+                    item = _new_item(run, rid, **extra)
+                    citation.cites = []
+                    layout.repressed = {}
+                    text = layout.render_children(item)
+                    return None if text is None else str(text)
+
+                text = cached(key, lambda render=render, given=given: _render_with_given(run, given, render))
+                if text is None:
+                    continue
+                text = String(cite.get("prefix") or "") + text + String(cite.get("suffix") or "")
+                pieces.append(text)
+            if not pieces:
+                raise NoOutput()
+            joined = join(pieces, delimiter)
+            out.append((finish_citation(run, str(layout.format(layout.wrap(joined))), note), None))
+        except Exception as exc:  # noqa: BLE001 -- one odd cluster must not stop the run
+            out.append((None, _reason(exc)))
+    return out

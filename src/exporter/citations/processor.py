@@ -47,8 +47,9 @@ class Formatted:
         return self.error == NO_OUTPUT
 
 
-def load_style(path: Path, locale: str = DEFAULT_LOCALE):
-    """The parsed citeproc-py style for ``path`` (cached per process and file version)."""
+def load_style(path: Path, locale: str | None = DEFAULT_LOCALE):
+    """The parsed citeproc-py style for ``path`` (cached per process and file version), in
+    ``locale`` (None: the style's ``default-locale``, else en-US)."""
     from citeproc import CitationStylesStyle
 
     compat.apply()
@@ -78,11 +79,9 @@ def _record_key(rec: dict[str, Any]) -> str:
 class _Run:
     """One formatting request: the records parsed for citeproc-py, and per-record errors."""
 
-    def __init__(self, records: Sequence[dict[str, Any]], style_path: Path, locale: str) -> None:
+    def __init__(self, records: Sequence[dict[str, Any]], style_path: Path, locale: str | None) -> None:
         from citeproc import CitationStylesBibliography
         from citeproc.source import BibliographySource
-
-        from ..csl import check_record
 
         self.style = load_style(style_path, locale)
         speedups.trim_item_states()
@@ -93,7 +92,7 @@ class _Run:
         self.records: dict[str, dict[str, Any]] = {}
         for rec in records:
             rid = str(rec.get("id", ""))
-            problems = check_record(rec)
+            problems = driver.record_problems(rec)
             if problems:
                 self.errors[rid] = "invalid CSL-JSON record: " + "; ".join(problems)
                 continue
@@ -156,3 +155,18 @@ def format_citations(records: Sequence[dict[str, Any]], cites: Iterable[tuple[st
 def sort_key_text(text: str) -> str:
     """A sort key from rendered text (markers removed)."""
     return strip_markers(text)
+
+
+def format_clusters(records: Sequence[dict[str, Any]], clusters: Sequence[Sequence[dict[str, Any]]],
+                    style_path: Path, note: bool, locale: str | None = None) -> list[Formatted]:
+    """Multi-item citations: one :class:`Formatted` per cluster (its ``id`` the cluster's index).
+
+    Each cluster is a list of cites (``{"id": ..., "locator": ..., "label": ..., "prefix": ...,
+    "suffix": ...}``, all but ``id`` optional); the clusters are consecutive citations of one
+    document, footnotes when ``note``.  Cites are sorted and rendered as the style says, with
+    positions (ibid, subsequent) across clusters.
+    """
+    with _lock:
+        run = _Run(records, style_path, locale)
+        raws = driver.render_clusters(run, [list(c) for c in clusters], note, _cached)
+    return [_finish(str(n), raw, err) for n, (raw, err) in enumerate(raws)]
