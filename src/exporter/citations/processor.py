@@ -47,17 +47,25 @@ class Formatted:
         return self.error == NO_OUTPUT
 
 
-def load_style(path: Path, locale: str | None = DEFAULT_LOCALE):
+def load_style(path: Path, locale: str | None = None):
     """The parsed citeproc-py style for ``path`` (cached per process and file version), in
     ``locale`` (None: the style's ``default-locale``, else en-US)."""
     from citeproc import CitationStylesStyle
+
+    from .catalog import dependency
 
     compat.apply()
     key = (str(path), Path(path).stat().st_mtime, locale)
     with _lock:
         style = _styles.get(key)
         if style is None:
-            style = CitationStylesStyle(str(path), locale=locale, validate=False)
+            source = Path(path)
+            parent = dependency(source)
+            if parent is not None:
+                # a dependent style is its parent with the dependent's default locale
+                source, own_locale = parent
+                locale = locale or own_locale
+            style = CitationStylesStyle(str(source), locale=locale, validate=False)
             driver.prepare_style(style)
             _styles[key] = style
         return style
@@ -128,7 +136,7 @@ def _finish(rid: str, raw: str | None, error: str | None) -> Formatted:
 
 
 def format_bibliography(records: Sequence[dict[str, Any]], style_path: Path,
-                        locale: str = DEFAULT_LOCALE) -> list[Formatted]:
+                        locale: str | None = None) -> list[Formatted]:
     """Bibliography entries for ``records``, sorted as the style sorts them.
 
     Records that cannot be formatted come last, each with its error.
@@ -143,7 +151,7 @@ def format_bibliography(records: Sequence[dict[str, Any]], style_path: Path,
 
 
 def format_citations(records: Sequence[dict[str, Any]], cites: Iterable[tuple[str, str | None]],
-                     style_path: Path, note: bool, locale: str = DEFAULT_LOCALE) -> list[Formatted]:
+                     style_path: Path, note: bool, locale: str | None = None) -> list[Formatted]:
     """Citations of ``cites`` ((record id, page locator or None), in document order) as
     consecutive citations of one document: footnotes when ``note``, else in-text."""
     with _lock:

