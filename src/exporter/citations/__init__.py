@@ -40,7 +40,8 @@ class CiteLine:
 
 
 def cite_entries(entries: Sequence["Entry"], style: "Style", mode: str,
-                 locator: str | None = None, locale: str | None = None) -> list[CiteLine]:
+                 locator: str | None = None, locale: str | None = None,
+                 refuse_without_bibliography: bool = False) -> list[CiteLine]:
     """Format ``entries`` with ``style``.
 
     ``bibliography``: one line per distinct entry, sorted as the style sorts; ``note`` and
@@ -48,6 +49,8 @@ def cite_entries(entries: Sequence["Entry"], style: "Style", mode: str,
     document (a repeated entry gets the style's subsequent or ibid form).  An entry that cannot
     be formatted gives a marked plain fallback with ``error`` set; the others are formatted.
     ``locale``: a CSL locale (``ru-RU``); None: the style's default locale (en-US without one).
+    ``refuse_without_bibliography``: a bibliography of a style that has none is a
+    :class:`UsageError` (else every entry gets the marked fallback).
     """
     from html import escape
 
@@ -64,6 +67,10 @@ def cite_entries(entries: Sequence["Entry"], style: "Style", mode: str,
             by_id[rec["id"]] = entry
             records.append(rec)
     if mode == "bibliography":
+        if refuse_without_bibliography and not processor.has_bibliography(style.path, locale):
+            from ..errors import UsageError
+
+            raise UsageError(f"style '{style.name}' has no bibliography; cite with --mode note or in-text")
         results = processor.format_bibliography(records, style.path, locale)
     else:
         cites = [(entry_to_csl(e)["id"], locator) for e in entries]

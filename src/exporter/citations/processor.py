@@ -66,9 +66,15 @@ def load_style(path: Path, locale: str | None = None):
                 source, own_locale = parent
                 locale = locale or own_locale
             style = CitationStylesStyle(str(source), locale=locale, validate=False)
+            style.exporter_locale = locale or style.root.get("default-locale") or DEFAULT_LOCALE
             driver.prepare_style(style)
             _styles[key] = style
         return style
+
+
+def has_bibliography(path: Path, locale: str | None = None) -> bool:
+    """Whether the style has a ``cs:bibliography`` (some note styles have none)."""
+    return load_style(path, locale).root.bibliography is not None
 
 
 def clear_caches() -> None:
@@ -94,6 +100,8 @@ class _Run:
         self.style = load_style(style_path, locale)
         speedups.trim_item_states()
         self.style_key = (str(style_path), locale)
+        self.locale = self.style.exporter_locale
+        self.cyrillic_first = self.locale.startswith(driver.CYRILLIC_FIRST_LOCALES)
         self.source = BibliographySource()
         self.errors: dict[str, str] = {}
         self.keys: dict[str, str] = {}  # record id -> record json (cache key part)

@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         cites = [[Cite(select.lookup(corpus, i), page or locator) for i, page in c] for c in clusters]
         if args.mode == "bibliography":
             entries = list({c.entry.id: c.entry for cluster in cites for c in cluster}.values())
-            lines = cite_entries(entries, style, args.mode, None, locale)
+            lines = cite_entries(entries, style, args.mode, None, locale, refuse_without_bibliography=True)
         else:
             lines = cite_clusters(cites, style, note=(args.mode == "note"), locale=locale)
     elif args.entries and args.mode != "bibliography":
@@ -66,10 +66,10 @@ def run(args: argparse.Namespace) -> int:
         # the export selection would select a repeated id once.
         engine.resolve(corpus, common.request_from(args, "json"))  # same checks and errors
         entries = [select.lookup(corpus, i.strip()) for i in args.entries.split(",") if i.strip()]
-        lines = cite_entries(entries, style, args.mode, locator, locale)
+        lines = cite_entries(entries, style, args.mode, locator, locale, refuse_without_bibliography=True)
     else:
         entries = engine.resolve(corpus, common.request_from(args, "json"))
-        lines = cite_entries(entries, style, args.mode, locator, locale)
+        lines = cite_entries(entries, style, args.mode, locator, locale, refuse_without_bibliography=True)
     out = sys.stdout
     for line in lines:
         if line.omitted:
