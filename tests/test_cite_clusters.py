@@ -10,13 +10,15 @@ def _cli_lines(cli, *args):
     return res.stdout.decode().splitlines()
 
 
-def test_cluster_joins_sorted_cites_in_text(cli):
-    """APA sorts the cites of a citation by author and date and joins them with "; "."""
-    one = _cli_lines(cli, "--cluster", "kd1-1918-02-19", "--style", "apa", "--mode", "in-text")[0]
-    two = _cli_lines(cli, "--cluster", "kd1-1918-01-08", "--style", "apa", "--mode", "in-text")[0]
+def test_cluster_sorts_groups_and_collapses_in_text(cli):
+    """APA sorts the cites of a citation by author and date, and collapses the same author's
+    years (collapse="year"): "(Dolgorukov, 1918a, 1918b)"; FRUS authors differ: joined by "; "."""
     both = _cli_lines(cli, "--cluster", "kd1-1918-02-19,kd1-1918-01-08", "--style", "apa", "--mode", "in-text")
-    assert len(both) == 1 and both[0].startswith("(") and both[0].endswith(")")
-    assert both[0].count(";") == 1
+    assert both == ["(Dolgorukov, 1918a, 1918b)"]
+    from conftest import FRUS
+
+    two = _cli_lines(cli, "--corpus", str(FRUS), "--cluster", "d6,d3", "--style", "apa", "--mode", "in-text")
+    assert len(two) == 1 and two[0].count("; ") == 1 and two[0].startswith("(")
 
 
 def test_clusters_are_consecutive_notes_with_ibid(cli):

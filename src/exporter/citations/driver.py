@@ -367,7 +367,8 @@ def render_bibliography(run, ordered: list[str], cached) -> list[tuple[str, str 
     # citation numbers follow the bibliography's order (citeproc-js numbers a sorted bibliography
     # in its sorted order)
     keys = [rid.lower() for rid in ordered]
-    run.bib.keys[:] = keys + [k for k in run.bib.keys if k not in set(keys)]
+    known = set(keys)
+    run.bib.keys[:] = keys + [k for k in run.bib.keys if k not in known]
     substitute = bibliography.get("subsequent-author-substitute")
     previous: str | None = None
     for rid in ordered:
@@ -697,7 +698,8 @@ def _citation_order(run, clusters: list[list[dict]]) -> None:
         if first is not None and first.get("variable") != "citation-number":
             order = [rid for rid in sort_bibliography(run) if rid in seen]
     keys = [rid.lower() for rid in order]
-    run.bib.keys[:] = keys + [k for k in run.bib.keys if k not in set(keys)]
+    known = set(keys)
+    run.bib.keys[:] = keys + [k for k in run.bib.keys if k not in known]
 
 
 def render_clusters(run, clusters: list[list[dict]], note: bool, cached
@@ -707,20 +709,18 @@ def render_clusters(run, clusters: list[list[dict]], note: bool, cached
     the clusters are consecutive citations of one document (footnotes when ``note``).
 
     Cites are sorted as the style's ``cs:citation`` sorts them, rendered with their positions
-    and disambiguation, and joined with the layout's delimiter inside its affixes and formatting.
+    and disambiguation, grouped and collapsed as the style says (``collapse``,
+    ``cite-group-delimiter``, ``year-suffix-delimiter``, ``after-collapse-delimiter``), and
+    joined with the layout's delimiter inside its affixes and formatting.
     """
-    from citeproc.string import String, join
-
     citation = run.style.root.citation
     layout = citation.layout
     state = disambiguate(run, cached)
     _citation_order(run, clusters)
     sort = citation.find("cs:sort", citation.nsmap)
-    delimiter = layout.get("delimiter", "")
+    collapse = citation.get("collapse") or ""
+    grouping = collapse.startswith("year") or citation.get("cite-group-delimiter") is not None
     out: list[tuple[str | None, str | None]] = []
-    cited = [[(c["id"], c.get("locator"), c.get("label") or "page") for c in cluster]
-             for cluster in clusters]
-    # positions follow the cites' order as printed: sort each cluster first
     ordered_clusters = []
     for cluster in clusters:
         cluster = [c for c in cluster if c["id"] in run.records]
@@ -741,35 +741,179 @@ def render_clusters(run, clusters: list[list[dict]], note: bool, cached
             out.append((None, run.errors.get(rid, f"no record with id {rid!r}")))
             continue
         try:
-            pieces = []
-            for cite, (pos, near) in zip(cluster, places):
-                rid = cite["id"]
-                flag, suffix = state.get(rid, (False, ""))
-                given = rid in run.given
-                loc, label = cite.get("locator"), cite.get("label") or "page"
-                key = (run.keys[rid], run.style_key, "cluster-cite", pos, near, loc, label, flag, suffix,
-                       given)
-
-                def render(rid=rid, loc=loc, label=label, pos=pos, near=near, flag=flag, suffix=suffix):
-                    _set_suffix(run, rid, suffix)
-                    extra = {"exporter_position": (pos, near), "exporter_disambiguate": flag}
-                    if loc:
-                        extra["locator"] = Locator(label, str(loc))
-                    item = _new_item(run, rid, **extra)
-                    citation.cites = []
-                    layout.repressed = {}
-                    text = layout.render_children(item)
-                    return None if text is None else str(text)
-
-                text = cached(key, lambda render=render, given=given: _render_with_given(run, given, render))
-                if text is None:
-                    continue
-                text = String(cite.get("prefix") or "") + text + String(cite.get("suffix") or "")
-                pieces.append(text)
-            if not pieces:
+            cites = [_ClusterCite(run, cite, pos, near, state, grouping, cached)
+                     for cite, (pos, near) in zip(cluster, places)]
+            cites = [c for c in cites if c.text is not None]
+            if not cites:
                 raise NoOutput()
-            joined = join(pieces, delimiter)
+            joined = _assemble(run, citation, cites, grouping, collapse)
             out.append((finish_citation(run, str(layout.format(layout.wrap(joined))), note), None))
         except Exception as exc:  # noqa: BLE001 -- one odd cluster must not stop the run
             out.append((None, _reason(exc)))
     return out
+
+
+class _ClusterCite:
+    """One cite of a cluster: its full rendering, the names it printed first (for grouping) and,
+    on demand, its rendering without them (for year collapsing)."""
+
+    def __init__(self, run, cite: dict, pos: str, near: bool, state, grouping: bool, cached) -> None:
+        self.run, self.cite, self.pos, self.near, self.grouping, self.cached = run, cite, pos, near, grouping, cached
+        self.rid = cite["id"]
+        self.flag, self.suffix = state.get(self.rid, (False, ""))
+        self.loc, self.label = cite.get("locator"), cite.get("label") or "page"
+        self.plain = not (self.loc or cite.get("prefix") or cite.get("suffix"))
+        self.text, self.names = self._render(False)
+        self.number = run.bib.keys.index(self.rid.lower()) + 1 if self.rid.lower() in run.bib.keys else 0
+
+    def _render(self, suppress: bool) -> tuple[str | None, str | None]:
+        from .fidelity import FIRST_NAMES
+
+        run, rid = self.run, self.rid
+        citation = run.style.root.citation
+        layout = citation.layout
+        given = rid in run.given
+        key = (run.keys[rid], run.style_key, "cluster-cite", self.pos, self.near, self.loc, self.label,
+               self.flag, self.suffix, given, self.grouping, suppress)
+
+        def render():
+            _set_suffix(run, rid, self.suffix)
+            extra = {"exporter_position": (self.pos, self.near), "exporter_disambiguate": self.flag}
+            if self.loc:
+                extra["locator"] = Locator(self.label, str(self.loc))
+            item = _new_item(run, rid, **extra)
+            citation.cites = []
+            layout.repressed = {}
+            FIRST_NAMES.active, FIRST_NAMES.suppress = self.grouping, suppress
+            FIRST_NAMES.seen, FIRST_NAMES.captured = False, None
+            try:
+                text = layout.render_children(item)
+            finally:
+                FIRST_NAMES.active = FIRST_NAMES.suppress = False
+            return (None if text is None else str(text)), FIRST_NAMES.captured
+
+        text, names = self.cached(key, lambda: _render_with_given(run, given, render))
+        if text is not None and (self.cite.get("prefix") or self.cite.get("suffix")):
+            from citeproc.string import String
+
+            text = str(String(self.cite.get("prefix") or "") + text + String(self.cite.get("suffix") or ""))
+        return text, names
+
+    def without_names(self) -> str | None:
+        return self._render(True)[0]
+
+
+def _join(pieces: list[tuple[str, str]]) -> object:
+    """Join (delimiter before, text) pieces with citeproc-py's seams (no doubled punctuation)."""
+    from citeproc.string import String, join
+
+    out = String(pieces[0][1])
+    for delimiter, text in pieces[1:]:
+        out = join([out, String(text)], delimiter)
+    return out
+
+
+def _assemble(run, citation, cites: list[_ClusterCite], grouping: bool, collapse: str):
+    delimiter = citation.layout.get("delimiter", "")
+    after = citation.get("after-collapse-delimiter", delimiter)
+    if collapse == "citation-number":
+        return _join(_number_ranges(cites, delimiter, after))
+    if not grouping:
+        return _join([(delimiter, c.text) for c in cites])
+    group_delimiter = citation.get("cite-group-delimiter", ", ")
+    suffix_delimiter = citation.get("year-suffix-delimiter", delimiter)
+    groups: list[list[_ClusterCite]] = []
+    for cite in cites:
+        home = next((g for g in groups if cite.names and g[0].names == cite.names), None)
+        if home is None:
+            groups.append([cite])
+        else:
+            home.append(cite)
+    pieces: list[tuple[str, str]] = []
+    collapsed_before = False
+    for group in groups:
+        between = after if collapsed_before else delimiter
+        if len(group) == 1 or not collapse.startswith("year"):
+            pieces.append((between, group[0].text))
+            pieces.extend((group_delimiter, c.text) for c in group[1:])
+            collapsed_before = len(group) > 1
+            continue
+        pieces.append((between, group[0].text))
+        previous = group[0]
+        run_of_suffixes: list[str] = []
+        for cite in group[1:]:
+            short = cite.without_names()
+            if short is None:
+                continue
+            same_year = (collapse.startswith("year-suffix") and cite.plain and previous.plain and cite.suffix
+                         and previous.suffix and short.endswith(cite.suffix)
+                         and _year_part(previous) == short[:-len(cite.suffix)])
+            if same_year:
+                pieces.append((suffix_delimiter, cite.suffix))
+                run_of_suffixes.append(cite.suffix)
+            else:
+                pieces.append((group_delimiter, short))
+            previous = cite
+        if collapse == "year-suffix-ranged":
+            pieces = _suffix_ranges(pieces)
+        collapsed_before = True
+    return _join(pieces)
+
+
+def _year_part(cite: _ClusterCite) -> str | None:
+    short = cite.without_names()
+    if short is None or not cite.suffix or not short.endswith(cite.suffix):
+        return None
+    return short[:-len(cite.suffix)]
+
+
+def _suffix_ranges(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Runs of three or more consecutive year suffixes ("c", "d", "e") become "c–e"; the first
+    suffix of a run may sit at the end of a full cite ("2000a")."""
+    def letter(text: str) -> str | None:
+        return text if len(text) == 1 and text.isalpha() else None
+
+    out: list[tuple[str, str]] = []
+    i = 0
+    while i < len(pieces):
+        j = i
+        while j + 1 < len(pieces) and letter(pieces[j + 1][1]) and (
+                (letter(pieces[j][1]) and ord(pieces[j + 1][1]) == ord(pieces[j][1]) + 1)
+                or (j == i and pieces[j][1][-1:].isalpha() and ord(pieces[j + 1][1]) == ord(pieces[j][1][-1]) + 1)):
+            j += 1
+        if j - i >= 2:
+            head = pieces[i]
+            if letter(head[1]):
+                out.append((head[0], f"{head[1]}–{pieces[j][1]}"))
+            else:
+                out.append((head[0], f"{head[1]}–{pieces[j][1]}"))
+            i = j + 1
+        else:
+            out.append(pieces[i])
+            i += 1
+    return out
+
+
+def _number_ranges(cites: list[_ClusterCite], delimiter: str, after: str) -> list[tuple[str, str]]:
+    """``collapse="citation-number"``: runs of three or more consecutive numbers print as the
+    first and last cite joined by an en dash ("[1]–[3]")."""
+    runs: list[list[_ClusterCite]] = []
+    for cite in cites:
+        last = runs[-1][-1] if runs else None
+        if (last is not None and cite.plain and last.plain and cite.number and last.number
+                and cite.number == last.number + 1):
+            runs[-1].append(cite)
+        else:
+            runs.append([cite])
+    pieces: list[tuple[str, str]] = []
+    collapsed_before = False
+    for group in runs:
+        between = after if collapsed_before else delimiter
+        if len(group) >= 3:
+            pieces.append((between, f"{group[0].text}–{group[-1].text}"))
+            collapsed_before = True
+        else:
+            pieces.append((between, group[0].text))
+            pieces.extend((delimiter, c.text) for c in group[1:])
+            collapsed_before = False
+    return pieces

@@ -425,7 +425,41 @@ def is_numeric(value: str) -> bool:
 
 
 
+# -- cite grouping and collapsing --------------------------------------------------------------
+
+class _FirstNames:
+    """Cite grouping state of the cite being rendered: whether to capture its first names output
+    (``active``), whether to print nothing for them (``suppress``: citeproc-js's
+    ``suppress-author``, used by year collapsing), and what they printed."""
+
+    active = False
+    suppress = False
+    seen = False
+    captured: str | None = None
+
+
+FIRST_NAMES = _FirstNames
+
+
+def patch_first_names(model) -> None:
+    """Capture (and on request suppress) the first ``cs:names`` output of a cite, for cite
+    grouping and ``collapse="year"``/``"year-suffix"`` (citeproc-py has no cite grouping)."""
+    original = model.Names.render
+
+    def render(self, item, *args, **kwargs):
+        out = original(self, item, *args, **kwargs)
+        state = _FirstNames
+        if state.active and not state.seen and out and not kwargs.get("sort_options"):
+            state.seen = True
+            state.captured = strip_markers(str(out)).replace(TERM_MARK, "")
+            if state.suppress:
+                return None
+        return out
+
+    model.Names.render = render
+
+
 #: Every fidelity patch, in installation order.
 PATCHES = (patch_initialize, patch_stop_words, patch_position, patch_conditions, patch_text_case,
            patch_author_substitute, patch_page_ranges, patch_substitute, patch_givenname,
-           patch_sort_name_labels)
+           patch_sort_name_labels, patch_first_names)

@@ -10,6 +10,7 @@ methods it installs).
 
 from __future__ import annotations
 
+from .fidelity import FIRST_NAMES as _FirstNames
 from .fidelity import GIVEN as _Given
 from .fidelity import RECORDER as _Recorder
 from .fidelity import SAS as _SAS
@@ -633,7 +634,8 @@ def patch_macro_cache(model) -> None:
             facts = facts_memo[key] = _macro_facts(self)
             keep[key] = self
         never, has_names, has_position = facts
-        if never or context is None or _Recorder.stack or not MACRO_CACHE_ENABLED:
+        # (cite grouping captures the first names: rendered afresh)
+        if never or context is None or _Recorder.stack or not MACRO_CACHE_ENABLED or _FirstNames.active:
             return original(self, item, context, sort_options)
         # names still to be captured for subsequent-author-substitute: the replacement is part
         # of the key, and the capture is stored with the rendering and replayed
