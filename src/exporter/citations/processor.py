@@ -62,9 +62,10 @@ def load_style(path: Path, locale: str | None = None):
             source = Path(path)
             parent = dependency(source)
             if parent is not None:
-                # a dependent style is its parent with the dependent's default locale
+                # a dependent style is its parent with the dependent's default locale (the
+                # parsed parent is shared by its dependents)
                 source, own_locale = parent
-                locale = locale or own_locale
+                return _styles.setdefault(key, load_style(source, locale or own_locale))
             style = CitationStylesStyle(str(source), locale=locale, validate=False)
             style.exporter_locale = locale or style.root.get("default-locale") or DEFAULT_LOCALE
             driver.prepare_style(style)
