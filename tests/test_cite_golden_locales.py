@@ -52,15 +52,19 @@ def outputs(golden_name: str) -> tuple[dict, dict]:
         ours["bibliography"] = [f for f in processor.format_bibliography(records, path, locale) if not f.omitted]
     else:
         ours["bibliography"] = None
+    # a document knows the records it cites (disambiguation is among those), as citeproc-js
     notes = golden["noteIds"]
     cites = [(i, None) for i in notes] * 2
-    both = processor.format_citations(records, cites, path, note=True, locale=locale)
+    cited = [r for r in records if r["id"] in set(notes)]
+    both = processor.format_citations(cited, cites, path, note=True, locale=locale)
     ours["note-first"], ours["note-subsequent"] = both[:len(notes)], both[len(notes):]
     ours["in-text"] = processor.format_citations(records, [(i, None) for i in golden["ids"]], path, note=False,
                                                  locale=locale)
     clusters = [[{"id": i} for i in c] for c in golden["clusters"]]
-    ours["multi-note"] = processor.format_clusters(records, clusters, path, note=True, locale=locale)
-    ours["multi-in-text"] = processor.format_clusters(records, clusters, path, note=False, locale=locale)
+    in_clusters = {i for c in golden["clusters"] for i in c}
+    cited = [r for r in records if r["id"] in in_clusters]
+    ours["multi-note"] = processor.format_clusters(cited, clusters, path, note=True, locale=locale)
+    ours["multi-in-text"] = processor.format_clusters(cited, clusters, path, note=False, locale=locale)
     return golden, ours
 
 

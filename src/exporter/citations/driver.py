@@ -47,6 +47,9 @@ def record_problems(rec: dict[str, Any]) -> list[str]:
     ``literal`` (or ``raw``) next to an empty ``date-parts``, or an empty ``date-parts``."""
     from ..csl import _DATE_VARS, _NAME_VARS, check_record
 
+    problems = check_record(rec)
+    if not problems:
+        return problems  # the common case: no lenient copy needed
     probe = {k: v for k, v in rec.items() if k != "multi"}
     if "type" not in probe:
         probe["type"] = "document"

@@ -75,10 +75,21 @@ def patch_initialize(model) -> None:
     model.Name.initialize = initialize
 
 
+class _StopWords(frozenset):
+    """Title-case exceptions: citeproc-js's words, and any one-letter lower-case word ("в", "о",
+    "b": citeproc-js leaves them as they are, "Письмо о Положении в Петрограде")."""
+
+    def __contains__(self, word: object) -> bool:
+        if isinstance(word, str) and len(word) == 1 and word.isalpha() and word.islower():
+            return True
+        return frozenset.__contains__(self, word)
+
+
 def patch_stop_words(model) -> None:
-    """Title case keeps citeproc-js's lower-case words ("al", "et", "von", "via", ...) in lower
-    case; citeproc-py's list was shorter ("Consul General Al Moscow")."""
-    model.TextCased._stop_words = sorted(set(model.TextCased._stop_words) | set(CITEPROC_JS_SKIP_WORDS))
+    """Title case keeps citeproc-js's lower-case words ("al", "et", "von", "via", ...) and
+    one-letter words in lower case; citeproc-py's list was shorter ("Consul General Al Moscow",
+    "Письмо О Положении В Петрограде")."""
+    model.TextCased._stop_words = _StopWords(set(model.TextCased._stop_words) | set(CITEPROC_JS_SKIP_WORDS))
 
 
 #: Single-word entries of citeproc-js's ``CSL.SKIP_WORDS`` (title-case exceptions).
@@ -164,12 +175,13 @@ def patch_author_substitute(model) -> None:
 # -- page ranges -------------------------------------------------------------------------------
 
 def patch_page_ranges(model) -> None:
-    """A range whose last page has more digits than the first ("9-10") is never abbreviated
-    (citeproc-py's minimal-two gave "9–0")."""
+    """A range whose last page has more digits than the first ("9-10"), or equals it
+    ("316-316"), is never abbreviated (citeproc-py's minimal-two gave "9–0", "316–16")."""
     original = model.FormatNumber._format_last_page
 
     def _format_last_page(self, first, last):
-        if len(str(last)) > len(str(first)):
+        # "316-316" is printed whole too, as citeproc-js prints it
+        if len(str(last)) > len(str(first)) or str(last) == str(first):
             return last
         return original(self, first, last)
 
@@ -425,6 +437,20 @@ def is_numeric(value: str) -> bool:
 
 
 
+def patch_sort_name_and(model) -> None:
+    """A name list in a sort key has no "and" ("Buchanan George Buchanan George Miliukov
+    Pavel"), as citeproc-js builds name sort keys; citeproc-py kept it, so "and Maddin Summers"
+    sorted before "Buchanan George ..."."""
+    original = model.Name.get_option
+
+    def get_option(self, name, context=None, sort_options=None):
+        if sort_options and name == "and":
+            return None
+        return original(self, name, context, sort_options)
+
+    model.Name.get_option = get_option
+
+
 # -- cite grouping and collapsing --------------------------------------------------------------
 
 class _FirstNames:
@@ -462,4 +488,4 @@ def patch_first_names(model) -> None:
 #: Every fidelity patch, in installation order.
 PATCHES = (patch_initialize, patch_stop_words, patch_position, patch_conditions, patch_text_case,
            patch_author_substitute, patch_page_ranges, patch_substitute, patch_givenname,
-           patch_sort_name_labels, patch_first_names)
+           patch_sort_name_labels, patch_sort_name_and, patch_first_names)
