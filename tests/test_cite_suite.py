@@ -19,7 +19,7 @@ FLOOR = {
     "disambiguate": 27, "display": 1, "etal": 3, "flipflop": 1, "form": 3, "fullstyles": 3,
     "group": 5, "integration": 9, "label": 12, "locale": 23, "locator": 3, "magic": 26, "name": 73,
     "nameattr": 96, "nameorder": 6, "namespaces": 1, "number": 14, "page": 4, "plural": 7,
-    "position": 10, "punctuation": 9, "quotes": 2, "simplespace": 1, "sort": 43, "sortseparator": 1,
+    "position": 10, "punctuation": 9, "quotes": 2, "simplespace": 1, "sort": 44, "sortseparator": 1,
     "substitute": 5, "testers": 0, "textcase": 12, "unicode": 1, "variables": 3, "virtual": 1,
 }
 

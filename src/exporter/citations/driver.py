@@ -541,6 +541,8 @@ def render_citations(run, cites: list[tuple[str, str | None]], note: bool, cache
     citation = run.style.root.citation
     layout = citation.layout
     state = disambiguate(run, cached)
+    if run.style.uses_citation_number:
+        _citation_order(run, [[{"id": rid}] for rid, _ in cites])
     out = []
     for (rid, loc), (pos, near) in zip(cites, positions):
         if rid in run.errors:
@@ -616,6 +618,9 @@ def prepare_style(style) -> None:
     style.has_disambiguate_conditions = bool(root.xpath(
         "//cs:if[@disambiguate] | //cs:else-if[@disambiguate]", namespaces=root.nsmap))
     style.bib_needs_disambiguation = _bibliography_needs_disambiguation(root)
+    style.uses_citation_number = bool(root.xpath(
+        "//cs:text[@variable='citation-number'] | //cs:key[@variable='citation-number']",
+        namespaces=root.nsmap))
 
 
 def _bibliography_needs_disambiguation(root) -> bool:
@@ -719,7 +724,8 @@ def render_clusters(run, clusters: list[list[dict]], note: bool, cached
     citation = run.style.root.citation
     layout = citation.layout
     state = disambiguate(run, cached)
-    _citation_order(run, clusters)
+    if run.style.uses_citation_number:
+        _citation_order(run, clusters)
     sort = citation.find("cs:sort", citation.nsmap)
     collapse = citation.get("collapse") or ""
     grouping = collapse.startswith("year") or citation.get("cite-group-delimiter") is not None
