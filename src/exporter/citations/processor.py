@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from . import compat, driver, speedups
-from .markup import MarkerFormatter, strip_markers, to_html, to_text
+from .markup import MarkerFormatter, to_html, to_text
 
 from .driver import NO_OUTPUT
 
@@ -167,11 +167,6 @@ def format_citations(records: Sequence[dict[str, Any]], cites: Iterable[tuple[st
         run = _Run(records, style_path, locale)
         raws = driver.render_citations(run, list(cites), note, _cached)
     return [_finish(rid, raw, err) for rid, raw, err in raws]
-
-
-def sort_key_text(text: str) -> str:
-    """A sort key from rendered text (markers removed)."""
-    return strip_markers(text)
 
 
 def format_clusters(records: Sequence[dict[str, Any]], clusters: Sequence[Sequence[dict[str, Any]]],

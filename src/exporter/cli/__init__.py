@@ -16,7 +16,7 @@ from typing import Sequence
 from .. import __version__
 from ..errors import ExporterError
 
-COMMANDS = ("export", "formats", "toc", "cite", "styles", "plugins")
+COMMANDS = ("export", "formats", "toc", "cite", "styles", "plugins", "serve", "token")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,32 +38,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
         return 2
+    if sys.stdout is None:  # started with stdout closed
+        if getattr(args, "output", "-") in (None, "-"):
+            print("exporter: error: standard output is closed; nothing was written", file=sys.stderr)
+            return 2
+        sys.stdout = open(os.devnull, "w")  # only the one-line report is lost; the file is written
     try:
         return int(args.run(args) or 0)
     except ExporterError as exc:
         print(f"exporter: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("exporter: interrupted; nothing was written", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", 2)  # SIGTERM/SIGHUP arrive as a KeyboardInterrupt subclass
+        print(f"exporter: {'interrupted' if signum == 2 else exc}; nothing was written", file=sys.stderr)
+        return 128 + signum
     except BrokenPipeError:
         return 1
 
 
 def run() -> None:
-    """Console-script entry point.
+    """Console-script entry point: run :func:`main`, then let the interpreter finish normally.
 
-    The work is done and published when :func:`main` returns; what would remain is the
-    interpreter tearing down every module and object, which after a PDF render (weasyprint's
-    boxes, fonts and Pango objects) took 0.1-0.2 s of a one-second command.  So the streams
-    (and any logging handlers) are flushed and the process ends there.
+    The process ends through :func:`sys.exit`, so atexit handlers, plugins' cleanup, finalisers
+    and coverage data all run.  A reader that closed our stdout early (``exporter cite … | head``)
+    gets no traceback: what could be written was written, and the exit code says the rest was not.
     """
     code = main()
     try:
-        if "logging" in sys.modules:
-            sys.modules["logging"].shutdown()
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except (OSError, ValueError):  # a closed pipe: what could be written was written
+        if sys.stdout is not None:  # started with stdout closed
+            sys.stdout.flush()
+    except BrokenPipeError:
+        # Point stdout at /dev/null so that the interpreter's own final flush stays quiet.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
         code = code or 1
-    os._exit(code)
+    sys.exit(code)

@@ -7,10 +7,9 @@ empty; it never guesses.  Every string goes through the :class:`~exporter.textno
 from __future__ import annotations
 
 import re
+from copy import deepcopy
 from pathlib import Path
-from typing import Iterable
-
-from lxml import etree
+from typing import TYPE_CHECKING, Iterable
 
 from .. import hookimpl
 from ..errors import CorpusError
@@ -32,7 +31,9 @@ from ..model import (
 )
 from ..registry import LoadedVolume, Source
 from ..textnorm import Cleaner, collapse
-from .safexml import parse_file
+
+if TYPE_CHECKING:  # lxml is imported when a volume is parsed, not by every command
+    from lxml import etree
 
 TEI_NS = "http://www.tei-c.org/ns/1.0"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
@@ -112,6 +113,8 @@ def accepts(path: Path) -> bool:
 
 
 def load(path: Path, cleaner: Cleaner) -> list[LoadedVolume]:
+    from .safexml import parse_file
+
     root = parse_file(path)
     if local(root) == "teiCorpus":
         roots = [el for el in root if local(el) == "TEI"]
@@ -214,6 +217,7 @@ def _volume(root: etree._Element, path: Path, ctx: _Ctx) -> Volume:
         base_url = f"https://history.state.gov/historicaldocuments/{idnos['frus']}"
     availability = _find_path(pub, "availability")
     licence = _find_path(availability, "licence")
+    print_limit, availability = _print_limit(path, availability)
     terms = _plain(ctx, availability) if availability is not None else ""
     languages = []
     lang_usage = _find_path(header, "profileDesc", "langUsage")
@@ -241,7 +245,34 @@ def _volume(root: etree._Element, path: Path, ctx: _Ctx) -> Volume:
         base_url=base_url,
         source_path=str(path),
         notes=[n for n in notes if n],
+        print_limit=print_limit,
     )
+
+
+def _print_limit(path: Path, availability: etree._Element | None) -> tuple[int | None, etree._Element | None]:
+    """The volume's print limit, ``availability/ab[@type="print-limit"]`` (its ``@n`` or text), and
+    the availability element without it (so the number is not read as part of the terms)."""
+    if availability is None:
+        return None, None
+    found = [el for el in availability.iter() if local(el) == "ab" and el.get("type") == "print-limit"]
+    if not found:
+        return None, availability
+    from .corpus import parse_print_limit
+
+    el = found[0]
+    limit = parse_print_limit(el.get("n") if el.get("n") is not None else (el.text or ""),
+                              f"{path}: availability/ab[@type='print-limit']")
+    copy = deepcopy(availability)
+    for el in [e for e in copy.iter() if local(e) == "ab" and e.get("type") == "print-limit"]:
+        parent = el.getparent()
+        if el.tail:  # keep the text that follows the number's element
+            prev = el.getprevious()
+            if prev is not None:
+                prev.tail = (prev.tail or "") + el.tail
+            else:
+                parent.text = (parent.text or "") + el.tail
+        parent.remove(el)
+    return limit, copy
 
 
 def _persons_list(root: etree._Element, cleaner: Cleaner) -> dict[str, str]:

@@ -1,0 +1,485 @@
+"""BibTeX writer, in the BibLaTeX data model (for Biber), readable by BibTeX tools as well.
+
+Entry types: ``@misc`` for letters and telegrams (CSL ``personal_communication``),
+``@unpublished`` for diary entries, memoranda, reports and other manuscripts (CSL
+``manuscript``) -- both exist in BibTeX and BibLaTeX.  Every value is escaped for LaTeX
+(``\\ { } % & # _ $ ^ ~``) with brace-balanced commands, so BibTeX's and Biber's brace counting
+always agrees with the text; whitespace runs (including line breaks) become one space; TeX
+ligatures (``--``, ``''``, ``<<`` ...) are broken with ``{}`` so the printed text is the text given;
+non-ASCII stays UTF-8.  See ``docs/references.md`` for the field mapping and the key scheme.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import BinaryIO, Iterable
+from urllib.parse import quote
+
+from ...csl import CSL_TYPE, csl_name, entry_to_csl
+from ...model import Entry, Person
+from .common import CHUNK, LINE_BREAKS, volume_info
+
+_ESCAPES = {
+    "\\": r"\textbackslash{}",
+    "{": r"\textbraceleft{}",
+    "}": r"\textbraceright{}",
+    "%": r"\%",
+    "&": r"\&",
+    "#": r"\#",
+    "_": r"\_",
+    "$": r"\$",
+    "^": r"\textasciicircum{}",
+    "~": r"\textasciitilde{}",
+    "\t": " ",
+}
+_ESCAPES.update({c: " " for c in LINE_BREAKS})
+TEX = str.maketrans(_ESCAPES)
+TEX_SPACE = str.maketrans({c: " " for c in LINE_BREAKS + "\t"})
+
+# Character pairs TeX fonts turn into one glyph: -- --- `` '' ?` !` << >> ,,
+_LIGATURE = re.compile(r"(?<=-)(?=-)|(?<=`)(?=`)|(?<=')(?=')|(?<=[?!])(?=`)|(?<=<)(?=<)|(?<=>)(?=>)|(?<=,)(?=,)")
+_HAS_LIGATURE = re.compile(r"--|``|''|[?!]`|<<|>>|,,")
+_SPACES = re.compile(" {2,}")
+# Characters that may stand in a URL as written; anything else is percent-encoded.
+_URL_BAD = re.compile(r"[^!#$%&'()*+,\-./0-9:;=?@A-Z\[\]_a-z~]")
+_AND = re.compile(r"(?i)(?:^|\s)and(?:\s|$)")
+
+NL = "\n"
+
+#: Entry types by CSL type.
+BIB_TYPE = {"personal_communication": "letter", "manuscript": "unpublished"}
+
+#: Language code -> BibLaTeX ``langid`` (babel/polyglossia name); other codes are left out.
+LANGID = {"en": "english", "ru": "russian", "fr": "french", "de": "german", "it": "italian",
+          "es": "spanish", "pl": "polish", "uk": "ukrainian", "cs": "czech", "ja": "japanese",
+          "zh": "chinese", "la": "latin", "sv": "swedish", "nl": "dutch", "pt": "portuguese"}
+
+
+def tex(value: str) -> str:
+    """Escape a value for a braced BibTeX field (trimmed, whitespace runs as one space)."""
+    v = value.translate(TEX)
+    if "  " in v:
+        v = _SPACES.sub(" ", v)
+    v = v.strip(" ")
+    if _HAS_LIGATURE.search(v):
+        v = _LIGATURE.sub("{}", v)
+    return v
+
+
+def bib_url(url: str) -> str:
+    """A URL for BibLaTeX's verbatim ``url`` field: not LaTeX-escaped, but percent-encoded
+    wherever a character is not allowed in a URI (spaces, braces, backslash, non-ASCII ...)."""
+    url = url.translate(TEX_SPACE).strip()
+    if _URL_BAD.search(url):
+        url = quote(url, safe="!#$%&'()*+,/:;=?@[]~")
+    return url
+
+
+def _protect_given(given: str) -> str:
+    # A comma or a free-standing "and" would split the name list or the name.
+    return "{" + given + "}" if ("," in given or _AND.search(given)) else given
+
+
+def bib_name(person: Person) -> str:
+    """One name for an ``author``/``editor`` list: ``{Family}, Given`` or ``{Literal name}``."""
+    return _bib_csl_name(csl_name(person))
+
+
+def _bib_csl_name(name: dict | None) -> str:
+    if not name:
+        return ""
+    literal = name.get("literal")
+    if literal is not None:
+        v = tex(literal)
+        return "{" + v + "}" if v else ""
+    family = tex(name.get("family") or "")
+    given = tex(name.get("given") or "")
+    if family and given:
+        return "{" + family + "}, " + _protect_given(given)
+    if family or given:
+        return "{" + (family or given) + "}"
+    return ""
+
+
+_CYRILLIC = dict(zip(
+    "абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґ",
+    ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "i", "k", "l", "m", "n", "o", "p", "r", "s",
+     "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "iu", "ia", "i", "i", "ie", "g"]))
+_TRANSLIT = str.maketrans({**{k: v for k, v in _CYRILLIC.items()},
+                           **{k.upper(): v.capitalize() for k, v in _CYRILLIC.items()}})
+_WORDS = re.compile(r"[A-Za-z0-9]+")
+_KEY_SAFE = re.compile(r"[^A-Za-z0-9.:-]")
+
+
+@lru_cache(maxsize=4096)
+def key_name(name: str) -> str:
+    """ASCII key part of a name: transliterated, accents dropped, words capitalised, ≤ 24 chars."""
+    ascii_ = unicodedata.normalize("NFKD", name.translate(_TRANSLIT)).encode("ascii", "ignore").decode()
+    words = _WORDS.findall(ascii_)
+    return "".join(w[:1].upper() + w[1:] for w in words)[:24] or "Anon"
+
+
+def key_id(entry_id: str) -> str:
+    """The entry id made safe for a key, injectively: ``[A-Za-z0-9.:-]`` kept, any other
+    character (``_`` included) written as ``_<hex code point>_``."""
+    if (entry_id.isascii() and entry_id.isalnum()) or not _KEY_SAFE.search(entry_id):
+        return entry_id
+    return _KEY_SAFE.sub(lambda m: f"_{ord(m.group()):x}_", entry_id)
+
+
+def key_prefix(people: list[Person]) -> str:
+    """The key's name part: the first author with a name (family, else the literal), or Anon."""
+    for person in people:
+        first = csl_name(person)
+        if first:
+            return key_name(first.get("family") or first.get("literal") or "")
+    return "Anon"
+
+
+def key_year(year: int | None) -> str:
+    """The key's year part: the year, ``nd`` without one, ``bc44`` for 44 BC (no ``-``)."""
+    return "nd" if year is None else str(year) if year >= 0 else f"bc{-year}"
+
+
+def bib_key(entry: Entry) -> str:
+    """``<first author's family or name><year or nd>-<entry id>``: ASCII, stable, and unique
+    because entry ids are (the part before the first ``-`` never contains one)."""
+    return f"{key_prefix(entry.authors)}{key_year(entry.date.year)}-{key_id(entry.id)}"
+
+
+def _names(people: list[Person], cache: dict) -> str:
+    out = []
+    for p in people:
+        k = (p.literal, p.family, p.given)
+        v = cache.get(k)
+        if v is None:
+            if len(cache) > 4096:
+                cache.clear()
+            v = cache[k] = bib_name(p)
+        if v:
+            out.append(v)
+    return " and ".join(out)
+
+
+def display_name(name: dict | None) -> str:
+    """A CSL name as it is read in running text: ``Given Family``, or the literal."""
+    if not name:
+        return ""
+    if "literal" in name:
+        return name["literal"]
+    return " ".join(x for x in (name.get("given"), name.get("family")) if x)
+
+
+def text(value: str | None) -> str:
+    """``value`` as LaTeX text: as is (trimmed) when nothing needs escaping, else :func:`tex`."""
+    if not value:
+        return ""
+    return value.strip(" ") if _plain(value) else tex(value)
+
+
+def pages_text(page: str) -> str:
+    return f"pp. {page}" if "-" in page else f"p. {page}"
+
+
+def edition_text(rec: dict, entry: Entry) -> str:
+    """The edition as one line of running text (LaTeX-escaped): title, editors, series and volume,
+    imprint (place: publisher, year).  Zotero's BibTeX importer keeps ``howpublished`` in Extra
+    as ``Published: ...``."""
+    vol = entry.volume
+    title = text(rec.get("container-title"))
+    editors = " and ".join(t for t in (text(display_name(n)) for n in rec.get("editor", ())) if t)
+    series = ", ".join(t for t in (text(rec.get("collection-title")), text(rec.get("volume"))) if t)
+    publisher, place, year = text(rec.get("publisher")), text(vol.place), text(vol.year)
+    imprint = (f"{place}: {publisher}" if place and publisher else place or publisher)
+    imprint = ", ".join(t for t in (imprint, year) if t)
+    inside = "; ".join(t for t in (series, imprint) if t)
+    out = ", ed. ".join(t for t in (title, editors) if t)
+    if inside:
+        out = f"{out} ({inside})" if out else inside
+    return out
+
+
+def position_text(number: str | None, page: str | None) -> str:
+    """The document's number and pages in the edition, appended to :func:`edition_text`."""
+    parts = [f"no. {text(number)}" if number and text(number) else "",
+             pages_text(text(page)) if page and text(page) else ""]
+    return ", ".join(p for p in parts if p)
+
+
+def note_text(rec: dict, entry: Entry, letter: bool) -> str:
+    """What Zotero's letter or manuscript has no BibTeX field for (BibTeX.js reads no recipient,
+    archive or archive location), labelled: a child note in Zotero."""
+    parts = []
+    recipients = " and ".join(t for t in (text(display_name(n)) for n in rec.get("recipient", ())) if t)
+    if recipients:
+        parts.append(f"Recipient: {recipients}")
+    for label, value in (("Archive", rec.get("archive")), ("Loc. in Archive", rec.get("archive_location")),
+                         ("Place", entry.place if letter else None)):
+        t = text(value)
+        if t:
+            parts.append(f"{label}: {t}")
+    return "; ".join(parts)
+
+
+def bib_from_csl(rec: dict, entry: Entry) -> str:
+    """One entry straight from the mapping's record (the reference the fast path must equal).
+
+    Only the key's entry id, the place of writing, the edition's place and year and the
+    description (not CSL variables) come from the entry."""
+    letter = rec["type"] == "personal_communication"
+    authors = rec.get("author", ())
+    who = next((key_name(n.get("family") or n.get("literal") or "") for n in authors if n), "Anon")
+    issued = rec.get("issued") or {}
+    parts = (list(issued.get("date-parts", [[]])[0]) + [None, None, None])[:3]
+    fields = [f"@{BIB_TYPE.get(rec['type'], 'unpublished')}{{{who}{key_year(parts[0])}-{key_id(entry.id)},\n"]
+
+    def add(name: str, value, escape=text) -> None:
+        v = escape(str(value)) if value else ""
+        if v:
+            fields.append(f"  {name} = {{{v}}},\n")
+
+    add("author", " and ".join(v for v in (_bib_csl_name(n) for n in authors) if v), str)
+    title = text(rec.get("title") or "")
+    if title:
+        fields.append(f"  title = {{{{{title}}}}},\n")
+    add("type", rec.get("genre"))
+    if parts[0] is not None:
+        fields.append(f"  date = {{{bib_date(parts[0], parts[1], parts[2], False)}}},\n")
+    if not letter:
+        add("address", entry.place)
+    add("language", rec.get("language"))
+    add("url", rec.get("URL"), bib_url)
+    add("abstract", entry.description)
+    edition = ", ".join(t for t in (edition_text(rec, entry), position_text(rec.get("number"), rec.get("page")))
+                        if t)
+    add("howpublished", edition, str)
+    add("note", note_text(rec, entry, letter), str)
+    fields.append("}\n\n")
+    return "".join(fields)
+
+
+def bib_date(year: int, month: int | None, day: int | None, circa: bool) -> str:
+    """ISO 8601 / EDTF date as BibLaTeX reads it (``~`` marks an approximate date)."""
+    text = f"{year:04d}-{month:02d}-{day:02d}" if month and day else (
+        f"{year:04d}-{month:02d}" if month else f"{year:04d}")
+    return text + "~" if circa else text
+
+
+_TEX_BYTES = b"\\{}%&#_$^~\t\n\r\v\f\x1c\x1d\x1e"
+# The above plus the rare characters of every ligature other than -- and ,, (`` ?` !` '' << >>):
+# if deleting them all leaves the length unchanged, only "  ", "--" and ",," remain to look for.
+_TEX_LIG_BYTES = _TEX_BYTES + b"`'<>"
+
+
+def _plain(raw: str) -> bool:
+    """Whether ``raw`` needs no escaping at all (fast C scans; most values need none)."""
+    b = raw.encode("utf-8", "surrogatepass")
+    if len(b.translate(None, _TEX_BYTES)) != len(b) or "  " in raw:
+        return False
+    if not raw.isascii() and ("\x85" in raw or "\u2028" in raw or "\u2029" in raw):
+        return False
+    return not (("-" in raw and "--" in raw) or ("`" in raw and ("``" in raw or "?`" in raw or "!`" in raw))
+                or ("'" in raw and "''" in raw) or ("<" in raw and "<<" in raw)
+                or (">" in raw and ">>" in raw) or ("," in raw and ",," in raw))
+
+
+def _cached_names(people: list[Person], cache: dict) -> str:
+    if len(people) == 1:
+        p = people[0]
+        k = (p.literal, p.family, p.given)
+        v = cache.get(k)
+        if v is None:
+            if len(cache) > 4096:
+                cache.clear()
+            v = cache[k] = bib_name(p)
+        return v
+    return _names(people, cache)
+
+
+def _field_line(name: str, value: str | None) -> str:
+    """``  name = {value},`` for a value that repeats across entries (cached by the writer)."""
+    v = tex(value) if value else ""
+    return f"  {name} = {{{v}}},\n" if v else ""
+
+
+def _volume_info(entry: Entry) -> tuple:
+    """What every entry of a volume shares, from the mapping of one of its entries."""
+    vol = entry.volume
+    langs = vol.languages
+    base = f"{vol.base_url.rstrip('/')}/" if vol.base_url else ""  # as Entry.iri builds it
+    return (vol, edition_text(entry_to_csl(entry), entry), langs[0] if langs else "", base,
+            bool(base) and not _URL_BAD.search(base))
+
+
+def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] | None = None) -> int:
+    """Write one BibTeX entry per entry to ``out`` (UTF-8), as Zotero's BibTeX importer reads
+    it; return the entry count.
+
+    ``fallbacks`` collects the ids of volumes written through the mapping because the fast
+    path disagreed with it on their first entry (a sign the mapping changed)."""
+    names: dict = {}
+    shown: dict = {}  # recipients as running text, by person
+    # Whole field lines for values that repeat across entries (names, kinds, dates, languages,
+    # places, entry types): one dict lookup instead of building the line for every entry.
+    lines: dict = {}
+    dates: dict = {}
+    # Titles repeat (the FRUS volume's 478 entries have 96 titles), and are the values most
+    # often non-ASCII, whose escaping check costs the most.
+    titles: dict = {}
+    volumes: dict[int, tuple] = {}
+    buf: list[str] = []
+    count = 0
+    cur_vol = None  # entries come volume by volume: skip the volume lookup while it stays the same
+    edition, vol_lang, base, base_safe = "", "", "", False
+    for e in entries:
+        vol = e.volume
+        check = False
+        if vol is not cur_vol:
+            info, check = volume_info(volumes, e, _volume_info)
+            if info[1] is None:  # this volume goes through the mapping (see the guard below)
+                buf.append(bib_from_csl(entry_to_csl(e), e))
+                count += 1
+                if not count % CHUNK:
+                    out.write("".join(buf).encode("utf-8"))
+                    buf.clear()
+                continue
+            cur_vol = vol
+            _, edition, vol_lang, base, base_safe = info
+        genre = e.genre
+        head = lines.get(genre)
+        if head is None:
+            ctype = CSL_TYPE.get(genre or "", "manuscript")
+            head = lines[genre] = (f"@{BIB_TYPE[ctype]}{{", ctype == "personal_communication")
+        head, letter = head
+        kind = e.kind if genre != "diary" else None
+        type_line = lines.get(("type", kind))
+        if type_line is None:
+            type_line = lines[("type", kind)] = _field_line("type", kind)
+        place = e.place
+        place_line = lines.get(("address", letter, place))
+        if place_line is None:
+            if len(lines) > 8192:
+                lines.clear()
+            place_line = lines[("address", letter, place)] = "" if letter else _field_line("address", place)
+        lang = e.language or vol_lang
+        lang_line = lines.get(("language", lang))
+        if lang_line is None:
+            lang_line = lines[("language", lang)] = _field_line("language", lang)
+        title = e.title
+        title_line = titles.get(title)
+        if title_line is None:
+            if len(titles) > 4096:
+                titles.clear()
+            t = text(title)
+            title_line = titles[title] = f"  title = {{{{{t}}}}},\n" if t else ""
+        people = e.authors
+        if people:
+            p = people[0]
+            pkey = (p.literal, p.family, p.given)
+            hit = lines.get(("author", pkey)) if len(people) == 1 else None
+            if hit is None:
+                authors = _cached_names(people, names)
+                hit = (f"  author = {{{authors}}},\n" if authors else "",
+                       key_prefix([p]) if csl_name(p) else key_prefix(people))
+                if len(people) == 1:
+                    lines[("author", pkey)] = hit
+            author, who = hit
+        else:
+            author, who = "", "Anon"
+        eid = e.id
+        simple_id = eid.isascii() and eid.isalnum()
+        kid = eid if simple_id else key_id(eid)
+        d = e.date
+        dkey = (d.year, d.month, d.day)
+        hit = dates.get(dkey)
+        if hit is None:
+            if len(dates) > 8192:
+                dates.clear()
+            hit = dates[dkey] = ((f"  date = {{{bib_date(d.year, d.month, d.day, False)}}},\n"
+                                  if d.year is not None else ""), key_year(d.year))
+        date, year = hit
+        if base:
+            local = e.local_id
+            url = (f"{base}{local}" if base_safe and ((simple_id and local == eid)
+                                                      or (local.isascii() and local.isalnum())
+                                                      or not _URL_BAD.search(local))
+                   else bib_url(f"{base}{local}"))
+        else:
+            url = ""
+        page = ""
+        for layer in e.layers.values():
+            lp = layer.pages
+            if lp:
+                page = lp[0] if lp[0] == lp[-1] else f"{lp[0]}-{lp[-1]}"
+                break
+        number, repo, aid, desc = e.number, e.repository, e.archival_id, e.description
+        letter_place = place if letter else None
+        raw = f"{number or ''}{page}{repo or ''}{aid or ''}{desc or ''}{letter_place or ''}"
+        # One escaping check for all of the entry's own values (text() of each, inlined): most
+        # need none, and a substring of a value that needs none needs none either.
+        if (_plain(raw) if not raw.isascii() else (
+                "  " not in raw and "--" not in raw and ",," not in raw
+                if len(raw.encode().translate(None, _TEX_LIG_BYTES)) == len(raw) else _plain(raw))):
+            number = number.strip(" ") if number else ""
+            page = page.strip(" ")
+            repo = repo.strip(" ") if repo else ""
+            aid = aid.strip(" ") if aid else ""
+            desc = desc.strip(" ") if desc else ""
+            letter_place = letter_place.strip(" ") if letter_place else ""
+        else:
+            number, page, repo, aid, desc, letter_place = (
+                tex(x) if x else "" for x in (number, page, repo, aid, desc, letter_place))
+        if number:
+            position = f"no. {number}, pp. {page}" if "-" in page else (
+                f"no. {number}, p. {page}" if page else f"no. {number}")
+        else:
+            position = (f"pp. {page}" if "-" in page else f"p. {page}") if page else ""
+        published = f"{edition}, {position}" if edition and position else edition or position
+        recipients = e.recipients
+        if recipients:
+            rs = []
+            for r in recipients:
+                k = (r.literal, r.family, r.given)
+                t = shown.get(k)
+                if t is None:
+                    if len(shown) > 4096:
+                        shown.clear()
+                    t = shown[k] = text(display_name(csl_name(r)))
+                if t:
+                    rs.append(t)
+            note = [f"Recipient: {' and '.join(rs)}"] if rs else []
+        else:
+            note = []
+        if repo:
+            note.append(f"Archive: {repo}")
+        if aid:
+            note.append(f"Loc. in Archive: {aid}")
+        if letter_place:
+            note.append(f"Place: {letter_place}")
+        note = "; ".join(note)
+        body = (f"{head}{who}{year}-{kid},\n{author}{title_line}{type_line}{date}{place_line}{lang_line}"
+                f"{f'  url = {{{url}}},{NL}' if url else ''}"
+                f"{f'  abstract = {{{desc}}},{NL}' if desc else ''}"
+                f"{f'  howpublished = {{{published}}},{NL}' if published else ''}"
+                f"{f'  note = {{{note}}},{NL}' if note else ''}"
+                "}\n\n")
+        if check:
+            # Guard: the first entry of each volume must equal the one written from the mapping;
+            # if the mapping changed in a way this writer does not follow, use it for the volume.
+            reference = bib_from_csl(entry_to_csl(e), e)
+            if body != reference:
+                body = reference
+                volumes[id(vol)] = (vol, None)
+                cur_vol = None
+                if fallbacks is not None:
+                    fallbacks.append(vol.id)
+        buf.append(body)
+        count += 1
+        if not count % CHUNK:
+            out.write("".join(buf).encode("utf-8"))
+            buf.clear()
+    if buf:
+        out.write("".join(buf).encode("utf-8"))
+    return count
