@@ -15,6 +15,10 @@ def test_cluster_sorts_groups_and_collapses_in_text(cli):
     years (collapse="year"): "(Dolgorukov, 1918a, 1918b)"; FRUS authors differ: joined by "; "."""
     both = _cli_lines(cli, "--cluster", "kd1-1918-02-19,kd1-1918-01-08", "--style", "apa", "--mode", "in-text")
     assert both == ["(Dolgorukov, 1918a, 1918b)"]
+    # an entry whose style output falls back to other names is still cut to its year
+    edited = _cli_lines(cli, "--cluster", "kd1-1918-03-06,kd1-1918-03-10", "--style", "chicago-author-date",
+                        "--mode", "in-text")
+    assert edited == ["(Dolgorukov 1918a, 1918b)"]
     from conftest import FRUS
 
     two = _cli_lines(cli, "--corpus", str(FRUS), "--cluster", "d6,d3", "--style", "apa", "--mode", "in-text")

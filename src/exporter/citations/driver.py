@@ -809,6 +809,13 @@ class _ClusterCite:
         return text, names
 
     def without_names(self) -> str | None:
+        """The cite without its leading names ("1918b" of "Dolgorukov, 1918b"): cut from the
+        text when it starts with them, else rendered with the first names suppressed."""
+        text, names = self.text, self.names
+        if text and names and text.startswith(names):
+            rest = text[len(names):].lstrip(" ,")
+            if rest:
+                return rest
         return self._render(True)[0]
 
 
@@ -833,7 +840,11 @@ def _assemble(run, citation, cites: list[_ClusterCite], grouping: bool, collapse
     suffix_delimiter = citation.get("year-suffix-delimiter", delimiter)
     groups: list[list[_ClusterCite]] = []
     for cite in cites:
-        home = next((g for g in groups if cite.names and g[0].names == cite.names), None)
+        # group only by names the cite prints first (a style may render other names first, e.g.
+        # in a condition, and print the editors instead)
+        names = cite.names if cite.names and strip_markers(cite.text).startswith(cite.names) else None
+        home = next((g for g in groups if names and g[0].names == names
+                     and strip_markers(g[0].text).startswith(names)), None)
         if home is None:
             groups.append([cite])
         else:
