@@ -54,7 +54,7 @@ toc=$("$EXPORTER" toc)
 printf '%s\n' "$toc" | grep -q '^kd1-1918-03-06 ' || fail "toc lacks kd1-1918-03-06"
 
 step "exporter styles lists the house style"
-"$EXPORTER" styles | grep -q '^archival-documents ' || fail "archival-documents missing from exporter styles"
+"$EXPORTER" styles --featured | grep -q '^archival-documents ' || fail "archival-documents missing from exporter styles"
 
 step "exporter cite --style archival-documents"
 cite=$("$EXPORTER" cite --entries kd1-1918-03-06 --style archival-documents)
