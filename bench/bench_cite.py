@@ -16,7 +16,12 @@ repeats another's content), the third cut to the documents needed for 1,000 entr
 * warm, new records with every rendering cache emptied before each run (only the parsed style and
   locale kept): the figure the target is checked against.
 
-Usage: .venv/bin/python bench/bench_cite.py [--entries 1000] [--repeat 3] [--style NAME]
+* styles: loading a style by name (CSL id) in a warm process, first load of each of 40 styles
+  drawn from the whole catalog (independent and dependent): name lookup, parse of the style (a
+  dependent's parent) and locale; and a cold ``exporter styles --search TEXT`` (median of
+  ``--repeat``), against a cold ``exporter formats`` (the same start-up) in the same run.
+
+Usage: .venv/bin/python bench/bench_cite.py [--entries 1000] [--repeat 3] [--style NAME] [--styles-only]
 Needs node and scripts/citeproc-js/node_modules (``npm ci`` there) for the reference figures.
 """
 
@@ -87,12 +92,58 @@ def node_cold(records_path: Path, style_path: Path, locale: Path) -> tuple[float
     return time.perf_counter() - start, json.loads(res.stdout)
 
 
+def bench_styles(repeat: int) -> None:
+    """Style loading by name and the cold style search."""
+    import random
+
+    from exporter.citations import catalog, processor
+    from exporter.engine import Engine
+
+    engine = Engine()
+    processor.load_style(engine.style("apa").path)  # imports, patches, en-US locale parsed once
+    names = random.Random(50).sample(sorted(catalog.index()), 40)
+    loads = []
+    for name in names:
+        start = time.perf_counter()
+        processor.load_style(engine.style(name).path)
+        loads.append((time.perf_counter() - start) * 1000)
+    loads.sort()
+    print(f"style load by name, first load of 40 random catalog styles: median {statistics.median(loads):.1f} ms, "
+          f"90th percentile {loads[int(0.9 * len(loads))]:.1f} ms, max {loads[-1]:.1f} ms "
+          f"({sum(catalog.get(n).dependent for n in names)} dependent)")
+
+    import resource
+
+    def cold(*args: str) -> tuple[float, float]:
+        """(wall, CPU) seconds of a fresh process (CPU: user + system, steadier on a shared machine)."""
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run([str(EXPORTER), *args], capture_output=True, check=True, cwd=ROOT)
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+    search, formats = [], []
+    for _ in range(repeat):  # interleaved, same machine load
+        search.append(cold("styles", "--search", "historical journal"))
+        formats.append(cold("formats"))
+    for label, runs in (("'exporter styles --search \"historical journal\"'", search),
+                        ("'exporter formats' (same start-up, reference)", formats)):
+        print(f"cold {label} (median of {repeat}): wall {statistics.median(w for w, _ in runs):.3f} s, "
+              f"CPU {statistics.median(c for _, c in runs):.3f} s; wall runs "
+              f"{', '.join(f'{w:.3f}' for w, _ in runs)}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--entries", type=int, default=1000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--style", default="chicago-notes-bibliography")
+    ap.add_argument("--styles-only", action="store_true", help="only the style loading and search figures")
     args = ap.parse_args()
+    bench_styles(max(args.repeat, 5))
+    if args.styles_only:
+        return
 
     import citeproc
 

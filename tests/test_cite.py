@@ -303,7 +303,7 @@ def test_engine_fills_csl_citations(engine):
 # -- compatibility layer units ------------------------------------------------------------------
 
 def test_positions():
-    from exporter.citations.compat import compute_positions
+    from exporter.citations.driver import compute_positions
 
     cites = [("a", None), ("a", None), ("b", "5"), ("b", "5"), ("b", "6"), ("b", None), ("a", None)]
     assert [p for p, _ in compute_positions(cites)] == [
@@ -311,7 +311,7 @@ def test_positions():
 
 
 def test_collation_key_like_citeproc_js():
-    from exporter.citations.compat import collation_key as key
+    from exporter.citations.driver import collation_key as key
 
     assert key("2 April 1918") < key("10 March 1918")
     assert key("Dolgorukov, Konstantin") < key("Dolgorukova, Maria")
@@ -320,7 +320,8 @@ def test_collation_key_like_citeproc_js():
 
 
 def test_punctuation_and_capitalisation_helpers():
-    from exporter.citations.compat import capitalize_first, is_numeric, punctuation_in_quote, year_suffix
+    from exporter.citations.driver import capitalize_first, punctuation_in_quote, year_suffix
+    from exporter.citations.fidelity import is_numeric
 
     assert punctuation_in_quote("“Title”, then “Other”.") == "“Title,” then “Other.”"
     assert capitalize_first("ibid., 5.") == "Ibid., 5."

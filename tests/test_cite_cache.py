@@ -1,7 +1,7 @@
 """Citations: macro renderings shared between records must never leak into another record's output.
 
 The compatibility layer stores each macro's rendering under the record fields the macro read
-(``exporter.citations.compat``, "macro renderings shared between records").  Here the output with
+(``exporter.citations.speedups``, "macro renderings shared between records").  Here the output with
 that cache is compared with the rendering without it (cache off, every cache cleared) on
 records made by mixing fields of real entries, so that records share authors, dates, titles or
 volumes in every combination, in all five styles and in every mode, with the styles formatted
@@ -66,27 +66,27 @@ def _format_all(records, paths) -> list:
 
 @pytest.fixture()
 def fresh_caches():
-    from exporter.citations import compat, processor
+    from exporter.citations import processor, speedups
 
     processor.clear_caches()
     yield
-    compat.MACRO_CACHE_ENABLED = True
+    speedups.MACRO_CACHE_ENABLED = True
     processor.clear_caches()
 
 
 def test_shared_macro_renderings_match_uncached_rendering(engine, sample, frus, fresh_caches):
-    from exporter.citations import compat, processor
+    from exporter.citations import processor, speedups
 
     paths = [engine.plugins.styles.get(name).path for name in STYLES]
     records = _hybrids(sample, frus)
     # cached: a first batch warms the shared renderings, then the hybrids reuse them
     _format_all(_hybrids(sample, frus, n=24, seed=11), paths)
     cached = _format_all(records, paths)
-    assert compat._macro_cache_size > 0
+    assert speedups._macro_cache_size > 0
     processor.clear_caches()
-    compat.MACRO_CACHE_ENABLED = False
+    speedups.MACRO_CACHE_ENABLED = False
     plain = _format_all(records, paths)
-    assert compat._macro_cache_size == 0
+    assert speedups._macro_cache_size == 0
     for name, got, expected in zip(STYLES, cached, plain):
         diffs = [(a, b) for a, b in zip(got, expected) if a != b]
         assert not diffs and len(got) == len(expected), f"{name}: {diffs[:3]}"
@@ -95,16 +95,16 @@ def test_shared_macro_renderings_match_uncached_rendering(engine, sample, frus, 
 def test_new_record_reuses_what_it_shares_and_not_more(engine, fresh_caches):
     """A record that differs from a formatted one only in its title re-renders only the macros
     that read the title; a changed author name or a changed date is printed, not the stored one."""
-    from exporter.citations import compat, processor
+    from exporter.citations import processor, speedups
 
     path = engine.plugins.styles.get("chicago-notes-bibliography").path
     rec = {"id": "r1", "type": "manuscript", "title": "Report on the Situation", "archive": "GARF",
            "archive_location": "f. 1, op. 2", "author": [{"family": "Lvova", "given": "Anna"}],
            "issued": {"date-parts": [[1918, 1, 3]]}, "container-title": "Diaries"}
     first = processor.format_bibliography([rec], path)[0].text
-    stored = compat._macro_cache_size
+    stored = speedups._macro_cache_size
     second = processor.format_bibliography([dict(rec, id="r2", title="Another Report")], path)[0].text
-    added = compat._macro_cache_size - stored
+    added = speedups._macro_cache_size - stored
     assert 0 < added < stored  # the author, date and archive macros were shared
     assert second == first.replace("Report on the Situation", "Another Report")
     renamed = processor.format_bibliography(
@@ -116,7 +116,7 @@ def test_new_record_reuses_what_it_shares_and_not_more(engine, fresh_caches):
 
 
 def test_canonical_values_tell_types_and_values_apart():
-    from exporter.citations.compat import canonical
+    from exporter.citations.speedups import canonical
 
     assert canonical("1918") != canonical(1918)
     assert canonical({"family": "A", "given": "B"}) == canonical({"given": "B", "family": "A"})
@@ -154,7 +154,7 @@ def test_render_state_is_part_of_the_key(tmp_path, fresh_caches):
     depends on, and a macro inside cs:substitute still suppresses what it printed: a probe style
     whose macros test position, render the title before and after a names macro that substitutes
     it for a missing author, and serve as sort key and display."""
-    from exporter.citations import compat, processor
+    from exporter.citations import processor, speedups
 
     style = tmp_path / "cache-probe.csl"
     style.write_text(PROBE_STYLE, encoding="utf-8")
@@ -175,7 +175,7 @@ def test_render_state_is_part_of_the_key(tmp_path, fresh_caches):
     cached = run()
     again = run()
     processor.clear_caches()
-    compat.MACRO_CACHE_ENABLED = False
+    speedups.MACRO_CACHE_ENABLED = False
     plain = run()
     assert cached == again == plain
     notes, bib = plain

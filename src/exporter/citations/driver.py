@@ -1,0 +1,939 @@
+"""The processor driver: records, sorting, disambiguation, positions and rendering.
+
+Runs citeproc-py's style tree the way citeproc-js runs a document: it parses the records
+(pre-processing them as citeproc-js does), sorts the bibliography with citeproc-js's collation,
+decides disambiguation (given names, ``disambiguate`` conditions, year suffixes) and cite
+positions, renders each cite or entry, and post-processes the text.  It works on stock
+citeproc-py as well as with :mod:`.fidelity` and :mod:`.speedups` installed.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+import warnings
+from typing import Any
+
+from . import speedups
+from .fidelity import (FIRST, GIVEN as _Given, IBID, IBID_LOC, SAS as _SAS, SUBSEQUENT, TERM_MARK,
+                       Locator)
+from .markup import strip_markers
+
+#: Error of a record the style renders as nothing (e.g. Chicago lists no unarchived manuscript).
+NO_OUTPUT = "the style prints nothing for this record"
+
+# -- post-processing -------------------------------------------------------------------------
+
+_PIQ = re.compile("([\u201d])([\ue000-\ue00d]*)([.,])")
+
+
+def punctuation_in_quote(text: str) -> str:
+    """en-US ``punctuation-in-quote``: a comma or period right after a closing quote moves
+    inside it (citeproc-py ignores the locale option)."""
+    return _PIQ.sub(lambda m: m.group(3) + m.group(1) + m.group(2), text)
+
+
+# -- records ---------------------------------------------------------------------------------
+
+#: Name keys citeproc-js reads that are not in the csl-data schema the project's check enforces.
+_EXTRA_NAME_KEYS = ("isInstitution", "multi")
+
+
+def record_problems(rec: dict[str, Any]) -> list[str]:
+    """Why citeproc-js could not format ``rec`` (empty: it can).  The schema check, lenient
+    where citeproc-js is: a record without ``type`` (no type test matches it), names with
+    ``isInstitution`` or ``multi``, ``multi`` on the record, and a date that is only a
+    ``literal`` (or ``raw``) next to an empty ``date-parts``, or an empty ``date-parts``."""
+    from ..csl import _DATE_VARS, _NAME_VARS, check_record
+
+    problems = check_record(rec)
+    if not problems:
+        return problems  # the common case: no lenient copy needed
+    probe = {k: v for k, v in rec.items() if k != "multi"}
+    if "type" not in probe:
+        probe["type"] = "document"
+    for key, value in rec.items():
+        if key in _NAME_VARS and isinstance(value, list):
+            probe[key] = [{k: v for k, v in n.items() if k not in _EXTRA_NAME_KEYS}
+                          if isinstance(n, dict) else n for n in value]
+        elif key in _DATE_VARS and isinstance(value, dict):
+            parts = value.get("date-parts")
+            if isinstance(parts, list) and not [p for p in parts if p]:
+                rest = {k: v for k, v in value.items() if k != "date-parts"}
+                if rest:
+                    probe[key] = rest
+                else:
+                    del probe[key]  # an empty date is no date
+    return check_record(probe)
+
+
+def _citeproc_name(name: Any) -> Any:
+    """A name as citeproc-py reads it: ``isInstitution`` makes the family name a literal one
+    (citeproc-js prints it whole, never inverted or initialised); ``multi`` is dropped."""
+    if not isinstance(name, dict):
+        return name
+    if name.get("isInstitution") and "family" in name and "literal" not in name:
+        return {"literal": name["family"]}
+    return {k: v for k, v in name.items() if k not in _EXTRA_NAME_KEYS}
+
+
+def parse_record(rec: dict[str, Any]):
+    """One CSL-JSON record as a citeproc-py Reference (raises on what citeproc-py cannot read).
+
+    Pre-processing done the citeproc-js way: straight apostrophes and quotes in text become
+    typographic ones, and an empty ``date-parts`` is treated as no date.
+    """
+    from citeproc.source.json import CiteProcJSON
+
+    rec = {k: v for k, v in rec.items() if k != "multi"}
+    if "type" not in rec:
+        rec["type"] = ""  # matches no type test, as in citeproc-js
+    clean = dict(rec)
+    for key, value in rec.items():
+        if isinstance(value, str) and key not in ("id", "type", "URL", "language", "DOI"):
+            clean[key] = smart_quotes(value)
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            clean[key] = [{k: smart_quotes(v) if isinstance(v, str) else v
+                           for k, v in _citeproc_name(n).items()} for n in value]
+        if isinstance(value, dict) and "date-parts" in value:
+            parts = [p for p in value["date-parts"] if p and p[0] not in ("", None)]
+            if not parts:
+                if "literal" in value:
+                    clean[key] = {k: v for k, v in value.items() if k != "date-parts"}
+                else:
+                    del clean[key]
+            else:
+                clean[key] = dict(value, **{"date-parts": [[int(x) for x in p] for p in parts]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # citeproc-py warns about variables it does not know
+        source = CiteProcJSON([clean])
+    (ref,) = source.values()
+    # lets macro renderings be shared (speedups); citeproc-py's __setattr__ writes dict items
+    return speedups.track(ref)
+
+
+_DOUBLE = re.compile(r'"([^"]*)"')
+
+
+def smart_quotes(text: str) -> str:
+    """Straight quotes as citeproc-js prints them: ``'`` -> ``’`` and ``"…"`` -> ``“…”``."""
+    if '"' in text:
+        text = _DOUBLE.sub("\u201c\\1\u201d", text)
+    return text.replace("'", "\u2019")
+
+
+
+def compute_positions(cites: list[tuple[str, str | None]], near_note_distance: int = 5
+                      ) -> list[tuple[str, bool]]:
+    """(position, near-note) of each single-item citation, as citeproc-js assigns them.
+
+    ``ibid``: same item as the citation right before, with the same locator or none on both;
+    ``ibid-with-locator``: same item, and the locator differs or only this cite has one; a
+    repeat after a cite with a locator but without one itself is ``subsequent``.
+    """
+    out: list[tuple[str, bool]] = []
+    last_note: dict[str, int] = {}
+    prev: tuple[str, str | None] | None = None
+    for n, (rid, loc) in enumerate(cites, 1):
+        if rid not in last_note:
+            pos = FIRST
+        elif prev is not None and prev[0] == rid:
+            if prev[1] == loc:
+                pos = IBID
+            elif loc is not None:
+                pos = IBID_LOC
+            else:
+                pos = SUBSEQUENT
+        else:
+            pos = SUBSEQUENT
+        near = rid in last_note and n - last_note[rid] <= near_note_distance
+        out.append((pos, near))
+        last_note[rid] = n
+        prev = (rid, loc)
+    return out
+
+
+
+# -- bibliography ----------------------------------------------------------------------------
+
+def _new_item(run, rid: str, **extra):
+    from citeproc import Citation, CitationItem
+
+    item = CitationItem(rid)
+    item["exporter_reference"] = run.source[rid.lower()]
+    for key, value in extra.items():
+        item[key] = value
+    run.bib.register(Citation([item]))
+    return item
+
+
+def sort_bibliography(run) -> list[str]:
+    """Record ids in the style's bibliography order (input order when the style has no sort).
+
+    Sort keys are computed per record; a record whose key cannot be computed sorts last.
+    """
+    ids = list(run.records)
+    bibliography = run.style.root.bibliography
+    if bibliography is None:
+        return ids
+    sort = bibliography.find("cs:sort", bibliography.nsmap)
+    if sort is None:
+        return ids
+    if getattr(run, "bib_order", None) is not None:
+        return run.bib_order
+    items = [_new_item(run, rid) for rid in ids]
+    layout = bibliography.layout
+    run.bib_order = [item.key_id for item in _sort_items(run, sort, items, layout, ids)]
+    return run.bib_order
+
+
+def _sort_items(run, sort, items, context, ids, tag: str = "sort"):
+    from functools import cmp_to_key
+
+    for item, rid in zip(items, ids):
+        item["key_id"] = rid
+    keys = sort.findall("cs:key", sort.nsmap)
+    descending = [k.get("sort", "ascending").lower() == "descending" for k in keys]
+    values: dict[tuple[int, int], object] = {}
+
+    def value(n: int, i: int):
+        # computed lazily: most records are ordered by the first key or two, and a macro key is
+        # a full rendering
+        if (n, i) not in values:
+            rid, item = ids[i], items[i]
+            # a macro key depends only on the record fields its macros read: records that share
+            # them (same authors, say) share the rendering
+            fields = _key_fields(keys[n])
+            part = run.keys[rid] if fields is None else _fields_key(run, rid, fields)
+            try:
+                values[(n, i)] = run.cached((part, run.style_key, tag, n),
+                                            lambda: _sort_value(keys[n], item, context,
+                                                                getattr(run, "cyrillic_first", False)))
+            except Exception:  # noqa: BLE001 -- an odd record sorts last instead of failing
+                values[(n, i)] = None
+        return values[(n, i)]
+
+    def compare(a: int, b: int) -> int:
+        for n in range(len(keys)):
+            x, y = value(n, a), value(n, b)
+            if x is None and y is None:
+                continue
+            if x is None:
+                return 1
+            if y is None:
+                return -1
+            if x != y:
+                result = -1 if x < y else 1
+                return -result if descending[n] else result
+        return 0
+
+    order = sorted(range(len(items)), key=cmp_to_key(compare))
+    return [items[i] for i in order]
+
+
+#: Variables whose value depends on more than the record: a key reading them is not shared.
+#: (``locator`` is not among them: the bibliography's sort items never have one.)
+_ITEM_VARIABLES = {"citation_number", "citation_label"}
+_key_fields_memo: dict[int, frozenset | None] = {}
+_key_fields_keep: dict[int, object] = {}
+
+
+def _key_fields(key) -> frozenset | None:
+    """Record fields (citeproc-py names) a macro sort key can read, or None: a variable key, or
+    a macro reading something other than record fields.  Found statically from the style: every
+    ``variable``/``is-numeric``/``is-uncertain-date`` attribute in the macro and the macros it
+    calls, their ``-short`` forms, and what citeproc-py reads besides (type, language, editor and
+    translator for ``editortranslator``, ``page`` for ``page-first``, the year suffix)."""
+    ident = id(key)
+    if ident in _key_fields_memo:
+        return _key_fields_memo[ident]
+    _key_fields_keep[ident] = key
+    result: frozenset | None = None
+    name = key.get("macro")
+    if name is not None:
+        root = key.getroottree().getroot()
+        ns = root.nsmap
+        macros = {m.get("name"): m for m in root.findall("cs:macro", ns)}
+        fields = {"type", "language", "editor", "translator", "year_suffix"}
+        todo, seen, ok = [name], set(), True
+        while todo and ok:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            macro = macros.get(current)
+            if macro is None:
+                ok = False
+                break
+            for element in macro.iter():
+                for attr in ("variable", "is-numeric", "is-uncertain-date"):
+                    for var in (element.get(attr) or "").split():
+                        var = var.replace("-", "_")
+                        if var in _ITEM_VARIABLES:
+                            ok = False
+                        fields.update((var, var + "_short"))
+                        if var.startswith("page"):
+                            fields.add("page")
+                if element.get("macro"):
+                    todo.append(element.get("macro"))
+        if ok:
+            result = frozenset(fields)
+    _key_fields_memo[ident] = result
+    return result
+
+
+def _fields_key(run, rid: str, fields: frozenset) -> str:
+    import json
+
+    rec = run.records[rid]
+    picked = {k: v for k, v in rec.items()
+              if ("title_short" if k == "shortTitle" else k.replace("-", "_")) in fields}
+    suffix = run.source[rid.lower()].get("year_suffix")
+    return json.dumps([picked, None if suffix is None else str(suffix)], sort_keys=True, ensure_ascii=False)
+
+def _sort_value(key, item, context, cyrillic_first: bool = False):
+    """One sort key value, compared the way citeproc-js compares them."""
+    value = key.sort_keys([item], context)[0]
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return (0, value, "")
+    text = strip_markers(str(value))
+    if not text:
+        return None
+    return (1, 0, collation_key(text, cyrillic_first))
+
+
+_SPACES = re.compile(r"\s+")
+#: Cyrillic letters prefixed with U+0001, so that they compare before any other letter.
+_CYRILLIC_FIRST = {cp: "\x01" + chr(cp) for cp in range(0x0400, 0x0530)}
+#: Locales whose ICU collation puts Cyrillic before Latin.
+CYRILLIC_FIRST_LOCALES = ("ru", "uk", "bg", "sr-Cyrl", "mk", "be")
+
+
+@functools.lru_cache(maxsize=65_536)  # sort texts repeat (authors, titles of one kind)
+def collation_key(text: str, cyrillic_first: bool = False) -> tuple:
+    """Sort key like citeproc-js's (ICU collator with ``sensitivity: base``,
+    ``ignorePunctuation``, ``numeric``, over keys whose spaces are written as ``|``): case and
+    accents ignored, punctuation ignored, a word break sorts before any letter or digit, and
+    digit runs compare by value.  citeproc-py compared code points ("10 March" < "2 April",
+    "Dolgorukova, Maria" < "Dolgorukov, Konstantin" the other way round).
+
+    ``cyrillic_first``: the script order of ICU's Russian (and Ukrainian, Bulgarian, Serbian
+    Cyrillic, Macedonian, Belarusian) collation, Cyrillic letters before Latin ones; Ё sorts
+    with Е in every locale (a diacritic, ignored at base strength)."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    joined = _SPACES.sub("|", decomposed.strip()) + "|"
+    tokens: list[tuple] = []
+    kind, run, broken = None, "", False
+    for ch in joined:
+        if ch == "|":
+            new = "sep"
+        elif ch.isdigit():
+            new = "num"
+        elif ch.isalnum():
+            new = "alpha"
+        else:  # punctuation is ignored, but it still ends a number ("861.00" is 861, 00)
+            broken = True
+            continue
+        if new == kind and new != "sep" and not (new == "num" and broken):
+            run += ch
+        else:
+            if kind is not None:
+                tokens.append(_token(kind, run))
+            kind, run = new, ch
+        broken = False
+    if kind is not None:
+        tokens.append(_token(kind, run))
+    if cyrillic_first:
+        tokens = [(k, n, t.translate(_CYRILLIC_FIRST)) if k == 2 else (k, n, t) for k, n, t in tokens]
+    return tuple(tokens)
+
+
+def _token(kind: str, run: str) -> tuple:
+    if kind == "sep":
+        return (0, 0, "")
+    if kind == "num":
+        return (1, int(run), "")
+    return (2, 0, run)
+
+
+def render_bibliography(run, ordered: list[str], cached) -> list[tuple[str, str | None, str | None]]:
+    """(id, raw rendering, error) per record in bibliography order."""
+    bibliography = run.style.root.bibliography
+    out = []
+    if bibliography is None:
+        return [(rid, None, "the style has no bibliography") for rid in ordered]
+    layout = bibliography.layout
+    state = disambiguate(run, cached) if run.style.bib_needs_disambiguation else {}
+    # citation numbers follow the bibliography's order (citeproc-js numbers a sorted bibliography
+    # in its sorted order)
+    keys = [rid.lower() for rid in ordered]
+    known = set(keys)
+    run.bib.keys[:] = keys + [k for k in run.bib.keys if k not in known]
+    substitute = bibliography.get("subsequent-author-substitute")
+    previous: str | None = None
+    for rid in ordered:
+        flag, suffix = state.get(rid, (False, ""))
+
+        def render(rid=rid, suffix=suffix, replace=None):
+            _set_suffix(run, rid, suffix)
+            item = _new_item(run, rid)
+            layout.repressed = {}
+            _SAS.active, _SAS.seen, _SAS.captured, _SAS.replace = True, False, None, replace
+            try:
+                text = layout.render_children(item)
+            finally:
+                _SAS.active = False
+            if text is None:
+                raise NoOutput()
+            return finish_bibliography(run, str(layout.format(layout.wrap(text)))), _SAS.captured
+
+        try:
+            key = (run.keys[rid], run.style_key, "bibliography", suffix)
+            raw, names = cached(key, render)
+            if substitute is not None and names and names == previous:
+                raw, _ = cached(key + ("substitute",), lambda: render(replace=substitute))
+            previous = names
+            out.append((rid, raw, None))
+        except Exception as exc:  # noqa: BLE001
+            previous = None
+            out.append((rid, None, _reason(exc)))
+    return out
+
+
+def finish_bibliography(run, text: str) -> str:
+    if run.style.piq:
+        text = punctuation_in_quote(text)
+    return text.replace(TERM_MARK, "")
+
+
+# -- disambiguation ----------------------------------------------------------------------------
+
+def _set_suffix(run, rid: str, suffix: str) -> None:
+    from citeproc.string import String
+
+    ref = run.source[rid.lower()]
+    if suffix:
+        ref["year_suffix"] = String(suffix)
+    else:
+        ref.pop("year_suffix", None)
+
+
+def year_suffix(n: int) -> str:
+    """0 -> "a", 25 -> "z", 26 -> "aa", ... (citeproc-js's sequence, bijective base 26)."""
+    out = ""
+    n += 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        out = chr(ord("a") + rem) + out
+    return out
+
+
+def _render_with_given(run, given: bool, render):
+    if not given:
+        return render()
+    citation = run.style.root.citation
+    rule = citation.get("givenname-disambiguation-rule", "by-cite")
+    _Given.active = True
+    root_initials = run.style.root.get("initialize-with")
+    _Given.initials = (root_initials or ". ") if rule.endswith("with-initials") else root_initials
+    try:
+        return render()
+    finally:
+        _Given.active = False
+
+
+def disambiguate(run, cached) -> dict[str, tuple[bool, str]]:
+    """Per record: (``disambiguate`` condition on, year suffix), as citeproc-js decides them.
+
+    Cites are ambiguous when their rendering without locator is identical (first position for
+    in-text styles, the subsequent short note for note styles).  Step 1,
+    if the style has ``disambiguate="true"`` conditions: ambiguous cites render with the flag
+    on.  Step 2, if ``disambiguate-add-year-suffix``: cites still ambiguous get "a", "b", ... in
+    bibliography order.  (citeproc-py had no disambiguation at all.)
+    """
+    if getattr(run, "disambiguation", None) is not None:
+        return run.disambiguation
+    style = run.style
+    citation = style.root.citation
+    add_suffix = citation.get("disambiguate-add-year-suffix", "false") == "true"
+    add_given = citation.get("disambiguate-add-givenname", "false") == "true"
+    state: dict[str, tuple[bool, str]] = {}
+    run.given = set()
+    run.disambiguation = state
+    if not (add_suffix or add_given or style.has_disambiguate_conditions) or len(run.records) < 2:
+        return state
+    layout = citation.layout
+
+    def ambiguity_key(rid: str, flag: bool, given: bool = False) -> str | None:
+        key = (run.keys[rid], run.style_key, "ambiguity", flag, given)
+
+        def render_plain():
+            _set_suffix(run, rid, "")
+            # note styles: ambiguity is judged on the short (subsequent) note, as citeproc-js does
+            position = (SUBSEQUENT, False) if style.is_note else (FIRST, False)
+            item = _new_item(run, rid, exporter_position=position, exporter_disambiguate=flag)
+            citation.cites = []
+            layout.repressed = {}
+            text = layout.render_children(item)
+            return strip_markers(str(text)) if text is not None else ""
+
+        try:
+            return cached(key, lambda: _render_with_given(run, given, render_plain))
+        except Exception:  # noqa: BLE001 -- the record's own rendering will report the error
+            return None
+
+    def groups(keys: dict[str, str | None]) -> list[list[str]]:
+        by_key: dict[str, list[str]] = {}
+        for rid, k in keys.items():
+            if k:
+                by_key.setdefault(k, []).append(rid)
+        return [g for g in by_key.values() if len(g) > 1]
+
+    rule = citation.get("givenname-disambiguation-rule", "by-cite")
+    if add_given and rule != "by-cite":
+        # global name disambiguation: a first author whose family name another person shares
+        # is always shown with given names (initials), ambiguous cite or not
+        givens: dict[str, set] = {}
+        firsts: dict[str, tuple[str, str]] = {}
+        for rid, rec in run.records.items():
+            names = rec.get("author") or []
+            if names and names[0].get("family"):
+                family, given = names[0]["family"], names[0].get("given", "")
+                givens.setdefault(family, set()).add(given)
+                firsts[rid] = (family, given)
+        run.given.update(rid for rid, (family, _) in firsts.items() if len(givens[family]) > 1)
+    keys = {rid: ambiguity_key(rid, False, rid in run.given) for rid in run.records}
+    ambiguous = groups(keys)
+    if ambiguous and add_given:
+        still = []
+        for group in ambiguous:
+            expanded = {rid: ambiguity_key(rid, False, True) for rid in group}
+            if len(set(expanded.values())) > 1:  # the given names tell some of them apart
+                run.given.update(group)
+                keys.update(expanded)
+                still.extend(groups(expanded))
+            else:
+                still.append(group)
+        ambiguous = still
+    if ambiguous and style.has_disambiguate_conditions:
+        for group in ambiguous:
+            for rid in group:
+                state[rid] = (True, "")
+                keys[rid] = ambiguity_key(rid, True, rid in run.given)
+        ambiguous = groups({rid: keys[rid] for group in ambiguous for rid in group})
+    if ambiguous and add_suffix:
+        order = {rid: i for i, rid in enumerate(sort_bibliography(run))}
+        for group in ambiguous:
+            for n, rid in enumerate(sorted(group, key=lambda r: order.get(r, 0))):
+                state[rid] = (state.get(rid, (False, ""))[0], year_suffix(n))
+    return state
+
+
+# -- citations -------------------------------------------------------------------------------
+
+def render_citations(run, cites: list[tuple[str, str | None]], note: bool, cached
+                     ) -> list[tuple[str, str | None, str | None]]:
+    """(id, raw rendering, error) per cite, in order."""
+    positions = compute_positions(cites)
+    citation = run.style.root.citation
+    layout = citation.layout
+    state = disambiguate(run, cached)
+    if run.style.uses_citation_number:
+        _citation_order(run, [[{"id": rid}] for rid, _ in cites])
+    out = []
+    for (rid, loc), (pos, near) in zip(cites, positions):
+        if rid in run.errors:
+            out.append((rid, None, run.errors[rid]))
+            continue
+        if rid not in run.records:
+            out.append((rid, None, f"no record with id {rid!r}"))
+            continue
+        flag, suffix = state.get(rid, (False, ""))
+        given = rid in run.given
+        # notes differ from in-text citations only by the capitalisation of note styles' notes
+        kind = "note" if note and run.style.is_note else "cite"
+        key = (run.keys[rid], run.style_key, kind, pos, near, loc, flag, suffix, given)
+
+        def render(rid=rid, loc=loc, pos=pos, near=near, flag=flag, suffix=suffix):
+            _set_suffix(run, rid, suffix)
+            extra = {"exporter_position": (pos, near), "exporter_disambiguate": flag}
+            if loc:
+                extra["locator"] = Locator("page", str(loc))
+            item = _new_item(run, rid, **extra)
+            citation.cites = []
+            layout.repressed = {}
+            text = layout.render_children(item)
+            if text is None:
+                raise NoOutput()
+            return finish_citation(run, str(layout.format(layout.wrap(text))), note)
+
+        try:
+            out.append((rid, cached(key, lambda render=render, given=given: _render_with_given(
+                run, given, render)), None))
+        except Exception as exc:  # noqa: BLE001
+            out.append((rid, None, _reason(exc)))
+    return out
+
+
+def finish_citation(run, text: str, note: bool) -> str:
+    if run.style.piq:
+        text = punctuation_in_quote(text)
+    if note and run.style.is_note and _STARTS_WITH_TERM.match(text):
+        text = capitalize_first(text)
+    return text.replace(TERM_MARK, "")
+
+
+_STARTS_WITH_TERM = re.compile("^[\ue000-\ue00d]*\ue00e")
+_FIRST_LETTER = re.compile(f"^([\ue000-\ue00e\u201c\u2018\"'(\\[]*)(\\w)")
+
+
+def capitalize_first(text: str) -> str:
+    """A note starts with a capital (citeproc-js capitalises the first word of a note)."""
+    return _FIRST_LETTER.sub(lambda m: m.group(1) + m.group(2).upper(), text, count=1)
+
+
+class NoOutput(Exception):
+    """The style renders nothing for this record."""
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, NoOutput):
+        return NO_OUTPUT
+    text = " ".join(str(exc).split())[:200]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def prepare_style(style) -> None:
+    """Per-style facts the post-processing needs (read once when the style is loaded)."""
+    root = style.root
+    style.is_note = root.get("class") == "note"
+    try:
+        piq = root.get_locale_option("punctuation-in-quote")
+    except Exception:  # noqa: BLE001
+        piq = None
+    style.piq = str(piq).lower() == "true"
+    style.has_disambiguate_conditions = bool(root.xpath(
+        "//cs:if[@disambiguate] | //cs:else-if[@disambiguate]", namespaces=root.nsmap))
+    style.bib_needs_disambiguation = _bibliography_needs_disambiguation(root)
+    style.uses_citation_number = bool(root.xpath(
+        "//cs:text[@variable='citation-number'] | //cs:key[@variable='citation-number']",
+        namespaces=root.nsmap))
+
+
+def _bibliography_needs_disambiguation(root) -> bool:
+    """Whether bibliography entries depend on the cites' disambiguation: year suffixes, or a
+    ``disambiguate`` condition in the bibliography or a macro it reaches.  When not, the
+    bibliography skips rendering every cite for the ambiguity check."""
+    ns = root.nsmap
+    citation = root.find("cs:citation", ns)
+    if citation is not None and citation.get("disambiguate-add-year-suffix") == "true":
+        return True
+    bibliography = root.find("cs:bibliography", ns)
+    if bibliography is None:
+        return False
+    macros = {m.get("name"): m for m in root.findall("cs:macro", ns)}
+    todo, seen = [bibliography], set()
+    while todo:
+        element = todo.pop()
+        if element.xpath(".//cs:if[@disambiguate] | .//cs:else-if[@disambiguate]", namespaces=ns):
+            return True
+        for name in element.xpath(".//@macro", namespaces=ns):
+            if name not in seen and name in macros:
+                seen.add(name)
+                todo.append(macros[name])
+    return False
+
+
+# -- multi-item citations (clusters) ----------------------------------------------------------
+
+def cluster_positions(clusters: list[list[tuple[str, str | None, str | None]]],
+                      near_note_distance: int = 5) -> list[list[tuple[str, bool]]]:
+    """(position, near-note) of every cite of every cluster ((id, locator, label) cites in
+    document order, one cluster per note), by the CSL 1.0.2 rules citeproc-js follows.
+
+    ``ibid``/``ibid-with-locator``: the same item as the cite right before it in the same
+    cluster, or, for the first cite of a cluster, as the previous cluster when that cluster has
+    exactly one cite; ``ibid`` when neither has a locator or both have the same one,
+    ``ibid-with-locator`` when this cite's locator differs or only it has one; a repeat without
+    a locator after one with a locator is ``subsequent``.
+    """
+    out: list[list[tuple[str, bool]]] = []
+    last_note: dict[str, int] = {}
+    previous: list[tuple[str, str | None, str | None]] = []
+    for note, cluster in enumerate(clusters, 1):
+        here: list[tuple[str, bool]] = []
+        for n, (rid, loc, label) in enumerate(cluster):
+            before = cluster[n - 1] if n else (previous[0] if len(previous) == 1 else None)
+            if rid not in last_note:
+                pos = FIRST
+            elif before is not None and before[0] == rid:
+                mine, theirs = (loc, label) if loc else None, (before[1], before[2]) if before[1] else None
+                if mine == theirs:
+                    pos = IBID
+                elif mine is not None:
+                    pos = IBID_LOC
+                else:
+                    pos = SUBSEQUENT
+            else:
+                pos = SUBSEQUENT
+            near = rid in last_note and note - last_note[rid] <= near_note_distance
+            here.append((pos, near))
+        for rid, _, _ in cluster:
+            last_note[rid] = note
+        previous = cluster
+        out.append(here)
+    return out
+
+
+def _citation_order(run, clusters: list[list[dict]]) -> None:
+    """Number the records (``citation-number``) in bibliography order: the style's bibliography
+    sort, or, without one, the order of first citation."""
+    order: list[str] = []
+    seen: set = set()
+    for cluster in clusters:
+        for cite in cluster:
+            rid = cite["id"]
+            if rid in run.records and rid not in seen:
+                seen.add(rid)
+                order.append(rid)
+    bibliography = run.style.root.bibliography
+    sort = bibliography.find("cs:sort", bibliography.nsmap) if bibliography is not None else None
+    if sort is not None:
+        first = sort.find("cs:key", sort.nsmap)
+        if first is not None and first.get("variable") != "citation-number":
+            order = [rid for rid in sort_bibliography(run) if rid in seen]
+    keys = [rid.lower() for rid in order]
+    known = set(keys)
+    run.bib.keys[:] = keys + [k for k in run.bib.keys if k not in known]
+
+
+def render_clusters(run, clusters: list[list[dict]], note: bool, cached
+                    ) -> list[tuple[str | None, str | None]]:
+    """(raw rendering, error) per cluster.  A cluster is a list of cites, each a dict with
+    ``id`` and optionally ``locator``, ``label`` (default ``page``), ``prefix``, ``suffix``;
+    the clusters are consecutive citations of one document (footnotes when ``note``).
+
+    Cites are sorted as the style's ``cs:citation`` sorts them, rendered with their positions
+    and disambiguation, grouped and collapsed as the style says (``collapse``,
+    ``cite-group-delimiter``, ``year-suffix-delimiter``, ``after-collapse-delimiter``), and
+    joined with the layout's delimiter inside its affixes and formatting.
+    """
+    citation = run.style.root.citation
+    layout = citation.layout
+    state = disambiguate(run, cached)
+    if run.style.uses_citation_number:
+        _citation_order(run, clusters)
+    sort = citation.find("cs:sort", citation.nsmap)
+    collapse = citation.get("collapse") or ""
+    grouping = collapse.startswith("year") or citation.get("cite-group-delimiter") is not None
+    out: list[tuple[str | None, str | None]] = []
+    ordered_clusters = []
+    for cluster in clusters:
+        cluster = [c for c in cluster if c["id"] in run.records]
+        if sort is not None and len(cluster) > 1:
+            items = [_new_item(run, c["id"]) for c in cluster]
+            ids = [c["id"] for c in cluster]
+            order = _sort_items(run, sort, items, layout, ids, tag="citation-sort")
+            by_item = {id(item): c for item, c in zip(items, cluster)}
+            cluster = [by_item[id(item)] for item in order]
+        ordered_clusters.append(cluster)
+    cited = [[(c["id"], c.get("locator"), c.get("label") or "page") for c in cluster]
+             for cluster in ordered_clusters]
+    positions = cluster_positions(cited)
+    for raw_cluster, cluster, places in zip(clusters, ordered_clusters, positions):
+        missing = [c["id"] for c in raw_cluster if c["id"] not in run.records]
+        if missing:
+            rid = missing[0]
+            out.append((None, run.errors.get(rid, f"no record with id {rid!r}")))
+            continue
+        try:
+            cites = [_ClusterCite(run, cite, pos, near, state, grouping, cached)
+                     for cite, (pos, near) in zip(cluster, places)]
+            cites = [c for c in cites if c.text is not None]
+            if not cites:
+                raise NoOutput()
+            joined = _assemble(run, citation, cites, grouping, collapse)
+            out.append((finish_citation(run, str(layout.format(layout.wrap(joined))), note), None))
+        except Exception as exc:  # noqa: BLE001 -- one odd cluster must not stop the run
+            out.append((None, _reason(exc)))
+    return out
+
+
+class _ClusterCite:
+    """One cite of a cluster: its full rendering, the names it printed first (for grouping) and,
+    on demand, its rendering without them (for year collapsing)."""
+
+    def __init__(self, run, cite: dict, pos: str, near: bool, state, grouping: bool, cached) -> None:
+        self.run, self.cite, self.pos, self.near, self.grouping, self.cached = run, cite, pos, near, grouping, cached
+        self.rid = cite["id"]
+        self.flag, self.suffix = state.get(self.rid, (False, ""))
+        self.loc, self.label = cite.get("locator"), cite.get("label") or "page"
+        self.plain = not (self.loc or cite.get("prefix") or cite.get("suffix"))
+        self.text, self.names = self._render(False)
+        self.number = run.bib.keys.index(self.rid.lower()) + 1 if self.rid.lower() in run.bib.keys else 0
+
+    def _render(self, suppress: bool) -> tuple[str | None, str | None]:
+        from .fidelity import FIRST_NAMES
+
+        run, rid = self.run, self.rid
+        citation = run.style.root.citation
+        layout = citation.layout
+        given = rid in run.given
+        key = (run.keys[rid], run.style_key, "cluster-cite", self.pos, self.near, self.loc, self.label,
+               self.flag, self.suffix, given, self.grouping, suppress)
+
+        def render():
+            _set_suffix(run, rid, self.suffix)
+            extra = {"exporter_position": (self.pos, self.near), "exporter_disambiguate": self.flag}
+            if self.loc:
+                extra["locator"] = Locator(self.label, str(self.loc))
+            item = _new_item(run, rid, **extra)
+            citation.cites = []
+            layout.repressed = {}
+            FIRST_NAMES.active, FIRST_NAMES.suppress = self.grouping, suppress
+            FIRST_NAMES.seen, FIRST_NAMES.captured = False, None
+            try:
+                text = layout.render_children(item)
+            finally:
+                FIRST_NAMES.active = FIRST_NAMES.suppress = False
+            return (None if text is None else str(text)), FIRST_NAMES.captured
+
+        text, names = self.cached(key, lambda: _render_with_given(run, given, render))
+        if text is not None and (self.cite.get("prefix") or self.cite.get("suffix")):
+            from citeproc.string import String
+
+            text = str(String(self.cite.get("prefix") or "") + text + String(self.cite.get("suffix") or ""))
+        return text, names
+
+    def without_names(self) -> str | None:
+        """The cite without its leading names ("1918b" of "Dolgorukov, 1918b"): cut from the
+        text when it starts with them, else rendered with the first names suppressed."""
+        text, names = self.text, self.names
+        if text and names and text.startswith(names):
+            rest = text[len(names):].lstrip(" ,")
+            if rest:
+                return rest
+        return self._render(True)[0]
+
+
+def _join(pieces: list[tuple[str, str]]) -> object:
+    """Join (delimiter before, text) pieces with citeproc-py's seams (no doubled punctuation)."""
+    from citeproc.string import String, join
+
+    out = String(pieces[0][1])
+    for delimiter, text in pieces[1:]:
+        out = join([out, String(text)], delimiter)
+    return out
+
+
+def _assemble(run, citation, cites: list[_ClusterCite], grouping: bool, collapse: str):
+    delimiter = citation.layout.get("delimiter", "")
+    after = citation.get("after-collapse-delimiter", delimiter)
+    if collapse == "citation-number":
+        return _join(_number_ranges(cites, delimiter, after))
+    if not grouping:
+        return _join([(delimiter, c.text) for c in cites])
+    group_delimiter = citation.get("cite-group-delimiter", ", ")
+    suffix_delimiter = citation.get("year-suffix-delimiter", delimiter)
+    groups: list[list[_ClusterCite]] = []
+    for cite in cites:
+        # group only by names the cite prints first (a style may render other names first, e.g.
+        # in a condition, and print the editors instead)
+        names = cite.names if cite.names and strip_markers(cite.text).startswith(cite.names) else None
+        home = next((g for g in groups if names and g[0].names == names
+                     and strip_markers(g[0].text).startswith(names)), None)
+        if home is None:
+            groups.append([cite])
+        else:
+            home.append(cite)
+    pieces: list[tuple[str, str]] = []
+    collapsed_before = False
+    for group in groups:
+        between = after if collapsed_before else delimiter
+        if len(group) == 1 or not collapse.startswith("year"):
+            pieces.append((between, group[0].text))
+            pieces.extend((group_delimiter, c.text) for c in group[1:])
+            collapsed_before = len(group) > 1
+            continue
+        pieces.append((between, group[0].text))
+        previous = group[0]
+        run_of_suffixes: list[str] = []
+        for cite in group[1:]:
+            short = cite.without_names()
+            if short is None:
+                continue
+            same_year = (collapse.startswith("year-suffix") and cite.plain and previous.plain and cite.suffix
+                         and previous.suffix and short.endswith(cite.suffix)
+                         and _year_part(previous) == short[:-len(cite.suffix)])
+            if same_year:
+                pieces.append((suffix_delimiter, cite.suffix))
+                run_of_suffixes.append(cite.suffix)
+            else:
+                pieces.append((group_delimiter, short))
+            previous = cite
+        if collapse == "year-suffix-ranged":
+            pieces = _suffix_ranges(pieces)
+        collapsed_before = True
+    return _join(pieces)
+
+
+def _year_part(cite: _ClusterCite) -> str | None:
+    short = cite.without_names()
+    if short is None or not cite.suffix or not short.endswith(cite.suffix):
+        return None
+    return short[:-len(cite.suffix)]
+
+
+def _suffix_ranges(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Runs of three or more consecutive year suffixes ("c", "d", "e") become "c–e"; the first
+    suffix of a run may sit at the end of a full cite ("2000a")."""
+    def letter(text: str) -> str | None:
+        return text if len(text) == 1 and text.isalpha() else None
+
+    out: list[tuple[str, str]] = []
+    i = 0
+    while i < len(pieces):
+        j = i
+        while j + 1 < len(pieces) and letter(pieces[j + 1][1]) and (
+                (letter(pieces[j][1]) and ord(pieces[j + 1][1]) == ord(pieces[j][1]) + 1)
+                or (j == i and pieces[j][1][-1:].isalpha() and ord(pieces[j + 1][1]) == ord(pieces[j][1][-1]) + 1)):
+            j += 1
+        if j - i >= 2:
+            head = pieces[i]
+            if letter(head[1]):
+                out.append((head[0], f"{head[1]}–{pieces[j][1]}"))
+            else:
+                out.append((head[0], f"{head[1]}–{pieces[j][1]}"))
+            i = j + 1
+        else:
+            out.append(pieces[i])
+            i += 1
+    return out
+
+
+def _number_ranges(cites: list[_ClusterCite], delimiter: str, after: str) -> list[tuple[str, str]]:
+    """``collapse="citation-number"``: runs of three or more consecutive numbers print as the
+    first and last cite joined by an en dash ("[1]–[3]")."""
+    runs: list[list[_ClusterCite]] = []
+    for cite in cites:
+        last = runs[-1][-1] if runs else None
+        if (last is not None and cite.plain and last.plain and cite.number and last.number
+                and cite.number == last.number + 1):
+            runs[-1].append(cite)
+        else:
+            runs.append([cite])
+    pieces: list[tuple[str, str]] = []
+    collapsed_before = False
+    for group in runs:
+        between = after if collapsed_before else delimiter
+        if len(group) >= 3:
+            pieces.append((between, f"{group[0].text}–{group[-1].text}"))
+            collapsed_before = True
+        else:
+            pieces.append((between, group[0].text))
+            pieces.extend((delimiter, c.text) for c in group[1:])
+            collapsed_before = False
+    return pieces

@@ -1,0 +1,491 @@
+"""Fidelity patches: citeproc-py 0.11.1 methods changed to print what citeproc-js prints.
+
+Each ``patch_*`` function is one self-contained change to named citeproc-py methods, with the
+citeproc-js behaviour it reproduces in its docstring -- a unit that could be proposed upstream.
+They are installed in :data:`PATCHES` order by :func:`exporter.citations.compat.apply`, only on
+the citeproc-py version they were written for.  Module state the driver sets while rendering
+(``SAS``, ``RECORDER``, ``GIVEN``) lives here because the patched methods read it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .markup import strip_markers
+
+class Locator:
+    """A citeproc-py locator that compares by value (citeproc-py's has identity equality, so
+    two cites of the same page were never ``ibid``)."""
+
+    def __init__(self, label: str, identifier: str) -> None:
+        self.label = label
+        self.identifier = identifier
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, Locator) and self.label == other.label
+                and self.identifier == other.identifier)
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash((self.label, self.identifier))
+
+
+
+# -- names ------------------------------------------------------------------------------------
+
+def patch_initialize(model) -> None:
+    """Initials as citeproc-js makes them.
+
+    * ``initialize="false"``: keep full given names (citeproc-py always initialised them when
+      ``initialize-with`` was set, so Chicago printed "K." for "Konstantin");
+    * a given-name part that does not start with a capital ("of", "(Rufus") is kept as is,
+      without a stray initial mark before it (citeproc-py printed "E. of . (Rufus").
+    """
+    model.CitationStylesElement._default_options.setdefault("initialize", "true")
+
+    def initialize(self, given, mark, context):
+        try:
+            value = self.get_option("initialize", context)
+        except Exception:  # noqa: BLE001 -- an option lookup must never fail the render
+            value = "true"
+        if str(value).lower() == "false":
+            return given
+        if self.get_option("initialize-with-hyphen", context):
+            hyphen_parts = given.split("-")
+        else:
+            hyphen_parts = [given.replace("-", " ")]
+        result_parts = []
+        for hyphen_part in hyphen_parts:
+            out, group = "", []
+            for part in hyphen_part.replace(".", " ").split():
+                if part[0].isupper():
+                    group.append(part[0])
+                else:
+                    if group:
+                        out += mark.join(group) + mark + " "
+                    out += part + " "
+                    group = []
+            if group:
+                out += mark.join(group) + mark
+            result_parts.append(" ".join(out.split()))
+        return "-".join(result_parts)
+
+    model.Name.initialize = initialize
+
+
+class _StopWords(frozenset):
+    """Title-case exceptions: citeproc-js's words, and any one-letter lower-case word ("в", "о",
+    "b": citeproc-js leaves them as they are, "Письмо о Положении в Петрограде")."""
+
+    def __contains__(self, word: object) -> bool:
+        if isinstance(word, str) and len(word) == 1 and word.isalpha() and word.islower():
+            return True
+        return frozenset.__contains__(self, word)
+
+
+def patch_stop_words(model) -> None:
+    """Title case keeps citeproc-js's lower-case words ("al", "et", "von", "via", ...) and
+    one-letter words in lower case; citeproc-py's list was shorter ("Consul General Al Moscow",
+    "Письмо О Положении В Петрограде")."""
+    model.TextCased._stop_words = _StopWords(set(model.TextCased._stop_words) | set(CITEPROC_JS_SKIP_WORDS))
+
+
+#: Single-word entries of citeproc-js's ``CSL.SKIP_WORDS`` (title-case exceptions).
+CITEPROC_JS_SKIP_WORDS = (
+    "about above across afore after against al along alongside amid amidst among amongst anenst apropos "
+    "apud around as aside astride at athwart atop barring before behind below beneath beside besides "
+    "between beyond but by circa despite down during et except for forenenst from given in inside into "
+    "lest like modulo near next notwithstanding of off on onto out over per plus pro qua sans since than "
+    "through thru throughout thruout till to toward towards under underneath until unto up upon versus "
+    "vs. v. vs v via vis-à-vis with within without or yet so and nor a an the de d' von van c ca").split()
+
+
+# -- text case and terms -----------------------------------------------------------------------
+
+#: Marks a rendered term that starts its output (so a note that starts with a term, e.g.
+#: "ibid.", can be capitalised like citeproc-js does; removed before output).
+TERM_MARK = "\ue00e"
+
+
+def patch_text_case(model) -> None:
+    """Title case of terms, labels and fixed values whatever the item's language (citeproc-py
+    passed no language for labels, so APA's "eds." never became "Eds."), and mark terms that
+    start a citation."""
+    original_case = model.TextCased.case
+
+    def case(self, text, language=None):
+        return original_case(self, text, "en" if language is None else language)
+
+    model.TextCased.case = case
+
+    def render(self, *args, **kwargs):
+        text, language = self.process(*args, **kwargs)
+        fixed = "term" in self.attrib or "value" in self.attrib
+        out = self.markup(text, "en" if fixed else language)
+        if out and "term" in self.attrib and not self.get("prefix"):
+            out = TERM_MARK + out
+        return out
+
+    model.Text.render = render
+
+
+# -- subsequent-author-substitute ---------------------------------------------------------------
+
+class _Substitution:
+    """State of the bibliography entry being rendered: the first names output, and what to print
+    instead of it."""
+
+    active = False
+    seen = False
+    captured: str | None = None
+    replace: str | None = None
+    #: Whether the last cs:substitute used names (not a title) in place of the missing ones.
+    substituted_names: bool | None = None
+
+
+_SAS = _Substitution()
+#: Public name of the state the driver sets.
+SAS = _SAS
+
+
+def patch_author_substitute(model) -> None:
+    """``subsequent-author-substitute`` (rule ``complete-all``): the first names of a
+    bibliography entry that repeat the previous entry's are replaced (citeproc-py ignored it)."""
+    original = model.Names.render
+
+    def render(self, item, *args, **kwargs):
+        _SAS.substituted_names = None
+        out = original(self, item, *args, **kwargs)
+        if _SAS.active and not _SAS.seen and out and not kwargs.get("sort_options"):
+            _SAS.seen = True
+            variables = (self.get("variable") or "").split()
+            real_names = any(v.replace("-", "_") in item.reference for v in variables)
+            if not (real_names or _SAS.substituted_names):
+                return out  # a title standing in for the names is never replaced (citeproc-js)
+            _SAS.captured = strip_markers(str(out)).replace(TERM_MARK, "")
+            if _SAS.replace is not None:
+                return _SAS.replace
+        return out
+
+    model.Names.render = render
+
+
+# -- page ranges -------------------------------------------------------------------------------
+
+def patch_page_ranges(model) -> None:
+    """A range whose last page has more digits than the first ("9-10"), or equals it
+    ("316-316"), is never abbreviated (citeproc-py's minimal-two gave "9–0", "316–16")."""
+    original = model.FormatNumber._format_last_page
+
+    def _format_last_page(self, first, last):
+        # "316-316" is printed whole too, as citeproc-js prints it
+        if len(str(last)) > len(str(first)) or str(last) == str(first):
+            return last
+        return original(self, first, last)
+
+    model.FormatNumber._format_last_page = _format_last_page
+
+
+# -- substitution ------------------------------------------------------------------------------
+
+class _Recorder:
+    stack: list[set] = []
+
+
+RECORDER = _Recorder
+
+
+def patch_substitute(model) -> None:
+    """Every variable a ``cs:substitute`` branch renders is suppressed in the rest of the entry
+    (citeproc-py suppressed only a branch's own ``variable`` attribute, so APA printed a title
+    substituted for a missing author twice)."""
+    original_variable = model.Text._variable
+
+    def _variable(self, item, context):
+        text = original_variable(self, item, context)
+        if text and _Recorder.stack:
+            name = self.get("variable")
+            for rec in _Recorder.stack:
+                rec.add(name)
+        return text
+
+    model.Text._variable = _variable
+    text_tag = "{http://purl.org/net/xbiblio/csl}text"
+
+    def render(self, item, context=None, **kwargs):
+        text = None
+        for child in self.getchildren():
+            rendered: set = set()
+            _Recorder.stack.append(rendered)
+            try:
+                if isinstance(child, model.Names) and child.name is None:
+                    names = self.xpath_search("./parent::cs:names[1]")[0]
+                    text = child.render(item, names_context=names, context=context, **kwargs)
+                else:
+                    text = child.render(item, context=context, **kwargs)
+            except model.VariableError:
+                continue
+            finally:
+                _Recorder.stack.pop()
+            if text:
+                _SAS.substituted_names = isinstance(child, model.Names)
+                self.add_to_repressed_list(child, context)
+                if rendered:
+                    layout = (context if context is not None else self).get_layout()
+                    layout.repressed.setdefault(text_tag, []).extend(sorted(rendered))
+                break
+        return text
+
+    model.Substitute.render = render
+
+
+# -- add-givenname disambiguation -----------------------------------------------------------------
+
+class _Given:
+    active = False
+    initials: str | None = None
+
+
+GIVEN = _Given
+
+
+def patch_givenname(model) -> None:
+    """Render a cite's names in long form (with initials for the ``*-with-initials`` rules) while
+    :func:`disambiguate` asks for it: citeproc-js's ``disambiguate-add-givenname``."""
+    original = model.Name.get_option
+
+    def get_option(self, name, context=None, sort_options=None):
+        if _Given.active and not sort_options:
+            if name == "form":
+                return "long"
+            if name == "initialize-with" and _Given.initials is not None:
+                return _Given.initials
+            if name == "initialize" and _Given.initials is not None:
+                return "true"
+        return original(self, name, context, sort_options)
+
+    model.Name.get_option = get_option
+
+
+def patch_sort_name_labels(model) -> None:
+    """A names label ("To", "edited by") is left out of a macro sort key, as citeproc-js does
+    (citeproc-py kept it, so "To Roland S. Morris" decided an order)."""
+    original = model.Label.render
+
+    def render(self, item, *args, **kwargs):
+        if args and kwargs.get("sort_options"):
+            return None  # called by cs:names with a role: a name label in a sort key
+        return original(self, item, *args, **kwargs)
+
+    model.Label.render = render
+
+    original_process = model.Text.process
+
+    def process(self, item, context=None, **kwargs):
+        # a macro called from a macro sort key keeps the sort options (citeproc-py dropped them,
+        # so nested names were not in sort order and kept their labels)
+        if "macro" in self.attrib and kwargs.get("sort_options"):
+            if context is None:
+                context = self
+            try:
+                language = item.reference.language[:2]
+            except model.VariableError:
+                language = self.get_root().get("default-locale", "en")[:2]
+            macro = self.get_macro(self.get("macro"))
+            return macro.render(item, context, sort_options=kwargs["sort_options"]), language
+        return original_process(self, item, context=context, **kwargs)
+
+    model.Text.process = process
+
+
+
+# -- positions -------------------------------------------------------------------------------
+
+FIRST, SUBSEQUENT, IBID, IBID_LOC = "first", "subsequent", "ibid", "ibid-with-locator"
+
+
+def patch_position(model) -> None:
+    """Positions are computed by :func:`compute_positions` and set on each cite; citeproc-py's
+    own test compared Locator objects by identity and ignored the note distance."""
+    original = model.If._position
+
+    def _position(self, item, context):
+        given = item.get("exporter_position") if hasattr(item, "get") else None
+        if given is None:
+            return original(self, item, context)
+        if context is None:
+            context = self
+        if context.xpath_search("./ancestor::*[self::cs:bibliography]"):
+            return [False]
+        pos, near = given
+        results = []
+        for test in self.get("position").split():
+            if test == FIRST:
+                results.append(pos == FIRST)
+            elif test == SUBSEQUENT:
+                results.append(pos != FIRST)
+            elif test == IBID:
+                results.append(pos in (IBID, IBID_LOC))
+            elif test == IBID_LOC:
+                results.append(pos == IBID_LOC)
+            elif test == "near-note":
+                results.append(pos != FIRST and near)
+            else:
+                results.append(False)
+        return results
+
+    model.If._position = _position
+
+
+def patch_conditions(model) -> None:
+    """``cs:if``/``cs:else-if`` as citeproc-js evaluates them.
+
+    * ``disambiguate="true"`` holds only for cites still ambiguous after the other steps
+      (citeproc-py ignored the test, so those branches were always taken);
+    * ``is-numeric`` accepts ranges and lists ("1-2", "12, 15", "3 & 4"), not only "12";
+    * the ``match`` rule applies to all tests together, including ``disambiguate``.
+    """
+
+    plans: dict[int, tuple] = {}
+    keep: dict[int, object] = {}
+
+    def plan(node) -> tuple:
+        # the tests of a condition node, read once (the style tree never changes)
+        key = id(node)
+        value = plans.get(key)
+        if value is None:
+            attrib = node.attrib
+            types = tuple(t.lower() for t in attrib["type"].split()) if "type" in attrib else None
+            variables = (tuple(v.replace("-", "_") for v in attrib["variable"].split())
+                         if "variable" in attrib else None)
+            value = plans[key] = (types, variables, "is-numeric" in attrib,
+                                  "is-uncertain-date" in attrib, "locator" in attrib,
+                                  "position" in attrib,
+                                  (attrib["disambiguate"] == "true") if "disambiguate" in attrib else None,
+                                  attrib.get("match"))
+            keep[key] = node
+        return value
+
+    def test(self, item, context=None) -> bool:
+        types, variables, numeric, uncertain, locator, position, disambiguate, match = plan(self)
+        results = []
+        if types is not None:
+            ref_type = item.reference.type
+            results += [t == ref_type for t in types]
+        if variables is not None:
+            reference = item.reference
+            results += [("locator" in item) if v == "locator" else (v in reference) for v in variables]
+        if numeric:
+            results += self._is_numeric(item)
+        if uncertain:
+            results += self._is_uncertain_date(item)
+        if locator:
+            results += self._locator(item)
+        if position:
+            results += self._position(item, context)
+        if disambiguate is not None:
+            flag = bool(item.get("exporter_disambiguate")) if hasattr(item, "get") else False
+            results.append(flag == disambiguate)
+        if match == "any":
+            return any(results)
+        if match == "none":
+            return not any(results)
+        return all(results)
+
+    def render(self, item, context=None, delimiter="", **kwargs):
+        if not test(self, item, context):
+            raise model.ConditionFailed
+        return self.render_children(item, context=context, delimiter=delimiter, **kwargs)
+
+    def _is_numeric(self, item):
+        out = []
+        for var in self.get("is-numeric").split():
+            name = var.replace("-", "_")
+            try:
+                value = item.reference[name] if name in item.reference else None
+            except Exception:  # noqa: BLE001
+                value = None
+            out.append(value is not None and is_numeric(str(value)))
+        return out
+
+    def static_variables(self) -> tuple | None:
+        """The variables tested when the node tests only the type and record variables (its
+        result is then a function of the type and which of them the record has), else None."""
+        types, variables, numeric, uncertain, locator, position, disambiguate, _ = plan(self)
+        if numeric or uncertain or locator or position or disambiguate is not None:
+            return None
+        if variables is not None and "locator" in variables:
+            return None
+        return variables or ()
+
+    model.If.render = render
+    model.If.exporter_test = test
+    model.If.exporter_static_variables = static_variables
+    model.If._is_numeric = _is_numeric
+
+
+_NUMERIC_PART = re.compile(r"^[A-Za-z]*\d+[A-Za-z]*$")
+_NUMERIC_SPLIT = re.compile(r"\s*(?:[-\u2013,&]|\band\b)\s*")
+
+
+def is_numeric(value: str) -> bool:
+    """CSL ``is-numeric``: numbers with optional affixes, in ranges or lists."""
+    parts = [p for p in _NUMERIC_SPLIT.split(value.strip())]
+    return bool(parts) and all(_NUMERIC_PART.match(p) for p in parts)
+
+
+
+def patch_sort_name_and(model) -> None:
+    """A name list in a sort key has no "and" ("Buchanan George Buchanan George Miliukov
+    Pavel"), as citeproc-js builds name sort keys; citeproc-py kept it, so "and Maddin Summers"
+    sorted before "Buchanan George ..."."""
+    original = model.Name.get_option
+
+    def get_option(self, name, context=None, sort_options=None):
+        if sort_options and name == "and":
+            return None
+        return original(self, name, context, sort_options)
+
+    model.Name.get_option = get_option
+
+
+# -- cite grouping and collapsing --------------------------------------------------------------
+
+class _FirstNames:
+    """Cite grouping state of the cite being rendered: whether to capture its first names output
+    (``active``), whether to print nothing for them (``suppress``: citeproc-js's
+    ``suppress-author``, used by year collapsing), and what they printed."""
+
+    active = False
+    suppress = False
+    seen = False
+    captured: str | None = None
+
+
+FIRST_NAMES = _FirstNames
+
+
+def patch_first_names(model) -> None:
+    """Capture (and on request suppress) the first ``cs:names`` output of a cite, for cite
+    grouping and ``collapse="year"``/``"year-suffix"`` (citeproc-py has no cite grouping)."""
+    original = model.Names.render
+
+    def render(self, item, *args, **kwargs):
+        out = original(self, item, *args, **kwargs)
+        state = _FirstNames
+        if state.active and not state.seen and out and not kwargs.get("sort_options"):
+            state.seen = True
+            state.captured = strip_markers(str(out)).replace(TERM_MARK, "")
+            if state.suppress:
+                return None
+        return out
+
+    model.Names.render = render
+
+
+#: Every fidelity patch, in installation order.
+PATCHES = (patch_initialize, patch_stop_words, patch_position, patch_conditions, patch_text_case,
+           patch_author_substitute, patch_page_ranges, patch_substitute, patch_givenname,
+           patch_sort_name_labels, patch_sort_name_and, patch_first_names)

@@ -1,0 +1,735 @@
+"""Speed patches: the same citeproc-py 0.11.1 code paths without repeated work.
+
+Memoised look-ups on the (never modified) style and locale trees, a ``cs:text`` rendered in one
+function, cheaper seams, and macro renderings shared between records.  They change no output:
+installed as one unit by :func:`exporter.citations.compat.apply` unless
+``EXPORTER_CITE_SPEEDUPS=0``, and ``tests/test_cite_speedups.py`` checks that every style and
+mode prints the same with and without them.  Installed after :mod:`.fidelity` (they wrap the
+methods it installs).
+"""
+
+from __future__ import annotations
+
+from .fidelity import FIRST_NAMES as _FirstNames
+from .fidelity import GIVEN as _Given
+from .fidelity import RECORDER as _Recorder
+from .fidelity import SAS as _SAS
+from .fidelity import TERM_MARK
+
+# -- speed ------------------------------------------------------------------------------------
+
+def patch_xpath_caches(model) -> None:
+    """Memoise the xpath lookups citeproc-py repeats for every item (macros, terms, layout and
+    ancestor searches).  Style and locale trees are never modified after loading, so caching by
+    (element, expression) is safe; results are per parsed tree."""
+    base = model.CitationStylesElement
+    original = base.xpath_search
+    cache: dict[tuple[int, str], list] = {}
+    keep: dict[int, object] = {}
+
+    def xpath_search(self, expression):
+        key = (id(self), expression)
+        try:
+            return cache[key]
+        except KeyError:
+            result = original(self, expression)
+            cache[key] = result
+            keep[id(self)] = self  # keep the proxy alive so its id is not reused
+            return result
+
+    base.xpath_search = xpath_search
+
+    original_root = base.get_root
+    roots: dict[int, object] = {}
+
+    def get_root_cached(self):
+        key = id(self)
+        root = roots.get(key)
+        if root is None:
+            root = original_root(self)
+            roots[key] = root
+            keep[key] = self
+        return root
+
+    base.get_root = get_root_cached
+
+    # calls_variable() depends only on the style tree; Group.process asks it of every child of
+    # every group for every item, recursing through macros.
+    for cls in (model.Parent, model.Text, model.Label, model.Date, model.Number, model.Names,
+                model.Group):
+        if "calls_variable" in cls.__dict__:
+            _memoise_calls_variable(cls, keep)
+
+    macros: dict[tuple[int, str], object] = {}
+
+    def get_macro(self, name):
+        root = self.get_root()
+        key = (id(root), name)
+        macro = macros.get(key)
+        if macro is None:
+            macro = root.xpath_search(f"cs:macro[@name='{name}'][1]")[0]
+            macros[key] = macro
+            keep[id(root)] = root
+        return macro
+
+    base.get_macro = get_macro
+
+    options: dict[tuple[int, str], object] = {}
+    original_locale_option = model.Locale.get_option
+
+    def locale_get_option(self, name):
+        key = (id(self), name)
+        if key not in options:
+            try:
+                options[key] = original_locale_option(self, name)
+            except IndexError:
+                options[key] = IndexError
+            keep[id(self)] = self
+        value = options[key]
+        if value is IndexError:
+            raise IndexError
+        return value
+
+    model.Locale.get_option = locale_get_option
+
+    # CitationItem.reference walks item -> citation -> bibliography -> source on every variable
+    # access; the processor stores the reference on the item instead.
+    from citeproc.source import CitationItem
+
+    original_reference = CitationItem.reference
+
+    def reference(self):
+        ref = dict.get(self, "exporter_reference")
+        return ref if ref is not None else original_reference.fget(self)
+
+    CitationItem.reference = property(reference)
+
+
+
+def patch_tree_walk(model) -> None:
+    """Per-node facts the tree walk re-reads for every item, read once (style and locale trees
+    are never modified after loading): each node's children (lxml builds a new list of proxies
+    for every ``getchildren()``), the tests of a ``cs:if``, whether a node has any formatting
+    attribute, the root and formatter, and term lookups.  Same code paths and results as
+    citeproc-py; only the repeated lookups are gone."""
+    keep: dict[int, object] = {}
+    kids: dict[int, tuple] = {}
+
+    def children(node) -> tuple:
+        try:
+            return kids[id(node)]
+        except KeyError:
+            value = kids[id(node)] = tuple(node.iterchildren())
+            keep[id(node)] = node
+            return value
+
+    Choose, VariableError, join = model.Choose, model.VariableError, model.join
+
+    def render_children(self, item, delimiter="", **kwargs):
+        output = []
+        for child in children(self):
+            try:
+                if isinstance(child, Choose):
+                    text = child.render(item, delimiter=delimiter, **kwargs)
+                else:
+                    text = child.render(item, **kwargs)
+                if text is not None:
+                    output.append(text)
+            except VariableError:
+                pass
+        if output:
+            return join(output, delimiter)
+        return None
+
+    model.Parent.render_children = render_children
+
+    ConditionFailed = model.ConditionFailed
+
+    If = model.If
+    # a cs:choose whose branches test nothing but the item type and which variables the record
+    # has picks the same branch for every record of that type with those variables: remember
+    # the branch per (choose, type, variables present)
+    static: dict[int, tuple | None] = {}
+    branches: dict[tuple, object] = {}
+
+    def choose_render(self, item, context=None, delimiter="", **kwargs):
+        key = id(self)
+        try:
+            variables = static[key]
+        except KeyError:
+            variables = None
+            if all(not isinstance(child, If) or child.exporter_static_variables() is not None
+                   for child in children(self)):
+                found: set = set()
+                for child in children(self):
+                    if isinstance(child, If):
+                        found.update(child.exporter_static_variables())
+                variables = tuple(sorted(found))
+            static[key] = variables
+            keep[key] = self
+        if variables is not None:
+            reference = item.reference
+            branch_key = (key, reference.type, tuple([v in reference for v in variables]))
+            branch = branches.get(branch_key, children)
+            if branch is children:  # not seen yet
+                branch = None
+                for child in children(self):
+                    if not isinstance(child, If) or child.exporter_test(item, context):
+                        branch = child
+                        break
+                branches[branch_key] = branch
+            if branch is None:
+                return None
+            if isinstance(branch, If):
+                return branch.render_children(item, context=context, delimiter=delimiter, **kwargs)
+            try:
+                return branch.render(item, context=context, delimiter=delimiter, **kwargs)
+            except ConditionFailed:
+                return None
+        for child in children(self):
+            if isinstance(child, If):  # cs:if, cs:else-if: test without raising ConditionFailed
+                if child.exporter_test(item, context):
+                    return child.render_children(item, context=context, delimiter=delimiter, **kwargs)
+                continue
+            try:
+                return child.render(item, context=context, delimiter=delimiter, **kwargs)
+            except ConditionFailed:
+                continue
+        return None
+
+    model.Choose.render = choose_render
+
+    def group_process(self, item, context=None, **kwargs):
+        output = []
+        variable_called = False
+        variable_rendered = False
+        delimiter = self.get("delimiter", "")
+        for child in children(self):
+            variable_called = variable_called or child.calls_variable()
+            try:
+                if isinstance(child, Choose):
+                    child_text = child.render(item, context=context, delimiter=delimiter, **kwargs)
+                else:
+                    child_text = child.render(item, context=context, **kwargs)
+                if child_text is not None:
+                    output.append(child_text)
+                    variable_rendered = variable_rendered or child.calls_variable()
+            except VariableError:
+                pass
+        output = [text for text in output if text is not None]
+        success = not variable_called or (variable_called and variable_rendered)
+        if output and success:
+            return self.join(output)
+        raise VariableError
+
+    model.Group.process = group_process
+
+    # Formatted.format: a node without formatting attributes returns its text as is
+    formatting = {"font-style": "normal", "font-variant": "normal", "font-weight": "normal",
+                  "text-decoration": "none", "vertical-align": "baseline"}
+    plain: dict[int, bool] = {}
+    original_format = model.Formatted.format
+
+    def format(self, string):
+        key = id(self)
+        flag = plain.get(key)
+        if flag is None:
+            flag = plain[key] = all(self.get(k, v) == v for k, v in formatting.items())
+            keep[key] = self
+        if flag:
+            return str(string) if isinstance(string, (int, float)) else string
+        return original_format(self, string)
+
+    model.Formatted.format = format
+
+    Locale = model.Locale
+    formatters: dict[int, object] = {}
+
+    def get_formatter(self):
+        # the root's formatter is set per bibliography, so cache the root, not the formatter
+        key = id(self)
+        root = formatters.get(key)
+        if root is None:
+            root = self.get_root()
+            if isinstance(root, Locale):
+                root = root.style
+            formatters[key] = root
+            keep[key] = self
+        return root.formatter
+
+    model.CitationStylesElement.get_formatter = get_formatter
+
+    original_get_term = model.CitationStylesElement.get_term
+    terms: dict[tuple, object] = {}
+
+    def get_term(self, name, form=None, fallback_locale=True, zero_padded=False):
+        root = self.get_root()
+        key = (id(root), name, form, fallback_locale, zero_padded)
+        try:
+            return terms[key]
+        except KeyError:
+            value = terms[key] = original_get_term(self, name, form, fallback_locale, zero_padded)
+            keep[id(root)] = root
+            return value
+
+    model.CitationStylesElement.get_term = get_term
+
+    # text-case, quotes, strip-periods: nodes without the attribute return the text as is
+    # (citeproc-py read the attribute, and for quotes the locale option, for every call)
+    has_attr: dict[tuple[int, str], bool] = {}
+
+    def attr_flag(node, name: str, test) -> bool:
+        key = (id(node), name)
+        flag = has_attr.get(key)
+        if flag is None:
+            flag = has_attr[key] = test(node.get(name))
+            keep[id(node)] = node
+        return flag
+
+    original_case = model.TextCased.case
+
+    def case(self, text, language=None):
+        if not attr_flag(self, "text-case", lambda v: v is not None):
+            return text
+        return original_case(self, text, language)
+
+    model.TextCased.case = case
+
+    original_quote = model.Quoted.quote
+
+    def quote(self, string):
+        if not attr_flag(self, "quotes", lambda v: (v or "false").lower() == "true"):
+            return string
+        return original_quote(self, string)
+
+    model.Quoted.quote = quote
+
+    original_strip = model.StrippedPeriods.strip_periods
+
+    def strip_periods(self, string):
+        if not attr_flag(self, "strip-periods", lambda v: (v or "false").lower() == "true"):
+            return string
+        return original_strip(self, string)
+
+    model.StrippedPeriods.strip_periods = strip_periods
+
+def _memoise_calls_variable(cls, keep) -> None:
+    original = cls.__dict__["calls_variable"]
+    memo: dict[int, bool] = {}
+
+    def calls_variable(self):
+        key = id(self)
+        value = memo.get(key)
+        if value is None:
+            value = memo[key] = original(self)
+            keep[key] = self
+        return value
+
+    cls.calls_variable = calls_variable
+
+
+def patch_seams(model) -> None:
+    """citeproc-py's ``normalize_seam`` (no doubled space or punctuation where two pieces meet)
+    built the whole text of the left piece (``str`` of a list of segments) to read its last
+    character, at every join; here the last and first characters are read from the segments.
+    Same results: a segment whose type has its own ``__str__`` is still converted."""
+    from citeproc import string as cstring
+
+    mixed, strip_first = cstring.MixedString, cstring._strip_first_char
+    punctuation = cstring.SEAM_PUNCTUATION
+    str_str, mixed_str = str.__str__, mixed.__str__
+
+    def last_char(value) -> str:
+        kind = type(value)
+        if kind is str or (isinstance(value, str) and kind.__str__ is str_str):
+            return value[-1:]
+        if isinstance(value, mixed) and kind.__str__ is mixed_str:
+            for segment in reversed(value):
+                char = last_char(segment)
+                if char:
+                    return char
+            return ""
+        return str(value)[-1:]
+
+    def first_char(value) -> str:
+        kind = type(value)
+        if kind is str or (isinstance(value, str) and kind.__str__ is str_str):
+            return value[:1]
+        if isinstance(value, mixed) and kind.__str__ is mixed_str:
+            for segment in value:
+                char = first_char(segment)
+                if char:
+                    return char
+            return ""
+        return str(value)[:1]
+
+    def normalize_seam(left, other):
+        last = last_char(left)
+        if not last:
+            return other
+        first = first_char(other)
+        if not first:
+            return other
+        if (last == " " and first == " ") or (last == first and first in punctuation):
+            return strip_first(other)
+        return other
+
+    cstring.normalize_seam = normalize_seam
+    model.normalize_seam = normalize_seam
+
+
+def patch_text_render(model) -> None:
+    """``cs:text`` rendered in one function with its per-node facts read once: what it prints
+    (variable, macro, term, value) and which of strip-periods, text-case, formatting, quotes and
+    affixes it has.  Steps a node does not have are skipped (citeproc-py called each, and read
+    the record's language, for every node and item); the steps it has run in citeproc-py's order
+    through the same (patched) methods, so the output is the same.  Installed last: it keeps
+    the behaviour of the Text patches above (sort options passed to macros, terms marked,
+    fixed text title-cased as English)."""
+    original = model.Text.render
+    VariableError, String = model.VariableError, model.String
+    facts: dict[int, tuple | None] = {}
+    keep: dict[int, object] = {}
+    formatting = {"font-style": "normal", "font-variant": "normal", "font-weight": "normal",
+                  "text-decoration": "none", "vertical-align": "baseline"}
+
+    def read(node) -> tuple | None:
+        attrib = node.attrib
+        if "variable" in attrib:
+            kind, arg = "variable", None
+        elif "macro" in attrib:
+            kind, arg = "macro", attrib["macro"]
+        elif "term" in attrib:
+            kind, arg = "term", None
+        elif "value" in attrib:
+            kind, arg = "value", attrib["value"]
+        else:
+            return None
+        fixed = kind in ("term", "value")
+        return (kind, arg, fixed, kind == "term" and not node.get("prefix"),
+                (node.get("strip-periods") or "false").lower() == "true",
+                node.get("text-case") is not None,
+                not all(node.get(k, v) == v for k, v in formatting.items()),
+                (node.get("quotes") or "false").lower() == "true",
+                bool(node.get("prefix", "") or node.get("suffix", "")))
+
+    def render(self, item, context=None, **kwargs):
+        key = id(self)
+        try:
+            node = facts[key]
+        except KeyError:
+            node = facts[key] = read(self)
+            keep[key] = self
+        if node is None:
+            return original(self, item, context=context, **kwargs)
+        kind, arg, fixed, mark, strip, case, formatted, quoted, affixed = node
+        if context is None:
+            context = self
+        if kind == "variable":
+            text = self._variable(item, context)
+        elif kind == "macro":
+            sort_options = kwargs.get("sort_options")
+            if sort_options:
+                text = self.get_macro(arg).render(item, context, sort_options=sort_options)
+            else:
+                text = self.get_macro(arg).render(item, context)
+        elif kind == "term":
+            text = self._term(item)
+        else:
+            text = String(self.preformat(arg))
+        if not text:
+            return None
+        if strip:
+            text = self.strip_periods(text)
+        if case:
+            if fixed:
+                language = "en"
+            else:
+                try:
+                    language = item.reference.language[:2]
+                except VariableError:
+                    language = self.get_root().get("default-locale", "en")[:2]
+            text = self.case(text, language)
+        if formatted:
+            text = self.format(text)
+        elif isinstance(text, (int, float)):
+            text = str(text)
+        if quoted:
+            text = self.quote(text)
+        # wrap() without affixes is "" + text (which can change a str subclass to str)
+        text = self.wrap(text) if affixed else "" + text
+        if mark and text:
+            text = TERM_MARK + text
+        return text
+
+    model.Text.render = render
+
+
+# -- macro renderings shared between records --------------------------------------------------
+#
+# A macro's rendering is a function of the style node, the render state (context, sort options,
+# position, disambiguation flag, locator, add-givenname mode, suppressed variables, formatter),
+# the record's shape (its type and which fields it has) and the values of the fields the macro
+# actually reads.  Reads are recorded while a macro renders (the references are
+# TrackedReference instances), so a later record of the same shape with the same values in
+# exactly those fields gets the stored rendering: a new record re-renders only the macros that
+# read its new fields (its title, say), not its authors, date or volume.
+
+#: Fields read by the macros being rendered, innermost last.
+_READS: list[set] = []
+_ABSENT = ("\ue0ff",)  # canonical value of a field the record does not have
+_NONE = ("\ue0fe",)  # a stored rendering that was None
+_macro_cache: dict[tuple, list] = {}
+_shapes: dict[tuple, int] = {}
+_item_states: dict[tuple, int] = {}
+_macro_cache_size = 0
+#: Upper bound of stored macro renderings; the cache is cleared when exceeded.
+MACRO_CACHE_LIMIT = 100_000
+#: Whether macro renderings are stored and shared (off: every macro is rendered).
+MACRO_CACHE_ENABLED = True
+_TRACKED_CLASS = None
+
+
+class Uncacheable(Exception):
+    """A field value with no canonical form: the rendering reading it is not stored."""
+
+
+def canonical(value) -> object:
+    """A hashable value that is equal for two field values exactly when citeproc-py sees the
+    same value (same types, texts, name parts, date parts)."""
+    if isinstance(value, str):
+        return (type(value).__name__, str(value))
+    if value is None or isinstance(value, (bool, int, float)):
+        return (type(value).__name__, value)
+    if isinstance(value, dict):
+        return (type(value).__name__,
+                tuple(sorted((str(k), canonical(v)) for k, v in value.items())))
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(canonical(v) for v in value))
+    raise Uncacheable(type(value).__name__)
+
+
+def _tracked_reference_class():
+    """citeproc-py's Reference with its value reads recorded in :data:`_READS` (built on first
+    use: citeproc is imported only when formatting).  Presence tests (``in``) are not recorded:
+    the record's shape, part of every cache key, decides them."""
+    global _TRACKED_CLASS
+    if _TRACKED_CLASS is not None:
+        return _TRACKED_CLASS
+    from citeproc.source import Reference, VariableError
+
+    class TrackedReference(Reference):
+        def __getitem__(self, key):
+            if _READS:
+                _READS[-1].add(key)
+            try:
+                return dict.__getitem__(self, key)
+            except KeyError:
+                raise VariableError from None
+
+        def get(self, key, default=None):
+            if _READS:
+                _READS[-1].add(key)
+            return dict.get(self, key, default)
+
+        def exporter_shape(self) -> int:
+            """A small number naming the type and the set of fields (without the id and the
+            year suffix, which are keyed apart)."""
+            shape = self.__dict__.get("_exporter_shape")
+            if shape is None:
+                fields = (dict.get(self, "type"),) + tuple(sorted(
+                    k for k in dict.keys(self) if k not in ("key", "year_suffix")))
+                shape = _shapes.setdefault(fields, len(_shapes))
+                self.__dict__["_exporter_shape"] = shape
+            return shape
+
+        def exporter_value_key(self, fields: tuple) -> tuple:
+            """The canonical values of ``fields``."""
+            memo = self.__dict__.get("_exporter_canon")
+            if memo is None:
+                memo = self.__dict__["_exporter_canon"] = {}
+            out = []
+            for name in fields:
+                value = memo.get(name)
+                if value is None:
+                    raw = dict.get(self, name, _ABSENT)
+                    value = memo[name] = raw if raw is _ABSENT else canonical(raw)
+                out.append(value)
+            return tuple(out)
+
+    _TRACKED_CLASS = TrackedReference
+    return TrackedReference
+
+
+def clear_macro_cache(item_states: bool = False) -> None:
+    """Forget the stored macro renderings (and with ``item_states`` the numbering of item
+    states, which must stay fixed while an item renders: only between formatting calls)."""
+    global _macro_cache_size
+    _macro_cache.clear()
+    if item_states:
+        _item_states.clear()
+    _macro_cache_size = 0
+
+
+def trim_item_states(limit: int = 100_000) -> None:
+    """Between formatting calls: start the item-state numbering afresh when it has grown past
+    ``limit`` (locators are free text), forgetting the macro renderings keyed by it."""
+    if len(_item_states) > limit:
+        clear_macro_cache(item_states=True)
+
+
+#: Variables whose value is not a record field: a macro reading them is never stored.
+_NOT_RECORD_VARIABLES = {"citation-number", "citation-label", "first-reference-note-number"}
+
+
+def _macro_facts(macro) -> tuple[bool, bool, bool]:
+    """(never store, contains cs:names, tests position) for a macro and the macros it calls,
+    read statically from the style."""
+    root = macro.getroottree().getroot()
+    ns = root.nsmap
+    macros = {m.get("name"): m for m in root.findall("cs:macro", ns)}
+    never = names = position = False
+    todo, seen = [macro], set()
+    names_tag = "{http://purl.org/net/xbiblio/csl}names"
+    while todo:
+        current = todo.pop()
+        for element in current.iter():
+            if not isinstance(element.tag, str):
+                continue
+            if element.tag == names_tag:
+                names = True
+            if element.get("position") is not None:
+                position = True
+            for attr in ("variable", "is-numeric", "is-uncertain-date"):
+                if set((element.get(attr) or "").split()) & _NOT_RECORD_VARIABLES:
+                    never = True
+            called = element.get("macro")
+            if called is not None and called not in seen:
+                seen.add(called)
+                if called in macros:
+                    todo.append(macros[called])
+                else:
+                    never = True
+    return never, names, position
+
+
+def patch_macro_cache(model) -> None:
+    """Macro renderings stored and shared by records of the same shape with the same values in
+    the fields the macro read (see the comment above :data:`_READS`), with what they change
+    besides their output: variables suppressed by cs:substitute, the names captured for
+    ``subsequent-author-substitute``.  Not stored: renderings inside a cs:substitute (it
+    records what they print), a position test outside the bibliography without a position
+    from :func:`compute_positions`."""
+    original = model.Macro.render
+    keep: dict[int, object] = {}
+    facts_memo: dict[int, tuple] = {}
+    contexts: dict[int, tuple] = {}
+    tracked = _tracked_reference_class()
+
+    def render(self, item, context=None, sort_options=None):
+        global _macro_cache_size
+        key = id(self)
+        facts = facts_memo.get(key)
+        if facts is None:
+            facts = facts_memo[key] = _macro_facts(self)
+            keep[key] = self
+        never, has_names, has_position = facts
+        # (cite grouping captures the first names: rendered afresh)
+        if never or context is None or _Recorder.stack or not MACRO_CACHE_ENABLED or _FirstNames.active:
+            return original(self, item, context, sort_options)
+        # names still to be captured for subsequent-author-substitute: the replacement is part
+        # of the key, and the capture is stored with the rendering and replayed
+        sas = (_SAS.replace,) if has_names and _SAS.active and not _SAS.seen else None
+        reference = dict.get(item, "exporter_reference")
+        if type(reference) is not tracked:
+            return original(self, item, context, sort_options)
+        ctx = id(context)
+        about = contexts.get(ctx)
+        if about is None:
+            root = context.get_root()
+            about = contexts[ctx] = (context.get_layout(),
+                                     bool(context.xpath_search("./ancestor::*[self::cs:bibliography]")),
+                                     root.style if isinstance(root, model.Locale) else root)
+            keep[ctx] = context
+        layout, in_bibliography, root = about
+        position = dict.get(item, "exporter_position")
+        if has_position and position is None and not in_bibliography:
+            return original(self, item, context, sort_options)
+        repressed = layout.repressed
+        before = tuple([(tag, tuple(v)) for tag, v in repressed.items()]) if repressed else ()
+        # what the item adds to the state is the same for every macro it renders: numbered once
+        item_state = dict.get(item, "exporter_state")
+        if item_state is None:
+            locator = dict.get(item, "locator")
+            facts_of_item = (reference.exporter_shape(), dict.get(reference, "year_suffix"), position,
+                             bool(dict.get(item, "exporter_disambiguate")),
+                             None if locator is None else (locator.label, str(locator.identifier)))
+            item_state = item["exporter_state"] = _item_states.setdefault(facts_of_item, len(_item_states))
+        state = (key, ctx, item_state, tuple(sorted(sort_options.items())) if sort_options else None,
+                 _Given.initials if _Given.active else False, before, id(root.formatter), sas)
+        variants = _macro_cache.get(state)
+        value_key = reference.exporter_value_key
+        try:
+            if variants:
+                for fields, table in variants:
+                    hit = table.get(value_key(fields))
+                    if hit is not None:
+                        output, after, captured = hit
+                        if _READS:
+                            _READS[-1].update(fields)
+                        if after is not None:
+                            layout.repressed = {tag: list(v) for tag, v in after}
+                        if captured is not None:
+                            _SAS.seen, _SAS.captured = captured
+                        return None if output is _NONE else output
+        except Uncacheable:
+            return original(self, item, context, sort_options)
+        reads: set = set()
+        _READS.append(reads)
+        try:
+            output = original(self, item, context, sort_options)
+        finally:
+            _READS.pop()
+            if _READS:
+                _READS[-1].update(reads)
+        # the type and the year suffix are in the state already
+        fields = tuple(sorted(reads.difference(("type", "year_suffix"))))
+        try:
+            value_key = reference.exporter_value_key(fields)
+        except Uncacheable:
+            return output
+        repressed = layout.repressed
+        after = tuple([(tag, tuple(v)) for tag, v in repressed.items()]) if repressed else ()
+        if _macro_cache_size >= MACRO_CACHE_LIMIT:
+            clear_macro_cache()
+            variants = None
+        if variants is None:
+            variants = _macro_cache.setdefault(state, [])
+        for known, table in variants:
+            if known == fields:
+                break
+        else:
+            table = {}
+            variants.append((fields, table))
+        table[value_key] = (_NONE if output is None else output, None if after == before else after,
+                            None if sas is None else (_SAS.seen, _SAS.captured))
+        _macro_cache_size += 1
+        return output
+
+    model.Macro.render = render
+
+
+
+#: Every speed patch, in installation order (``patch_text_render`` wraps the fidelity patches of
+#: ``cs:text``, so it comes after them).
+PATCHES = (patch_xpath_caches, patch_tree_walk, patch_macro_cache, patch_seams, patch_text_render)
+#: Whether :func:`exporter.citations.compat.apply` installed them in this process.
+INSTALLED = False
+
+
+def track(reference):
+    """Make a parsed record record its field reads (needed by the macro cache; only when the
+    speed patches are installed)."""
+    if INSTALLED:
+        object.__setattr__(reference, "__class__", _tracked_reference_class())
+    return reference
