@@ -329,19 +329,17 @@ def test_punctuation_and_capitalisation_helpers():
     assert [year_suffix(i) for i in (0, 25, 26, 33)] == ["a", "z", "aa", "ah"]
 
 
-def test_repeated_formatting_is_cached(engine, frus):
-    import time
-
+def test_repeated_formatting_gives_the_same_bibliography(engine, frus):
+    """Formatting the same records again (from the caches) gives the same bibliography; how fast
+    that is, is bench/bench_cite.py's to measure, not a wall-clock bound in the suite."""
     from exporter.citations import processor
 
     path = engine.plugins.styles.get("chicago-notes-bibliography").path
     records = _records(frus)[:40]
-    processor.format_bibliography(records, path)
-    start = time.perf_counter()
+    first = processor.format_bibliography(records, path)
     again = processor.format_bibliography(records, path)
-    warm = (time.perf_counter() - start) / len(records)
     assert all(o.ok for o in again)
-    assert warm < 0.003, f"{warm * 1000:.2f} ms per item warm"
+    assert [o.text for o in again] == [o.text for o in first]
 
 
 def test_plugin_styles_are_usable(sample):
