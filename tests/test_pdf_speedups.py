@@ -17,6 +17,14 @@ import pytest
 pytest.importorskip("weasyprint")
 
 
+@pytest.fixture(autouse=True)
+def speedups_on(monkeypatch):
+    """These tests are about the speed-ups, so they run with them on, also in the CI lane that runs
+    the rest of the suite with EXPORTER_PDF_SPEEDUPS=0; the subprocesses they start choose their
+    own setting (see ``_render``)."""
+    monkeypatch.setenv("EXPORTER_PDF_SPEEDUPS", "1")
+
+
 def _tree(element) -> list[tuple]:
     return [(e.tag, dict(e.attrib), (e.text or "").strip(), (e.tail or "").strip()) for e in element.iter()]
 

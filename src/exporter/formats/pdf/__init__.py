@@ -98,13 +98,16 @@ def _html_class() -> Any:
 
     Only for the weasyprint series that stylesheet was taken from; any other gets its own.
     """
+    import weasyprint
+
+    on = supported(weasyprint.__version__)
+    key = "html" if on else "html-plain"  # the switch may change between renders
     with _lock:
-        if "html" not in _cache:
-            import weasyprint
+        if key not in _cache:
             from weasyprint import CSS, HTML
 
-            if not supported(weasyprint.__version__):
-                _cache["html"] = HTML
+            if not on:
+                _cache[key] = HTML
             else:
                 from weasyprint.css.counters import CounterStyle
 
@@ -120,8 +123,8 @@ def _html_class() -> Any:
                     def _ua_counter_style(self) -> list[Any]:
                         return [counters.copy()]
 
-                _cache["html"] = PrintHTML
-        return _cache["html"]
+                _cache[key] = PrintHTML
+        return _cache[key]
 
 
 def _html_document(html: str, fetcher: Any) -> Any:
