@@ -2,29 +2,12 @@
 # Set up everything the project needs on a fresh machine: system packages (Debian, as root),
 # a virtual environment in .venv with the project, its test tools and the bundled plugins.
 # Safe to run again: it skips what is already in place.
-#
-#   bash scripts/setup.sh           what the tests need
-#   bash scripts/setup.sh --bench   also the benchmarks' references: headless Chromium
-#                                   (bench/bench_pdf.py), node and citeproc-js (bench/bench_cite.py)
+# The benchmarks' references (chromium, node, citeproc-js) are set up by scripts/setup-bench.sh.
 set -euo pipefail
 shopt -s nullglob
 cd "$(dirname "$0")/.."
-BENCH=0
-for arg in "$@"; do
-  case "$arg" in
-    --bench) BENCH=1 ;;
-    *) echo "setup: unknown option $arg (known: --bench)" >&2; exit 2 ;;
-  esac
-done
 
 APT_PACKAGES=(pandoc poppler-utils epubcheck fonts-dejavu-core libharfbuzz-subset0 biber texlive-latex-base texlive-bibtex-extra)
-if [ "$BENCH" = 1 ]; then
-  APT_PACKAGES+=(chromium)
-  # node and npm: Debian's packages, unless the machine has them already (another node build
-  # that ships its own npm conflicts with Debian's npm package)
-  command -v node >/dev/null || APT_PACKAGES+=(nodejs)
-  command -v npm >/dev/null || APT_PACKAGES+=(npm)
-fi
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -58,8 +41,3 @@ fi
 # Byte-compile the project as a wheel install would: the pdf format's modules are first imported
 # while a render runs, when Python writes no byte-code cache.
 .venv/bin/python -m compileall -q src plugins >/dev/null
-
-if [ "$BENCH" = 1 ] && [ ! -d scripts/citeproc-js/node_modules/citeproc ]; then
-  echo "setup: installing citeproc-js for the citation benchmark" >&2
-  (cd scripts/citeproc-js && npm ci --no-audit --no-fund >/dev/null)
-fi
