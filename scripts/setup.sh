@@ -2,6 +2,7 @@
 # Set up everything the project needs on a fresh machine: system packages (Debian, as root),
 # a virtual environment in .venv with the project, its test tools and the bundled plugins.
 # Safe to run again: it skips what is already in place.
+# The benchmarks' references (chromium, node, citeproc-js) are set up by scripts/setup-bench.sh.
 set -euo pipefail
 shopt -s nullglob
 cd "$(dirname "$0")/.."

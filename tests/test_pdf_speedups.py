@@ -17,6 +17,14 @@ import pytest
 pytest.importorskip("weasyprint")
 
 
+@pytest.fixture(autouse=True)
+def speedups_on(monkeypatch):
+    """These tests are about the speed-ups, so they run with them on, also in the CI lane that runs
+    the rest of the suite with EXPORTER_PDF_SPEEDUPS=0; the subprocesses they start choose their
+    own setting (see ``_render``)."""
+    monkeypatch.setenv("EXPORTER_PDF_SPEEDUPS", "1")
+
+
 def _tree(element) -> list[tuple]:
     return [(e.tag, dict(e.attrib), (e.text or "").strip(), (e.tail or "").strip()) for e in element.iter()]
 
@@ -95,9 +103,11 @@ def test_own_user_agent_stylesheet_lays_out_like_weasyprints(engine, tmp_path):
 
 # Renders fixed selections to DIR, with plain weasyprint ("plain") or the format's own import and
 # speed-ups ("tuned"; also "tuned9": the same again at pydyf's own compression level, with every
-# line from the line cache and every font subset kept).
+# line from the line cache and every font subset kept).  Simulated other releases: "other"
+# (weasyprint reports 70.1, as installed and as imported), "pydyf-other" (pydyf reports 0.12.0);
+# "off" runs with EXPORTER_PDF_SPEEDUPS=0 (set by the test).  Prints what it saw as JSON.
 _RENDER_SCRIPT = r"""
-import io, json, sys, zlib
+import gc, io, json, sys, zlib
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -106,8 +116,41 @@ if mode == "plain":
     import weasyprint  # before the format imports it: no replaced sources
     from exporter.formats.pdf.speedups import tuning as pdf_tuning
     pdf_tuning.install = lambda: False
+if mode == "other":
+    import importlib.metadata as metadata
+    real_version = metadata.version
+    metadata.version = lambda name: "70.1" if name == "weasyprint" else real_version(name)
+    from exporter.formats.pdf.speedups.imports import import_weasyprint
+    import_weasyprint().__version__ = "70.1"
 from exporter.engine import Engine, ExportRequest
 from exporter.formats import pdf
+from exporter.formats.pdf.speedups.imports import import_weasyprint
+import pydyf
+if mode == "pydyf-other":
+    pydyf.__version__ = "0.12.0"
+weasyprint = import_weasyprint()
+import weasyprint.css as css
+import weasyprint.layout.inline as inline
+stock = {"missing": css.ComputedStyle.__missing__, "split": inline.split_first_line, "zlib": pydyf.zlib,
+         "gc": gc.get_threshold()}
+
+
+def state():
+    return {"stock missing": css.ComputedStyle.__missing__ is stock["missing"],
+            "stock split_first_line": inline.split_first_line is stock["split"],
+            "stock zlib": pydyf.zlib is zlib, "stock gc": gc.get_threshold() == stock["gc"]}
+
+
+seen_during = []
+inner = pdf._render
+
+
+def spy(doc, out):
+    seen_during.append(state())
+    return inner(doc, out)
+
+
+pdf._render = spy
 
 engine = Engine()
 fmt = engine.plugins.formats.get("pdf")
@@ -132,18 +175,21 @@ for name, request in requests.items():
     pdf.render(doc, buffer)
     (out / f"{name}-{mode}.pdf").write_bytes(buffer.getvalue())
     if mode == "tuned":
-        import pydyf
+        from exporter.formats.pdf.speedups import tuning
         from exporter.formats.pdf.speedups.tuning import LINE_CACHE, SUBSET_CACHE
-        shim = pydyf.zlib
-        pydyf.zlib = zlib  # pydyf's own level 9 for this render
+        tuning.COMPRESSION_LEVEL = 9  # pydyf's own level for this render
         kept, subsets = len(LINE_CACHE), len(SUBSET_CACHE)
         buffer = io.BytesIO()
         pdf.render(doc, buffer)  # every line from the line cache, every font subset kept
         info[f"{name} lines kept, added on the second render"] = [kept, len(LINE_CACHE) - kept]
         info[f"{name} subsets kept, added on the second render"] = [subsets, len(SUBSET_CACHE) - subsets]
-        pydyf.zlib = shim
+        tuning.COMPRESSION_LEVEL = 6
         (out / f"{name}-tuned9.pdf").write_bytes(buffer.getvalue())
+from exporter.formats.pdf.speedups import tuning
 from exporter.formats.pdf.speedups.imports import patched_modules
+info["during"] = seen_during[0]
+info["after"] = state()
+info["tuning patches"] = len(tuning._patches)
 info["patched"] = patched_modules()
 info["modules"] = sorted(m for m in ("pycparser", "fontTools.varLib.instancer") if m in sys.modules)
 info["lazy_ua"] = "_lazy_arguments" in sys.modules["weasyprint"].UA_STYLESHEET.__dict__
@@ -151,27 +197,48 @@ print(json.dumps(info))
 """
 
 
-def _render(mode: str, out, frus_path) -> dict:
+def _render(mode: str, out, frus_path, env: dict | None = None) -> dict:
     import json
+    import os
     import subprocess
     import sys
 
+    environment = {k: v for k, v in os.environ.items() if k != "EXPORTER_PDF_SPEEDUPS"}
     result = subprocess.run([sys.executable, "-c", _RENDER_SCRIPT, mode, str(out), str(frus_path)],
-                            capture_output=True, text=True, timeout=300)
+                            capture_output=True, text=True, timeout=300, env={**environment, **(env or {})})
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def renders(tmp_path_factory, frus_path):
+    """``renders(mode)`` -> (what the script saw, the folder of its PDFs); each mode rendered once."""
+    folder = tmp_path_factory.mktemp("renders")
+    done: dict[str, dict] = {}
+
+    def get(mode: str):
+        if mode not in done:
+            env = {"EXPORTER_PDF_SPEEDUPS": "0"} if mode == "off" else None
+            done[mode] = _render(mode, folder, frus_path, env)
+        return done[mode], folder
+
+    return get
 
 
 def _titles(outline) -> list:
     return [_titles(o) if isinstance(o, list) else str(o.title) for o in outline]
 
 
-def test_tuned_weasyprint_writes_the_same_pdf(tmp_path, frus_path):
+def test_tuned_weasyprint_writes_the_same_pdf(renders):
     from pypdf import PdfReader
 
-    plain = _render("plain", tmp_path, frus_path)
-    tuned = _render("tuned", tmp_path, frus_path)
+    plain, tmp_path = renders("plain")
+    tuned, _ = renders("tuned")
     assert plain["patched"] == []
+    # Active while the format renders, gone before and after: weasyprint is stock for anyone else.
+    assert tuned["during"] == {"stock missing": False, "stock split_first_line": False, "stock zlib": False,
+                               "stock gc": False}
+    assert all(tuned["after"].values()) and tuned["tuning patches"] == 9, tuned["after"]
     # The replaced sources were really used, and what they avoid was not imported.
     assert tuned["patched"] == ["weasyprint.text.ffi", "weasyprint.html"]
     assert tuned["modules"] == [] and tuned["lazy_ua"] is True
@@ -192,6 +259,108 @@ def test_tuned_weasyprint_writes_the_same_pdf(tmp_path, frus_path):
             assert page_a.extract_text() == page_b.extract_text()
         assert _titles(a.outline) == _titles(b.outline) != []
         assert ours.stat().st_size < 1.05 * len(reference)
+
+
+def _same_document(a_path, b_path) -> None:
+    """Two PDFs of the same export read the same: pages, text, outline, annotations."""
+    from pypdf import PdfReader
+
+    a, b = PdfReader(a_path), PdfReader(b_path)
+    assert len(a.pages) == len(b.pages) > 0
+    for page_a, page_b in zip(a.pages, b.pages):
+        assert page_a.extract_text() == page_b.extract_text()
+        annots = [[str(x.get_object().get("/Contents")) for x in (p.get("/Annots") or [])] for p in (page_a, page_b)]
+        assert annots[0] == annots[1]
+    assert _titles(a.outline) == _titles(b.outline) != []
+
+
+@pytest.mark.parametrize("mode", ["other", "off"])
+def test_other_weasyprint_release_or_switch_off_runs_plain_weasyprint(renders, mode):
+    """weasyprint 70.1 (simulated: the gate is exact, not per series) and EXPORTER_PDF_SPEEDUPS=0
+    run weasyprint exactly as installed -- no replaced sources, no patched function, pydyf's own
+    compression, the collector untouched, during the render too -- and the PDFs are correct: the
+    same pages, text, outline and annotations as with the speed-ups."""
+    seen, tmp_path = renders(mode)
+    renders("plain")
+    assert seen["patched"] == [] and "pycparser" in seen["modules"]  # weasyprint's own cffi declarations
+    assert seen["lazy_ua"] is False and seen["tuning patches"] == 0
+    assert all(seen["during"].values()) and all(seen["after"].values()), seen
+    for name in ("sample-10", "sample-both", "frus", "hostile"):
+        _same_document(tmp_path / f"{name}-plain.pdf", tmp_path / f"{name}-{mode}.pdf")
+
+
+def test_switch_off_and_other_release_write_the_same_bytes(renders):
+    """Both roads lead to the same plain weasyprint: byte-identical PDFs."""
+    _, tmp_path = renders("off")
+    renders("other")
+    for name in ("sample-10", "sample-both", "frus", "hostile"):
+        assert (tmp_path / f"{name}-off.pdf").read_bytes() == (tmp_path / f"{name}-other.pdf").read_bytes(), name
+
+
+def test_other_pydyf_release_keeps_pydyfs_compression(renders):
+    """pydyf 0.12.0 (simulated): the weasyprint speed-ups stay, the compression level does not --
+    the PDF is byte for byte plain weasyprint's."""
+    seen, tmp_path = renders("pydyf-other")
+    renders("plain")
+    assert seen["during"]["stock zlib"] is True and seen["during"]["stock missing"] is False
+    for name in ("sample-10", "sample-both", "frus", "hostile"):
+        assert (tmp_path / f"{name}-pydyf-other.pdf").read_bytes() == (tmp_path / f"{name}-plain.pdf").read_bytes()
+
+
+def test_gate_is_exact_and_the_switch_reads_off_values(monkeypatch):
+    from exporter.formats.pdf import speedups
+
+    monkeypatch.delenv("EXPORTER_PDF_SPEEDUPS", raising=False)
+    assert speedups.supported(speedups.WEASYPRINT_VERSION)
+    for other in ("70.1", "70", "70.0.1", "71.0", "69.0", ""):
+        assert not speedups.supported(other), other
+    assert speedups.pydyf_supported(speedups.PYDYF_VERSION) and not speedups.pydyf_supported("0.13.1")
+    for off in ("0", "off", "FALSE", " no "):
+        monkeypatch.setenv("EXPORTER_PDF_SPEEDUPS", off)
+        assert not speedups.supported(speedups.WEASYPRINT_VERSION) and not speedups.installed_supported()
+    monkeypatch.setenv("EXPORTER_PDF_SPEEDUPS", "1")
+    assert speedups.supported(speedups.WEASYPRINT_VERSION)
+
+
+def test_scope_left_as_it_was_after_an_interrupted_render(engine, tmp_path):
+    """A render that ends in an exception (a time-out is one) leaves weasyprint, pydyf and the
+    collector as they were; an application's own weasyprint document is stock afterwards."""
+    import gc
+    import zlib
+
+    import pydyf
+    import weasyprint.css as css
+
+    from exporter.formats.pdf.speedups import tuning
+    from exporter.formats.pdf.speedups.imports import import_weasyprint
+
+    weasyprint = import_weasyprint()
+    tuning.deactivate()  # in case a test before made them active for good
+    stock_missing, threshold = css.ComputedStyle.__missing__, gc.get_threshold()
+
+    class Stop(Exception):
+        pass
+
+    with pytest.raises(Stop):
+        with tuning.render_scope() as on:
+            assert on and tuning.active() and pydyf.zlib is not zlib
+            assert gc.get_threshold()[0] == tuning.RENDER_GC_THRESHOLD
+            raise Stop
+    assert css.ComputedStyle.__missing__ is stock_missing and pydyf.zlib is zlib
+    assert gc.get_threshold() == threshold and not tuning.active()
+    # the leaving is retried when interrupted: the first interruption is raised afterwards
+    calls = []
+
+    def flaky():
+        calls.append(1)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        tuning._surely(flaky)
+    assert len(calls) == 2
+    own = weasyprint.HTML(string="<p>own document</p>").write_pdf()
+    assert own.startswith(b"%PDF") and css.ComputedStyle.__missing__ is stock_missing
 
 
 def test_fonttools_instancer_loads_on_first_use():
@@ -267,7 +436,8 @@ def test_fast_glyph_drawing_matches_weasyprints_own(engine):
     assert doc.annotations and isinstance(doc.annotations[0], Annotation)
     doc.annotations[0].body = ("\U0001F600 \U0010FFFD e\u0301\u0327 \u05e9\u05dc\u05d5\u05dd "
                                "\u0627\u0644\u0633\u0644\u0627\u0645 x\u00adx")
-    pdf.render(doc, io.BytesIO())  # installs the speed-ups
+    pdf.render(doc, io.BytesIO())  # builds the speed-ups
+    pdf_tuning.install()  # active outside a render too, until uninstall
     try:
         fast, slow = io.BytesIO(), io.BytesIO()
         pdf._render(doc, fast)
@@ -338,6 +508,7 @@ def test_fast_style_lookup_computes_what_weasyprint_computes(engine, frus_path, 
                    else ExportRequest(format="pdf", accept_terms=True, entries="d1,d2,d3,d4,d5",
                                       corpus=str(frus_path)))
         styles = _computed_styles(engine.assemble(request, engine.plugins.formats.get("pdf")))
+        pdf_tuning.install()  # the render's speed-ups are put away after it: compare them here
     assert pdf_tuning._installed.get("missing") is not None
     original = pdf_tuning._installed["missing"]
     assert css.ComputedStyle.__missing__ is not original

@@ -14,7 +14,9 @@ The pipeline, per render:
 
 weasyprint is imported through :mod:`.speedups.imports` (half the import time) and runs with the
 speed-ups of :mod:`.speedups.tuning` (faster text drawing and style lookups, line-breaking results
-and font subsets kept across renders, zlib level 6, fewer garbage collections during a render).
+and font subsets kept across renders, zlib level 6, fewer garbage collections during a render),
+active only while a render runs and only on the exact weasyprint release they were written for
+(:mod:`.speedups`; ``EXPORTER_PDF_SPEEDUPS=0`` turns them off).
 
 Heavy libraries are imported inside functions: ``exporter formats`` must not load a renderer.
 """
@@ -103,13 +105,16 @@ def _html_class() -> Any:
 
     Only for the weasyprint series that stylesheet was taken from; any other gets its own.
     """
+    import weasyprint
+
+    on = supported(weasyprint.__version__)
+    key = "html" if on else "html-plain"  # the switch may change between renders
     with _lock:
-        if "html" not in _cache:
-            import weasyprint
+        if key not in _cache:
             from weasyprint import CSS, HTML
 
-            if not supported(weasyprint.__version__):
-                _cache["html"] = HTML
+            if not on:
+                _cache[key] = HTML
             else:
                 from weasyprint.css.counters import CounterStyle
 
@@ -125,8 +130,8 @@ def _html_class() -> Any:
                     def _ua_counter_style(self) -> list[Any]:
                         return [counters.copy()]
 
-                _cache["html"] = PrintHTML
-        return _cache["html"]
+                _cache[key] = PrintHTML
+        return _cache[key]
 
 
 def _html_document(html: str, fetcher: Any) -> Any:
@@ -135,7 +140,8 @@ def _html_document(html: str, fetcher: Any) -> Any:
     The template writes well-formed XML, which the C XML parser reads several times faster
     than weasyprint's pure-Python HTML5 parser builds the same element tree.  Anything it cannot
     read (a control character, unbalanced citation markup) goes through the HTML5 parser, as
-    does every weasyprint other than the 70 series this shortcut was written against.
+    does every weasyprint other than the exact release this shortcut was written against (or with
+    the speed-ups switched off).
     """
     import xml.etree.ElementTree as ET
 
@@ -173,8 +179,7 @@ def render(doc: Document, out: BinaryIO) -> RenderInfo:
     from .speedups.imports import import_weasyprint
 
     import_weasyprint()
-    tuning.install()
-    with tuning.fewer_collections():
+    with tuning.render_scope():  # the speed-ups are active only while this render runs
         return _render(doc, out)
 
 

@@ -1,7 +1,10 @@
-"""Speed-ups around weasyprint 70 and pydyf that leave every PDF byte as it was, or nearly so.
+"""Speed-ups around weasyprint 70.0 and pydyf that leave every PDF byte as it was, or nearly so.
 
-Installed once per process by the ``pdf`` format, and only on the weasyprint series they were
-written against (70); anything else runs untouched.
+Built once per process by the ``pdf`` format, and only on the exact weasyprint release they were
+written against (see :mod:`exporter.formats.pdf.speedups`, the one gate); anything else runs
+untouched.  They are active only while the format renders (:func:`render_scope`): weasyprint's
+functions, pydyf's compression and the collector's threshold are swapped in when the first render
+starts and back when the last one ends, so weasyprint is stock for the rest of the process.
 
 * :mod:`.draw` -- text drawing without a cffi struct per glyph (identical output).
 * Computed styles: weasyprint computes each CSS property of each element on first access, through
@@ -29,11 +32,14 @@ written against (70); anything else runs untouched.
   used and two flags; HarfBuzz's subsetter is run once per such set in a process (the same
   selection printed again, or another with the same glyphs), and its output reused.
 * Compression: pydyf deflates content and font streams at zlib level 9, which costs about twice
-  the time of level 6 for files about 1.5 % smaller; level 6 is used.
+  the time of level 6 for files about 1.5 % smaller; level 6 is used for the format's own PDFs
+  (pydyf's module is given a ``zlib`` whose ``compressobj`` uses level 6 only in the rendering
+  context -- another thread writing a PDF at the same time gets pydyf's own level -- and only
+  while a render runs; pydyf 0.13.0 only).
 * Garbage collection: a render allocates a few hundred thousand short-lived containers (boxes,
   style dictionaries), and CPython's default young-generation threshold (700) runs the collector
-  some 25 times per render.  :func:`fewer_collections` raises the threshold while a render runs
-  and restores it afterwards (nothing is disabled).
+  some 25 times per render.  The threshold is raised while a render runs and restored when the
+  last render ends (nothing is disabled), also when a time-out interrupts the restoring.
 
 ``tests/test_pdf_speedups.py`` compares whole PDFs with and without these (byte for byte, except
 for the compression, which is compared on the decompressed content).
@@ -41,13 +47,14 @@ for the compression, which is compared on the decompressed content).
 
 from __future__ import annotations
 
+import contextvars
 import gc
 import threading
 import types
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
-from . import supported
+from . import pydyf_supported, supported
 
 #: zlib level for pydyf's streams (pydyf uses 9).
 COMPRESSION_LEVEL = 6
@@ -55,17 +62,25 @@ COMPRESSION_LEVEL = 6
 RENDER_GC_THRESHOLD = 20000
 
 _installed: dict[str, Any] = {}
-_lock = threading.Lock()
-_active = 0
+_lock = threading.RLock()
+#: (owner, attribute, weasyprint's own, ours) for every attribute the speed-ups replace.
+_patches: list[tuple[Any, str, Any, Any]] = []
+#: Renders running now (one token each); the speed-ups are active while this is not empty.
+_scopes: set[object] = set()
 _saved_threshold: tuple[int, ...] | None = None
+_saved_zlib: Any = None
+#: Set in the context of a render: pydyf's streams are compressed at COMPRESSION_LEVEL there.
+_rendering: contextvars.ContextVar[bool] = contextvars.ContextVar("exporter_pdf_rendering", default=False)
 
 
 def install() -> bool:
-    """Install the speed-ups (once per process); False when weasyprint is not the 70 series."""
+    """Build the speed-ups (once per process) and make them active until :func:`deactivate`
+    (the format itself uses :func:`render_scope`); False when the gate says no."""
     import weasyprint
 
     with _lock:
         if _installed:
+            _activate()
             return True
         if not supported(weasyprint.__version__):
             return False
@@ -77,9 +92,135 @@ def install() -> bool:
         _install_font_descriptions()
         _install_line_cache()
         _install_subset_cache()
-        _install_compression()
         _installed["done"] = True
+        _patches[:] = [(owner, name, original, getattr(owner, name)) for owner, name, original in _targets()]
         return True
+
+
+def _targets() -> list[tuple[Any, str, Any]]:
+    """(owner, attribute, weasyprint's own) for each replaced attribute, from what was installed."""
+    import weasyprint.css as css
+    import weasyprint.draw.text as text
+    import weasyprint.layout.inline as inline
+    import weasyprint.layout.preferred as preferred
+    import weasyprint.text.line_break as line_break
+    from weasyprint.pdf.fonts import Font
+
+    from . import draw
+
+    found = []
+    if "draw_first_line" in draw._original:
+        found.append((text, "draw_first_line", draw._original["draw_first_line"]))
+    if "missing" in _installed:
+        found.append((css.ComputedStyle, "__missing__", _installed["missing"]))
+    if "anonymous_missing" in _installed:
+        found.append((css.AnonymousStyle, "__missing__", _installed["anonymous_missing"]))
+    if "layout_methods" in _installed:
+        deactivate, reactivate = _installed["layout_methods"]
+        found += [(line_break.Layout, "deactivate", deactivate), (line_break.Layout, "reactivate", reactivate)]
+    if "split_first_line" in _installed:
+        found += [(inline, "split_first_line", _installed["split_first_line"]),
+                  (preferred, "split_first_line", _installed["split_first_line"])]
+    if "harfbuzz_subset" in _installed:
+        found.append((Font, "_harfbuzz_subset", _installed["harfbuzz_subset"]))
+    if "font_description" in _installed:
+        found.append((line_break, "get_font_description", _installed["font_description"]))
+    return found
+
+
+def _activate() -> None:
+    for owner, name, _, ours in _patches:
+        setattr(owner, name, ours)
+
+
+def deactivate() -> None:
+    """Put weasyprint's own functions back; what was built (and the caches) is kept for the next
+    render.  Safe to call again."""
+    with _lock:
+        for owner, name, original, _ in _patches:
+            setattr(owner, name, original)
+
+
+def active() -> bool:
+    """Whether weasyprint runs with the speed-ups now."""
+    return bool(_patches) and all(getattr(owner, name) is ours for owner, name, _, ours in _patches)
+
+
+@contextmanager
+def render_scope() -> Iterator[bool]:
+    """The speed-ups, active for the duration of one render of the format; yields whether they are.
+
+    The first render to start swaps them in (with the compression level and the collector's
+    threshold), the last to end swaps weasyprint's own back.  Leaving is retried until it is
+    done, so a time-out arriving while the originals are being put back cannot leave them out.
+    """
+    token = object()
+    with _lock:
+        if not _scopes:
+            on = install()
+            if on:
+                _enter_process_settings()
+        else:
+            on = active()
+        _scopes.add(token)
+    context = _rendering.set(True)
+    try:
+        yield on
+    finally:
+        _surely(lambda: _leave(token, context))
+
+
+def _leave(token: object, context: contextvars.Token) -> None:
+    try:
+        _rendering.reset(context)
+    except (RuntimeError, ValueError):  # already reset by an interrupted earlier attempt
+        pass
+    with _lock:
+        _scopes.discard(token)
+        if not _scopes:
+            deactivate()
+            _leave_process_settings()
+
+
+def _surely(action: Callable[[], None]) -> None:
+    """Run ``action`` (idempotent) to the end even if an exception (a time-out, an interrupt)
+    arrives while it runs; then raise the first such exception."""
+    pending: BaseException | None = None
+    while True:
+        try:
+            action()
+            break
+        except BaseException as exc:  # noqa: BLE001 -- re-raised once the action is done
+            pending = pending or exc
+    if pending is not None:
+        raise pending
+
+
+def _enter_process_settings() -> None:
+    """Raise the collector's threshold and give pydyf the compression level (render start)."""
+    global _saved_threshold, _saved_zlib
+    import pydyf
+
+    if _saved_threshold is None:
+        _saved_threshold = gc.get_threshold()
+        gc.set_threshold(max(RENDER_GC_THRESHOLD, _saved_threshold[0]), *_saved_threshold[1:])
+    shim = _compression_shim()
+    if shim is not None and _saved_zlib is None and pydyf_supported(getattr(pydyf, "__version__", "")):
+        _saved_zlib = pydyf.zlib
+        pydyf.zlib = shim
+
+
+def _leave_process_settings() -> None:
+    """Put the collector's threshold and pydyf's zlib back (last render's end; idempotent)."""
+    global _saved_threshold, _saved_zlib
+    import pydyf
+
+    if _saved_threshold is not None:
+        gc.set_threshold(*_saved_threshold)
+        _saved_threshold = None
+    if _saved_zlib is not None:
+        pydyf.zlib = _saved_zlib
+        _saved_zlib = None
 
 
 def uninstall() -> None:
@@ -90,13 +231,14 @@ def uninstall() -> None:
     from . import draw
 
     with _lock:
+        deactivate()
+        _patches.clear()
         draw.uninstall()
         if "missing" in _installed:
             css.ComputedStyle.__missing__ = _installed.pop("missing")
         if "anonymous_missing" in _installed:
             css.AnonymousStyle.__missing__ = _installed.pop("anonymous_missing")
-        if "zlib" in _installed:
-            pydyf.zlib = _installed.pop("zlib")
+        _leave_process_settings()
         if "layout_methods" in _installed:
             from weasyprint.text.line_break import Layout
 
@@ -382,38 +524,30 @@ def _install_subset_cache() -> None:
     Font._harfbuzz_subset = _harfbuzz_subset
 
 
-def _install_compression() -> None:
+_shim: dict[str, Any] = {}
+
+
+def _compression_shim() -> Any:
+    """pydyf's ``zlib`` as seen while the format renders: ``compressobj`` at
+    :data:`COMPRESSION_LEVEL` in the rendering context, with the caller's own arguments elsewhere
+    (built once; ``None`` when pydyf does not use the zlib module)."""
     import zlib
 
     import pydyf
 
-    if getattr(pydyf, "zlib", None) is not zlib:
-        return
-    shim = types.ModuleType("zlib", "zlib, with pydyf's stream compression at level 6")
-    shim.__dict__.update({k: v for k, v in vars(zlib).items() if not k.startswith("__")})
+    if "module" not in _shim:
+        if getattr(pydyf, "zlib", None) is not zlib:
+            _shim["module"] = None
+        else:
+            shim = types.ModuleType("zlib", "zlib, with pydyf's stream compression at the format's level")
+            shim.__dict__.update({k: v for k, v in vars(zlib).items() if not k.startswith("__")})
 
-    def compressobj(level: int = -1, *args: Any, **kwargs: Any) -> Any:
-        return zlib.compressobj(COMPRESSION_LEVEL, *args, **kwargs)
+            def compressobj(*args: Any, **kwargs: Any) -> Any:
+                if _rendering.get():
+                    kwargs.pop("level", None)
+                    return zlib.compressobj(COMPRESSION_LEVEL, *args[1:], **kwargs)
+                return zlib.compressobj(*args, **kwargs)
 
-    shim.compressobj = compressobj  # type: ignore[attr-defined]
-    _installed["zlib"] = zlib
-    pydyf.zlib = shim
-
-
-@contextmanager
-def fewer_collections() -> Iterator[None]:
-    """Raise the young-generation collection threshold while a render runs, then restore it."""
-    global _active, _saved_threshold
-    with _lock:
-        if _active == 0:
-            _saved_threshold = gc.get_threshold()
-            gc.set_threshold(max(RENDER_GC_THRESHOLD, _saved_threshold[0]), *_saved_threshold[1:])
-        _active += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _active -= 1
-            if _active == 0 and _saved_threshold is not None:
-                gc.set_threshold(*_saved_threshold)
-                _saved_threshold = None
+            shim.compressobj = compressobj  # type: ignore[attr-defined]
+            _shim["module"] = shim
+    return _shim["module"]
