@@ -9,6 +9,8 @@ stands now (raise it as fixtures are fixed).
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 import csl_suite
@@ -33,7 +35,12 @@ MUST_PASS = [
 @pytest.fixture(scope="module")
 def outcomes():
     if not csl_suite.SUITE.is_dir():
-        pytest.fail(f"the CSL test suite is missing at {csl_suite.SUITE}: ../shared must sit beside the checkout")
+        # A clone on its own (no ../shared) still passes its suite; CI, which always has ../shared,
+        # fails here instead of skipping, so the suite's figures are never silently left out.
+        message = f"the CSL test suite is missing at {csl_suite.SUITE}: ../shared must sit beside the checkout"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
     return csl_suite.run()
 
 
