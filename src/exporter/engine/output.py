@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import BinaryIO, Callable, Iterable, Iterator, TypeVar
 
 from ..errors import UsageError
+from .live import live, track, untrack
 
 T = TypeVar("T")
 SPOOL_BYTES = 8 * 1024 * 1024
@@ -147,30 +148,13 @@ def check_target(output: str | os.PathLike, inputs: Iterable[str | os.PathLike] 
 
 # -- cleaning up on signals ------------------------------------------------------------------
 
-_live_lock = threading.Lock()
-_live_files: set[str] = set()
-_live_dirs: set[str] = set()
-
-
-def track(path: str, folder: bool = False) -> None:
-    """Remember ``path`` as being written: it is removed if SIGTERM/SIGHUP arrives."""
-    with _live_lock:
-        (_live_dirs if folder else _live_files).add(path)
-
-
-def untrack(path: str, folder: bool = False) -> None:
-    with _live_lock:
-        (_live_dirs if folder else _live_files).discard(path)
-
-
 def remove_live() -> None:
     """Remove every temp file and scratch folder being written (signal handlers call this)."""
     import shutil
 
     from .guard import suspended
 
-    with _live_lock:
-        files, dirs = list(_live_files), list(_live_dirs)
+    files, dirs = live()
     with suspended():  # called from inside a render, whose guard would refuse the removal
         for name in files:
             try:
