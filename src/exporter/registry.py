@@ -56,6 +56,13 @@ class Option:
         """The command-line spelling: ``--pdf-variant`` for ``pdf_variant``."""
         return "--" + self.name.replace("_", "-")
 
+    def describe(self) -> dict[str, object]:
+        """The option as JSON data, for listings (choices a function computes are not listed:
+        that would import the library they come from)."""
+        return {"name": self.name, "flag": self.flag, "type": self.type.__name__, "help": self.help,
+                "default": self.default,
+                "choices": list(self.choices) if isinstance(self.choices, tuple) and self.choices else None}
+
     def allowed(self) -> tuple[str, ...]:
         """The allowed values (empty: any value of the type)."""
         return tuple(self.choices() if callable(self.choices) else self.choices)

@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
-from ..engine import Engine, ExportRequest
+from ..engine import CiteRequest, Engine, ExportRequest
 from ..errors import ExporterError
 from . import problems
 from .asgi import Guard
@@ -226,7 +226,7 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
     @app.get("/v1/volumes", tags=["reading"])
     async def volumes(reader: Reader) -> list[dict[str, Any]]:
         """The volumes of the corpus."""
-        from ..formats.json_format import volume_dict
+        from ..view import volume_dict
 
         c = await engine_call(corpus)
         return [{**volume_dict(v), "entries": sum(1 for e in c.entries if e.volume is v)} for v in c.volumes]
@@ -243,7 +243,7 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
     @app.get("/v1/entries/{entry_id}", tags=["reading"])
     async def entry(entry_id: str, reader: Reader) -> dict[str, Any]:
         """One entry as the ``json`` format gives it, with the annotations this reader may see."""
-        from ..formats.json_format import entry_dict
+        from ..view import entry_dict
 
         if "," in entry_id or not entry_id.strip():
             raise Problem(400, "give one entry id")
@@ -255,7 +255,8 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
     async def formats(reader: Reader) -> list[dict[str, Any]]:
         """Output formats (the rows of ``exporter formats --json``)."""
         return [{"name": f.name, "media_type": f.media_type, "extension": f.extension, "plugin": f.plugin,
-                 "print_limited": f.material, "description": f.description} for f in service.engine.plugins.formats]
+                 "print_limited": f.material, "description": f.description,
+                 "options": [o.describe() for o in f.options]} for f in service.engine.plugins.formats]
 
     @app.get("/v1/styles", tags=["reading"])
     async def styles(reader: Reader) -> list[dict[str, Any]]:
@@ -418,26 +419,12 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
 def cite(engine: Engine, req: ExportRequest, style_name: str, mode: str, as_: str,
          locator: str | None) -> dict[str, Any]:
     """The lines ``exporter cite`` prints, as JSON (same selection rules and errors)."""
-    from ..citations import cite_entries, style_names
-    from ..engine import select
-    from ..errors import UnknownNameError, UsageError
-
-    styles = engine.plugins.styles
-    if "/" in style_name or "\\" in style_name or style_name.endswith((".csl", ".xml")):
-        raise UnknownNameError(f"style takes a registered style name, not a path; known styles: "
-                               f"{', '.join(style_names(styles))}")
-    style = styles.get(style_name)
     if locator is not None:
-        locator = " ".join(locator.split()) or None
-        if locator and mode == "bibliography":
-            raise UsageError("locator applies to mode note or in-text, not to the bibliography")
-    corpus = engine.load(req.corpus)
-    if req.entries and mode != "bibliography":
-        engine.resolve(corpus, req)  # same checks and errors as the selection
-        chosen = [select.lookup(corpus, i.strip()) for i in req.entries.split(",") if i.strip()]
-    else:
-        chosen = engine.resolve(corpus, req)
-    lines = cite_entries(chosen, style, mode, locator)
+        locator = " ".join(locator.split()) or None  # a blank locator is no locator
+    result = engine.citations(CiteRequest(
+        style=style_name, mode=mode, locator=locator, entries=req.entries, range=req.range,
+        folder=req.folder, dates=req.dates, all=req.all, corpus=req.corpus, user=req.user))
+    style, lines = result.style, result.lines
     out, warnings = [], []
     for line in lines:
         if line.omitted:

@@ -5,6 +5,7 @@ Every error the service gives goes through :class:`Problem`; nothing answers wit
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .. import errors
@@ -68,6 +69,8 @@ def _service_words(text: str) -> str:
     for flag, field in (("--entries", "entries"), ("--range", "range"), ("--folder", "folder"),
                         ("--dates", "dates"), ("--all", "all"), ("--pages", "pages"), ("--layer", "layer"),
                         ("--annotations", "annotations"), ("(give --user)", "(send a token)"), ("--user", "a token"), ("--style", "style"),
-                        ("--format", "format"), ("--accept-terms", "accept_terms")):
+                        ("--format", "format"), ("--accept-terms", "accept_terms"), ("--locator", "locator"),
+                        ("--mode", "mode")):
         text = text.replace(flag, field)
-    return text
+    # What is left are format options (--pdf-variant): the request names them by key (pdf_variant).
+    return re.sub(r"(?<![\w-])--([a-z][a-z0-9-]*)", lambda m: m.group(1).replace("-", "_"), text)
