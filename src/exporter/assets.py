@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -47,13 +47,13 @@ CONTEXTS_DIR = asset_dir("contexts")
 SAMPLE_DIR = asset_dir("sample")
 
 
-@lru_cache(maxsize=None)
+@cache
 def read_style(name: str) -> str:
     """Text of a stylesheet in ``styles/`` (cached: read once per process)."""
     return (STYLES_DIR / name).read_text(encoding="utf-8")
 
 
-@lru_cache(maxsize=None)
+@cache
 def jinja_env():
     """The autoescaping Jinja environment for the project's templates (built once)."""
     import jinja2

@@ -18,8 +18,9 @@ User and corpus text is always escaped: it is data, never markup.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from html import escape
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from .model import (
     Annotation,
@@ -52,7 +53,7 @@ _TAGS = (("italic", "<i>", "</i>"), ("bold", "<b>", "</b>"), ("underline", "<u>"
          ("smallcaps", '<span class="sc">', "</span>"))
 
 
-def inline_html(inlines: list[Inline], note_mode: str = "link", active: set[int] | None = None, *,
+def inline_html(inlines: Sequence[Inline], note_mode: str = "link", active: set[int] | None = None, *,
                 note_id: Callable[[Note], str] | None = None) -> Markup:
     """HTML for a block's inline items.
 

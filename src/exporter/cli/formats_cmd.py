@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -17,9 +18,10 @@ def run(args: argparse.Namespace) -> int:
     from . import common
 
     plugins = common.engine(args).plugins
-    rows = [{"name": f.name, "media_type": f.media_type, "extension": f.extension, "plugin": f.plugin,
-             "print_limited": f.material, "description": f.description,
-             "options": [o.describe() for o in f.options]} for f in plugins.formats]
+    rows: list[dict[str, Any]] = [
+        {"name": f.name, "media_type": f.media_type, "extension": f.extension, "plugin": f.plugin,
+         "print_limited": f.material, "description": f.description,
+         "options": [o.describe() for o in f.options]} for f in plugins.formats]
     if args.json:
         print(json.dumps(rows, indent=1))
     else:
@@ -27,5 +29,6 @@ def run(args: argparse.Namespace) -> int:
         type_w = max((len(r["media_type"]) for r in rows), default=10)
         for r in rows:
             limited = "print-limited" if r["print_limited"] else ""
-            print(f"{r['name']:<{name_w}}  {r['media_type']:<{type_w}}  .{r['extension']:<7} {limited:<14} {r['plugin']}")
+            print(f"{r['name']:<{name_w}}  {r['media_type']:<{type_w}}  .{r['extension']:<7} "
+                  f"{limited:<14} {r['plugin']}")
     return 0

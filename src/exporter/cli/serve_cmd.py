@@ -45,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
     app = create_app(config)
     server = uvicorn.Server(uvicorn.Config(
         app, host=config.service.host, port=config.service.port, lifespan="on",
-        access_log=args.access_log or bool(os.environ.get("EXPORTER_ACCESS_LOG")), log_level="info", server_header=False, timeout_graceful_shutdown=None))
+        access_log=args.access_log or bool(os.environ.get("EXPORTER_ACCESS_LOG")), log_level="info",
+        server_header=False, timeout_graceful_shutdown=None))
     print(f"exporter: serving {config.corpus_path or 'the bundled sample'} on "
           f"http://{config.service.host}:{config.service.port} with {config.jobs.workers} worker(s); "
           f"state in {config.state_path}", file=sys.stderr, flush=True)

@@ -10,7 +10,8 @@ hook (PEP 578) refuses, in the rendering thread:
 
 Threads the renderer starts are held to the same rule: a thread that did not exist when the
 render began is guarded as part of it, and a render that returns while such a thread is still
-running fails (its output is never published).  Writing to ``os.devnull`` is allowed.  Child processes are out of the hook's sight: libraries
+running fails (its output is never published).  Writing to ``os.devnull`` is allowed.  Child
+processes are out of the hook's sight: libraries
 start them while probing (``ctypes.util.find_library`` runs ``gcc`` and ``ld``), so they are not
 refused, and what a child writes is not checked.
 
@@ -41,8 +42,9 @@ import signal
 import sys
 import tempfile
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any, NoReturn
 
 #: Seconds between repeated time-out signals once the limit has passed.
 REPEAT = 0.5
@@ -101,7 +103,7 @@ def _allowed(path: Any, scratch: str) -> bool:
     return _inside(name, scratch) or name == os.devnull
 
 
-def _refuse(message: str, violations: list | None) -> None:
+def _refuse(message: str, violations: list[WriteOutsideOutput] | None) -> None:
     error = WriteOutsideOutput(message)
     if violations is not None:
         violations.append(error)
@@ -113,7 +115,7 @@ class _Render:
 
     __slots__ = ("scratch", "violations", "before")
 
-    def __init__(self, scratch: str, violations: list, before: set[int]) -> None:
+    def __init__(self, scratch: str, violations: list[WriteOutsideOutput], before: set[int]) -> None:
         self.scratch, self.violations, self.before = scratch, violations, before
 
 
@@ -122,7 +124,7 @@ _saved_hook: list[Any] = []
 _active_lock = threading.Lock()
 
 
-def _adopted() -> tuple[str, list] | None:
+def _adopted() -> tuple[str, list[WriteOutsideOutput]] | None:
     """The render a thread without guard state belongs to: one started after the thread was not."""
     if not _active:
         return None
@@ -146,7 +148,7 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
     _check(event, args, scratch, getattr(_state, "violations", None))
 
 
-def _check(event: str, args: tuple[Any, ...], scratch: str, violations: list | None) -> None:
+def _check(event: str, args: tuple[Any, ...], scratch: str, violations: list[WriteOutsideOutput] | None) -> None:
     if event == "open":
         path, mode, flags = (args + (None, None, None))[:3]
         writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
@@ -229,7 +231,7 @@ def no_writes() -> Iterator[str]:
         raise
     except (KeyboardInterrupt, RenderTimeout):
         raise
-    except BaseException as exc:
+    except BaseException as exc:  # re-raised below, after the timer is off
         if violations:  # the refusal surfaced as some other error: report the refusal
             raise _summary(violations, "the renderer then failed") from exc
         raise
@@ -277,9 +279,9 @@ def time_limit(seconds: float | None,
     ``hard_stop`` is called (from the signal handler) when the block still runs :data:`GRACE`
     seconds after the limit, having swallowed every time-out; it is expected not to return.
     """
-    usable = (seconds and seconds > 0 and hasattr(signal, "SIGALRM")
+    usable = (seconds is not None and seconds > 0 and hasattr(signal, "SIGALRM")
               and threading.current_thread() is threading.main_thread())
-    if not usable:
+    if seconds is None or not usable:
         yield
         return
     fired = False
@@ -302,7 +304,7 @@ def time_limit(seconds: float | None,
     outcome: BaseException | None = None
     try:
         yield
-    except BaseException as exc:  # noqa: BLE001 -- re-raised below, after the timer is off
+    except BaseException as exc:
         outcome = exc
     finally:
         _disarm(previous)
@@ -380,16 +382,16 @@ def no_exit() -> Iterator[None]:
     real = os._exit
     pid = os.getpid()
 
-    def refuse(code: int = 0) -> None:
+    def refuse(status: int) -> NoReturn:
         if os.getpid() != pid:
-            real(code)
-        raise PluginExit(code)
+            real(status)
+        raise PluginExit(status)
 
-    os._exit = posix._exit = refuse  # type: ignore[assignment]
+    os._exit = posix._exit = refuse
     try:
         yield
     finally:
-        os._exit = posix._exit = real  # type: ignore[assignment]
+        os._exit = posix._exit = real
 
 
 class PluginTimeout(BaseException):
@@ -399,9 +401,9 @@ class PluginTimeout(BaseException):
 @contextmanager
 def call_limit(seconds: float | None) -> Iterator[None]:
     """Raise :class:`PluginTimeout` in the block after ``seconds`` (main thread, POSIX only)."""
-    usable = (seconds and seconds > 0 and hasattr(signal, "SIGALRM")
+    usable = (seconds is not None and seconds > 0 and hasattr(signal, "SIGALRM")
               and threading.current_thread() is threading.main_thread())
-    if not usable:
+    if seconds is None or not usable:
         yield
         return
 

@@ -28,10 +28,11 @@ import stat
 import sys
 import tempfile
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterable, Iterator, TypeVar
+from typing import BinaryIO, TypeVar, cast
 
 from ..errors import UsageError
 from .live import live, track, untrack
@@ -91,7 +92,7 @@ def name_max(folder: str) -> int:
         return 255
 
 
-def check_target(output: str | os.PathLike, inputs: Iterable[str | os.PathLike] = (),
+def check_target(output: str | os.PathLike[str], inputs: Iterable[str | os.PathLike[str]] = (),
                  reserved: Callable[[str], str | None] | None = None) -> Target:
     """Check ``output`` against the policy and return where and how to write it.
 
@@ -220,6 +221,7 @@ def write_target(target: Target, write: Callable[[BinaryIO], T]) -> tuple[T, int
     """Render with ``write(stream)`` and publish at ``target``; return (result, size)."""
     if target.kind == "stdout":
         return write_stdout(write)
+    assert target.path is not None  # only stdout has none
     if target.kind == "stream":
         return write_in_place(target, write)
     return write_atomic(target.path, write)
@@ -261,21 +263,24 @@ def write_atomic(target: Path, write: Callable[[BinaryIO], T]) -> tuple[T, int]:
 
 def _spooled(write: Callable[[BinaryIO], T], copy: Callable[[BinaryIO], None]) -> tuple[T, int]:
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
-        result = write(spool)
+        stream = cast(BinaryIO, spool)  # a binary file object, as typeshed does not say
+        result = write(stream)
         size = spool.tell()
         _check_not_terminated()
         spool.seek(0)
-        copy(spool)
+        copy(stream)
     return result, size
 
 
 def write_in_place(target: Target, write: Callable[[BinaryIO], T]) -> tuple[T, int]:
     """Write a character device or named pipe in place, after the whole output is rendered."""
+    path = target.path
+    assert path is not None  # a stream target always has one
 
     def copy(spool: BinaryIO) -> None:
         try:
             # Non-blocking open: a pipe nobody reads is refused instead of hanging.
-            fd = os.open(target.path, os.O_WRONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
         except OSError as exc:
             reason = "nobody reads the pipe" if exc.errno == errno.ENXIO else (exc.strerror or str(exc))
             raise OutputError(f"--output {target.shown}: cannot write: {reason}") from None

@@ -6,7 +6,6 @@ into :class:`~exporter.engine.ExportRequest` objects and engine errors into prob
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
@@ -20,7 +19,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -32,7 +31,8 @@ from .asgi import Guard
 from .auth import Identity, TokenError, Verifier
 from .config import Config
 from .jobs import FINISHED, BackendUnavailable, JobBackend, JobSpec, JobStatus, QueueFull, new_job_id
-from .metrics import CONTENT_TYPE as METRICS_TYPE, Metrics
+from .metrics import CONTENT_TYPE as METRICS_TYPE
+from .metrics import Metrics
 from .models import ExportBody
 from .problems import Problem
 from .store import JobStore, QuotaSpent
@@ -290,17 +290,19 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
         location = f"/v1/exports/{status.id}"
         wait = parse_wait(prefer)
         if wait:
-            status = await service.backend.wait(status.id, wait)
-            if status is not None and status.state == "done":
-                path = service.backend.result(status.id)
+            waited = await service.backend.wait(status.id, wait)
+            if waited is not None and waited.state == "done":
+                path = service.backend.result(waited.id)
                 if path:
-                    return FileResponse(path, media_type=status.media_type,
-                                        headers={"Content-Disposition": disposition(status.filename),
+                    return FileResponse(path, media_type=waited.media_type,
+                                        headers={"Content-Disposition": disposition(waited.filename),
                                                  "Location": location, "Preference-Applied": f"wait={wait:g}"})
-            if status is not None and status.state == "failed":
-                code = int(status.info.get("status") or 500)
-                raise Problem(code, status.error if code < 500 else f"the export failed: {status.error}",
-                              job=status.id, headers={"Location": location})
+            if waited is not None and waited.state == "failed":
+                code = int(waited.info.get("status") or 500)
+                raise Problem(code, str(waited.error) if code < 500 else f"the export failed: {waited.error}",
+                              job=waited.id, headers={"Location": location})
+            if waited is not None:
+                status = waited
         return JSONResponse(job_view(status), status_code=202, headers={"Location": location})
 
     @app.post("/v1/exports", tags=["exports"], status_code=202,
@@ -340,7 +342,10 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
     async def delete_export(job_id: str, reader: Reader) -> dict[str, Any]:
         """Cancel the job (a running render is stopped); a finished job is left as it is."""
         await run_in_threadpool(own_job, job_id, reader)
-        return job_view(await run_in_threadpool(service.backend.cancel, job_id))
+        cancelled = await run_in_threadpool(service.backend.cancel, job_id)
+        if cancelled is None:  # gone between the check and the cancel
+            raise Problem(404, f"no export job '{job_id[:64]}'")
+        return job_view(cancelled)
 
     # -- at once -----------------------------------------------------------------------------
     @app.get("/v1/citations", tags=["citations"])
@@ -378,8 +383,8 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
         layer: Literal["translation", "transcription", "both"] = "both",
         pages: Annotated[str | None, Query(max_length=32)] = None,
         annotations: Literal["none", "mine", "visible"] = "visible",
-        tags: Annotated[list[str], Query(max_length=100)] = [],
-        creators: Annotated[list[str], Query(max_length=100)] = [],
+        tags: Annotated[list[str] | None, Query(max_length=100)] = None,
+        creators: Annotated[list[str] | None, Query(max_length=100)] = None,
         style: Annotated[str | None, Query(max_length=200)] = None,
     ):
         """Citation and annotation formats at once, streamed from a spool file (memory stays flat)."""
@@ -389,8 +394,8 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
         if fmt.get(format).material:
             raise Problem(400, f"format '{format}' reproduces archive material: queue it with POST /v1/exports")
         req = service.request(reader, format=format, entries=entries, range=range, folder=folder, dates=dates,
-                              all=all, layer=layer, pages=pages, annotations=annotations, tags=list(tags),
-                              creators=list(creators), style=style)
+                              all=all, layer=layer, pages=pages, annotations=annotations, tags=list(tags or []),
+                              creators=list(creators or []), style=style)
         fd, tmp = tempfile.mkstemp(dir=service.scratch, prefix=".stream-")
         os.close(fd)
         try:

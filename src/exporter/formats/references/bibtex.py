@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import BinaryIO, Iterable
+from typing import BinaryIO
 from urllib.parse import quote
 
 from ...csl import CSL_TYPE, csl_name, entry_to_csl
@@ -442,13 +443,13 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] |
             rs = []
             for r in recipients:
                 k = (r.literal, r.family, r.given)
-                t = shown.get(k)
-                if t is None:
+                name = shown.get(k)
+                if name is None:
                     if len(shown) > 4096:
                         shown.clear()
-                    t = shown[k] = text(display_name(csl_name(r)))
-                if t:
-                    rs.append(t)
+                    name = shown[k] = text(display_name(csl_name(r)))
+                if name:
+                    rs.append(name)
             note = [f"Recipient: {' and '.join(rs)}"] if rs else []
         else:
             note = []
@@ -458,12 +459,12 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] |
             note.append(f"Loc. in Archive: {aid}")
         if letter_place:
             note.append(f"Place: {letter_place}")
-        note = "; ".join(note)
+        note_text = "; ".join(note)
         body = (f"{head}{who}{year}-{kid},\n{author}{title_line}{type_line}{date}{place_line}{lang_line}"
                 f"{f'  url = {{{url}}},{NL}' if url else ''}"
                 f"{f'  abstract = {{{desc}}},{NL}' if desc else ''}"
                 f"{f'  howpublished = {{{published}}},{NL}' if published else ''}"
-                f"{f'  note = {{{note}}},{NL}' if note else ''}"
+                f"{f'  note = {{{note_text}}},{NL}' if note_text else ''}"
                 "}\n\n")
         if check:
             # Guard: the first entry of each volume must equal the one written from the mapping;

@@ -13,12 +13,13 @@ The tag table is in ``docs/references.md``.
 
 from __future__ import annotations
 
-from typing import BinaryIO, Iterable
+from collections.abc import Iterable
+from typing import BinaryIO
 
 from ...csl import CSL_TYPE, csl_name, entry_to_csl
 from ...model import Entry, Person
 from .common import CHUNK, LINE_BREAKS, volume_info
-from .zotero import ZOTERO_TYPE, edition_lines, entry_lines, extra_name, zotero_record
+from .zotero import ZOTERO_TYPE, edition_lines, extra_name, zotero_record
 
 ONE_LINE = str.maketrans({c: " " for c in LINE_BREAKS})
 
@@ -57,7 +58,7 @@ def _m2(lines: list[tuple[str, str]]) -> str:
     return "".join(f"M2  - {k}: {v}\r\n" for k, v in lines)
 
 
-def ris_from_csl(rec: dict, entry: Entry) -> str:
+def ris_from_csl(rec: dict | None, entry: Entry) -> str:
     """One record straight from the Zotero record (:func:`~exporter.formats.references.zotero.zotero_record`):
     the reference the fast path must equal."""
     zrec = zotero_record(entry) if rec is None else rec

@@ -44,8 +44,9 @@ from __future__ import annotations
 import gc
 import threading
 import types
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from . import supported
 
