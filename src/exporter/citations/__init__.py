@@ -11,8 +11,9 @@ Everything heavy (citeproc, lxml) is imported inside functions.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..model import Document, Entry
@@ -36,7 +37,7 @@ class CiteLine:
     omitted: bool = False
 
 
-def cite_entries(entries: Sequence["Entry"], style: "Style", mode: str,
+def cite_entries(entries: Sequence[Entry], style: Style, mode: str,
                  locator: str | None = None) -> list[CiteLine]:
     """Format ``entries`` with ``style``.
 
@@ -88,7 +89,7 @@ def _one_line(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
-def format_document_citations(doc: "Document", style: "Style") -> None:
+def format_document_citations(doc: Document, style: Style) -> None:
     """Fill ``entry.citation`` for every entry of ``doc`` using ``style``.
 
     ``note`` is the entry's first citation (a footnote for note styles, the in-text citation
@@ -109,6 +110,7 @@ def format_document_citations(doc: "Document", style: "Style") -> None:
                                 "the plain citation is used")
             entry.citation = plain_citation(entry)
             continue
+        assert note is not None and entry_bib is not None  # a missing line is a failure above
         if note.omitted or entry_bib.omitted:
             # the style prints no line for this kind of record: keep the plain one for that line
             plain = plain_citation(entry)
@@ -119,6 +121,6 @@ def format_document_citations(doc: "Document", style: "Style") -> None:
                                   note_html=note.html, bibliography_html=entry_bib.html)
 
 
-def style_names(styles: Iterable["Style"]) -> list[str]:
+def style_names(styles: Iterable[Style]) -> list[str]:
     """Registered style names, sorted (for error messages)."""
     return sorted(s.name for s in styles)

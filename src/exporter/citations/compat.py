@@ -80,7 +80,7 @@ def _patch_initialize(model) -> None:
     def initialize(self, given, mark, context):
         try:
             value = self.get_option("initialize", context)
-        except Exception:  # noqa: BLE001 -- an option lookup must never fail the render
+        except Exception:  # an option lookup must never fail the render
             value = "true"
         if str(value).lower() == "false":
             return given
@@ -446,7 +446,7 @@ def _patch_tree_walk(model) -> None:
     # has picks the same branch for every record of that type with those variables: remember
     # the branch per (choose, type, variables present)
     static: dict[int, tuple | None] = {}
-    branches: dict[tuple, object] = {}
+    branches: dict[tuple, Any] = {}
 
     def choose_render(self, item, context=None, delimiter="", **kwargs):
         key = id(self)
@@ -539,7 +539,7 @@ def _patch_tree_walk(model) -> None:
     model.Formatted.format = format
 
     Locale = model.Locale
-    formatters: dict[int, object] = {}
+    formatters: dict[int, Any] = {}
 
     def get_formatter(self):
         # the root's formatter is set per bibliography, so cache the root, not the formatter
@@ -833,8 +833,9 @@ def _tracked_reference_class():
             year suffix, which are keyed apart)."""
             shape = self.__dict__.get("_exporter_shape")
             if shape is None:
-                fields = (dict.get(self, "type"),) + tuple(sorted(
-                    k for k in dict.keys(self) if k not in ("key", "year_suffix")))
+                keys: list[str] = list(dict.keys(self))
+                names = sorted(k for k in keys if k not in ("key", "year_suffix"))
+                fields = (dict.get(self, "type"), *names)
                 shape = _shapes.setdefault(fields, len(_shapes))
                 self.__dict__["_exporter_shape"] = shape
             return shape
@@ -935,7 +936,7 @@ def _patch_macro_cache(model) -> None:
         # names still to be captured for subsequent-author-substitute: the replacement is part
         # of the key, and the capture is stored with the rendering and replayed
         sas = (_SAS.replace,) if has_names and _SAS.active and not _SAS.seen else None
-        reference = dict.get(item, "exporter_reference")
+        reference: Any = dict.get(item, "exporter_reference")
         if type(reference) is not tracked:
             return original(self, item, context, sort_options)
         ctx = id(context)
@@ -1000,10 +1001,8 @@ def _patch_macro_cache(model) -> None:
             variants = None
         if variants is None:
             variants = _macro_cache.setdefault(state, [])
-        for known, table in variants:
-            if known == fields:
-                break
-        else:
+        table = next((kept for known, kept in variants if known == fields), None)
+        if table is None:
             table = {}
             variants.append((fields, table))
         table[value_key] = (_NONE if output is None else output, None if after == before else after,
@@ -1204,7 +1203,7 @@ def _patch_conditions(model) -> None:
             name = var.replace("-", "_")
             try:
                 value = item.reference[name] if name in item.reference else None
-            except Exception:  # noqa: BLE001
+            except Exception:
                 value = None
             out.append(value is not None and is_numeric(str(value)))
         return out
@@ -1289,7 +1288,7 @@ def _sort_items(run, sort, items, context, ids):
             try:
                 values[(n, i)] = run.cached((part, run.style_key, "sort", n),
                                             lambda: _sort_value(keys[n], item, context))
-            except Exception:  # noqa: BLE001 -- an odd record sorts last instead of failing
+            except Exception:  # an odd record sorts last instead of failing
                 values[(n, i)] = None
         return values[(n, i)]
 
@@ -1431,7 +1430,7 @@ def _token(kind: str, run: str) -> tuple:
 def render_bibliography(run, ordered: list[str], cached) -> list[tuple[str, str | None, str | None]]:
     """(id, raw rendering, error) per record in bibliography order."""
     bibliography = run.style.root.bibliography
-    out = []
+    out: list[tuple[str, str | None, str | None]] = []
     if bibliography is None:
         return [(rid, None, "the style has no bibliography") for rid in ordered]
     layout = bibliography.layout
@@ -1461,7 +1460,7 @@ def render_bibliography(run, ordered: list[str], cached) -> list[tuple[str, str 
                 raw, _ = cached(key + ("substitute",), lambda: render(replace=substitute))
             previous = names
             out.append((rid, raw, None))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             previous = None
             out.append((rid, None, _reason(exc)))
     return out
@@ -1546,7 +1545,7 @@ def disambiguate(run, cached) -> dict[str, tuple[bool, str]]:
 
         try:
             return cached(key, lambda: _render_with_given(run, given, render_plain))
-        except Exception:  # noqa: BLE001 -- the record's own rendering will report the error
+        except Exception:  # the record's own rendering will report the error
             return None
 
     def groups(keys: dict[str, str | None]) -> list[list[str]]:
@@ -1605,7 +1604,7 @@ def render_citations(run, cites: list[tuple[str, str | None]], note: bool, cache
     citation = run.style.root.citation
     layout = citation.layout
     state = disambiguate(run, cached)
-    out = []
+    out: list[tuple[str, str | None, str | None]] = []
     for (rid, loc), (pos, near) in zip(cites, positions):
         if rid in run.errors:
             out.append((rid, None, run.errors[rid]))
@@ -1635,7 +1634,7 @@ def render_citations(run, cites: list[tuple[str, str | None]], note: bool, cache
         try:
             out.append((rid, cached(key, lambda render=render, given=given: _render_with_given(
                 run, given, render)), None))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             out.append((rid, None, _reason(exc)))
     return out
 
@@ -1649,7 +1648,7 @@ def finish_citation(run, text: str, note: bool) -> str:
 
 
 _STARTS_WITH_TERM = re.compile("^[\ue000-\ue00d]*\ue00e")
-_FIRST_LETTER = re.compile(f"^([\ue000-\ue00e\u201c\u2018\"'(\\[]*)(\\w)")
+_FIRST_LETTER = re.compile("^([\ue000-\ue00e\u201c\u2018\"'(\\[]*)(\\w)")
 
 
 def capitalize_first(text: str) -> str:
@@ -1661,10 +1660,12 @@ class NoOutput(Exception):
     """The style renders nothing for this record."""
 
 
+#: The reason given for a record the style renders nothing for.
+NO_OUTPUT = "the style prints nothing for this record"
+
+
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, NoOutput):
-        from .processor import NO_OUTPUT
-
         return NO_OUTPUT
     text = " ".join(str(exc).split())[:200]
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
@@ -1676,7 +1677,7 @@ def prepare_style(style) -> None:
     style.is_note = root.get("class") == "note"
     try:
         piq = root.get_locale_option("punctuation-in-quote")
-    except Exception:  # noqa: BLE001
+    except Exception:
         piq = None
     style.piq = str(piq).lower() == "true"
     style.has_disambiguate_conditions = bool(root.xpath(

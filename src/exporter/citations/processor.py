@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from . import compat
 from .markup import MarkerFormatter, to_html, to_text
 
 DEFAULT_LOCALE = "en-US"
 #: Error of a record the style renders as nothing (e.g. Chicago lists no unarchived manuscript).
-NO_OUTPUT = "the style prints nothing for this record"
+NO_OUTPUT = compat.NO_OUTPUT
 MODES = ("bibliography", "note", "in-text")
 
 _lock = threading.RLock()
@@ -99,7 +100,7 @@ class _Run:
                 continue
             try:
                 ref = compat.parse_record(rec)
-            except Exception as exc:  # noqa: BLE001 -- one odd record must not stop the run
+            except Exception as exc:  # one odd record must not stop the run
                 self.errors[rid] = f"citeproc-py cannot read the record: {type(exc).__name__}: {exc}"
                 continue
             self.source.add(ref)
