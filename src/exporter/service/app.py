@@ -7,6 +7,8 @@ into :class:`~exporter.engine.ExportRequest` objects and engine errors into prob
 from __future__ import annotations
 
 import contextlib
+import io
+import json
 import logging
 import os
 import re
@@ -24,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
-from ..engine import CiteRequest, Engine, ExportRequest
+from ..engine import CiteRequest, CiteResult, Engine, ExportRequest
 from ..errors import ExporterError
 from . import problems
 from .asgi import Guard
@@ -225,11 +227,12 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
 
     @app.get("/v1/volumes", tags=["reading"])
     async def volumes(reader: Reader) -> list[dict[str, Any]]:
-        """The volumes of the corpus."""
-        from ..view import volume_dict
-
+        """The volumes of the corpus: identity, bibliographic data, terms and entry count."""
         c = await engine_call(corpus)
-        return [{**volume_dict(v), "entries": sum(1 for e in c.entries if e.volume is v)} for v in c.volumes]
+        return [{"id": v.id, "title": v.title, "editors": [p.display for p in v.editors], "publisher": v.publisher,
+                 "place": v.place, "year": v.year, "series": v.series, "identifier": v.identifier,
+                 "languages": v.languages, "terms": v.terms, "url": v.base_url,
+                 "entries": sum(1 for e in c.entries if e.volume is v)} for v in c.volumes]
 
     @app.get("/v1/volumes/{volume}/entries", tags=["reading"])
     async def volume_entries(volume: str, reader: Reader) -> list[dict[str, Any]]:
@@ -242,14 +245,22 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
 
     @app.get("/v1/entries/{entry_id}", tags=["reading"])
     async def entry(entry_id: str, reader: Reader) -> dict[str, Any]:
-        """One entry as the ``json`` format gives it, with the annotations this reader may see."""
-        from ..view import entry_dict
+        """One entry as the ``json`` format gives it, with the annotations this reader may see.
 
+        Reading is not printing: the archive shows the entry online anyway, so no print policy
+        applies; the json format (through the registry) writes the assembled entry.
+        """
         if "," in entry_id or not entry_id.strip():
             raise Problem(400, "give one entry id")
-        doc = await engine_call(service.engine.assemble,
-                                service.request(reader, format="json", entries=entry_id, annotations="visible"))
-        return entry_dict(doc.entries[0])
+        req = service.request(reader, format="json", entries=entry_id, annotations="visible")
+
+        def read() -> dict[str, Any]:
+            doc = service.engine.assemble(req)
+            buf = io.BytesIO()
+            service.engine.plugins.formats.get("json").render(doc, buf)
+            return json.loads(buf.getvalue())["entries"][0]
+
+        return await engine_call(read)
 
     @app.get("/v1/formats", tags=["reading"])
     async def formats(reader: Reader) -> list[dict[str, Any]]:
@@ -362,12 +373,14 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
         locator: Annotated[str | None, Query(max_length=100)] = None,
     ) -> dict[str, Any]:
         """Formatted citations, at once, as ``exporter cite`` prints them."""
-        req = service.request(reader, format="json", entries=entries, range=range, folder=folder,
-                              dates=dates, all=all)
+        service.request(reader, format="json")  # a reader unknown to the archive is refused
+        req = CiteRequest(style=style, mode=mode, locator=locator, entries=entries, range=range, folder=folder,
+                          dates=dates, all=all, corpus=config.corpus_path, user=reader.user)
 
         def run() -> dict[str, Any]:
             with service.cite_lock:
-                return cite(service.engine, req, style, mode, as_, locator)
+                result = service.engine.citations(req)
+            return cite_view(result, as_)
 
         return await engine_call(run)
 
@@ -421,17 +434,11 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
     return Guard(app, config.service.max_body_bytes, service.metrics)
 
 
-def cite(engine: Engine, req: ExportRequest, style_name: str, mode: str, as_: str,
-         locator: str | None) -> dict[str, Any]:
-    """The lines ``exporter cite`` prints, as JSON (same selection rules and errors)."""
-    if locator is not None:
-        locator = " ".join(locator.split()) or None  # a blank locator is no locator
-    result = engine.citations(CiteRequest(
-        style=style_name, mode=mode, locator=locator, entries=req.entries, range=req.range,
-        folder=req.folder, dates=req.dates, all=req.all, corpus=req.corpus, user=req.user))
-    style, lines = result.style, result.lines
+def cite_view(result: CiteResult, as_: str) -> dict[str, Any]:
+    """The lines ``exporter cite`` prints (and its warnings), as JSON."""
+    style, mode = result.style, result.mode
     out, warnings = [], []
-    for line in lines:
+    for line in result.lines:
         if line.omitted:
             warnings.append(f"entry {line.entry_id}: style '{style.name}' prints nothing for it in {mode} mode")
             continue
