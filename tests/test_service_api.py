@@ -302,6 +302,16 @@ def test_hostile_bodies_get_problems(client, body, status):
     assert_problem(client.post("/v1/exports", json=body), status)
 
 
+def test_an_option_the_format_refuses_is_the_readers_error_before_any_job(client):
+    """Format options are checked by the engine with the rest of the request: nothing is queued."""
+    body = {"format": "pdf", "entries": ["kd1-1918-03-06"], "accept_terms": True, "options": {"paper": "papyrus"}}
+    p = assert_problem(client.post("/v1/exports", json=body, headers={"Prefer": "wait=60"}), 400)
+    assert p["detail"] == "paper 'papyrus': unknown; known values: a4, letter" and "job" not in p
+    body = {"format": "docx", "entries": ["kd1-1918-03-06"], "accept_terms": True, "options": {"pdf_variant": "pdf/ua-1"}}
+    p = assert_problem(client.post("/v1/exports", json=body), 400)
+    assert p["detail"] == "format 'docx' has no option pdf_variant; its options: paper" and "job" not in p
+
+
 def test_format_options_are_checked_before_queueing(client, server):
     before = jobs_in_store(server)
     for options in ({"paper": "papyrus"}, {"no_such_option": "x"}):

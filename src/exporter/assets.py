@@ -12,7 +12,7 @@ without a source checkout beside it:
 from __future__ import annotations
 
 import atexit
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 __all__ = ["PACKAGE_DIR", "STYLES_DIR", "TEMPLATES_DIR", "SAMPLE_DIR", "CONTEXTS_DIR", "asset_dir",
@@ -75,13 +75,13 @@ CONTEXTS_DIR = asset_dir("contexts")
 SAMPLE_DIR = asset_dir("sample")
 
 
-@lru_cache(maxsize=None)
+@cache
 def read_style(name: str) -> str:
     """Text of a stylesheet in ``styles/`` (cached: read once per process)."""
     return (STYLES_DIR / name).read_text(encoding="utf-8")
 
 
-@lru_cache(maxsize=None)
+@cache
 def jinja_env():
     """The autoescaping Jinja environment for the project's templates (built once)."""
     import jinja2

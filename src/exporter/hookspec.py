@@ -28,7 +28,7 @@ Example (a complete one-file plugin)::
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pluggy
 

@@ -19,9 +19,9 @@ character that is illegal in XML.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterator, Union
 
 #: Layer names.  A volume without translation/transcription divisions has one layer, ``text``.
 TRANSLATION = "translation"
@@ -72,15 +72,15 @@ class PageBreak:
 class AnnotationStart:
     """Start of an anchored annotation range (matched by an :class:`AnnotationEnd`)."""
 
-    annotation: "Annotation"
+    annotation: Annotation
 
 
 @dataclass(slots=True)
 class AnnotationEnd:
-    annotation: "Annotation"
+    annotation: Annotation
 
 
-Inline = Union[Text, NoteRef, PageBreak, AnnotationStart, AnnotationEnd]
+Inline = Text | NoteRef | PageBreak | AnnotationStart | AnnotationEnd
 
 #: Block kinds a backend must handle; unknown kinds should be rendered as paragraphs.
 BLOCK_KINDS = ("paragraph", "heading", "quote", "item", "dateline", "closer", "salute", "verse", "label", "row")

@@ -30,11 +30,12 @@ from __future__ import annotations
 import importlib
 import os
 import warnings
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from types import ModuleType
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 import pluggy
 
@@ -127,8 +128,9 @@ class Plugins:
         #: Warnings about how plugins were chosen (deprecated names), for front ends to show.
         self.notices: list[str] = []
 
-    def _registry(self, kind: str) -> Registry:
-        return {"source": self.sources, "format": self.formats, "style": self.styles}[kind]
+    def _registry(self, kind: str) -> Registry[Any]:
+        registries: dict[str, Registry[Any]] = {"source": self.sources, "format": self.formats, "style": self.styles}
+        return registries[kind]
 
     def add(self, plugin: object, name: str, version: str | None = None, builtin: bool = False,
             distribution: str | None = None) -> bool:
@@ -172,7 +174,7 @@ class Plugins:
         try:
             with isolated(self.load_timeout if not info.builtin else None):
                 function(register=register)
-        except BaseException as exc:  # noqa: BLE001 -- SystemExit from a plugin must not end the run
+        except BaseException as exc:  # SystemExit from a plugin must not end the run
             if isinstance(exc, KeyboardInterrupt):
                 raise
             for item_name in added:  # withdraw a half-done registration
@@ -312,7 +314,7 @@ def load_plugins(
         try:
             with isolated(plugins.load_timeout):
                 obj = ep.load()
-        except BaseException as exc:  # noqa: BLE001 -- SystemExit from a broken plugin must not end the run
+        except BaseException as exc:  # SystemExit from a broken plugin must not end the run
             if isinstance(exc, KeyboardInterrupt):
                 raise
             plugins.failures.append(PluginFailure(ep.name, "import", _failure(exc, "importing", plugins.load_timeout)))

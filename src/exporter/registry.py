@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Callable, Generic, Iterable, Iterator, TypeVar, Union
+from typing import TYPE_CHECKING, BinaryIO, Generic, TypeVar
 
 from .errors import PluginError, UnknownNameError, UsageError
 
@@ -20,7 +21,7 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 #: What an option's value may be once checked.
-OptionValue = Union[str, int, float, bool]
+OptionValue = str | int | float | bool
 
 
 @dataclass
@@ -56,6 +57,13 @@ class Option:
         """The command-line spelling: ``--pdf-variant`` for ``pdf_variant``."""
         return "--" + self.name.replace("_", "-")
 
+    def describe(self) -> dict[str, object]:
+        """The option as JSON data, for listings (choices a function computes are not listed:
+        that would import the library they come from)."""
+        return {"name": self.name, "flag": self.flag, "type": self.type.__name__, "help": self.help,
+                "default": self.default,
+                "choices": list(self.choices) if isinstance(self.choices, tuple) and self.choices else None}
+
     def allowed(self) -> tuple[str, ...]:
         """The allowed values (empty: any value of the type)."""
         return tuple(self.choices() if callable(self.choices) else self.choices)
@@ -71,9 +79,10 @@ class Option:
             raise UsageError(f"{self.flag} {value!r}: expected true or false")
         if self.type in (int, float):
             try:
-                return self.type(str(value).strip())  # type: ignore[no-any-return]
+                return self.type(str(value).strip())
             except ValueError:
-                raise UsageError(f"{self.flag} {value!r}: expected a{'n integer' if self.type is int else ' number'}") from None
+                kind = "an integer" if self.type is int else "a number"
+                raise UsageError(f"{self.flag} {value!r}: expected {kind}") from None
         text = str(value).strip()
         allowed = self.allowed()
         if allowed:
@@ -96,7 +105,7 @@ class Format:
     name: str
     media_type: str
     extension: str
-    render: Callable[["Document", BinaryIO], "RenderInfo | None"]
+    render: Callable[[Document, BinaryIO], RenderInfo | None]
     material: bool
     description: str = ""
     citations: bool = False
@@ -105,7 +114,7 @@ class Format:
     #: Set by the registry: the plugin that registered it.
     plugin: str = ""
 
-    def check_options(self, given: "dict[str, object]") -> dict[str, OptionValue]:
+    def check_options(self, given: Mapping[str, object]) -> dict[str, OptionValue]:
         """``given`` checked against :attr:`options` (see :meth:`Option.check`).
 
         Raises :class:`UsageError` for an option the format does not take, naming the ones it
@@ -139,8 +148,8 @@ class Style:
 class LoadedVolume:
     """What a source returns for one volume."""
 
-    volume: "Volume"
-    entries: list["Entry"]
+    volume: Volume
+    entries: list[Entry]
     warnings: list[str] = field(default_factory=list)
 
 
@@ -150,7 +159,7 @@ class Source:
 
     name: str
     accepts: Callable[[Path], bool]
-    load: Callable[[Path, "Cleaner"], list[LoadedVolume]]
+    load: Callable[[Path, Cleaner], list[LoadedVolume]]
     description: str = ""
     plugin: str = ""
 
@@ -168,7 +177,8 @@ class Registry(Generic[T]):
     def add(self, item: T, plugin: str) -> T:
         name = getattr(item, "name", None)
         if not isinstance(name, str) or not NAME_RE.match(name):
-            raise PluginError(f"{self.kind} name {name!r} from plugin '{plugin}' is not a lowercase name like 'my-format'")
+            raise PluginError(f"{self.kind} name {name!r} from plugin '{plugin}' is not a lowercase name "
+                              "like 'my-format'")
         if name in self._items:
             other = self._items[name].plugin
             raise PluginError(f"{self.kind} '{name}' from plugin '{plugin}' is already registered by plugin '{other}'")

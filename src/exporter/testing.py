@@ -31,13 +31,16 @@ What is checked (see ``docs/plugins.md``):
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
-from typing import Any, Callable
+from types import ModuleType
+from typing import Any
 
 from .engine import Engine, ExportRequest, ExportResult
 from .errors import ExporterError, PolicyRefusal
@@ -224,7 +227,7 @@ def check_format(
         result = engine.export(request, target)
     except ExporterError as exc:
         _fail(name, f"export of {', '.join(entries)} failed: {exc}")
-    except Exception as exc:  # noqa: BLE001 -- any escape from the engine is a finding
+    except Exception as exc:  # any escape from the engine is a finding
         _fail(name, f"export of {', '.join(entries)} raised {type(exc).__name__}: {exc}")
     if not target.is_file():
         _fail(name, f"no file was written at {target}")
@@ -277,7 +280,7 @@ def _expect_refusal(engine: Engine, name: str, folder: Path, fmt: Format, reques
         engine.export(request, target)
     except PolicyRefusal:
         pass
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         _fail(name, f"{how}: expected a print-policy refusal ({what}), got {type(exc).__name__}: {exc}")
     else:
         _fail(name, f"is material but was not refused {how}")
@@ -288,8 +291,9 @@ def _expect_refusal(engine: Engine, name: str, folder: Path, fmt: Format, reques
         _fail(name, f"refused export ({what}) left files: {', '.join(left)}")
 
 
+_pytest: ModuleType | None
 try:  # the fixture is defined only where pytest is installed (it is not a dependency)
-    import pytest as _pytest
+    _pytest = importlib.import_module("pytest")
 except ImportError:  # pragma: no cover
     _pytest = None
 
@@ -305,4 +309,4 @@ if _pytest is not None:
 
         return run
 else:  # pragma: no cover
-    exporter_format_check = None  # type: ignore[assignment]
+    exporter_format_check = None

@@ -7,7 +7,9 @@ format plugins agree without importing each other:
 * :data:`LAYER_TITLES` and :func:`metadata_rows` -- the labelled metadata block of an entry;
 * :func:`inline_html` -- a block's inline items as escaped HTML (notes, page markers,
   annotation highlights);
-* :data:`EXTENSION_CONTEXT_IRI` and :data:`VISIBILITIES` -- the archive's annotation terms.
+* :data:`EXTENSION_CONTEXT_IRI` and :data:`VISIBILITIES` -- the archive's annotation terms;
+* :func:`document_dict`, :func:`entry_dict`, :func:`volume_dict`, :func:`annotation_dict` --
+  the model as plain JSON data (what the ``json`` format writes and the HTTP service serves).
 
 This is public API, kept stable across releases like :mod:`exporter.model`; everything under
 ``exporter.formats``, ``exporter.engine`` and ``exporter.sources`` is private to the project.
@@ -16,10 +18,24 @@ User and corpus text is always escaped: it is data, never markup.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from html import escape
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any
 
-from .model import AnnotationEnd, AnnotationStart, Entry, Inline, Note, NoteRef, PageBreak, Text
+from .model import (
+    Annotation,
+    AnnotationEnd,
+    AnnotationStart,
+    Document,
+    Entry,
+    Inline,
+    Note,
+    NoteRef,
+    PageBreak,
+    Person,
+    Text,
+    Volume,
+)
 
 if TYPE_CHECKING:  # markupsafe is imported when a page is rendered, not when plugins load
     from markupsafe import Markup
@@ -37,7 +53,7 @@ _TAGS = (("italic", "<i>", "</i>"), ("bold", "<b>", "</b>"), ("underline", "<u>"
          ("smallcaps", '<span class="sc">', "</span>"))
 
 
-def inline_html(inlines: list[Inline], note_mode: str = "link", active: set[int] | None = None, *,
+def inline_html(inlines: Sequence[Inline], note_mode: str = "link", active: set[int] | None = None, *,
                 note_id: Callable[[Note], str] | None = None) -> Markup:
     """HTML for a block's inline items.
 
@@ -109,3 +125,83 @@ def metadata_rows(entry: Entry) -> list[tuple[str, str]]:
         ("Summary", entry.description or ""),
     ]
     return [(k, v) for k, v in rows if v]
+
+
+# -- the model as JSON data ----------------------------------------------------------------------
+
+def _person(p: Person) -> dict[str, Any]:
+    return {k: v for k, v in (("literal", p.literal), ("family", p.family), ("given", p.given),
+                              ("name", p.display)) if v}
+
+
+def _inline(item: Inline) -> dict[str, Any]:
+    if isinstance(item, Text):
+        out: dict[str, Any] = {"type": "text", "text": item.text}
+        if item.styles:
+            out["styles"] = sorted(item.styles)
+        return out
+    if isinstance(item, NoteRef):
+        return {"type": "note", "id": item.note.id, "label": item.note.label}
+    if isinstance(item, PageBreak):
+        return {"type": "page", "label": item.label, **({"facs": item.facs} if item.facs else {})}
+    if isinstance(item, AnnotationStart):
+        return {"type": "annotation-start", "id": item.annotation.id}
+    if isinstance(item, AnnotationEnd):
+        return {"type": "annotation-end", "id": item.annotation.id}
+    raise TypeError(f"unknown inline {type(item).__name__}")
+
+
+def annotation_dict(a: Annotation) -> dict[str, Any]:
+    """An annotation as JSON data."""
+    return {
+        "id": a.id, "layer": a.layer, "exact": a.exact, "start": a.start, "end": a.end, "page": a.page,
+        "body": a.body, "tags": a.tags, "creator": a.creator, "creator_name": a.creator_name,
+        "visibility": a.visibility, "group": a.group, "created": a.created, "modified": a.modified,
+        "motivation": a.motivation, "number": a.number,
+    }
+
+
+def volume_dict(v: Volume) -> dict[str, Any]:
+    """A volume's metadata as JSON data."""
+    return {
+        "id": v.id, "title": v.title, "editors": [_person(p) for p in v.editors], "publisher": v.publisher,
+        "place": v.place, "year": v.year, "series": v.series, "identifier": v.identifier,
+        "languages": v.languages, "terms": v.terms, "url": v.base_url,
+    }
+
+
+def entry_dict(e: Entry) -> dict[str, Any]:
+    """An entry as JSON data: metadata, citation, notes, annotations and the text of each layer."""
+    return {
+        "id": e.id, "qualified_id": e.qualified_id, "volume": e.volume.id, "title": e.title,
+        "heading": [_inline(i) for i in e.heading], "kind": e.kind, "genre": e.genre, "number": e.number,
+        "date": e.date.iso, "date_text": e.date.text, "date_approximate": e.date.approximate,
+        "place": e.place, "authors": [_person(p) for p in e.authors],
+        "recipients": [_person(p) for p in e.recipients], "repository": e.repository,
+        "archival_id": e.archival_id, "description": e.description, "language": e.language,
+        "url": e.iri, "pages": e.pages(),
+        "citation": {"style": e.citation.style, "note": e.citation.note,
+                     "bibliography": e.citation.bibliography} if e.citation else None,
+        "notes": [{"id": n.id, "label": n.label, "layer": n.layer, "text": n.text} for n in e.notes],
+        "annotations": [annotation_dict(a) for a in e.annotations],
+        "layers": {
+            name: {"language": lay.language, "pages": lay.pages,
+                   "blocks": [{"kind": b.kind, "inlines": [_inline(i) for i in b.inlines]} for b in lay.blocks]}
+            for name, lay in e.layers.items()
+        },
+    }
+
+
+def document_dict(doc: Document) -> dict[str, Any]:
+    """The whole document as JSON data (what the ``json`` format writes)."""
+    return {
+        "exporter": "archive-exporter",
+        "title": doc.title,
+        "exported_at": doc.exported_at.isoformat(),
+        "user": doc.user,
+        "selection": doc.selection.describe(),
+        "source_pages": doc.source_pages,
+        "volumes": [volume_dict(v) for v in doc.volumes],
+        "entries": [entry_dict(e) for e in doc.entries],
+        "warnings": doc.warnings,
+    }

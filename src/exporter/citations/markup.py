@@ -33,7 +33,7 @@ def _wrapper(kind: str) -> type:
     open_, close, _, _ = _TAGS[kind]
 
     class Wrapper(str):
-        def __new__(cls, text: object) -> "Wrapper":
+        def __new__(cls, text: object) -> Wrapper:
             return str.__new__(cls, open_ + str(text) + close)
 
     Wrapper.__name__ = kind.capitalize()

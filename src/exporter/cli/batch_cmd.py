@@ -43,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
 
     from ..engine import Engine
     from ..errors import RenderError, UsageError
-    from ..service.batch import Manifest, Progress, open_backend, plan, run as run_batch
+    from ..service.batch import Manifest, Progress, open_backend, plan
+    from ..service.batch import run as run_batch
     from ..service.config import _validate, load_config
 
     if args.inflight < 1:
@@ -102,5 +103,5 @@ def run(args: argparse.Namespace) -> int:
 def _login() -> str:
     try:
         return getpass.getuser()
-    except Exception:  # noqa: BLE001 -- no login name in some containers
+    except Exception:  # no login name in some containers
         return "operator"

@@ -71,7 +71,8 @@ def add_format_options(p: argparse.ArgumentParser) -> None:
     for name, declared in sorted(by_name.items()):
         option = declared[0][1]
         static = option.choices if isinstance(option.choices, tuple) else ()
-        metavar = "{" + ",".join(static) + "}" if static else {str: "VALUE"}.get(option.type, option.type.__name__.upper())
+        metavar = ("{" + ",".join(static) + "}" if static
+                   else "VALUE" if option.type is str else option.type.__name__.upper())
         formats = ", ".join(f for f, _ in declared)
         try:
             group.add_argument(option.flag, dest=_OPTION_DEST + name, metavar=metavar,

@@ -27,7 +27,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import logging
-    import os
     import signal
 
     import uvicorn
@@ -54,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
     app = create_app(config)
     server = uvicorn.Server(uvicorn.Config(
         app, host=config.service.host, port=config.service.port, lifespan="on",
-        access_log=args.access_log or bool(os.environ.get("EXPORTER_ACCESS_LOG")), log_level="info", server_header=False, timeout_graceful_shutdown=None))
+        access_log=args.access_log or bool(os.environ.get("EXPORTER_ACCESS_LOG")), log_level="info",
+        server_header=False, timeout_graceful_shutdown=None))
     print(f"exporter: serving {config.corpus_path or 'the bundled sample'} on "
           f"http://{config.service.host}:{config.service.port} with "
           f"{'Celery workers' if 'celery' in config.jobs.backend else f'{config.jobs.workers} worker(s)'}; "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 from . import common
 
@@ -17,8 +18,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     corpus = common.engine(args).load(args.corpus)
-    rows = [{"id": e.id, "title": e.title, "date": e.date.iso, "volume": e.volume.id, "pages": e.pages()}
-            for e in corpus.entries]
+    rows: list[dict[str, Any]] = [
+        {"id": e.id, "title": e.title, "date": e.date.iso, "volume": e.volume.id, "pages": e.pages()}
+        for e in corpus.entries]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
         return 0

@@ -14,22 +14,23 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, BinaryIO
 
-from ..errors import ExporterError, RenderError, SelectionError, UsageError
+from ..citations import MODES as citation_modes
+from ..citations import CiteLine
+from ..errors import ExporterError, RenderError, SelectionError, UnknownNameError, UsageError
 from ..model import (
+    Annotation,
     AnnotationStart,
-    Citation,
     Corpus,
     Document,
     Entry,
     Selection,
 )
-from ..citations import MODES as citation_modes
-from ..citations import CiteLine
 from ..plugins import Plugins, load_plugins
-from ..registry import Format, RenderInfo, Style
+from ..registry import Format, OptionValue, RenderInfo, Style
 from . import access, anchor, guard, narrow, policy, select
 from .output import Target, check_target, cleanup_on_signals, write_target
 
@@ -76,7 +77,7 @@ class ExportRequest(_Selecting):
     folder: str | None = None
     dates: str | None = None  # "FROM..TO"
     all: bool = False
-    corpus: str | os.PathLike | None = None
+    corpus: str | os.PathLike[str] | None = None
     layer: str = "both"
     pages: str | None = None  # "21-25"
     user: str | None = None
@@ -88,7 +89,7 @@ class ExportRequest(_Selecting):
     locale: str | None = None
     accept_terms: bool = False
     #: Options of the chosen format (``{"paper": "letter"}``), checked against what it declares.
-    options: dict[str, object] = field(default_factory=dict)
+    options: dict[str, OptionValue] = field(default_factory=dict)
     #: The operator's override of the archive's print limit for this request (no front end sets it).
     print_limit: int | None = None
     timeout: float | None = DEFAULT_TIMEOUT
@@ -137,7 +138,7 @@ class ExportResult:
     annotations: int
     warnings: list[str]
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
 
@@ -180,7 +181,7 @@ class Engine:
         return policy.print_limit(entries, corpus.print_limit)
 
     # -- loading -------------------------------------------------------------------------
-    def load(self, path: str | os.PathLike | None = None) -> Corpus:
+    def load(self, path: str | os.PathLike[str] | None = None) -> Corpus:
         """Load (or reuse) the corpus at ``path``; the bundled sample when ``None``."""
         from ..sources.corpus import default_corpus, load_corpus
 
@@ -228,7 +229,7 @@ class Engine:
         warnings = access.visible_warnings(corpus, request.user)
         anns = access.select_annotations(corpus, request.annotations, request.user,
                                          tags=request.tags, creators=request.creators)
-        by_layer: dict[tuple[str, str], list] = {}
+        by_layer: dict[tuple[str, str], list[Annotation]] = {}
         for ann in anns:
             by_layer.setdefault((ann.entry_id, ann.layer), []).append(ann)
         entries: list[Entry] = []
@@ -241,9 +242,10 @@ class Engine:
                 layer, _ = anchor.anchor_layer(layer, by_layer.get((entry.id, name), []), warnings, entry.id,
                                                deadline)
                 if pages:
-                    layer = narrow.narrow_layer(layer, *pages)
-                    if layer is None:
+                    narrowed = narrow.narrow_layer(layer, *pages)
+                    if narrowed is None:
                         continue
+                    layer = narrowed
                 new_layers[name] = layer
             if not new_layers:
                 if pages:
@@ -268,7 +270,7 @@ class Engine:
             entries=entries, volumes=volumes,
             selection=Selection(kind, value, pages, request.layer),
             user=request.user, user_name=user_name or request.user,
-            exported_at=datetime.now(timezone.utc).replace(microsecond=0),
+            exported_at=datetime.now(UTC).replace(microsecond=0),
             annotations_mode=request.annotations, style=request.style, locale=request.locale,
             warnings=warnings, options=dict(request.options),
         )
@@ -354,7 +356,7 @@ class Engine:
                            material=fmt.material, source_pages=len(keys), pages=sorted(keys),
                            entries=len(doc.entries), annotations=len(doc.annotations))
 
-    def check_output(self, request: ExportRequest, output: str | os.PathLike) -> Target:
+    def check_output(self, request: ExportRequest, output: str | os.PathLike[str]) -> Target:
         """Check ``output`` against the output policy for this request (see :mod:`.output`)."""
         from ..sources.corpus import reserved_name
 
@@ -365,7 +367,7 @@ class Engine:
         return check_target(output, inputs, lambda real: reserved_name(corpus, real))
 
     def _checked(self, request: ExportRequest, deadline: float | None = None,
-                 output: str | os.PathLike | None = None) -> tuple[Format, Document, Target | None]:
+                 output: str | os.PathLike[str] | None = None) -> tuple[Format, Document, Target | None]:
         fmt = self.plugins.formats.get(request.format)
         request = replace(request, options=fmt.check_options(request.options))
         if request.style is not None:
@@ -388,7 +390,7 @@ class Engine:
             policy.cap_quotes(doc, self.load(request.corpus).quote_cap)
         return fmt, doc, target
 
-    def export(self, request: ExportRequest, output: str | os.PathLike) -> ExportResult:
+    def export(self, request: ExportRequest, output: str | os.PathLike[str]) -> ExportResult:
         """Export to ``output`` (``"-"`` for stdout).  Nothing is written unless everything succeeds.
 
         The whole export (anchoring included) runs within ``request.timeout`` seconds.
@@ -422,7 +424,7 @@ class Engine:
             finally:
                 guard.REAL_EXIT(RenderError.exit_code)
 
-        def write(stream) -> RenderInfo | None:
+        def write(stream: BinaryIO) -> RenderInfo | None:
             with guard.no_writes(), guard.stdout_to_stderr(), guard.no_exit(), \
                     guard.time_limit(timeout, stop if self.hard_stop else None):
                 info = fmt.render(doc, stream)
@@ -447,7 +449,7 @@ class Engine:
                               f"{type(exc).__name__}: {reason}; nothing was written") from exc
 
 
-def export(request: ExportRequest, output: str | os.PathLike, engine: Engine | None = None) -> ExportResult:
+def export(request: ExportRequest, output: str | os.PathLike[str], engine: Engine | None = None) -> ExportResult:
     """Convenience wrapper: export with a fresh (or given) engine."""
     return (engine or Engine()).export(request, output)
 

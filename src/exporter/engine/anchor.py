@@ -160,9 +160,9 @@ def anchor_layer(layer: Layer, annotations: list[Annotation], warnings: list[str
         eb, eo = _locate(offsets, lengths, ann.end, is_end=True)
         per_block.setdefault(sb, []).append((so, 1, seq, AnnotationStart(ann)))
         per_block.setdefault(eb, []).append((eo, 0, -seq, AnnotationEnd(ann)))
-    for b, events in per_block.items():
+    for index, events in per_block.items():
         events.sort(key=lambda e: (e[0], e[1], e[2]))
-        blocks[b].inlines = _weave(blocks[b].inlines, events)
+        blocks[index].inlines = _weave(blocks[index].inlines, events)
     if deadline is not None and time.monotonic() > deadline:
         raise AnchorTimeout(f"anchoring annotations on {entry_id}/{layer.name}")
     new = Layer(layer.name, layer.language, blocks, list(layer.pages), layer.start_page)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..model import TEXT, AnnotationEnd, AnnotationStart, Block, Inline, Layer, PageBreak, Text
+from ..model import TEXT, Annotation, AnnotationEnd, AnnotationStart, Block, Inline, Layer, PageBreak, Text
 
 LAYER_CHOICES = ("translation", "transcription", "both")
 
@@ -21,6 +21,11 @@ def page_number(label: str | None) -> int | None:
         return None
     digits = label.strip()
     return int(digits) if digits.isascii() and digits.isdigit() else None
+
+
+def _within(number: int | None, lo: int, hi: int) -> bool:
+    """A numbered page (not 0) from ``lo`` to ``hi``."""
+    return number is not None and number != 0 and lo <= number <= hi
 
 
 def narrow_layer(layer: Layer, lo: int, hi: int) -> Layer | None:
@@ -64,7 +69,7 @@ def narrow_layer(layer: Layer, lo: int, hi: int) -> Layer | None:
         return None
     _balance(kept_blocks)
     narrow_quotes(kept_blocks)
-    pages = [p for p in layer.pages if (page_number(p) or 0) and lo <= page_number(p) <= hi]
+    pages = [p for p in layer.pages if _within(page_number(p), lo, hi)]
     return Layer(layer.name, layer.language, kept_blocks, pages, start_page)
 
 
@@ -95,8 +100,8 @@ def narrow_quotes(blocks: list[Block]) -> None:
     """
     parts: list[str] = []
     pos = 0
-    starts: dict[int, tuple[int, object]] = {}
-    spans: list[tuple[object, int, int]] = []
+    starts: dict[int, tuple[int, Annotation]] = {}
+    spans: list[tuple[Annotation, int, int]] = []
     for bi, block in enumerate(blocks):
         if bi:
             parts.append("\n")

@@ -28,12 +28,14 @@ import stat
 import sys
 import tempfile
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterable, Iterator, TypeVar
+from typing import BinaryIO, TypeVar, cast
 
 from ..errors import UsageError
+from .live import live, track, untrack
 
 T = TypeVar("T")
 SPOOL_BYTES = 8 * 1024 * 1024
@@ -90,7 +92,7 @@ def name_max(folder: str) -> int:
         return 255
 
 
-def check_target(output: str | os.PathLike, inputs: Iterable[str | os.PathLike] = (),
+def check_target(output: str | os.PathLike[str], inputs: Iterable[str | os.PathLike[str]] = (),
                  reserved: Callable[[str], str | None] | None = None) -> Target:
     """Check ``output`` against the policy and return where and how to write it.
 
@@ -147,30 +149,13 @@ def check_target(output: str | os.PathLike, inputs: Iterable[str | os.PathLike] 
 
 # -- cleaning up on signals ------------------------------------------------------------------
 
-_live_lock = threading.Lock()
-_live_files: set[str] = set()
-_live_dirs: set[str] = set()
-
-
-def track(path: str, folder: bool = False) -> None:
-    """Remember ``path`` as being written: it is removed if SIGTERM/SIGHUP arrives."""
-    with _live_lock:
-        (_live_dirs if folder else _live_files).add(path)
-
-
-def untrack(path: str, folder: bool = False) -> None:
-    with _live_lock:
-        (_live_dirs if folder else _live_files).discard(path)
-
-
 def remove_live() -> None:
     """Remove every temp file and scratch folder being written (signal handlers call this)."""
     import shutil
 
     from .guard import suspended
 
-    with _live_lock:
-        files, dirs = list(_live_files), list(_live_dirs)
+    files, dirs = live()
     with suspended():  # called from inside a render, whose guard would refuse the removal
         for name in files:
             try:
@@ -236,6 +221,7 @@ def write_target(target: Target, write: Callable[[BinaryIO], T]) -> tuple[T, int
     """Render with ``write(stream)`` and publish at ``target``; return (result, size)."""
     if target.kind == "stdout":
         return write_stdout(write)
+    assert target.path is not None  # only stdout has none
     if target.kind == "stream":
         return write_in_place(target, write)
     return write_atomic(target.path, write)
@@ -277,21 +263,24 @@ def write_atomic(target: Path, write: Callable[[BinaryIO], T]) -> tuple[T, int]:
 
 def _spooled(write: Callable[[BinaryIO], T], copy: Callable[[BinaryIO], None]) -> tuple[T, int]:
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
-        result = write(spool)
+        stream = cast(BinaryIO, spool)  # a binary file object, as typeshed does not say
+        result = write(stream)
         size = spool.tell()
         _check_not_terminated()
         spool.seek(0)
-        copy(spool)
+        copy(stream)
     return result, size
 
 
 def write_in_place(target: Target, write: Callable[[BinaryIO], T]) -> tuple[T, int]:
     """Write a character device or named pipe in place, after the whole output is rendered."""
+    path = target.path
+    assert path is not None  # a stream target always has one
 
     def copy(spool: BinaryIO) -> None:
         try:
             # Non-blocking open: a pipe nobody reads is refused instead of hanging.
-            fd = os.open(target.path, os.O_WRONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
         except OSError as exc:
             reason = "nobody reads the pipe" if exc.errno == errno.ENXIO else (exc.strerror or str(exc))
             raise OutputError(f"--output {target.shown}: cannot write: {reason}") from None

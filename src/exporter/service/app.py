@@ -33,7 +33,8 @@ from .asgi import Guard
 from .auth import Identity, TokenError, Verifier
 from .config import Config
 from .jobs import FINISHED, BackendUnavailable, JobBackend, JobSpec, JobStatus, QueueFull, new_job_id
-from .metrics import CONTENT_TYPE as METRICS_TYPE, Metrics
+from .metrics import CONTENT_TYPE as METRICS_TYPE
+from .metrics import Metrics
 from .models import ExportBody
 from .problems import Problem
 from .store import JobStore, QuotaSpent
@@ -272,7 +273,7 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
         """Output formats (the rows of ``exporter formats --json``)."""
         return [{"name": f.name, "media_type": f.media_type, "extension": f.extension, "plugin": f.plugin,
                  "print_limited": f.material, "description": f.description,
-                 "options": [option_view(o) for o in f.options]} for f in service.engine.plugins.formats]
+                 "options": [o.describe() for o in f.options]} for f in service.engine.plugins.formats]
 
     @app.get("/v1/styles", tags=["reading"])
     async def styles(reader: Reader) -> list[dict[str, Any]]:
@@ -306,17 +307,19 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
         location = f"/v1/exports/{status.id}"
         wait = parse_wait(prefer)
         if wait:
-            status = await service.backend.wait(status.id, wait)
-            if status is not None and status.state == "done":
-                path = service.backend.result(status.id)
+            waited = await service.backend.wait(status.id, wait)
+            if waited is not None and waited.state == "done":
+                path = service.backend.result(waited.id)
                 if path:
-                    return FileResponse(path, media_type=status.media_type,
-                                        headers={"Content-Disposition": disposition(status.filename),
+                    return FileResponse(path, media_type=waited.media_type,
+                                        headers={"Content-Disposition": disposition(waited.filename),
                                                  "Location": location, "Preference-Applied": f"wait={wait:g}"})
-            if status is not None and status.state == "failed":
-                code = int(status.info.get("status") or 500)
-                raise Problem(code, status.error if code < 500 else f"the export failed: {status.error}",
-                              job=status.id, headers={"Location": location})
+            if waited is not None and waited.state == "failed":
+                code = int(waited.info.get("status") or 500)
+                raise Problem(code, str(waited.error) if code < 500 else f"the export failed: {waited.error}",
+                              job=waited.id, headers={"Location": location})
+            if waited is not None:
+                status = waited
         return JSONResponse(job_view(status), status_code=202, headers={"Location": location})
 
     @app.post("/v1/exports", tags=["exports"], status_code=202,
@@ -356,7 +359,10 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
     async def delete_export(job_id: str, reader: Reader) -> dict[str, Any]:
         """Cancel the job (a running render is stopped); a finished job is left as it is."""
         await run_in_threadpool(own_job, job_id, reader)
-        return job_view(await run_in_threadpool(service.backend.cancel, job_id))
+        cancelled = await run_in_threadpool(service.backend.cancel, job_id)
+        if cancelled is None:  # gone between the check and the cancel
+            raise Problem(404, f"no export job '{job_id[:64]}'")
+        return job_view(cancelled)
 
     # -- at once -----------------------------------------------------------------------------
     @app.get("/v1/citations", tags=["citations"])
@@ -396,8 +402,8 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
         layer: Literal["translation", "transcription", "both"] = "both",
         pages: Annotated[str | None, Query(max_length=32)] = None,
         annotations: Literal["none", "mine", "visible"] = "visible",
-        tags: Annotated[list[str], Query(max_length=100)] = [],
-        creators: Annotated[list[str], Query(max_length=100)] = [],
+        tags: Annotated[list[str] | None, Query(max_length=100)] = None,
+        creators: Annotated[list[str] | None, Query(max_length=100)] = None,
         style: Annotated[str | None, Query(max_length=200)] = None,
     ):
         """Citation and annotation formats at once, streamed from a spool file (memory stays flat)."""
@@ -407,8 +413,8 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
         if fmt.get(format).material:
             raise Problem(400, f"format '{format}' reproduces archive material: queue it with POST /v1/exports")
         req = service.request(reader, format=format, entries=entries, range=range, folder=folder, dates=dates,
-                              all=all, layer=layer, pages=pages, annotations=annotations, tags=list(tags),
-                              creators=list(creators), style=style)
+                              all=all, layer=layer, pages=pages, annotations=annotations, tags=list(tags or []),
+                              creators=list(creators or []), style=style)
         fd, tmp = tempfile.mkstemp(dir=service.scratch, prefix=".stream-")
         os.close(fd)
         try:
@@ -432,14 +438,6 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
                                           "Content-Length": str(result.size)})
 
     return Guard(app, config.service.max_body_bytes, service.metrics)
-
-
-def option_view(option) -> dict[str, Any]:
-    """A format's declared option, as ``exporter formats --json`` lists it (choices a function
-    computes are not listed: that would import the library behind them)."""
-    return {"name": option.name, "flag": option.flag, "type": option.type.__name__, "help": option.help,
-            "default": option.default,
-            "choices": list(option.choices) if isinstance(option.choices, tuple) and option.choices else None}
 
 
 def cite_view(result: CiteResult, as_: str) -> dict[str, Any]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from .metrics import Metrics
 from .problems import MEDIA_TYPE, Problem
@@ -90,7 +91,7 @@ class Guard:
         except _TooLarge:
             if not started:
                 await send_problem(counting_send_raw, too_large, path)
-        except Exception:  # noqa: BLE001 -- the reader gets one line, the log gets the traceback
+        except Exception:  # the reader gets one line, the log gets the traceback
             log.exception("unhandled error on %s", path)
             if not started:
                 await send_problem(counting_send_raw, Problem(500, "internal error; the service logged it"), path)

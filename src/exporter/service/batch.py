@@ -25,9 +25,10 @@ import re
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, TextIO
+from typing import Any, TextIO
 
 from ..engine import Engine, ExportRequest
 from ..errors import ExporterError, UsageError
@@ -73,7 +74,8 @@ def plan(engine: Engine, kind: str, *, corpus: str | None, fmt: str | None = Non
         entries = [e for e in entries if e.id in within]
     if not entries:
         raise UsageError("the batch selects no entry")
-    base = dict(format=fmt, corpus=corpus, layer=layer, style=style, accept_terms=accept_terms, timeout=None)
+    base: dict[str, Any] = dict(format=fmt, corpus=corpus, layer=layer, style=style, accept_terms=accept_terms,
+                                timeout=None)
     pieces: list[Piece] = []
     if kind == "entries":
         for entry in entries:
@@ -93,8 +95,8 @@ def plan(engine: Engine, kind: str, *, corpus: str | None, fmt: str | None = Non
     else:
         readers = [user] if user else list(loaded.users)
         for reader in readers:
-            selection = (dict(range=f"{entries[0].id}..{entries[-1].id}") if volume or range_
-                         else dict(all=True))
+            selection: dict[str, Any] = (dict(range=f"{entries[0].id}..{entries[-1].id}") if volume or range_
+                                         else dict(all=True))
             pieces.append(Piece(_file_name(f"{reader}.annotations"), ExportRequest(
                 user=reader, annotations="mine", **selection, **base)))
     return pieces
@@ -113,7 +115,8 @@ def _page_ranges(entry, layer: str, limit: int) -> list[str | None]:
         return [None]  # fits, or unnumbered pages: one piece, which the policy check judges
     numbers = sorted({int(p) for p in labels})
     weight = {n: sum(1 for pages in layers.values() if str(n) in pages) for n in numbers}
-    ranges, start, used, last = [], None, 0, None
+    ranges: list[str | None] = []
+    start, used, last = None, 0, None
     for n in numbers:
         if start is not None and used + weight[n] > limit:
             ranges.append(f"{start}-{last}")

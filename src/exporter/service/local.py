@@ -163,7 +163,9 @@ class LocalBackend:
             status = self.store.insert(spec)
             self._queue.append(spec.id)
         self._wake()
-        return self._with_position(status)
+        positioned = self._with_position(status)
+        assert positioned is not None  # the job was just stored
+        return positioned
 
     def _retry_after(self) -> int:
         mean = (self.counters["job_seconds_sum"] / self.counters["job_seconds_count"]
@@ -192,7 +194,7 @@ class LocalBackend:
             self._waiters.setdefault(job_id, []).append((loop, fut))
         try:
             await asyncio.wait_for(fut, timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         finally:
             with self._lock:
@@ -255,7 +257,7 @@ class LocalBackend:
     # -- the dispatcher thread -------------------------------------------------------------
     def _notify(self, job_id: str) -> None:
         for loop, fut in self._waiters.pop(job_id, []):
-            loop.call_soon_threadsafe(lambda f=fut: f.done() or f.set_result(None))
+            loop.call_soon_threadsafe(_resolve, fut)
 
     def _run(self) -> None:
         while True:
@@ -464,3 +466,9 @@ class LocalBackend:
                 os.unlink(path)
             except OSError:
                 pass
+
+
+def _resolve(fut: asyncio.Future[None]) -> None:
+    """Wake a waiter (on its own event loop) unless it already gave up."""
+    if not fut.done():
+        fut.set_result(None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -21,7 +22,7 @@ class Metrics:
     def render(self, stats: dict[str, Any]) -> str:
         lines: list[str] = []
 
-        def metric(name: str, kind: str, help_: str, samples: list[tuple[str, float]]) -> None:
+        def metric(name: str, kind: str, help_: str, samples: Sequence[tuple[str, float]]) -> None:
             lines.append(f"# HELP {name} {help_}")
             lines.append(f"# TYPE {name} {kind}")
             for labels, value in samples:

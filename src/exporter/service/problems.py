@@ -5,6 +5,7 @@ Every error the service gives goes through :class:`Problem`; nothing answers wit
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .. import errors
@@ -48,7 +49,7 @@ def one_line(text: str, limit: int = 400) -> str:
 def from_engine(exc: errors.ExporterError) -> Problem:
     """The HTTP answer to an engine error (the command line's exit codes, as statuses)."""
     if isinstance(exc, errors.PolicyRefusal):
-        extra = {k: v for k, v in (("pages", exc.pages), ("limit", exc.limit)) if v is not None}
+        extra: dict[str, Any] = {k: v for k, v in (("pages", exc.pages), ("limit", exc.limit)) if v is not None}
         return Problem(422, _service_words(str(exc)), type_="/problems/print-policy", **extra)
     if isinstance(exc, errors.FolderRefused):
         return Problem(403, _service_words(str(exc)))
@@ -67,7 +68,10 @@ def _service_words(text: str) -> str:
     """The engine names the command line's options; name the request fields instead."""
     for flag, field in (("--entries", "entries"), ("--range", "range"), ("--folder", "folder"),
                         ("--dates", "dates"), ("--all", "all"), ("--pages", "pages"), ("--layer", "layer"),
-                        ("--annotations", "annotations"), ("(give --user)", "(send a token)"), ("--user", "a token"), ("--style", "style"),
-                        ("--format", "format"), ("--accept-terms", "accept_terms")):
+                        ("--annotations", "annotations"), ("(give --user)", "(send a token)"), ("--user", "a token"),
+                        ("--style", "style"),
+                        ("--format", "format"), ("--accept-terms", "accept_terms"), ("--locator", "locator"),
+                        ("--mode", "mode")):
         text = text.replace(flag, field)
-    return text
+    # What is left are format options (--pdf-variant): the request names them by key (pdf_variant).
+    return re.sub(r"(?<![\w-])--([a-z][a-z0-9-]*)", lambda m: m.group(1).replace("-", "_"), text)

@@ -10,7 +10,7 @@ import json
 import sqlite3
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -63,11 +63,11 @@ class QuotaSpent(Exception):
 
 
 def utc_day(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d")
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d")
 
 
 def seconds_to_midnight(ts: float) -> int:
-    day = datetime.fromtimestamp(ts, timezone.utc)
+    day = datetime.fromtimestamp(ts, UTC)
     return max(1, 86400 - (day.hour * 3600 + day.minute * 60 + day.second))
 
 
@@ -119,7 +119,7 @@ class JobStore:
                     db.execute(
                         "INSERT INTO audit (job, reader, at, day, format, source_pages, pages, terms_accepted, "
                         "selection) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (spec.id, reader, datetime.fromtimestamp(now, timezone.utc).isoformat(timespec="seconds"),
+                        (spec.id, reader, datetime.fromtimestamp(now, UTC).isoformat(timespec="seconds"),
                          day, req.get("format", ""), spec.source_pages, json.dumps(spec.pages),
                          int(bool(req.get("accept_terms"))), json.dumps(selection)))
                 db.execute("COMMIT")

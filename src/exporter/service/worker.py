@@ -68,7 +68,7 @@ class Runner:
                 self.engine.export(self.request({
                     "format": name, "entries": first, "corpus": self.settings["corpus"], "annotations": "none",
                     "accept_terms": True, "timeout": timeout}), path)
-            except BaseException as exc:  # noqa: BLE001 -- reported to the parent, which decides
+            except BaseException as exc:  # reported to the parent, which decides
                 return f"{name}: {_one_line(exc)}"
             finally:
                 try:
@@ -87,7 +87,7 @@ def main(conn, settings: dict[str, Any]) -> None:
     try:
         runner = Runner(settings)
         warm_error = runner.canary(settings["warm_formats"])  # no limit: the first render imports
-    except BaseException as exc:  # noqa: BLE001
+    except BaseException as exc:
         conn.send(("ready", os.getpid(), rss_bytes(), _one_line(exc)))
         return
     conn.send(("ready", os.getpid(), rss_bytes(), warm_error))
@@ -110,7 +110,7 @@ def main(conn, settings: dict[str, Any]) -> None:
             # the HTTP status the error would have had before queueing (a bad option found by
             # the renderer is still the reader's error, not the service's)
             conn.send(("failed", job_id, str(exc), rss_bytes(), from_engine(exc).status))
-        except BaseException as exc:  # noqa: BLE001 -- never let one job end the worker silently
+        except BaseException as exc:  # never let one job end the worker silently
             conn.send(("failed", job_id, f"the export failed: {type(exc).__name__}: {_one_line(exc)}",
                        rss_bytes(), 500))
         else:

@@ -9,17 +9,15 @@ the extension term ``visibility`` (``private`` | ``group`` | ``public``) with ``
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from ..errors import CorpusError
 from ..model import Annotation, Entry
 from ..textnorm import Cleaner
 from ..view import VISIBILITIES
 from . import safejson
 from .schema import SchemaError, load_schema, validate
-
-
 
 #: Largest annotation file read (bytes).
 MAX_FILE_BYTES = 256 * 1024 * 1024

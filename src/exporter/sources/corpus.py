@@ -70,7 +70,7 @@ def _accepting(path: Path, sources: list[Source], warnings: list[str]) -> list[S
         try:
             if source.accepts(path):
                 found.append(source)
-        except (Exception, _plugin_exit()) as exc:  # noqa: BLE001 -- a broken source harms no other
+        except (Exception, _plugin_exit()) as exc:  # a broken source harms no other
             warnings.append(f"source '{source.name}' (plugin '{source.plugin}') failed on {path.name}: "
                             f"{_one_line(exc)}; ignored")
     return found
@@ -114,7 +114,7 @@ def _load_file(path: Path, sources: list[Source], cleaner: Cleaner, warnings: li
             failures.append(source)
             warnings.append(f"source '{source.name}' (plugin '{source.plugin}') refused {path.name}; ignored")
             continue
-        except (Exception, _plugin_exit()) as exc:  # noqa: BLE001 -- a broken source harms no other
+        except (Exception, _plugin_exit()) as exc:  # a broken source harms no other
             if source.plugin in BUILTIN_PLUGINS:
                 raise CorpusError(f"{path}: cannot be loaded: {_one_line(exc)}") from None
             failures.append(source)
@@ -178,8 +178,8 @@ def load_corpus(path: Path, sources: Registry[Source]) -> Corpus:
     vol_ids = Counter(lv.volume.id for lv in loaded)
     clash = [v for v, n in vol_ids.items() if n > 1]
     if clash:
-        files = ", ".join(lv.volume.source_path for lv in loaded if lv.volume.id == clash[0])
-        raise CorpusError(f"two volumes share the id '{clash[0]}': {files}")
+        sharing = ", ".join(lv.volume.source_path for lv in loaded if lv.volume.id == clash[0])
+        raise CorpusError(f"two volumes share the id '{clash[0]}': {sharing}")
     entries: list[Entry] = [e for lv in loaded for e in lv.entries]
     local_ids = Counter(e.local_id for e in entries)
     for e in entries:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any, Callable
 
@@ -36,7 +36,7 @@ class SchemaError(ValueError):
         self.reason = reason
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_schema(name: str) -> dict:
     """One of the shipped schemas by file stem (``annotation``, ``annotation-file``, ``archive``)."""
     text = resources.files("exporter.schemas").joinpath(f"{name}.schema.json").read_text(encoding="utf-8")

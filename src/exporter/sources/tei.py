@@ -7,9 +7,10 @@ empty; it never guesses.  Every string goes through the :class:`~exporter.textno
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from copy import deepcopy
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from .. import hookimpl
 from ..errors import CorpusError
@@ -277,7 +278,7 @@ def _print_limit(path: Path, availability: etree._Element | None) -> tuple[int |
 
 def _persons_list(root: etree._Element, cleaner: Cleaner) -> dict[str, str]:
     """FRUS front matter: ``persName xml:id`` -> "Family, Given"."""
-    found = {}
+    found: dict[str, str] = {}
     front = _first(root, "front")
     if front is None:
         return found

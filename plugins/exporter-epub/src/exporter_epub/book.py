@@ -75,7 +75,7 @@ def write_epub(doc: Document, out: BinaryIO) -> None:
     class Verbatim(epub.EpubHtml):
         """A content document stored exactly as written."""
 
-        def get_content(self, default=None):  # noqa: ANN001 -- ebooklib's signature
+        def get_content(self, default=None):  # ebooklib's signature
             return self.content
 
     languages: list[str] = []

@@ -6,8 +6,8 @@ Standard library only: the writers must stay fast (see ``bench/bench_annotations
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
-from typing import Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 from ...model import Annotation, Document, Entry
@@ -110,8 +110,8 @@ def timestamp(value: object) -> str | None:
     except ValueError:
         return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class _PercentTable(dict):

@@ -136,7 +136,7 @@ def annotation_json(entry: Entry, ann: Annotation, prefix: str, suffix: str,
         parts += [',"suffix":', _s(suffix)]
     parts.append("}")
     if ann.start >= 0:
-        parts.append(',{"type":"TextPositionSelector","start":%d,"end":%d}' % (ann.start, ann.end))
+        parts.append(f',{{"type":"TextPositionSelector","start":{ann.start:d},"end":{ann.end:d}}}')
     parts.append("]")
     if ann.page:
         parts += [',"page":', _s(ann.page)]
@@ -182,7 +182,8 @@ def render(doc: Document, out: BinaryIO) -> RenderInfo:
     chunk: list[str] = []
     size = 0
     first = True
-    current, heads = None, {}
+    current: Entry | None = None
+    heads: dict[str, str] = {}
     for entry, ann, prefix, suffix in passages(doc):
         if entry is not current:
             current, heads = entry, {}

@@ -10,7 +10,8 @@ IRI with a text fragment (``#:~:text=``).  See ``docs/annotations.md``.
 from __future__ import annotations
 
 import re
-from typing import BinaryIO, Iterable
+from collections.abc import Iterable
+from typing import BinaryIO
 
 from ...model import Annotation, Document, Entry
 from ...registry import RenderInfo

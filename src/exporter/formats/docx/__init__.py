@@ -57,7 +57,7 @@ def render(doc: Document, out: BinaryIO) -> RenderInfo:
         else:
             body.append(child)
     if sect_pr is not None:
-        page_setup(sect_pr, doc.options.get("paper", "a4"))
+        page_setup(sect_pr, str(doc.options.get("paper", "a4")))
 
     add_footnotes_part(document, writer.notes)
     add_comments(document, writer.anchors, runs, info.warnings)

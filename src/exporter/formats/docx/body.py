@@ -195,7 +195,8 @@ class BodyWriter:
         heading = entry.heading
         if not any(isinstance(i, Text) and i.text.strip() for i in heading):
             # No heading text in the source: use the title, keeping any notes the heading had.
-            heading = [Text(entry.title or entry.local_id)] + [i for i in heading if isinstance(i, NoteRef)]
+            titled: list[Inline] = [Text(entry.title or entry.local_id)]
+            heading = titled + [i for i in heading if isinstance(i, NoteRef)]
         self.para("Heading2", heading)
         self.metadata(entry)
         if entry.citation is not None:

@@ -22,7 +22,7 @@ creator's name, its date the annotation's ``modified`` (else ``created``) time.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from ...model import Annotation
@@ -61,11 +61,11 @@ def _when(ann: Annotation) -> datetime | None:
                 when = datetime.fromisoformat(value.replace("Z", "+00:00"))
             except ValueError:
                 continue
-            return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+            return when if when.tzinfo else when.replace(tzinfo=UTC)
     return None
 
 
-def add_comments(document: "DocxDocument", anchors: list[Anchor], runs: list, warnings: list[str]) -> int:
+def add_comments(document: DocxDocument, anchors: list[Anchor], runs: list, warnings: list[str]) -> int:
     """Add one comment per anchored annotation; ``runs`` are the body's ``w:r`` elements in order.
 
     Returns the number of comments written.  An annotation whose range holds no text (possible
@@ -78,7 +78,7 @@ def add_comments(document: "DocxDocument", anchors: list[Anchor], runs: list, wa
 
     from .template import word_lang
 
-    body = document._body  # noqa: SLF001 -- the parent proxy python-docx itself would use
+    body = document._body  # the parent proxy python-docx itself would use
     written = 0
     for anchor in anchors:
         ann = anchor.annotation
@@ -92,13 +92,13 @@ def add_comments(document: "DocxDocument", anchors: list[Anchor], runs: list, wa
         comment = document.add_comment([first, last], text=ann.body, author=author, initials=initials(author))
         when = _when(ann)
         if when is not None:
-            comment._comment_elm.date = when  # noqa: SLF001 -- python-docx stamps "now"; keep the annotation's time
+            comment._comment_elm.date = when  # python-docx stamps "now"; keep the annotation's time
         lang = word_lang(ann.body_language)
         if lang:
-            for r in comment._comment_elm.iter(qn("w:r")):  # noqa: SLF001
+            for r in comment._comment_elm.iter(qn("w:r")):
                 if r.find(qn("w:t")) is not None:
                     r.get_or_add_rPr().append(OxmlElement("w:lang", attrs={qn("w:val"): lang}))
         meta = comment.add_paragraph(meta_line(ann))
-        meta._p.style = "AnnotationMeta"  # noqa: SLF001 -- set the id directly, as python-docx does
+        meta._p.style = "AnnotationMeta"  # set the id directly, as python-docx does
         written += 1
     return written

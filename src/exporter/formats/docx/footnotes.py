@@ -55,7 +55,7 @@ def footnotes_xml(notes: list[Note]) -> bytes:
     return "".join(out).encode("utf-8")
 
 
-def add_footnotes_part(document: "DocxDocument", notes: list[Note]) -> None:
+def add_footnotes_part(document: DocxDocument, notes: list[Note]) -> None:
     """Create ``/word/footnotes.xml`` holding ``notes`` and relate it from the document part."""
     from docx.opc.packuri import PackURI
     from docx.opc.part import Part

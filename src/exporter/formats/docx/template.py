@@ -126,7 +126,7 @@ STYLES = (
     '</w:styles>'
 )
 
-_FOOTNOTE_PR = '<w:footnotePr xmlns:w="%s"><w:footnote w:id="-1"/><w:footnote w:id="0"/></w:footnotePr>' % W_NS
+_FOOTNOTE_PR = f'<w:footnotePr xmlns:w="{W_NS}"><w:footnote w:id="-1"/><w:footnote w:id="0"/></w:footnotePr>'
 
 
 @lru_cache(maxsize=1)
@@ -145,7 +145,7 @@ def template_bytes() -> bytes:
         for rId, rel in list(rels.items()):
             if rel.reltype.rsplit("/", 1)[-1] in drop:
                 del rels[rId]
-    part._styles_part._element = parse_xml(STYLES.encode("utf-8"))  # noqa: SLF001 -- no public setter
+    part._styles_part._element = parse_xml(STYLES.encode("utf-8"))  # no public setter
     settings = document.settings.element
     for tag in ("w:rsids", "w:savePreviewPicture", "w:attachedTemplate"):
         for el in settings.findall(qn(tag)):

@@ -187,7 +187,7 @@ def _render(doc: Document, out: BinaryIO) -> RenderInfo:
     from .annots import annotation_finisher, find_placements
     from .notes import anchor_pages, check_footnotes
 
-    paper = (doc.options.get("paper") or "a4").lower()
+    paper = str(doc.options.get("paper") or "a4").lower()
     if paper not in PAPER_SIZES:
         raise UsageError(f"--paper {paper!r}: expected a4 or letter")
     variant = _variant(doc)

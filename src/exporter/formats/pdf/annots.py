@@ -17,8 +17,9 @@ structure element, as PDF/UA requires.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from ...model import Annotation
 

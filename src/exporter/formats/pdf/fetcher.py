@@ -68,13 +68,13 @@ def make_fetcher():
 
             request.OpenerDirector.__init__(self)
             self._timeout = 0
-            self._http_headers = {}
+            self._http_headers: dict[str, str] = {}
             self._allowed_protocols = ("data", "file")
             self._fail_on_errors = False
             self._request = None
             self.refused: list[str] = []
 
-        def fetch(self, url: str, headers=None):  # noqa: D102 -- weasyprint's interface
+        def fetch(self, url: str, headers=None):  # weasyprint's interface
             if url[:5].lower() == "data:":
                 body, media = _decode_data_uri(url)
                 return URLFetcherResponse(url, body, {"Content-Type": media})
@@ -85,7 +85,7 @@ def make_fetcher():
             media = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": media})
 
-        def open(self, url, data=None, timeout=None):  # noqa: A003 -- urllib's interface
+        def open(self, url, data=None, timeout=None):  # urllib's interface
             return self.fetch(url if isinstance(url, str) else url.full_url)
 
     return SafeFetcher()

@@ -9,9 +9,10 @@ what follows it on the page.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from html import escape
 from html.parser import HTMLParser
-from typing import Any, Iterable
+from typing import Any
 
 from markupsafe import Markup
 

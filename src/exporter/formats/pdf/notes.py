@@ -11,8 +11,9 @@ page's footnote area.  So a note is safe when ``note-X`` is an anchor of the pag
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 
 @dataclass(frozen=True)

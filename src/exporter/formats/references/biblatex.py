@@ -13,12 +13,30 @@ writer's (:mod:`exporter.formats.references.bibtex`).  See ``docs/references.md`
 from __future__ import annotations
 
 import re
-from typing import BinaryIO, Iterable
+from collections.abc import Iterable
+from typing import BinaryIO
 
 from ...csl import CSL_TYPE, csl_name, entry_to_csl
 from ...model import Entry
-from .bibtex import (_TEX_LIG_BYTES, _URL_BAD, LANGID, NL, _bib_csl_name, _cached_names, _field_line, _plain,
-                     bib_date, bib_url, key_id, key_name, key_prefix, key_year, pages_text, tex, text)
+from .bibtex import (
+    _TEX_LIG_BYTES,
+    _URL_BAD,
+    LANGID,
+    NL,
+    _bib_csl_name,
+    _cached_names,
+    _field_line,
+    _plain,
+    bib_date,
+    bib_url,
+    key_id,
+    key_name,
+    key_prefix,
+    key_year,
+    pages_text,
+    tex,
+    text,
+)
 from .common import CHUNK, volume_info
 
 #: Entry types by CSL type.

@@ -15,8 +15,9 @@ written through the mapping instead.  The tests compare every record with the ma
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from json.encoder import encode_basestring as _s  # the C encoder used for ensure_ascii=False
-from typing import BinaryIO, Iterable
+from typing import BinaryIO
 
 from ...csl import CSL_TYPE, csl_name, entry_to_csl
 from ...model import Entry, Person

@@ -13,7 +13,8 @@ The tag table is in ``docs/references.md``.
 
 from __future__ import annotations
 
-from typing import BinaryIO, Iterable
+from collections.abc import Iterable
+from typing import BinaryIO
 
 from ...csl import CSL_TYPE, csl_name, entry_to_csl
 from ...model import Entry, Person
@@ -58,7 +59,7 @@ def _m2(lines: list[tuple[str, str]]) -> str:
     return "".join(f"M2  - {k}: {v}\r\n" for k, v in lines)
 
 
-def ris_from_csl(rec: dict, entry: Entry) -> str:
+def ris_from_csl(rec: dict | None, entry: Entry) -> str:
     """One record straight from the Zotero record (:func:`~exporter.formats.references.zotero.zotero_record`):
     the reference the fast path must equal."""
     zrec = zotero_record(entry) if rec is None else rec

@@ -89,7 +89,8 @@ class Runtime:
 
         self.settings = settings
         self.store = JobStore(settings)
-        self.engine = Engine(**({"print_limit": settings.print_limit} if settings.print_limit else {}))
+        limit: dict[str, Any] = {"print_limit": settings.print_limit} if settings.print_limit else {}
+        self.engine = Engine(**limit)
 
 
 _runtime: Runtime | None = None

@@ -48,7 +48,7 @@ class CeleryJobs:
     def submit(self, request: Any, user: str | None = None, job_id: str | None = None,
                extra: dict[str, str] | None = None) -> str:
         """Queue ``request`` (an ``ExportRequest`` or its fields); returns the job id."""
-        fields = asdict(request) if is_dataclass(request) else dict(request)
+        fields = asdict(request) if is_dataclass(request) and not isinstance(request, type) else dict(request)
         job_id = job_id or new_job_id()
         try:
             self.store.create(job_id, fields, user, extra)
@@ -79,7 +79,7 @@ class CeleryJobs:
         if before == "running":
             try:
                 self.app.control.revoke(job_id, terminate=True, signal="SIGKILL")
-            except Exception:  # noqa: BLE001 -- the job is cancelled; its result will be dropped
+            except Exception:  # the job is cancelled; its result will be dropped
                 pass
         return before
 
@@ -114,7 +114,7 @@ class CeleryJobs:
         try:
             self.app.send_task(CANARY_TASK, expires=self.settings.canary_max_age, retry=False)
             return True
-        except Exception:  # noqa: BLE001 -- Redis down: readiness says so
+        except Exception:  # Redis down: readiness says so
             return False
 
     def start_canary(self) -> None:
@@ -137,7 +137,7 @@ class CeleryJobs:
             self._canary_thread = None
         try:
             self.store.r.close()
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
 
     def _guard(self, fn, *args):

@@ -63,7 +63,7 @@ class LocalRedis:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self, timeout: float = 10.0) -> "LocalRedis":
+    def start(self, timeout: float = 10.0) -> LocalRedis:
         if not Path(self.executable).exists():
             raise RuntimeError("redis-server is not installed (bash scripts/setup.sh installs Debian's)")
         log = open(self.folder / "redis.log", "ab")
@@ -109,7 +109,7 @@ class LocalRedis:
         if self._own_folder:
             shutil.rmtree(self.folder, ignore_errors=True)
 
-    def __enter__(self) -> "LocalRedis":
+    def __enter__(self) -> LocalRedis:
         return self.start()
 
     def __exit__(self, *exc) -> None:

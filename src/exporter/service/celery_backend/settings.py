@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ...errors import UsageError
 
@@ -69,7 +70,7 @@ class CelerySettings:
         if not self.broker_url.startswith(("redis://", "rediss://", "unix://")):
             raise UsageError(f"broker {self.broker_url!r}: expected a redis:// URL")
 
-    def with_overrides(self, **changes: Any) -> "CelerySettings":
+    def with_overrides(self, **changes: Any) -> CelerySettings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 

@@ -40,7 +40,7 @@ def warm_up(settings: CelerySettings, app) -> list[str]:
             try:
                 rt.engine.export(request, Path(tmp) / f"warm.{name}")
                 warmed.append(name)
-            except Exception as exc:  # noqa: BLE001 -- a cold renderer still works; say why
+            except Exception as exc:  # a cold renderer still works; say why
                 log.warning("warm-up of %s failed: %s", name, exc)
     return warmed
 

@@ -95,8 +95,8 @@ def draw_first_line(stream: Any, textbox: Any, text_overflow: str, block_ellipsi
     unknown_flag = pango.PANGO_GLYPH_UNKNOWN_FLAG
     string = ""
     utf8_text = None
-    font: Any = None
-    font_size: Any = None
+    font = None
+    font_size = None
     pango_font = None
     for glyph_item, new_font in zip(runs, fonts):
         glyph_string = glyph_item.glyphs

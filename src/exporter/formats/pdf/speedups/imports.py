@@ -28,6 +28,7 @@ imported as it is.  Nothing is written to disk.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.abc
 import importlib.machinery
@@ -35,8 +36,9 @@ import importlib.util
 import sys
 import threading
 import types
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from . import installed_supported
 
@@ -89,7 +91,8 @@ class LazyCSS:
         arguments = self.__dict__.pop("_lazy_arguments", None)
         if arguments is None or name.startswith("__"):
             raise AttributeError(name)
-        type(self).__mro__[1].__init__(self, **arguments)
+        css_class: Any = type(self).__mro__[1]  # weasyprint's CSS
+        css_class.__init__(self, **arguments)
         return getattr(self, name)
 
 
@@ -150,8 +153,8 @@ class _PatchedFinder(importlib.abc.MetaPathFinder):
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
         make = self.sources.get(fullname)
-        source = weasyprint_source(fullname) if make else None
-        patched = make(source) if source else None
+        source = weasyprint_source(fullname) if make is not None else None
+        patched = make(source) if make is not None and source is not None else None
         if patched is None:
             return None
         _state["patched"].append(fullname)
@@ -185,7 +188,7 @@ def import_weasyprint() -> Any:
         if installed_supported():
             sources: dict[str, Callable[[Path], Any]] = {FFI_MODULE: _ffi_source}
             for module in REPLACEMENTS:
-                sources[module] = lambda path, module=module: _replaced_source(module, path)
+                sources[module] = functools.partial(_replaced_source, module)
             finder = _PatchedFinder(sources)
             sys.meta_path.insert(0, finder)
             for name in LAZY_MODULES:

@@ -51,8 +51,9 @@ import contextvars
 import gc
 import threading
 import types
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from . import pydyf_supported, supported
 
