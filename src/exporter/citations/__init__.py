@@ -14,8 +14,9 @@ Everything heavy (citeproc, lxml) is imported inside functions.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..model import Document, Entry
@@ -39,7 +40,7 @@ class CiteLine:
     omitted: bool = False
 
 
-def cite_entries(entries: Sequence["Entry"], style: "Style", mode: str,
+def cite_entries(entries: Sequence[Entry], style: Style, mode: str,
                  locator: str | None = None, locale: str | None = None,
                  refuse_without_bibliography: bool = False) -> list[CiteLine]:
     """Format ``entries`` with ``style``.
@@ -94,7 +95,7 @@ def cite_entries(entries: Sequence["Entry"], style: "Style", mode: str,
 class Cite:
     """One cite of a multi-item citation: an entry and, optionally, the page cited."""
 
-    entry: "Entry"
+    entry: Entry
     locator: str | None = None
 
 
@@ -115,7 +116,7 @@ def parse_clusters(text: str) -> list[list[tuple[str, str | None]]]:
     return clusters
 
 
-def cite_clusters(clusters: Sequence[Sequence[Cite]], style: "Style", note: bool,
+def cite_clusters(clusters: Sequence[Sequence[Cite]], style: Style, note: bool,
                   locale: str | None = None) -> list[CiteLine]:
     """Multi-item citations: one line per cluster, the clusters being consecutive citations of
     one document (footnotes when ``note``), each cluster's cites sorted, disambiguated and
@@ -161,7 +162,7 @@ def _one_line(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
-def format_document_citations(doc: "Document", style: "Style", locale: str | None = None) -> None:
+def format_document_citations(doc: Document, style: Style, locale: str | None = None) -> None:
     """Fill ``entry.citation`` for every entry of ``doc`` using ``style``.
 
     ``note`` is the entry's first citation (a footnote for note styles, the in-text citation
@@ -192,6 +193,6 @@ def format_document_citations(doc: "Document", style: "Style", locale: str | Non
                                   note_html=note.html, bibliography_html=entry_bib.html)
 
 
-def style_names(styles: Iterable["Style"]) -> list[str]:
+def style_names(styles: Iterable[Style]) -> list[str]:
     """Registered style names, sorted (for error messages)."""
     return sorted(s.name for s in styles)

@@ -16,8 +16,9 @@ import warnings
 from typing import Any
 
 from . import speedups
-from .fidelity import (FIRST, GIVEN as _Given, IBID, IBID_LOC, SAS as _SAS, SUBSEQUENT, TERM_MARK,
-                       Locator)
+from .fidelity import FIRST, IBID, IBID_LOC, SUBSEQUENT, TERM_MARK, Locator
+from .fidelity import GIVEN as _Given
+from .fidelity import SAS as _SAS
 from .markup import strip_markers
 
 #: Error of a record the style renders as nothing (e.g. Chicago lists no unarchived manuscript).
@@ -210,7 +211,7 @@ def _sort_items(run, sort, items, context, ids, tag: str = "sort"):
                 values[(n, i)] = run.cached((part, run.style_key, tag, n),
                                             lambda: _sort_value(keys[n], item, context,
                                                                 getattr(run, "cyrillic_first", False)))
-            except Exception:  # noqa: BLE001 -- an odd record sorts last instead of failing
+            except Exception:
                 values[(n, i)] = None
         return values[(n, i)]
 
@@ -397,7 +398,7 @@ def render_bibliography(run, ordered: list[str], cached) -> list[tuple[str, str 
                 raw, _ = cached(key + ("substitute",), lambda: render(replace=substitute))
             previous = names
             out.append((rid, raw, None))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             previous = None
             out.append((rid, None, _reason(exc)))
     return out
@@ -482,7 +483,7 @@ def disambiguate(run, cached) -> dict[str, tuple[bool, str]]:
 
         try:
             return cached(key, lambda: _render_with_given(run, given, render_plain))
-        except Exception:  # noqa: BLE001 -- the record's own rendering will report the error
+        except Exception:
             return None
 
     def groups(keys: dict[str, str | None]) -> list[list[str]]:
@@ -573,7 +574,7 @@ def render_citations(run, cites: list[tuple[str, str | None]], note: bool, cache
         try:
             out.append((rid, cached(key, lambda render=render, given=given: _render_with_given(
                 run, given, render)), None))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             out.append((rid, None, _reason(exc)))
     return out
 
@@ -587,7 +588,7 @@ def finish_citation(run, text: str, note: bool) -> str:
 
 
 _STARTS_WITH_TERM = re.compile("^[\ue000-\ue00d]*\ue00e")
-_FIRST_LETTER = re.compile(f"^([\ue000-\ue00e\u201c\u2018\"'(\\[]*)(\\w)")
+_FIRST_LETTER = re.compile("^([\ue000-\ue00e\u201c\u2018\"'(\\[]*)(\\w)")
 
 
 def capitalize_first(text: str) -> str:
@@ -612,7 +613,7 @@ def prepare_style(style) -> None:
     style.is_note = root.get("class") == "note"
     try:
         piq = root.get_locale_option("punctuation-in-quote")
-    except Exception:  # noqa: BLE001
+    except Exception:
         piq = None
     style.piq = str(piq).lower() == "true"
     style.has_disambiguate_conditions = bool(root.xpath(
@@ -757,7 +758,7 @@ def render_clusters(run, clusters: list[list[dict]], note: bool, cached
                 raise NoOutput()
             joined = _assemble(run, citation, cites, grouping, collapse)
             out.append((finish_citation(run, str(layout.format(layout.wrap(joined))), note), None))
-        except Exception as exc:  # noqa: BLE001 -- one odd cluster must not stop the run
+        except Exception as exc:
             out.append((None, _reason(exc)))
     return out
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from . import compat, driver, speedups
-from .markup import MarkerFormatter, to_html, to_text
-
 from .driver import NO_OUTPUT
+from .markup import MarkerFormatter, to_html, to_text
 
 DEFAULT_LOCALE = "en-US"
 MODES = ("bibliography", "note", "in-text")
@@ -115,7 +115,7 @@ class _Run:
                 continue
             try:
                 ref = driver.parse_record(rec)
-            except Exception as exc:  # noqa: BLE001 -- one odd record must not stop the run
+            except Exception as exc:
                 self.errors[rid] = f"citeproc-py cannot read the record: {type(exc).__name__}: {exc}"
                 continue
             self.source.add(ref)

@@ -705,10 +705,8 @@ def patch_macro_cache(model) -> None:
             variants = None
         if variants is None:
             variants = _macro_cache.setdefault(state, [])
-        for known, table in variants:
-            if known == fields:
-                break
-        else:
+        table = next((t for known, t in variants if known == fields), None)
+        if table is None:
             table = {}
             variants.append((fields, table))
         table[value_key] = (_NONE if output is None else output, None if after == before else after,

@@ -20,7 +20,7 @@ from typing import Any, BinaryIO
 
 from ..citations import MODES as citation_modes
 from ..citations import CiteLine
-from ..errors import ExporterError, RenderError, SelectionError, UnknownNameError, UsageError
+from ..errors import ExporterError, RenderError, SelectionError, UsageError
 from ..model import (
     Annotation,
     AnnotationStart,

@@ -14,7 +14,6 @@ from operator import attrgetter
 
 from ..model import Annotation, AnnotationEnd, AnnotationStart, Block, Inline, Layer, PageBreak, Text
 
-
 #: Every field of an annotation, in constructor order (a copy in one call, faster than copy.copy).
 _values = attrgetter(*(f.name for f in fields(Annotation)))
 

@@ -10,7 +10,8 @@ hook (PEP 578) refuses, in the rendering thread:
 
 Threads the renderer starts are held to the same rule: a thread that did not exist when the
 render began is guarded as part of it, and a render that returns while such a thread is still
-running fails (its output is never published).  Writing to ``os.devnull`` is allowed.  Child processes are out of the hook's sight: libraries
+running fails (its output is never published).  Writing to ``os.devnull`` is allowed.  Child
+processes are out of the hook's sight: libraries
 start them while probing (``ctypes.util.find_library`` runs ``gcc`` and ``ld``), so they are not
 refused, and what a child writes is not checked.
 
@@ -41,8 +42,9 @@ import signal
 import sys
 import tempfile
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
 #: Seconds between repeated time-out signals once the limit has passed.
 REPEAT = 0.5
@@ -302,7 +304,7 @@ def time_limit(seconds: float | None,
     outcome: BaseException | None = None
     try:
         yield
-    except BaseException as exc:  # noqa: BLE001 -- re-raised below, after the timer is off
+    except BaseException as exc:
         outcome = exc
     finally:
         _disarm(previous)

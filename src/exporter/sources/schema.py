@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
-from typing import Any, Callable
+from typing import Any
 
 _TYPES = {
     "object": lambda v: isinstance(v, dict),
@@ -63,7 +64,7 @@ def validate(data: Any, schema: dict | str) -> None:
     raise problem
 
 
-@lru_cache(maxsize=None)
+@cache
 def _compiled(name: str) -> Callable[[Any], bool]:
     root = load_schema(name)
     return _compile(root, root, {})

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import BinaryIO, Iterable
+from typing import BinaryIO
 from urllib.parse import quote
 
 from ...csl import CSL_TYPE, csl_name, entry_to_csl
@@ -381,7 +382,7 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] |
             if len(titles) > 4096:
                 titles.clear()
             t = text(title)
-            title_line = titles[title] = f"  title = {{{{{t}}}}},\n".encode("utf-8") if t else b""
+            title_line = titles[title] = f"  title = {{{{{t}}}}},\n".encode() if t else b""
         people = e.authors
         if people:
             p = people[0]
@@ -389,7 +390,7 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] |
             hit = lines.get(("author", pkey)) if len(people) == 1 else None
             if hit is None:
                 authors = _cached_names(people, names)
-                hit = (f"  author = {{{authors}}},\n".encode("utf-8") if authors else b"",
+                hit = (f"  author = {{{authors}}},\n".encode() if authors else b"",
                        key_prefix([p]) if csl_name(p) else key_prefix(people))
                 if len(people) == 1:
                     lines[("author", pkey)] = hit
@@ -463,14 +464,14 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] |
                                          f"Loc. in Archive: {aid}" if aid else "",
                                          f"Place: {letter_place}" if letter_place else "") if x)
         if edition:
-            published = HOWPUBLISHED + edition + (f", {position}}},\n".encode("utf-8") if position else b"},\n")
+            published = HOWPUBLISHED + edition + (f", {position}}},\n".encode() if position else b"},\n")
         else:
-            published = f"  howpublished = {{{position}}},\n".encode("utf-8") if position else b""
-        parts = (f"{head}{who}{year}-{kid},\n".encode("utf-8"), author, title_line, type_line, date, place_line,
+            published = f"  howpublished = {{{position}}},\n".encode() if position else b""
+        parts = (f"{head}{who}{year}-{kid},\n".encode(), author, title_line, type_line, date, place_line,
                  lang_line,
                  (f"{f'  url = {{{url}}},{NL}' if url else ''}{f'  abstract = {{{desc}}},{NL}' if desc else ''}"
-                  ).encode("utf-8"),
-                 published, f"  note = {{{note}}},\n".encode("utf-8") if note else b"", b"}\n\n")
+                  ).encode(),
+                 published, f"  note = {{{note}}},\n".encode() if note else b"", b"}\n\n")
         if check:
             # Guard: the first entry of each volume must equal the one written from the mapping;
             # if the mapping changed in a way this writer does not follow, use it for the volume.

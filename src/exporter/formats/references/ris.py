@@ -259,22 +259,22 @@ def write_ris(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] | No
                 url = url.strip()
                 page = page.strip()
             if is_letter:
-                parts = (ty, f"ID  - {qid}{CRLF}".encode("utf-8") if qid else b"", ti, au, rc, da, m3, la,
+                parts = (ty, f"ID  - {qid}{CRLF}".encode() if qid else b"", ti, au, rc, da, m3, la,
                          (f"{f'DB  - {repo}{CRLF}' if repo else ''}{f'AN  - {aid}{CRLF}' if aid else ''}"
                           f"{f'UR  - {url}{CRLF}' if url else ''}{f'AB  - {desc}{CRLF}' if desc else ''}"
-                          ).encode("utf-8"),
+                          ).encode(),
                          vol_m2,
                          (f"{f'M2  - number: {number}{CRLF}' if number else ''}"
-                          f"{f'M2  - page: {page}{CRLF}' if page else ''}").encode("utf-8"),
+                          f"{f'M2  - page: {page}{CRLF}' if page else ''}").encode(),
                          pl, au_m2, rc_m2, END)
             else:
-                parts = (ty, f"ID  - {qid}{CRLF}".encode("utf-8") if qid else b"", ti, au, da, m3, pl, la,
+                parts = (ty, f"ID  - {qid}{CRLF}".encode() if qid else b"", ti, au, da, m3, pl, la,
                          (f"{f'DB  - {repo}{CRLF}' if repo else ''}{f'AN  - {aid}{CRLF}' if aid else ''}"
                           f"{f'UR  - {url}{CRLF}' if url else ''}{f'AB  - {desc}{CRLF}' if desc else ''}"
-                          ).encode("utf-8"),
+                          ).encode(),
                          vol_m2,
                          (f"{f'M2  - number: {number}{CRLF}' if number else ''}"
-                          f"{f'M2  - page: {page}{CRLF}' if page else ''}").encode("utf-8"),
+                          f"{f'M2  - page: {page}{CRLF}' if page else ''}").encode(),
                          rc_m2, au_m2, END)
             if check:
                 # Guard: the first record of each volume must equal the plain path's; if the

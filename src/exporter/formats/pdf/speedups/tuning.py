@@ -191,7 +191,7 @@ def _surely(action: Callable[[], None]) -> None:
         try:
             action()
             break
-        except BaseException as exc:  # noqa: BLE001 -- re-raised once the action is done
+        except BaseException as exc:
             pending = pending or exc
     if pending is not None:
         raise pending
@@ -226,7 +226,6 @@ def _leave_process_settings() -> None:
 
 def uninstall() -> None:
     """Restore weasyprint's and pydyf's own behaviour (for tests)."""
-    import pydyf
     import weasyprint.css as css
 
     from . import draw
