@@ -213,6 +213,8 @@ class Annotation:
     origin: str = ""
     #: The target source IRI as read (for round-tripping).
     source: str = ""
+    #: Hidden by a moderator: only its creator and the moderators still receive it.
+    hidden: bool = False
 
 
 @dataclass(slots=True)
@@ -334,6 +336,8 @@ class Corpus:
     groups: dict[str, Group] = field(default_factory=dict)
     folders: list[Folder] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: Users with the moderator role (they also receive hidden annotations).
+    moderators: set[str] = field(default_factory=set)
     _by_id: dict[str, Entry] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from ..engine import Engine, ExportRequest
@@ -11,6 +12,9 @@ from ..engine import Engine, ExportRequest
 def add_corpus(p: argparse.ArgumentParser) -> None:
     p.add_argument("--corpus", metavar="PATH",
                    help="a TEI volume or a folder of volumes with annotations (default: the bundled sample)")
+    p.add_argument("--store", metavar="URL", default=os.environ.get("EXPORTER_STORE") or None,
+                   help="read annotations, groups and folders from this annotation store (an SQLite file or "
+                        "postgresql:// URL; default: $EXPORTER_STORE, else the corpus files)")
 
 
 def add_selection(p: argparse.ArgumentParser, required: bool = True) -> None:
@@ -31,7 +35,7 @@ def request_from(args: argparse.Namespace, fmt: str, **extra) -> ExportRequest:
 
 def engine(args: argparse.Namespace) -> Engine:
     """Build the engine and report plugins that failed to load (stderr, one line each)."""
-    eng = Engine()
+    eng = Engine(store=getattr(args, "store", None))
     for failure in eng.plugins.failures:
         print(f"exporter: warning: {failure}", file=sys.stderr)
     return eng

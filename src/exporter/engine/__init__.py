@@ -87,10 +87,20 @@ class ExportResult:
 class Engine:
     """Holds a plugin manager and a cache of loaded corpora."""
 
-    def __init__(self, plugins: Plugins | None = None, print_limit: int = policy.DEFAULT_PRINT_LIMIT) -> None:
+    def __init__(self, plugins: Plugins | None = None, print_limit: int = policy.DEFAULT_PRINT_LIMIT,
+                 store=None) -> None:
+        """``store``: an annotation store (a :class:`exporter.store.Store` or its URL); when given,
+        annotations, users, groups and folders come from it instead of the corpus files."""
         self.plugins = plugins if plugins is not None else load_plugins()
         self.print_limit = print_limit
         self._corpora: dict[tuple[str, float], Corpus] = {}
+        self.store = None
+        if store is not None:
+            from ..store import Store
+
+            self.store = store if isinstance(store, Store) else Store(str(store))
+            self.store.check()
+        self._with_store: dict[tuple, Corpus] = {}
 
     # -- loading -------------------------------------------------------------------------
     def load(self, path: str | os.PathLike | None = None) -> Corpus:
@@ -105,7 +115,19 @@ class Engine:
         key = (str(p.resolve()), stamp)
         if key not in self._corpora:
             self._corpora[key] = load_corpus(p, self.plugins.sources)
-        return self._corpora[key]
+        if self.store is None:
+            return self._corpora[key]
+        # The volumes stay cached; what the store holds is read again after every write to it.
+        store_key = (key, self.store.revision())
+        corpus = self._with_store.get(store_key)
+        if corpus is None:
+            from ..store.source import with_store
+
+            corpus = with_store(self._corpora[key], self.store)
+            if len(self._with_store) >= 4:
+                self._with_store.clear()
+            self._with_store[store_key] = corpus
+        return corpus
 
     # -- assembly ------------------------------------------------------------------------
     def resolve(self, corpus: Corpus, request: ExportRequest) -> list[Entry]:

@@ -1,0 +1,65 @@
+"""``exporter store init|import|export``: create, fill and empty an annotation store."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from ..errors import UsageError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("store", help="create, fill and export an annotation store",
+                       description="The annotation store: a database (SQLite file or PostgreSQL) holding "
+                                   "annotations, users, groups, folders and bookmarks.")
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    init = actions.add_parser("init", help="create the schema, or upgrade it to this version's")
+    imp = actions.add_parser("import", help="load a corpus folder's archive.json and annotation files "
+                                            "(idempotent: what is already stored is kept)")
+    imp.add_argument("--corpus", metavar="FOLDER",
+                     help="a corpus folder: volumes, archive.json, annotations/ (default: the bundled sample)")
+    exp = actions.add_parser("export", help="write archive.json and the annotation files into a folder")
+    exp.add_argument("--output", metavar="FOLDER", required=True, help="folder to write into (created if missing)")
+    exp.add_argument("--volume", action="append", default=None, metavar="ID",
+                     help="only annotations of this volume (repeatable)")
+    for q in (imp, exp):
+        q.add_argument("--json", action="store_true", help="print the counts as JSON")
+    for q in (init, imp, exp):
+        q.add_argument("--store", metavar="URL", default=os.environ.get("EXPORTER_STORE") or None,
+                       help="an SQLite file or postgresql:// URL (default: $EXPORTER_STORE)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.action:
+        raise UsageError("exporter store: give an action: init, import or export")
+    if not getattr(args, "store", None):
+        raise UsageError("exporter store: give --store URL (an SQLite file or postgresql:// URL) "
+                         "or set EXPORTER_STORE")
+    from ..store import Store
+
+    store = Store(args.store)
+    try:
+        if args.action == "init":
+            revision = store.init()
+            print(f"store ready (schema {revision})")
+            return 0
+        store.check()
+        if args.action == "import":
+            from ..sources.corpus import default_corpus
+            from pathlib import Path
+
+            counts = store.import_corpus(Path(args.corpus) if args.corpus else default_corpus())
+            for warning in getattr(store, "last_warnings", []):
+                print(f"exporter: warning: {warning}", file=sys.stderr)
+        else:
+            counts = store.export_files(args.output, args.volume)
+        if args.json:
+            print(json.dumps(counts))
+        else:
+            print(", ".join(f"{v} {k}" for k, v in counts.items() if k not in ("warnings",)))
+        return 0
+    finally:
+        store.close()
