@@ -6,6 +6,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -57,7 +58,12 @@ class StoredAnnotation:
     version: int
     hidden: bool
     origin: str
-    document: dict
+    #: The JSON-LD document as stored (JSON text); :attr:`document` parses it on first use.
+    raw: str
+
+    @cached_property
+    def document(self) -> dict:
+        return json.loads(self.raw)
 
     @property
     def etag(self) -> str:
@@ -67,7 +73,7 @@ class StoredAnnotation:
     def of(cls, row: m.Annotation) -> "StoredAnnotation":
         return cls(pk=row.pk, iri=row.iri, volume=row.volume, slug=row.slug, entry=row.entry, layer=row.layer,
                    creator=row.creator, visibility=row.visibility, group=row.group_name, version=row.version,
-                   hidden=bool(row.hidden), origin=row.origin, document=json.loads(row.document))
+                   hidden=bool(row.hidden), origin=row.origin, raw=row.document)
 
 
 def _bump(session: Session) -> None:
@@ -299,6 +305,17 @@ class Store:
             s.flush()
             _bump(s)
             return StoredAnnotation.of(row)
+        return self.db.write(work)
+
+    def dismiss(self, report_id: int, moderator: str) -> bool:
+        def work(s: Session) -> bool:
+            rep = s.get(m.Report, report_id)
+            if rep is None:
+                return False
+            rep.status, rep.moderator = "dismissed", moderator
+            s.flush()
+            _bump(s)
+            return True
         return self.db.write(work)
 
     # -- folders ---------------------------------------------------------------------------
