@@ -27,10 +27,23 @@ class SelectionError(ExporterError):
     exit_code = 4
 
 
+class FolderRefused(SelectionError):
+    """The folder exists but belongs to another reader (or a group the reader is not in)."""
+
+
 class PolicyRefusal(ExporterError):
-    """The print policy refuses the export (page limit, terms not accepted)."""
+    """The print policy refuses the export (page limit, terms not accepted).
+
+    ``pages`` and ``limit`` are set when the page limit refused it (for front ends that report
+    them as fields, e.g. the HTTP service).
+    """
 
     exit_code = 5
+
+    def __init__(self, message: str, pages: int | None = None, limit: int | None = None) -> None:
+        super().__init__(message)
+        self.pages = pages
+        self.limit = limit
 
 
 class UnknownNameError(ExporterError):

@@ -84,6 +84,21 @@ class ExportResult:
         return dict(self.__dict__)
 
 
+@dataclass
+class CheckResult:
+    """What :meth:`Engine.check` found: the request passes the policy and would export this."""
+
+    format: str
+    media_type: str
+    extension: str
+    material: bool
+    source_pages: int
+    #: Distinct (volume, layer, page) the export reproduces, sorted (for an audit log).
+    pages: list[tuple[str, str, str]]
+    entries: int
+    annotations: int
+
+
 class Engine:
     """Holds a plugin manager and a cache of loaded corpora."""
 
@@ -221,8 +236,20 @@ class Engine:
             entry.citation = plain_citation(entry)
 
     # -- export --------------------------------------------------------------------------
-    def export(self, request: ExportRequest, output: str | os.PathLike) -> ExportResult:
-        """Export to ``output`` (``"-"`` for stdout).  Nothing is written unless everything succeeds."""
+    def check(self, request: ExportRequest) -> CheckResult:
+        """Everything :meth:`export` refuses before rendering, without rendering.
+
+        Resolves the format, style and selection, applies visibility and the print policy, and
+        raises the same errors as :meth:`export` would; front ends that queue exports call it
+        before accepting one.
+        """
+        fmt, doc = self._checked(request)
+        keys = policy.page_keys(doc.entries)
+        return CheckResult(format=fmt.name, media_type=fmt.media_type, extension=fmt.extension,
+                           material=fmt.material, source_pages=len(keys), pages=sorted(keys),
+                           entries=len(doc.entries), annotations=len(doc.annotations))
+
+    def _checked(self, request: ExportRequest) -> tuple[Format, Document]:
         fmt = self.plugins.formats.get(request.format)
         if request.style is not None:
             self.plugins.styles.get(request.style)
@@ -231,6 +258,11 @@ class Engine:
             limit = request.print_limit if request.print_limit is not None else self.print_limit
             policy.check_limit(doc.entries, limit)
             policy.check_terms(doc.entries, request.accept_terms)
+        return fmt, doc
+
+    def export(self, request: ExportRequest, output: str | os.PathLike) -> ExportResult:
+        """Export to ``output`` (``"-"`` for stdout).  Nothing is written unless everything succeeds."""
+        fmt, doc = self._checked(request)
         self.cite(doc, fmt)
         if str(output) != "-":
             target = Path(output)

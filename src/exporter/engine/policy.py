@@ -29,7 +29,7 @@ def check_limit(entries: list[Entry], limit: int) -> int:
     if count > limit:
         raise PolicyRefusal(
             f"selection has {count} source pages but the print limit is {limit}: narrow it with "
-            f"--pages A-B, --layer translation|transcription, or fewer entries")
+            f"--pages A-B, --layer translation|transcription, or fewer entries", pages=count, limit=limit)
     return count
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..errors import SelectionError, UsageError
+from ..errors import FolderRefused, SelectionError, UsageError
 from ..model import Corpus, Entry, Folder
 
 _PAGES = re.compile(r"^([0-9]+)-([0-9]+)$|^([0-9]+)$")
@@ -105,7 +105,7 @@ def by_folder(corpus: Corpus, name: str, user: str | None) -> list[Entry]:
     if folder is None:
         if any(f.name == name for f in corpus.folders):
             who = f"user '{user}'" if user else "anonymous readers (give --user)"
-            raise SelectionError(f"folder '{name}' is not visible to {who}")
+            raise FolderRefused(f"folder '{name}' is not visible to {who}")
         known = ", ".join(f.name for f in mine) or "none"
         raise SelectionError(f"unknown folder '{name}'; folders visible to you: {known}")
     out, seen = [], set()

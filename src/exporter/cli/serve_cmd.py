@@ -1,0 +1,57 @@
+"""``exporter serve``: the export service over HTTP (FastAPI on uvicorn)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "serve", help="serve the export API over HTTP",
+        description="Serve the export API (see docs/service.md). With no --config it serves the bundled "
+                    "sample with a signing key created on first use in the state folder "
+                    "($EXPORTER_STATE, default ~/.local/state/exporter); `exporter token` signs with it.")
+    p.add_argument("--config", metavar="FILE", help="a TOML configuration (docs/service.sample.toml)")
+    p.add_argument("--host", help="address to listen on (default: [service] host, 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port to listen on (default: [service] port, 8080; 0 picks a free one)")
+    p.add_argument("--workers", type=int, metavar="N", help="worker processes that render (default: [jobs] workers)")
+    p.add_argument("--access-log", action="store_true", help="log every request on stderr")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import logging
+    import os
+    import signal
+
+    import uvicorn
+
+    from ..errors import UsageError
+    from ..service.app import create_app
+    from ..service.config import _validate, load_config
+
+    config = load_config(args.config)
+    if args.host:
+        config.service.host = args.host
+    if args.port is not None:
+        if not 0 <= args.port <= 65535:
+            raise UsageError(f"--port {args.port}: expected 0-65535")
+        config.service.port = args.port
+    if args.workers is not None:
+        config.jobs.workers = args.workers
+    _validate(config)
+    logging.basicConfig(level=logging.INFO, format="exporter: %(message)s", stream=sys.stderr)
+    app = create_app(config)
+    server = uvicorn.Server(uvicorn.Config(
+        app, host=config.service.host, port=config.service.port, lifespan="on",
+        access_log=args.access_log or bool(os.environ.get("EXPORTER_ACCESS_LOG")), log_level="info", server_header=False, timeout_graceful_shutdown=None))
+    print(f"exporter: serving {config.corpus_path or 'the bundled sample'} on "
+          f"http://{config.service.host}:{config.service.port} with {config.jobs.workers} worker(s); "
+          f"state in {config.state_path}", file=sys.stderr, flush=True)
+    # uvicorn handles SIGTERM itself (stop listening, finish requests, then our drain) and sends
+    # it again to the process once it is done; by then the work is finished, so that second
+    # delivery is ignored and the command ends with 0.
+    signal.signal(signal.SIGTERM, lambda *_: None)
+    server.run()
+    return 0 if server.started else 1

@@ -1,0 +1,49 @@
+"""Typed request bodies (they make the OpenAPI document); limits keep hostile bodies small."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Short = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+MAX_IDS = 2000
+MAX_FILTERS = 100
+MAX_OPTIONS = 20
+
+
+class ExportBody(BaseModel):
+    """``POST /v1/exports``: a format, exactly one selection, and what to include."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    format: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    entries: Annotated[list[Name], Field(max_length=MAX_IDS)] | None = None
+    range: Short | None = Field(default=None, description="FIRST..LAST entry ids, in volume order")
+    folder: Name | None = None
+    dates: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+        default=None, description="FROM..TO: 1918-03-01..1918-03-31, 1918-04, open ends allowed")
+    all: bool = False
+    layer: Literal["translation", "transcription", "both"] = "both"
+    pages: Annotated[str, StringConstraints(min_length=1, max_length=32)] | None = Field(
+        default=None, description="source pages A-B")
+    annotations: Literal["none", "mine", "visible"] = "visible"
+    tags: Annotated[list[Name], Field(max_length=MAX_FILTERS)] = []
+    creators: Annotated[list[Name], Field(max_length=MAX_FILTERS)] = []
+    style: Name | None = None
+    accept_terms: bool = False
+    options: Annotated[dict[Name, Annotated[str, StringConstraints(max_length=200)]],
+                       Field(max_length=MAX_OPTIONS)] = {}
+
+    @field_validator("entries")
+    @classmethod
+    def _ids(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None:
+            if not value:
+                raise ValueError("give at least one entry id")
+            for item in value:
+                if "," in item or item != item.strip():
+                    raise ValueError(f"entry id {item[:40]!r} has a comma or surrounding spaces")
+        return value

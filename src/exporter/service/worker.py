@@ -1,0 +1,113 @@
+"""What runs inside one worker process of the embedded backend.
+
+A worker is started with the ``spawn`` method (a fresh interpreter, not a fork of the threaded
+server), imports the engine and the renderers, loads the corpus and renders a warm-up print
+before it reports ready, so the first reader's job pays no import or first-render cost.  It then
+runs jobs one at a time, in its main thread (where the engine's own time limit applies), and
+reports each result with its resident memory so the parent can recycle it.
+
+Messages (tuples over a pipe):
+
+* parent → worker: ``("job", id, request_dict, output_path)``, ``("canary",)``, ``None`` (stop);
+* worker → parent: ``("ready", pid, rss, warm_error)``, ``("done", id, result_dict, rss)``,
+  ``("failed", id, reason, rss)``, ``("canary", error_or_None, rss)``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import tempfile
+from typing import Any
+
+
+def rss_bytes() -> int:
+    """Resident set size of this process (Linux ``/proc``; 0 elsewhere)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())[:400]
+    return text or type(exc).__name__
+
+
+class Runner:
+    """The engine inside a worker, with the canary and warm-up renders."""
+
+    def __init__(self, settings: dict[str, Any]) -> None:
+        from ..engine import Engine
+
+        self.settings = settings
+        self.engine = Engine()
+        self.scratch = settings["scratch"]
+
+    def request(self, data: dict[str, Any]):
+        from ..engine import ExportRequest
+
+        return ExportRequest(**data)
+
+    def export(self, data: dict[str, Any], output: str) -> dict[str, Any]:
+        return self.engine.export(self.request(data), output).as_dict()
+
+    def canary(self, formats: list[str], timeout: float | None = None) -> str | None:
+        """Render the first entry of the corpus in each of ``formats``; the reason it failed, if it did."""
+        corpus = self.engine.load(self.settings["corpus"])
+        if not corpus.entries:
+            return "the corpus has no entries"
+        first = corpus.entries[0].id
+        for name in formats:
+            if name not in self.engine.plugins.formats:
+                continue
+            fd, path = tempfile.mkstemp(dir=self.scratch, prefix=".canary-", suffix="." + name)
+            os.close(fd)
+            try:
+                self.engine.export(self.request({
+                    "format": name, "entries": first, "corpus": self.settings["corpus"], "annotations": "none",
+                    "accept_terms": True, "timeout": timeout}), path)
+            except BaseException as exc:  # noqa: BLE001 -- reported to the parent, which decides
+                return f"{name}: {_one_line(exc)}"
+            finally:
+                try:
+                    os.unlink(path)
+                except FileNotFoundError:
+                    pass
+        return None
+
+
+def main(conn, settings: dict[str, Any]) -> None:
+    """Worker process entry point."""
+    # Ctrl-C in a terminal reaches the whole process group: the parent decides when workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from ..errors import ExporterError
+
+    try:
+        runner = Runner(settings)
+        warm_error = runner.canary(settings["warm_formats"])  # no limit: the first render imports
+    except BaseException as exc:  # noqa: BLE001
+        conn.send(("ready", os.getpid(), rss_bytes(), _one_line(exc)))
+        return
+    conn.send(("ready", os.getpid(), rss_bytes(), warm_error))
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return  # the parent is gone
+        if msg is None:
+            return
+        if msg[0] == "canary":
+            conn.send(("canary", runner.canary(settings["canary_formats"], settings["time_limit"]), rss_bytes()))
+            continue
+        _, job_id, data, output = msg
+        try:
+            result = runner.export(data, output)
+        except ExporterError as exc:
+            conn.send(("failed", job_id, str(exc), rss_bytes()))
+        except BaseException as exc:  # noqa: BLE001 -- never let one job end the worker silently
+            conn.send(("failed", job_id, f"the export failed: {type(exc).__name__}: {_one_line(exc)}",
+                       rss_bytes()))
+        else:
+            conn.send(("done", job_id, result, rss_bytes()))
