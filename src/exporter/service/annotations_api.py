@@ -14,7 +14,6 @@ Headers follow the protocol's MUSTs: ``Content-Type`` with the anno.jsonld profi
 (``PreferContainedIRIs``, ``PreferContainedDescriptions``, ``PreferMinimalContainer``).
 """
 
-from __future__ import annotations
 
 import hashlib
 import json

@@ -88,6 +88,13 @@ class QuotaConfig:
 
 
 @dataclass
+class StoreConfig:
+    #: The annotation store: an SQLite file or a postgresql:// URL.  Empty means an embedded
+    #: SQLite store in the state folder, filled from the corpus folder on first start.
+    url: str = ""
+
+
+@dataclass
 class Config:
     corpus: CorpusConfig = field(default_factory=CorpusConfig)
     service: ServiceSection = field(default_factory=ServiceSection)
@@ -95,12 +102,18 @@ class Config:
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     jobs: JobsConfig = field(default_factory=JobsConfig)
     quotas: QuotaConfig = field(default_factory=QuotaConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)
     #: Where the file was read from (relative paths in it are relative to its folder).
     source: str = ""
 
     @property
     def state_path(self) -> Path:
         return Path(self.service.state_dir) if self.service.state_dir else default_state_dir()
+
+    @property
+    def store_url(self) -> str:
+        """The annotation store's URL (the embedded SQLite file when none is configured)."""
+        return self.store.url or f"sqlite:///{(self.state_path / 'annotations.sqlite').resolve()}"
 
     @property
     def corpus_path(self) -> str | None:
@@ -111,7 +124,7 @@ class Config:
 
 
 SECTIONS = {"corpus": CorpusConfig, "service": ServiceSection, "auth": AuthConfig,
-            "policy": PolicyConfig, "jobs": JobsConfig, "quotas": QuotaConfig}
+            "policy": PolicyConfig, "jobs": JobsConfig, "quotas": QuotaConfig, "store": StoreConfig}
 _PATH_KEYS = {("corpus", "path"), ("service", "state_dir"), ("auth", "secret_file"),
               ("auth", "public_key_file"), ("auth", "private_key_file")}
 

@@ -6,7 +6,6 @@ what ``POST /v1/exports`` with ``{"folder": NAME}`` prints.  ``/v1/bookmarks`` m
 an entry, optionally a layer and a quote or positions that must find their passage.
 """
 
-from __future__ import annotations
 
 import re
 from typing import Annotated, Any
