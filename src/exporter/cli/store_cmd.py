@@ -24,9 +24,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     exp.add_argument("--output", metavar="FOLDER", required=True, help="folder to write into (created if missing)")
     exp.add_argument("--volume", action="append", default=None, metavar="ID",
                      help="only annotations of this volume (repeatable)")
+    user = actions.add_parser("user", help="add a reader, or set a reader's role or group memberships")
+    user.add_argument("name", help="the reader's user name (a token's 'sub')")
+    user.add_argument("--display-name", metavar="TEXT", default="", help="the name shown for the reader")
+    user.add_argument("--role", choices=("reader", "moderator"), help="a moderator may hide reported annotations")
+    user.add_argument("--group", action="append", default=[], metavar="NAME",
+                      help="make the reader a member of this group (repeatable; created if missing)")
     for q in (imp, exp):
         q.add_argument("--json", action="store_true", help="print the counts as JSON")
-    for q in (init, imp, exp):
+    for q in (init, imp, exp, user):
         q.add_argument("--store", metavar="URL", default=os.environ.get("EXPORTER_STORE") or None,
                        help="an SQLite file or postgresql:// URL (default: $EXPORTER_STORE)")
     p.set_defaults(run=run)
@@ -34,7 +40,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if not args.action:
-        raise UsageError("exporter store: give an action: init, import or export")
+        raise UsageError("exporter store: give an action: init, import, export or user")
     if not getattr(args, "store", None):
         raise UsageError("exporter store: give --store URL (an SQLite file or postgresql:// URL) "
                          "or set EXPORTER_STORE")
@@ -47,6 +53,14 @@ def run(args: argparse.Namespace) -> int:
             print(f"store ready (schema {revision})")
             return 0
         store.check()
+        if args.action == "user":
+            store.ensure_user(args.name, args.display_name, args.role)
+            for group in args.group:
+                store.add_member(group, args.name)
+            name, role = store.users()[args.name]
+            print(f"{args.name}: {name}, {role}" + (f", member of {', '.join(sorted(store.user_groups(args.name)))}"
+                                                    if store.user_groups(args.name) else ""))
+            return 0
         if args.action == "import":
             from ..sources.corpus import default_corpus
             from pathlib import Path
