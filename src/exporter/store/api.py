@@ -203,6 +203,23 @@ class Store:
         with self.db.read() as s:
             return [StoredAnnotation.of(r) for r in s.scalars(q)]
 
+    def versions(self, volumes: list[str]) -> list[tuple[int, int, bool]]:
+        """``(pk, version, hidden)`` of every annotation of these volumes, in storing order."""
+        q = (select(m.Annotation.pk, m.Annotation.version, m.Annotation.hidden)
+             .where(m.Annotation.volume.in_(volumes)).order_by(m.Annotation.pk))
+        with self.db.read() as s:
+            return [(pk, version, bool(hidden)) for pk, version, hidden in s.execute(q)]
+
+    def documents(self, pks: list[int]) -> dict[int, tuple[str, str]]:
+        """pk -> (IRI, JSON-LD text) for these annotations."""
+        out: dict[int, tuple[str, str]] = {}
+        with self.db.read() as s:
+            for i in range(0, len(pks), 500):
+                q = select(m.Annotation.pk, m.Annotation.iri, m.Annotation.document).where(
+                    m.Annotation.pk.in_(pks[i:i + 500]))
+                out.update({pk: (iri, doc) for pk, iri, doc in s.execute(q)})
+        return out
+
     def get(self, volume: str, slug: str) -> StoredAnnotation | None:
         with self.db.read() as s:
             row = s.scalar(select(m.Annotation).where(m.Annotation.volume == volume, m.Annotation.slug == slug))

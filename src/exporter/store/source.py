@@ -9,27 +9,64 @@ them, and decides who receives them, exactly as it does for file annotations.
 
 from __future__ import annotations
 
-from ..model import Corpus, Folder, Group
+import json
+import threading
+import weakref
+from dataclasses import replace
+
+from ..model import Annotation, Corpus, Folder, Group
 from ..sources.annotations import parse_annotation
 from ..textnorm import Cleaner
 from .api import Store
 
 
+#: Parsed annotations per (store, corpus entries), by (pk, version): after a write only what
+#: changed is read and parsed again.
+_parsed: "weakref.WeakKeyDictionary[Store, dict]" = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def _annotations(base: Corpus, store: Store, warnings: list[str]) -> list[Annotation]:
+    with _lock:
+        per_store = _parsed.setdefault(store, {})
+        key = id(base.entries)
+        if per_store.get("key") != key:
+            per_store.clear()
+            per_store["key"] = key
+            per_store["index"] = {e.layer_iri(name): (e, name) for e in base.entries for name in e.layers}
+        cache: dict[tuple[int, int], Annotation | str] = per_store.setdefault("items", {})
+    rows = store.versions([v.id for v in base.volumes])
+    versions = {pk: version for pk, version, _ in rows}
+    missing = [pk for pk, version in versions.items() if (pk, version) not in cache]
+    if missing:
+        cleaner = Cleaner()
+        for pk, (iri, text) in store.documents(missing).items():
+            try:
+                parsed: Annotation | str = parse_annotation(json.loads(text), per_store["index"], cleaner,
+                                                            f"store:{pk}")
+            except ValueError as exc:
+                parsed = f"stored annotation {iri}: {exc}; not included"
+            cache[(pk, versions[pk])] = parsed
+    live = {(pk, version) for pk, version, _ in rows}
+    for stale in [k for k in cache if k not in live]:
+        del cache[stale]
+    out = []
+    for pk, version, hidden in rows:
+        parsed = cache.get((pk, version))
+        if parsed is None:
+            continue  # deleted between the two reads
+        if isinstance(parsed, str):
+            warnings.append(parsed)
+        else:
+            out.append(replace(parsed, hidden=True) if hidden else parsed)
+    return out
+
+
 def with_store(base: Corpus, store: Store) -> Corpus:
     """``base``'s volumes and entries with the store's annotations and archive."""
-    cleaner = Cleaner()
-    layer_index = {e.layer_iri(name): (e, name) for e in base.entries for name in e.layers}
     # Warnings about the corpus files' own annotations do not apply: the store's replace them.
     warnings = [w for w in base.warnings if not (w.startswith("annotation ") or ": annotation " in w)]
-    annotations = []
-    for stored in store.annotations([v.id for v in base.volumes]):
-        try:
-            ann = parse_annotation(stored.document, layer_index, cleaner, f"store:{stored.volume}/{stored.slug}")
-        except ValueError as exc:
-            warnings.append(f"stored annotation {stored.iri}: {exc}; not included")
-            continue
-        ann.hidden = stored.hidden
-        annotations.append(ann)
+    annotations = _annotations(base, store, warnings)
     users = store.users()
     corpus = Corpus(volumes=base.volumes, entries=base.entries, annotations=annotations,
                     users={name: display for name, (display, _role) in users.items()},
