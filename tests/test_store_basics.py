@@ -196,3 +196,29 @@ def test_store_cli_init_import_export(store_url, tmp_path):
                 "--format", "annotations-csv", "--output", str(tmp_path / "b.csv"), env=env)
     assert r.returncode == 0, r.stderr
     assert "Halvorsen telephoned" in (tmp_path / "b.csv").read_text(encoding="utf-8")
+
+
+def test_the_frus_volume_with_a_store(store, frus_path, tmp_path):
+    """A single-file corpus (the real FRUS volume) reads its annotations from the store too."""
+    from exporter.store.incoming import Rejected, check_annotation
+
+    engine = Engine(store=store)
+    corpus = engine.load(frus_path)
+    entry = next(e for e in corpus.entries if "text" in e.layers and len(e.layers["text"].text) > 200)
+    text = entry.layers["text"].text
+    exact = text[100:160]
+    doc = {"@context": "http://www.w3.org/ns/anno.jsonld", "type": "Annotation", "bodyValue": "FRUS note",
+           "target": {"source": entry.layer_iri("text"), "selector": {"type": "TextQuoteSelector", "exact": exact}},
+           "visibility": "public"}
+    checked = check_annotation(doc, corpus=corpus, volume=entry.volume.id, user="reader1")
+    with pytest.raises(Rejected) as refused:
+        check_annotation(dict(doc, target={"source": entry.layer_iri("text"), "selector": {
+            "type": "TextQuoteSelector", "exact": "no such words in this document"}}),
+            corpus=corpus, volume=entry.volume.id, user="reader1")
+    assert refused.value.status == 422
+    store.create(volume=entry.volume.id, entry=entry.local_id, layer="text", creator="reader1",
+                 visibility="public", group=None, document=checked.document, iri_for=lambda s: f"urn:frus:{s}")
+    out = tmp_path / "frus.csv"
+    result = engine.export(ExportRequest(format="annotations-csv", corpus=str(frus_path), entries=entry.id), out)
+    assert result.annotations == 1
+    assert "FRUS note" in out.read_text(encoding="utf-8") and exact in out.read_text(encoding="utf-8")
