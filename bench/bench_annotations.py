@@ -71,7 +71,7 @@ def build(count: int) -> Document:
 
 
 def renderers():
-    from exporter.formats import annotations_csv, annotations_jsonld, annotations_md
+    from exporter.formats.annotations import csv as annotations_csv, jsonld as annotations_jsonld, markdown as annotations_md
 
     return {"annotations-jsonld": annotations_jsonld.render, "annotations-csv": annotations_csv.render,
             "annotations-md": annotations_md.render}

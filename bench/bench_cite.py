@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FRUS = ROOT.parent / "shared" / "corpus" / "frus1918Russiav03.xml"
+FRUS = ROOT / "tests" / "data" / "corpus" / "frus1918Russiav03.xml"
 NODE_DIR = ROOT / "scripts" / "citeproc-js"
 EXPORTER = Path(sys.executable).with_name("exporter")
 TEI = "http://www.tei-c.org/ns/1.0"

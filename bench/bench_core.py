@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FRUS = ROOT.parent / "shared" / "corpus" / "frus1918Russiav03.xml"
+FRUS = ROOT / "tests" / "data" / "corpus" / "frus1918Russiav03.xml"
 EXPORTER = Path(sys.executable).parent / "exporter"
 HEAVY = ("weasyprint", "docx", "pypdf", "citeproc", "ebooklib", "jinja2")
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from exporter.engine import Engine, ExportRequest
 
 ROOT = Path(__file__).resolve().parents[1]
-FRUS = ROOT.parent / "shared" / "corpus" / "frus1918Russiav03.xml"
+FRUS = ROOT / "tests" / "data" / "corpus" / "frus1918Russiav03.xml"
 CASES = [
     ("sample, 2 entries, both layers", dict(range="kd1-1918-01-03..kd1-1918-01-08", user="irina")),
     ("FRUS, 10 documents", dict(range="d1..d10", corpus=str(FRUS))),

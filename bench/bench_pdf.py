@@ -79,7 +79,7 @@ def warm(runs: int, tmp: Path) -> dict[str, float]:
     from exporter.assets import read_style
     from exporter.engine import Engine, ExportRequest
     from exporter.formats import pdf
-    from exporter.formats.pdf_html import build_html
+    from exporter.formats.pdf.html import build_html
 
     engine = Engine()
     request = ExportRequest(format="pdf", range="kd1-1918-03-03a..kd1-1918-03-14", pages="20-29",
@@ -95,7 +95,7 @@ def warm(runs: int, tmp: Path) -> dict[str, float]:
     naive_process = subprocess.Popen([sys.executable, "-c", NAIVE, str(tmp / "naive.html")], text=True,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     assert naive_process.stdout.readline().strip() == "ready"
-    from exporter.formats.pdf_tuning import LINE_CACHE
+    from exporter.formats.pdf.speedups.tuning import LINE_CACHE
 
     ours, naive, ours_cpu, naive_cpu, fresh = [], [], [], [], []
     try:

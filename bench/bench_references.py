@@ -72,9 +72,9 @@ def make_entry(i: int) -> Entry:
 
 
 def writers():
-    from exporter.formats.bibtex import write_bibtex
-    from exporter.formats.csl_json import write_csl_json
-    from exporter.formats.ris import write_ris
+    from exporter.formats.references.bibtex import write_bibtex
+    from exporter.formats.references.csl_json import write_csl_json
+    from exporter.formats.references.ris import write_ris
 
     return {"ris": write_ris, "bibtex": write_bibtex, "csl-json": write_csl_json, "plain-lines": plain_lines,
             "mapping-only": mapping_only}

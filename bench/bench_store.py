@@ -100,8 +100,10 @@ def print_figures(store_url: str, folder: Path, runs: int) -> dict[str, float]:
 
     corpus = folder / "corpus"
     corpus.mkdir()
-    shutil.copy(ROOT / "corpus" / "dolgorukov-diaries-1918.xml", corpus)
-    shutil.copy(ROOT / "corpus" / "archive.json", corpus)
+    from exporter.sources.corpus import default_corpus
+
+    shutil.copy(default_corpus() / "dolgorukov-diaries-1918.xml", corpus)
+    shutil.copy(default_corpus() / "archive.json", corpus)
     base = Engine().load(corpus)
     entries = [e for e in base.entries if base.get("kd1-1918-02-22").order <= e.order <= base.get("kd1-1918-03-03b").order]
     items, n = [], 0

@@ -10,11 +10,19 @@ from pathlib import Path
 
 import pytest
 
+from exporter.assets import STYLES_DIR
+from exporter.sources.corpus import default_corpus
+
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "corpus"
-SHARED = ROOT.parent / "shared"
-FRUS = SHARED / "corpus" / "frus1918Russiav03.xml"
-VALIDATORS = SHARED / "validators"
+#: The bundled sample corpus, where the installed package has it (package data).
+SAMPLE = default_corpus()
+#: The project's stylesheets and CSL styles (package data).
+STYLES = STYLES_DIR
+#: Test data kept with the tests, so that a fresh clone passes on its own: the FRUS volume
+#: (public domain) and the CSL and Web Annotation schemas (see tests/data/README.md).
+DATA = ROOT / "tests" / "data"
+FRUS = DATA / "corpus" / "frus1918Russiav03.xml"
+VALIDATORS = DATA / "validators"
 EXPORTER = Path(sys.executable).parent / "exporter"
 
 
@@ -26,7 +34,7 @@ def sample_path() -> Path:
 @pytest.fixture(scope="session")
 def frus_path() -> Path:
     if not FRUS.exists():
-        pytest.fail(f"the FRUS volume is missing at {FRUS}: ../shared must sit beside the checkout")
+        pytest.fail(f"the FRUS volume is missing at {FRUS}")
     return FRUS
 
 

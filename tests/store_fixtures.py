@@ -86,5 +86,7 @@ def store(store_url):
 @pytest.fixture
 def sample_store(store):
     """The store with the bundled sample imported."""
-    store.import_corpus(ROOT / "corpus")
+    from exporter.sources.corpus import default_corpus
+
+    store.import_corpus(default_corpus())
     return store

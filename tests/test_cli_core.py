@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from conftest import FRUS
 
 
@@ -41,7 +43,7 @@ def test_formats_json(cli):
     assert {"json", "html"} <= set(by_name)
     for row in rows:
         assert set(row) >= {"name", "media_type", "extension", "plugin", "print_limited"}
-    assert by_name["json"]["print_limited"] is True and by_name["json"]["plugin"] == "exporter.formats.json_format"
+    assert by_name["json"]["print_limited"] is True and by_name["json"]["plugin"] == "json"
 
 
 def test_toc_json(cli):
@@ -94,8 +96,7 @@ def test_formats_and_toc_import_no_renderer():
 
 
 def test_console_script_flushes_everything_before_leaving(cli, frus_path, tmp_path):
-    """The console script ends the process without interpreter teardown once the work is done:
-    every line of a long stdout arrives, refusals keep their code and one-line reason, and a
+    """Every line of a long stdout arrives, refusals keep their code and one-line reason, and a
     reader that closes the pipe early gets no traceback."""
     import subprocess
 
@@ -112,3 +113,25 @@ def test_console_script_flushes_everything_before_leaving(cli, frus_path, tmp_pa
     shell = subprocess.run(f"'{EXPORTER}' cite --corpus '{frus_path}' --all --style apa | head -n 1",
                            shell=True, capture_output=True, text=True, timeout=300)
     assert len(shell.stdout.splitlines()) == 1 and "Traceback" not in shell.stderr
+
+
+@pytest.mark.parametrize("case", ["done", "refused", "usage"])
+def test_console_script_ends_normally_and_plugin_cleanup_runs(cli, tmp_path, case):
+    """The process ends through the interpreter, not around it: a plugin's atexit handler, its
+    weakref finaliser and a module object's ``__del__`` all run, after success and after errors."""
+    from test_plugin_cli import PLUGIN_DIR, make_distribution
+
+    site = tmp_path / "site"
+    make_distribution(site, {"cleanup": "plugin_cleanup_at_exit"}, name="cleanup-plugin")
+    log = tmp_path / "cleanup.log"
+    env = {"PYTHONPATH": f"{site}:{PLUGIN_DIR}", "EXPORTER_TEST_CLEANUP": str(log)}
+    out = tmp_path / "n.txt"
+    args = {"done": ("export", "--all", "--format", "cleanup-check", "-o", str(out)),
+            "refused": ("export", "--entries", "no-such-entry", "--format", "cleanup-check", "-o", str(out)),
+            "usage": ("export", "--all", "--format", "cleanup-check", "-o", str(tmp_path))}[case]
+    res = cli(*args, env=env)
+    assert res.returncode == {"done": 0, "refused": 4, "usage": 2}[case], res.stderr
+    if case == "done":
+        assert out.read_text() == "46 entries\n"
+    assert "Traceback" not in res.stderr.decode()
+    assert sorted(log.read_text().split()) == ["atexit", "del", "finalize"]

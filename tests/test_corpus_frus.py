@@ -8,6 +8,7 @@ import time
 from lxml import etree
 
 TEI = "{http://www.tei-c.org/ns/1.0}"
+XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
 
 
 def _raw(frus_path):
@@ -51,10 +52,29 @@ def test_page_breaks_mid_paragraph(frus):
     assert all(e.layers["text"].pages for e in frus.entries)
 
 
-def test_documents_without_dateline_do_not_crash(frus):
-    undated = [e for e in frus.entries if e.date.year is None]
-    for e in undated:
-        assert e.title or e.layers
+def test_documents_without_dateline_do_not_crash(frus, frus_path, tmp_path, engine):
+    """Documents with no dated dateline load (not skipped), undated, with their title and text;
+    the same holds when every dateline of the volume is removed."""
+    docs = _raw(frus_path).findall(f".//{TEI}div[@type='document']")
+    no_date = {d.get(XML_ID) for d in docs if not any(x.get("when") for x in d.iter(f"{TEI}date"))}
+    assert len(no_date) >= 5
+    by_id = {e.local_id: e for e in frus.entries}
+    assert no_date <= set(by_id)
+    for local_id in no_date:
+        entry = by_id[local_id]
+        assert entry.date.year is None and entry.title and entry.layers["text"].text.strip()
+    assert not [w for w in frus.warnings if "skipped" in w]
+
+    text = frus_path.read_bytes().decode("utf-8-sig")
+    stripped, n = re.subn(r"<dateline>.*?</dateline>", "", text, flags=re.S)
+    assert n > 400
+    path = tmp_path / "no-datelines.xml"
+    path.write_text(stripped, encoding="utf-8")
+    corpus = engine.load(path)
+    assert [e.local_id for e in corpus.entries] == [d.get(XML_ID) for d in docs]
+    assert not [w for w in corpus.warnings if "skipped" in w]
+    d1 = corpus.get("d1")
+    assert d1.date.year is None and d1.place in (None, "") and d1.title == frus.get("d1").title
 
 
 def test_published_form_with_opener(tmp_path, frus_path, engine):

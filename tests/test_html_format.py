@@ -7,7 +7,7 @@ import re
 import shutil
 from html.parser import HTMLParser
 
-from conftest import ROOT
+from conftest import STYLES
 
 
 class Collect(HTMLParser):
@@ -29,7 +29,7 @@ def test_html_export(cli, tmp_path):
             "--format", "html", "-o", str(out), "--accept-terms")
     assert r.returncode == 0, r.stderr
     html = out.read_text()
-    css = (ROOT / "styles" / "html.css").read_text()
+    css = (STYLES / "html.css").read_text()
     assert css.strip()[:40] in html  # the stylesheet is inlined from styles/
     p = Collect()
     p.feed(html)

@@ -24,7 +24,7 @@ def annotation(number: int, body: str):
 def annotated():
     from weasyprint import HTML
 
-    from exporter.formats.pdf_annots import annotation_finisher, find_placements
+    from exporter.formats.pdf.annots import annotation_finisher, find_placements
 
     html = ('<p>Before <sup id="ann-mark-1">A1</sup><mark class="ann" data-ann="1">the highlighted '
             'passage</mark> after. <sup id="ann-mark-2">A2</sup>Empty range here.</p>')

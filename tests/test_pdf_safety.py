@@ -152,7 +152,7 @@ def test_pdf_annotations_carry_text_literally(hostile):
 
 
 def test_fetcher_refuses_everything_but_assets_and_data(tmp_path):
-    from exporter.formats.pdf_fetcher import ALLOWED, RefusedURL, make_fetcher
+    from exporter.formats.pdf.fetcher import ALLOWED, RefusedURL, make_fetcher
 
     fetcher = make_fetcher()
     secret = tmp_path / "s.txt"
@@ -173,7 +173,7 @@ def test_weasyprint_with_the_fetcher_loads_nothing(tmp_path):
     """Defence in depth: even markup we never generate cannot make weasyprint read a file."""
     from weasyprint import HTML
 
-    from exporter.formats.pdf_fetcher import make_fetcher
+    from exporter.formats.pdf.fetcher import make_fetcher
 
     secret = tmp_path / "secret.css"
     secret.write_text("body { color: red } /* LEAKME-91b2 */")
@@ -190,7 +190,7 @@ def test_weasyprint_with_the_fetcher_loads_nothing(tmp_path):
 
 
 def test_citation_html_keeps_only_simple_formatting():
-    from exporter.formats.pdf_html import safe_citation_html
+    from exporter.formats.pdf.html import safe_citation_html
 
     html = ('<i>Title</i> <a href="file:///etc/hostname">link</a><img src="file:///x">'
             '<span style="background:url(file:///x)">s</span> &lt;b&gt; <script>x</script>')

@@ -3,8 +3,8 @@
 * the generated page is parsed with the XML parser when it can be, else with weasyprint's own
   HTML5 parser: both must give the same element tree, and the fallback must still be taken;
 * the trimmed user-agent stylesheet lays pages out as weasyprint's own;
-* the faster weasyprint import (:mod:`exporter.formats.pdf_import`) is really taken, and with
-  the speed-ups of :mod:`exporter.formats.pdf_tuning` gives the same PDF as plain weasyprint:
+* the faster weasyprint import (:mod:`exporter.formats.pdf.speedups.imports`) is really taken, and with
+  the speed-ups of :mod:`exporter.formats.pdf.speedups.tuning` gives the same PDF as plain weasyprint:
   byte for byte at weasyprint's compression level, the same decompressed page content at ours.
 """
 
@@ -26,8 +26,8 @@ def test_xml_parse_gives_the_html5_tree(engine, monkeypatch):
 
     from exporter.engine import ExportRequest
     from exporter.formats.pdf import _html_document
-    from exporter.formats.pdf_fetcher import make_fetcher
-    from exporter.formats.pdf_html import build_html
+    from exporter.formats.pdf.fetcher import make_fetcher
+    from exporter.formats.pdf.html import build_html
 
     request = ExportRequest(format="pdf", accept_terms=True, range="kd1-1918-03-03a..kd1-1918-03-14",
                             pages="20-29", layer="both", user="irina", annotations="visible")
@@ -48,7 +48,7 @@ def test_xml_parse_gives_the_html5_tree(engine, monkeypatch):
 
 def test_not_well_formed_falls_back_to_html5_parser():
     from exporter.formats.pdf import _html_document
-    from exporter.formats.pdf_fetcher import make_fetcher
+    from exporter.formats.pdf.fetcher import make_fetcher
 
     html = "<!DOCTYPE html><html><head><meta charset=utf-8></head><body><p>a\x0cb<br>c</p></body></html>"
     document = _html_document(html, make_fetcher())
@@ -58,7 +58,7 @@ def test_not_well_formed_falls_back_to_html5_parser():
 
 
 def test_own_user_agent_stylesheet_lays_out_like_weasyprints(engine, tmp_path):
-    """The trimmed user-agent stylesheet (``pdf_ua``) gives the same pages as weasyprint's own:
+    """The trimmed user-agent stylesheet (:mod:`exporter.formats.pdf.ua`) gives the same pages as weasyprint's own:
     same text where pdftotext finds it, same anchors at the same positions."""
     import shutil
     import subprocess
@@ -67,7 +67,7 @@ def test_own_user_agent_stylesheet_lays_out_like_weasyprints(engine, tmp_path):
 
     from exporter.engine import ExportRequest
     from exporter.formats import pdf
-    from exporter.formats.pdf_html import build_html
+    from exporter.formats.pdf.html import build_html
 
     if not shutil.which("pdftotext"):
         pytest.fail("pdftotext (poppler-utils) is required")
@@ -104,7 +104,7 @@ from pathlib import Path
 mode, out, frus = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
 if mode == "plain":
     import weasyprint  # before the format imports it: no replaced sources
-    from exporter.formats import pdf_tuning
+    from exporter.formats.pdf.speedups import tuning as pdf_tuning
     pdf_tuning.install = lambda: False
 from exporter.engine import Engine, ExportRequest
 from exporter.formats import pdf
@@ -133,7 +133,7 @@ for name, request in requests.items():
     (out / f"{name}-{mode}.pdf").write_bytes(buffer.getvalue())
     if mode == "tuned":
         import pydyf
-        from exporter.formats.pdf_tuning import LINE_CACHE, SUBSET_CACHE
+        from exporter.formats.pdf.speedups.tuning import LINE_CACHE, SUBSET_CACHE
         shim = pydyf.zlib
         pydyf.zlib = zlib  # pydyf's own level 9 for this render
         kept, subsets = len(LINE_CACHE), len(SUBSET_CACHE)
@@ -143,7 +143,7 @@ for name, request in requests.items():
         info[f"{name} subsets kept, added on the second render"] = [subsets, len(SUBSET_CACHE) - subsets]
         pydyf.zlib = shim
         (out / f"{name}-tuned9.pdf").write_bytes(buffer.getvalue())
-from exporter.formats.pdf_import import patched_modules
+from exporter.formats.pdf.speedups.imports import patched_modules
 info["patched"] = patched_modules()
 info["modules"] = sorted(m for m in ("pycparser", "fontTools.varLib.instancer") if m in sys.modules)
 info["lazy_ua"] = "_lazy_arguments" in sys.modules["weasyprint"].UA_STYLESHEET.__dict__
@@ -202,7 +202,7 @@ def test_fonttools_instancer_loads_on_first_use():
 
     script = r"""
 import sys
-from exporter.formats.pdf_import import import_weasyprint, instantiate_variable_font
+from exporter.formats.pdf.speedups.imports import import_weasyprint, instantiate_variable_font
 weasyprint = import_weasyprint()
 import weasyprint.pdf.fonts as fonts
 assert fonts.instantiateVariableFont is instantiate_variable_font
@@ -237,7 +237,7 @@ def test_plain_weasyprint_after_the_tuned_import_keeps_its_stylesheets(tmp_path)
 
     script = r"""
 import sys
-from exporter.formats.pdf_import import import_weasyprint
+from exporter.formats.pdf.speedups.imports import import_weasyprint
 weasyprint = import_weasyprint()
 assert "_lazy_arguments" in weasyprint.UA_STYLESHEET.__dict__
 weasyprint.HTML(string="<ol><li>one</li><li>two</li></ol><h1 hidden>gone</h1>").write_pdf(sys.argv[1])
@@ -256,7 +256,8 @@ def test_fast_glyph_drawing_matches_weasyprints_own(engine):
     from datetime import datetime, timezone
 
     from exporter.engine import ExportRequest
-    from exporter.formats import pdf, pdf_draw, pdf_tuning
+    from exporter.formats import pdf
+    from exporter.formats.pdf.speedups import draw as pdf_draw, tuning as pdf_tuning
     from exporter.model import Annotation
 
     request = ExportRequest(format="pdf", accept_terms=True, entries="kd1-1918-03-03a", layer="both",
@@ -294,7 +295,7 @@ def _computed_styles(doc) -> list:
     import weasyprint.document as document
 
     from exporter.formats import pdf
-    from exporter.formats.pdf_fetcher import make_fetcher
+    from exporter.formats.pdf.fetcher import make_fetcher
 
     contexts = []
     build = document.Document._build_layout_context.__func__
@@ -323,10 +324,10 @@ def test_fast_style_lookup_computes_what_weasyprint_computes(engine, frus_path, 
     from weasyprint.css.properties import INITIAL_VALUES
 
     from exporter.engine import ExportRequest
-    from exporter.formats import pdf_tuning
+    from exporter.formats.pdf.speedups import tuning as pdf_tuning
 
     if selection == "decorated":
-        from exporter.formats.pdf_import import import_weasyprint
+        from exporter.formats.pdf.speedups.imports import import_weasyprint
 
         import_weasyprint()
         pdf_tuning.install()
@@ -393,8 +394,9 @@ def test_line_cache_key_holds_every_style_value_read(engine, frus_path, monkeypa
     import weasyprint.layout.preferred as preferred
 
     from exporter.engine import ExportRequest
-    from exporter.formats import pdf, pdf_tuning
-    from exporter.formats.pdf_fetcher import make_fetcher
+    from exporter.formats import pdf
+    from exporter.formats.pdf.speedups import tuning as pdf_tuning
+    from exporter.formats.pdf.fetcher import make_fetcher
 
     fmt = engine.plugins.formats.get("pdf")
     sample = engine.assemble(ExportRequest(format="pdf", accept_terms=True, layer="both", user="irina",

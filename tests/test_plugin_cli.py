@@ -70,7 +70,7 @@ def test_plugins_json_lists_loaded_plugins_and_failures(cli, env):
                                     "distribution": "fixture-plugins", "formats": ["plain-text"],
                                     "styles": [], "sources": []}
     assert loaded["epub"]["formats"] == ["epub"] and loaded["epub"]["distribution"] == "exporter-epub"
-    assert loaded["exporter.formats.json_format"]["builtin"] is True
+    assert loaded["json"]["builtin"] is True
     assert set(loaded["raises-rendering"]["formats"]) == {"boom", "boom-exit", "boom-junk"}
     failed = {(f["name"], f["stage"]) for f in data["failures"]}
     assert failed == set(FAILING.items())
@@ -79,7 +79,7 @@ def test_plugins_json_lists_loaded_plugins_and_failures(cli, env):
     assert "options" in reasons["wrong-signature"]
     assert "exporter_register_format" in reasons["unknown-hook"]
     assert "configuration file missing" in reasons["raises-registering"]
-    assert "exporter.formats.json_format" in reasons["duplicate-name"]
+    assert "json" in reasons["duplicate-name"]
 
 
 def test_plugins_text_output(cli, env):
@@ -101,7 +101,7 @@ def test_formats_lists_good_plugins_and_warns_about_failures(cli, env):
     rows = {r["name"]: r for r in json.loads(out)}
     assert rows["plain-text"]["plugin"] == "plain-text" and rows["plain-text"]["print_limited"] is True
     assert rows["dup-survivor"]["plugin"] == "duplicate-name"
-    assert rows["json"]["plugin"] == "exporter.formats.json_format"
+    assert rows["json"]["plugin"] == "json"
     assert "half-registered" not in rows
     for name, stage in FAILING.items():
         assert f"warning: plugin '{name}' failed ({stage})" in err, err
@@ -147,10 +147,17 @@ def test_exporter_plugins_and_disable_plugins_restrict_loading(cli, site):
     assert [p["name"] for p in data["plugins"] if not p["builtin"]] == ["plain-text"]
     assert data["failures"] == []
     proc = cli("plugins", "--json", env={**base, "EXPORTER_PLUGINS": "",
-                                         "EXPORTER_DISABLE_PLUGINS": "exporter.formats.html"})
+                                         "EXPORTER_DISABLE_PLUGINS": "html"})
     data = json.loads(proc.stdout)
     assert all(p["builtin"] for p in data["plugins"]) and data["failures"] == []
-    assert "exporter.formats.html" not in {p["name"] for p in data["plugins"]}
+    assert "html" not in {p["name"] for p in data["plugins"]}
+    assert proc.stderr == b""
+    # the former module-path name still works for one release, with a warning on stderr
+    proc = cli("plugins", "--json", env={**base, "EXPORTER_PLUGINS": "",
+                                         "EXPORTER_DISABLE_PLUGINS": "exporter.formats.html"})
+    assert "html" not in {p["name"] for p in json.loads(proc.stdout)["plugins"]}
+    assert proc.stderr.decode() == ("exporter: warning: EXPORTER_DISABLE_PLUGINS: plugin name 'exporter.formats.html' is "
+                           "deprecated and will not be accepted in the next release; use 'html'\n")
     proc = cli("plugins", "--json", env={**base, "EXPORTER_DISABLE_PLUGINS": "fails-on-import,wrong-signature"})
     names = {f["name"] for f in json.loads(proc.stdout)["failures"]}
     assert "fails-on-import" not in names and "wrong-signature" not in names and "unknown-hook" in names

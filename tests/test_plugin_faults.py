@@ -124,8 +124,8 @@ def test_duplicate_name_names_both_plugins_and_keeps_the_first(faulty):
     [f] = failures(faulty, "duplicate-name")
     assert f.stage == "register"
     assert "format 'json'" in f.reason
-    assert "'duplicate-name'" in f.reason and "'exporter.formats.json_format'" in f.reason
-    assert faulty.formats.get("json").plugin == "exporter.formats.json_format"
+    assert "'duplicate-name'" in f.reason and "'json'" in f.reason
+    assert faulty.formats.get("json").plugin == "json"
     # the plugin's other, valid registration stands
     assert faulty.formats.get("dup-survivor").plugin == "duplicate-name"
 
@@ -160,13 +160,34 @@ def test_empty_exporter_plugins_loads_no_third_party_plugin(plugin_path):
 
 
 def test_exporter_disable_plugins(plugin_path, clean):
-    env = {"EXPORTER_DISABLE_PLUGINS": "fails-on-import,wrong-signature,exporter.formats.html"}
+    env = {"EXPORTER_DISABLE_PLUGINS": "fails-on-import,wrong-signature,html"}
     plugins = load_plugins(env=env, entry_points=entry_points())
     names = {f.name for f in plugins.failures}
     assert "fails-on-import" not in names and "wrong-signature" not in names
     assert "unknown-hook" in names
-    assert "html" not in plugins.formats and "exporter.formats.html" not in plugins.info
+    assert "html" not in plugins.formats and "html" not in plugins.info
     assert builtin_names(plugins, "format") == builtin_names(clean, "format") - {"html"}
+    assert not plugins.notices
+
+
+def test_builtin_plugins_have_short_names(clean):
+    assert set(clean.info) == {"tei", "json", "html", "pdf", "docx", "references", "annotations", "styles"}
+    assert all(info.builtin for info in clean.info.values())
+    assert clean.formats.get("pdf").plugin == "pdf" and clean.formats.get("ris").plugin == "references"
+    assert clean.formats.get("annotations-csv").plugin == "annotations" and clean.sources.get("tei").plugin == "tei"
+
+
+@pytest.mark.parametrize("variable", ["EXPORTER_DISABLE_PLUGINS", "EXPORTER_PLUGINS"])
+def test_former_builtin_module_names_are_accepted_with_a_deprecation_warning(variable, clean):
+    env = {variable: "exporter.formats.annotation_exports"}
+    with pytest.warns(DeprecationWarning, match="'exporter.formats.annotation_exports' is deprecated.*use 'annotations'"):
+        plugins = load_plugins(env=env, entry_points=[])
+    assert plugins.notices == [f"{variable}: plugin name 'exporter.formats.annotation_exports' is deprecated and "
+                               "will not be accepted in the next release; use 'annotations'"]
+    if variable == "EXPORTER_DISABLE_PLUGINS":
+        assert "annotations" not in plugins.info and "annotations-md" not in plugins.formats
+    else:  # built-ins always load; the name just means the built-in
+        assert set(plugins.info) == set(clean.info)
 
 
 def test_the_real_environment_is_read_by_default(plugin_path, monkeypatch):

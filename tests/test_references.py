@@ -9,7 +9,7 @@ import shutil
 import subprocess
 
 import pytest
-from test_references_expect import bib_expected, read_bib, read_ris, ris_expected
+from support.references_expect import bib_expected, read_bib, read_ris, ris_expected
 
 from conftest import FRUS, SAMPLE, VALIDATORS
 
@@ -207,7 +207,7 @@ def test_failed_render_prints_nothing(engine, frus, fmt, capfd):
 
 
 def test_mapping_drift_is_reported_as_a_warning(engine, frus_path, tmp_path, monkeypatch):
-    import exporter.formats.ris as ris_module
+    import exporter.formats.references.ris as ris_module
     from exporter.csl import entry_to_csl
     from exporter.engine import ExportRequest
 

@@ -19,13 +19,13 @@ from urllib.parse import unquote
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_references_expect import bib_expected, read_bib, read_ris, ris_expected
+from support.references_expect import bib_expected, read_bib, read_ris, ris_expected
 
 from conftest import VALIDATORS
 from exporter.csl import entry_to_csl
-from exporter.formats.bibtex import bib_key, key_id, write_bibtex
-from exporter.formats.csl_json import write_csl_json
-from exporter.formats.ris import write_ris
+from exporter.formats.references.bibtex import bib_key, key_id, write_bibtex
+from exporter.formats.references.csl_json import write_csl_json
+from exporter.formats.references.ris import write_ris
 from exporter.model import Entry, EntryDate, Layer, Person, Volume
 
 PIECES = ["{", "}", "{{", "}}", "%", "\\", "\\n", "\n", "\r\n", "\r", "\nER  - ", "ER  - ", "TY  - JOUR", "=",
@@ -216,7 +216,7 @@ def test_biber_reads_hostile_bib(tmp_path):
 
 def test_csl_json_falls_back_to_the_mapping_when_it_changes(monkeypatch):
     """If the mapping gains a variable this writer does not know, the volume goes through it."""
-    import exporter.formats.csl_json as module
+    import exporter.formats.references.csl_json as module
 
     def changed(entry):
         rec = entry_to_csl(entry)
@@ -233,8 +233,8 @@ def test_csl_json_falls_back_to_the_mapping_when_it_changes(monkeypatch):
 def test_writers_follow_a_changed_mapping(monkeypatch, writer_name):
     """If the mapping changes a value in a way the fast path does not know, the guard notices on
     the volume's first entry and the volume is written from the mapping."""
-    import exporter.formats.bibtex as bib_module
-    import exporter.formats.ris as ris_module
+    import exporter.formats.references.bibtex as bib_module
+    import exporter.formats.references.ris as ris_module
 
     module = ris_module if writer_name == "ris" else bib_module
 
@@ -257,8 +257,8 @@ def test_writers_follow_a_changed_mapping(monkeypatch, writer_name):
 
 def test_fast_paths_equal_the_mapping_paths(sample, frus):
     """Every record the fast paths write equals the one written from entry_to_csl."""
-    from exporter.formats.bibtex import bib_from_csl
-    from exporter.formats.ris import ris_from_csl
+    from exporter.formats.references.bibtex import bib_from_csl
+    from exporter.formats.references.ris import ris_from_csl
 
     entries = sample.entries + frus.entries
     ris = render(write_ris, entries).decode()

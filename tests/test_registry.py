@@ -47,10 +47,10 @@ def test_builtins_register_like_plugins_and_duplicates_are_reported():
 
     dup.exporter_register_formats = exporter_register_formats
     plugins = load_plugins(env={}, entry_points=[], extra=[("dup-plugin", dup)])
-    assert plugins.formats.get("json").plugin == "exporter.formats.json_format"
+    assert plugins.formats.get("json").plugin == "json"
     assert plugins.formats.get("fine").plugin == "dup-plugin"
     [failure] = [f for f in plugins.failures if f.name == "dup-plugin"]
-    assert "already registered by plugin 'exporter.formats.json_format'" in failure.reason
+    assert "already registered by plugin 'json'" in failure.reason
 
 
 def test_each_engine_builds_its_own_plugin_manager():

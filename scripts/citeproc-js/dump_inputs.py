@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-CORPORA = {"sample": ROOT / "corpus", "frus": ROOT.parent / "shared" / "corpus" / "frus1918Russiav03.xml"}
+CORPORA = {"sample": ROOT / "src" / "exporter" / "sample",
+           "frus": ROOT / "tests" / "data" / "corpus" / "frus1918Russiav03.xml"}
 
 
 def main(out: str) -> None:

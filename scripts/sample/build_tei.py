@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Build corpus/dolgorukov-diaries-1918.xml from the compact sources in
+"""Build src/exporter/sample/dolgorukov-diaries-1918.xml from the compact sources in
 scripts/sample/source/*.txt.
 
 The sample volume is fictional (written for the exporter project, CC0).
@@ -37,7 +37,7 @@ from xml.sax.saxutils import escape
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-OUT = os.path.join(ROOT, "corpus", "dolgorukov-diaries-1918.xml")
+OUT = os.path.join(ROOT, "src", "exporter", "sample", "dolgorukov-diaries-1918.xml")
 
 KINDS = {"diary": "Diary entry", "letter": "Letter", "telegram": "Telegram",
          "memorandum": "Memorandum", "report": "Report"}

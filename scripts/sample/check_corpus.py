@@ -12,7 +12,7 @@ from lxml import etree  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 T = "{%s}" % canon.TEI
-tree = etree.parse(os.path.join(ROOT, "corpus", "dolgorukov-diaries-1918.xml"))
+tree = etree.parse(os.path.join(ROOT, "src", "exporter", "sample", "dolgorukov-diaries-1918.xml"))
 entries = tree.findall(".//%sdiv[@type='entry']" % T)
 ids = [e.get(canon.XML_ID) for e in entries]
 assert len(ids) == len(set(ids))
@@ -48,10 +48,10 @@ print("single-layer", one_layer, "no-pb layer", nopb)
 print("same-day heads", [h for h in heads if h and "(" in h])
 print("quote blocks", len(list(tree.iter(T + "quote"))), "signed", len(list(tree.iter(T + "signed"))))
 
-layers = canon.load_layers(os.path.join(ROOT, "corpus", "dolgorukov-diaries-1918.xml"))
-archive = json.load(open(os.path.join(ROOT, "corpus", "archive.json"), encoding="utf-8"))
+layers = canon.load_layers(os.path.join(ROOT, "src", "exporter", "sample", "dolgorukov-diaries-1918.xml"))
+archive = json.load(open(os.path.join(ROOT, "src", "exporter", "sample", "archive.json"), encoding="utf-8"))
 anns = []
-for fn in sorted(glob.glob(os.path.join(ROOT, "corpus", "annotations", "*.jsonld"))):
+for fn in sorted(glob.glob(os.path.join(ROOT, "src", "exporter", "sample", "annotations", "*.jsonld"))):
     anns += json.load(open(fn, encoding="utf-8"))
 vis = collections.Counter()
 for a in anns:

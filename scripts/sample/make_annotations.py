@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate corpus/annotations/<user>.jsonld (W3C Web Annotations) for the
+"""Generate src/exporter/sample/annotations/<user>.jsonld (W3C Web Annotations) for the
 sample volume from the compact list below.  Selectors are computed against
 the canonical layer text (see canon.py), so they are exact:
 
@@ -20,8 +20,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import canon  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-TEI_PATH = os.path.join(ROOT, "corpus", "dolgorukov-diaries-1918.xml")
-OUT_DIR = os.path.join(ROOT, "corpus", "annotations")
+TEI_PATH = os.path.join(ROOT, "src", "exporter", "sample", "dolgorukov-diaries-1918.xml")
+OUT_DIR = os.path.join(ROOT, "src", "exporter", "sample", "annotations")
 VOLUME_URI = "https://archive.example.org/kd/kd1"
 BASE = "https://archive.example.org"
 CONTEXT = ["http://www.w3.org/ns/anno.jsonld", "https://archive.example.org/ns/exporter.jsonld"]

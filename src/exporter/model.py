@@ -236,6 +236,9 @@ class Volume:
     base_url: str | None = None
     source_path: str = ""
     notes: list[str] = field(default_factory=list)
+    #: Most source pages one material export may reproduce, as the volume's header sets it
+    #: (``None``: the archive's setting applies).
+    print_limit: int | None = None
 
 
 @dataclass(slots=True)
@@ -336,6 +339,8 @@ class Corpus:
     groups: dict[str, Group] = field(default_factory=dict)
     folders: list[Folder] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: The archive's print limit (``archive.json``); ``None``: the default applies.
+    print_limit: int | None = None
     #: Users with the moderator role (they also receive hidden annotations).
     moderators: set[str] = field(default_factory=set)
     _by_id: dict[str, Entry] = field(default_factory=dict, init=False, repr=False)

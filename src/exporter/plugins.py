@@ -11,13 +11,19 @@ Which plugins load can be restricted with environment variables:
 * ``EXPORTER_PLUGINS`` -- comma-separated entry-point names of the third-party plugins to load
   (unset: all; empty: none).  Built-in plugins always load.
 * ``EXPORTER_DISABLE_PLUGINS`` -- comma-separated plugin names (entry-point names or built-in
-  module names) not to load.
+  plugin names such as ``html``) not to load.
+
+Built-in plugins have short, stable names (:data:`BUILTIN_PLUGINS`), independent of the module
+that implements them.  Their former names, the module paths (``exporter.formats.html``), are
+still accepted in both variables for one release, with a :class:`DeprecationWarning` and a
+notice in :attr:`Plugins.notices`.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
+import warnings
 from dataclasses import dataclass, field
 from importlib import metadata
 from types import ModuleType
@@ -31,17 +37,30 @@ from .registry import Format, Registry, Source, Style
 
 ENTRY_POINT_GROUP = "exporter"
 
-#: Built-in plugins, registered exactly like third-party ones (by module).
-BUILTIN_PLUGINS: tuple[str, ...] = (
-    "exporter.sources.tei",
-    "exporter.formats.json_format",
-    "exporter.formats.html",
-    "exporter.formats.pdf",
-    "exporter.formats.docx",
-    "exporter.formats.references",
-    "exporter.formats.annotation_exports",
-    "exporter.citations.styles",
-)
+#: Built-in plugins, registered exactly like third-party ones: stable name -> module.
+BUILTIN_PLUGINS: dict[str, str] = {
+    "tei": "exporter.sources.tei",
+    "json": "exporter.formats.json_format",
+    "html": "exporter.formats.html",
+    "pdf": "exporter.formats.pdf",
+    "docx": "exporter.formats.docx",
+    "references": "exporter.formats.references",
+    "annotations": "exporter.formats.annotations",
+    "styles": "exporter.citations.styles",
+}
+
+#: Names built-in plugins had before they got short ones (their module paths then), accepted in
+#: ``EXPORTER_PLUGINS``/``EXPORTER_DISABLE_PLUGINS`` until the next release.
+DEPRECATED_NAMES: dict[str, str] = {
+    "exporter.sources.tei": "tei",
+    "exporter.formats.json_format": "json",
+    "exporter.formats.html": "html",
+    "exporter.formats.pdf": "pdf",
+    "exporter.formats.docx": "docx",
+    "exporter.formats.references": "references",
+    "exporter.formats.annotation_exports": "annotations",
+    "exporter.citations.styles": "styles",
+}
 
 
 @dataclass
@@ -95,6 +114,8 @@ class Plugins:
         self.styles: Registry[Style] = Registry("style")
         self.info: dict[str, PluginInfo] = {}
         self.failures: list[PluginFailure] = []
+        #: Warnings about how plugins were chosen (deprecated names), for front ends to show.
+        self.notices: list[str] = []
 
     def _registry(self, kind: str) -> Registry:
         return {"source": self.sources, "format": self.formats, "style": self.styles}[kind]
@@ -173,16 +194,30 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"
 
 
-def _names(value: str | None) -> set[str] | None:
+def _names(value: str | None, variable: str, notices: list[str]) -> set[str] | None:
+    """The plugin names listed in an environment variable's ``value``, former built-in names
+    replaced by the current ones (each replacement is warned about and noted)."""
     if value is None:
         return None
-    return {n.strip() for n in value.split(",") if n.strip()}
+    names = set()
+    for name in (n.strip() for n in value.split(",")):
+        if not name:
+            continue
+        if name in DEPRECATED_NAMES:
+            current = DEPRECATED_NAMES[name]
+            notice = (f"{variable}: plugin name '{name}' is deprecated and will not be accepted in the "
+                      f"next release; use '{current}'")
+            warnings.warn(notice, DeprecationWarning, stacklevel=3)
+            notices.append(notice)
+            name = current
+        names.add(name)
+    return names
 
 
 def load_plugins(
     env: Mapping[str, str] | None = None,
     entry_points: Iterable[metadata.EntryPoint] | None = None,
-    builtins: Iterable[str] = BUILTIN_PLUGINS,
+    builtins: Mapping[str, str] = BUILTIN_PLUGINS,
     extra: Iterable[tuple[str, object]] = (),
 ) -> Plugins:
     """Build a fresh :class:`Plugins`: built-ins, then entry points, then ``extra`` objects.
@@ -191,18 +226,19 @@ def load_plugins(
         (default ``os.environ``).
     :param entry_points: entry points to load instead of the installed ``exporter`` group
         (tests pass their own).
+    :param builtins: built-in plugins to load, name -> module (default :data:`BUILTIN_PLUGINS`).
     :param extra: ``(name, plugin_object)`` pairs registered after everything else.
     """
     env = os.environ if env is None else env
-    only = _names(env.get("EXPORTER_PLUGINS"))
-    disabled = _names(env.get("EXPORTER_DISABLE_PLUGINS")) or set()
     plugins = Plugins()
-    for module_name in builtins:
-        if module_name in disabled:
+    only = _names(env.get("EXPORTER_PLUGINS"), "EXPORTER_PLUGINS", plugins.notices)
+    disabled = _names(env.get("EXPORTER_DISABLE_PLUGINS"), "EXPORTER_DISABLE_PLUGINS", plugins.notices) or set()
+    for name, module_name in builtins.items():
+        if name in disabled:
             continue
-        module = _import(plugins, module_name, module_name)
+        module = _import(plugins, name, module_name)
         if module is not None:
-            plugins.add(module, module_name, version=_own_version(), builtin=True)
+            plugins.add(module, name, version=_own_version(), builtin=True)
     if entry_points is None:
         entry_points = metadata.entry_points(group=ENTRY_POINT_GROUP)
     seen: set[str] = set()

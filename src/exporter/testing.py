@@ -67,7 +67,7 @@ class FormatCheck:
 
 
 def sample_corpus() -> Path:
-    """The bundled sample corpus (``corpus/`` of the exporter checkout)."""
+    """The bundled sample corpus (package data of ``exporter``, so it works from a wheel)."""
     from .sources.corpus import default_corpus
 
     return default_corpus()
@@ -134,7 +134,7 @@ def _fail(fmt_name: str, what: str) -> None:
     raise FormatCheckError(f"format '{fmt_name}': {what}")
 
 
-def _choose_entries(engine: Engine, corpus: Path | str, limit: int) -> tuple[list[str], str | None]:
+def _choose_entries(engine: Engine, corpus: Path | str) -> tuple[list[str], str | None]:
     """Consecutive entries from the start of the corpus that fit the print limit, and a reader.
 
     The reader is the user with most annotations on those entries, so that annotations are
@@ -145,7 +145,8 @@ def _choose_entries(engine: Engine, corpus: Path | str, limit: int) -> tuple[lis
     loaded = engine.load(corpus)
     chosen: list = []
     for entry in loaded.entries:
-        if chosen and len(page_keys(chosen + [entry])) > limit:
+        candidate = chosen + [entry]
+        if chosen and len(page_keys(candidate)) > engine.print_limit_for(loaded, candidate):
             break
         chosen.append(entry)
         if len(chosen) >= 5:
@@ -214,7 +215,7 @@ def check_format(
     engine = Engine(plugins)
     corpus = corpus if corpus is not None else sample_corpus()
     if entries is None:
-        entries, default_user = _choose_entries(engine, corpus, engine.print_limit)
+        entries, default_user = _choose_entries(engine, corpus)
         user = user if user is not None else default_user
     request = ExportRequest(format=name, entries=",".join(entries), corpus=corpus, user=user,
                             annotations="visible" if user else "none", accept_terms=True, timeout=timeout)

@@ -23,7 +23,8 @@ from exporter.testing import check_format, sample_corpus
 
 HERE = Path(__file__).resolve().parent
 CHECKOUT = HERE.parents[2]
-FRUS = CHECKOUT.parent / "shared" / "corpus" / "frus1918Russiav03.xml"
+# The FRUS volume as the exporter's test data keeps it (public domain).
+FRUS = CHECKOUT / "tests" / "data" / "corpus" / "frus1918Russiav03.xml"
 EXPORTER = Path(sys.executable).parent / "exporter"
 NS = {"h": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops",
       "opf": "http://www.idpf.org/2007/opf", "dc": "http://purl.org/dc/elements/1.1/"}

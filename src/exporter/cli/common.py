@@ -7,6 +7,7 @@ import os
 import sys
 
 from ..engine import Engine, ExportRequest
+from ..plugins import Plugins
 
 
 def add_corpus(p: argparse.ArgumentParser) -> None:
@@ -34,8 +35,15 @@ def request_from(args: argparse.Namespace, fmt: str, **extra) -> ExportRequest:
 
 
 def engine(args: argparse.Namespace) -> Engine:
-    """Build the engine and report plugins that failed to load (stderr, one line each)."""
+    """Build the engine and report plugin notices and failures (stderr, one line each)."""
     eng = Engine(store=getattr(args, "store", None))
-    for failure in eng.plugins.failures:
-        print(f"exporter: warning: {failure}", file=sys.stderr)
+    report_plugins(eng.plugins)
     return eng
+
+
+def report_plugins(plugins: Plugins) -> None:
+    """Print deprecation notices and plugins that failed to load (stderr, one line each)."""
+    for notice in plugins.notices:
+        print(f"exporter: warning: {notice}", file=sys.stderr)
+    for failure in plugins.failures:
+        print(f"exporter: warning: {failure}", file=sys.stderr)

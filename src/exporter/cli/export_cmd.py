@@ -27,7 +27,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--accept-terms", action="store_true", help="accept the archive's terms of use")
     p.add_argument("--paper", choices=("a4", "letter"), help="paper size for pdf (default a4)")
     p.add_argument("--pdf-variant", metavar="NAME", help="PDF variant passed to weasyprint, e.g. pdf/a-3b, pdf/ua-1")
-    p.add_argument("--print-limit", type=int, metavar="N", help=argparse.SUPPRESS)
     p.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS", help="stop a render after this long")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(run=run)
@@ -39,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         args, args.format, layer=args.layer, pages=args.pages, annotations=args.annotations,
         tags=args.tag or [], creators=args.creator or [],
         style=args.style, accept_terms=args.accept_terms, options=options,
-        print_limit=args.print_limit, timeout=args.timeout)
+        timeout=args.timeout)
     eng = common.engine(args)
     result = eng.export(request, args.output)
     for w in result.warnings:

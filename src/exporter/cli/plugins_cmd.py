@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -11,7 +12,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "plugins", help="list loaded plugins and failures",
         description="List loaded plugins (name, version, what they registered) and the plugins that failed "
                     "to load, with the reason. EXPORTER_PLUGINS=a,b loads only those third-party plugins; "
-                    "EXPORTER_DISABLE_PLUGINS=a,b skips plugins (entry-point or built-in module names).")
+                    "EXPORTER_DISABLE_PLUGINS=a,b skips plugins (entry-point names or built-in names such as html).")
     p.add_argument("--json", action="store_true",
                    help='machine-readable output: {"plugins": [...], "failures": [...]}')
     p.set_defaults(run=run)
@@ -26,6 +27,8 @@ def run(args: argparse.Namespace) -> int:
     from ..plugins import load_plugins
 
     plugins = load_plugins()
+    for notice in plugins.notices:
+        print(f"exporter: warning: {notice}", file=sys.stderr)
     loaded = [i.as_dict() for i in plugins.info.values()]
     failed = [f.as_dict() for f in plugins.failures]
     if args.json:

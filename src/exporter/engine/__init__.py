@@ -55,6 +55,7 @@ class ExportRequest:
     style: str | None = None
     accept_terms: bool = False
     options: dict[str, str] = field(default_factory=dict)
+    #: The operator's override of the archive's print limit for this request (no front end sets it).
     print_limit: int | None = None
     timeout: float | None = DEFAULT_TIMEOUT
 
@@ -100,12 +101,15 @@ class CheckResult:
 
 
 class Engine:
-    """Holds a plugin manager and a cache of loaded corpora."""
+    """Holds a plugin manager and a cache of loaded corpora.
 
-    def __init__(self, plugins: Plugins | None = None, print_limit: int = policy.DEFAULT_PRINT_LIMIT,
-                 store=None) -> None:
-        """``store``: an annotation store (a :class:`exporter.store.Store` or its URL); when given,
-        annotations, users, groups and folders come from it instead of the corpus files."""
+    :param print_limit: the operator's override of the archive's print limit; ``None`` (the
+        default) applies the limit the corpus sets (a volume's header, ``archive.json``), else 10.
+    :param store: an annotation store (a :class:`exporter.store.Store` or its URL); when given,
+        annotations, users, groups and folders come from it instead of the corpus files.
+    """
+
+    def __init__(self, plugins: Plugins | None = None, print_limit: int | None = None, store=None) -> None:
         self.plugins = plugins if plugins is not None else load_plugins()
         self.print_limit = print_limit
         self._corpora: dict[tuple[str, float], Corpus] = {}
@@ -116,6 +120,14 @@ class Engine:
             self.store = store if isinstance(store, Store) else Store(str(store))
             self.store.check()
         self._with_store: dict[tuple, Corpus] = {}
+
+    def print_limit_for(self, corpus: Corpus, entries: list[Entry], request: ExportRequest | None = None) -> int:
+        """The print limit that applies to ``entries`` of ``corpus`` (see :mod:`.policy`)."""
+        if request is not None and request.print_limit is not None:
+            return request.print_limit
+        if self.print_limit is not None:
+            return self.print_limit
+        return policy.print_limit(entries, corpus.print_limit)
 
     # -- loading -------------------------------------------------------------------------
     def load(self, path: str | os.PathLike | None = None) -> Corpus:
@@ -255,7 +267,7 @@ class Engine:
             self.plugins.styles.get(request.style)
         doc = self._assemble(request)
         if fmt.material:  # refuse before any further work (citations can take seconds)
-            limit = request.print_limit if request.print_limit is not None else self.print_limit
+            limit = self.print_limit_for(self.load(request.corpus), doc.entries, request)
             policy.check_limit(doc.entries, limit)
             policy.check_terms(doc.entries, request.accept_terms)
         return fmt, doc

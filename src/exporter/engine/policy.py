@@ -1,4 +1,10 @@
-"""The print policy: at most N source pages per material export, and accepted terms of use."""
+"""The print policy: at most N source pages per material export, and accepted terms of use.
+
+N is the archive's setting, never a reader's: a volume's header
+(``availability/ab[@type="print-limit"]``) sets it for that volume, ``archive.json``
+(``"print_limit"``) for the volumes that set none, else :data:`DEFAULT_PRINT_LIMIT`.  Only the
+operator's own code can override it (``Engine(print_limit=...)``, ``ExportRequest.print_limit``).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,17 @@ from ..errors import PolicyRefusal
 from ..model import Entry
 
 DEFAULT_PRINT_LIMIT = 10
+
+
+def print_limit(entries: list[Entry], archive_limit: int | None,
+                default: int = DEFAULT_PRINT_LIMIT) -> int:
+    """The limit for a selection: each volume's own, else the archive's, else ``default``.
+
+    A selection from several volumes gets the smallest of their limits.
+    """
+    archive = archive_limit if archive_limit is not None else default
+    limits = {e.volume.print_limit if e.volume.print_limit is not None else archive for e in entries}
+    return min(limits) if limits else archive
 
 
 def page_keys(entries: list[Entry]) -> set[tuple[str, str, str]]:

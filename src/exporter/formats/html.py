@@ -1,7 +1,7 @@
 """``html``: a standalone, print-styled HTML page of the selected entries.
 
 Rendered through an autoescaping Jinja template (``templates/html.html.j2``) with the stylesheet
-``styles/html.css`` inlined, so the page needs no other file and loads nothing.
+``styles/html.css`` (package data) inlined, so the page needs no other file and loads nothing.
 """
 
 from __future__ import annotations
@@ -9,44 +9,18 @@ from __future__ import annotations
 from typing import Any, BinaryIO
 
 from .. import hookimpl
-from ..model import Document, Entry, Layer
+from ..model import Document, Layer
 from ..registry import Format
-
-LAYER_TITLES = {"translation": "Translation", "transcription": "Transcription", "text": "Text"}
+from ..view import LAYER_TITLES, inline_html, metadata_rows
 
 
 def layer_view(layer: Layer, note_mode: str = "link") -> list[dict[str, Any]]:
     """Blocks of a layer as (kind, html), keeping annotation highlights open across blocks."""
-    from .html_inline import inline_html
-
     active: set[int] = set()
     return [{"kind": b.kind, "html": inline_html(b.inlines, note_mode, active)} for b in layer.blocks]
 
 
-def metadata_rows(entry: Entry) -> list[tuple[str, str]]:
-    """Label/value pairs for an entry's metadata block (empty fields left out)."""
-    d = entry.date
-    date = (("c. " if d.approximate else "") + (d.text or d.iso or "")) if (d.text or d.iso) else "Undated"
-    pages = "; ".join(f"{LAYER_TITLES.get(n, n)} {'–'.join(dict.fromkeys([p[0], p[-1]])) if p else 'unpaginated'}"
-                      for n, p in entry.pages().items())
-    rows = [
-        ("Author", "; ".join(p.display for p in entry.authors)),
-        ("Recipient", "; ".join(p.display for p in entry.recipients)),
-        ("Date", date),
-        ("Place", entry.place or ""),
-        ("Kind", entry.kind or ""),
-        ("Repository", entry.repository or ""),
-        ("Archival id", entry.archival_id or ""),
-        ("Volume", entry.volume.title),
-        ("Source pages", pages),
-        ("Summary", entry.description or ""),
-    ]
-    return [(k, v) for k, v in rows if v]
-
-
 def view(doc: Document, note_mode: str = "link") -> dict[str, Any]:
-    from .html_inline import inline_html
-
     entries = []
     for e in doc.entries:
         entries.append({

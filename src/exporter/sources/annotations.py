@@ -16,10 +16,8 @@ from typing import Any, Iterator
 from ..errors import CorpusError
 from ..model import Annotation, Entry
 from ..textnorm import Cleaner
+from ..view import VISIBILITIES
 
-#: The archive's extension context (visibility and group), served with the exports.
-EXTENSION_CONTEXT_IRI = "https://archive.example.org/ns/exporter.jsonld"
-VISIBILITIES = ("private", "group", "public")
 
 
 def _items(data: Any) -> Iterator[dict]:

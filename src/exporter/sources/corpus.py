@@ -5,7 +5,7 @@ Folder layout::
     corpus/
       *.xml              volumes (any registered source that accepts the file)
       annotations/*.jsonld (or *.jsonld beside the volumes)   reader annotations
-      archive.json       users, groups and folders (see docs/corpus.md)
+      archive.json       users, groups, folders and the print limit (see docs/corpus.md)
 
 When two volumes use the same ``xml:id``, those entries are qualified as ``<volume id>:<xml:id>``
 (and every entry can always be named that way).
@@ -24,12 +24,21 @@ from ..textnorm import Cleaner
 from .annotations import read_annotations
 
 ARCHIVE_FILE = "archive.json"
-DEFAULT_CORPUS = Path(__file__).resolve().parents[3] / "corpus"
+
+
+def parse_print_limit(value: object, where: str) -> int:
+    """A print limit as the archive's configuration gives it: a whole number of pages, 0 or more."""
+    text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+    if text is None or not (text.isascii() and text.isdigit()):
+        raise CorpusError(f"{where}: print limit {value!r} is not a whole number of pages (0 or more)")
+    return int(text)
 
 
 def default_corpus() -> Path:
-    """The bundled sample corpus (``corpus/`` in a source checkout)."""
-    return DEFAULT_CORPUS
+    """The bundled sample corpus: the ``sample/`` package data of ``exporter``."""
+    from ..assets import SAMPLE_DIR
+
+    return SAMPLE_DIR
 
 
 def _source_for(path: Path, sources: Registry[Source]) -> Source | None:
@@ -98,6 +107,8 @@ def _load_archive(path: Path, corpus: Corpus, cleaner: Cleaner) -> None:
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
         c = cleaner.clean
+        if data.get("print_limit") is not None:
+            corpus.print_limit = parse_print_limit(data["print_limit"], f"{path}: print_limit")
         corpus.users = {c(k): c(v.get("name", k)) for k, v in data.get("users", {}).items()}
         for name, g in data.get("groups", {}).items():
             corpus.groups[c(name)] = Group(c(name), c(g.get("name", name)), [c(m) for m in g.get("members", [])])

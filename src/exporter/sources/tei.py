@@ -7,6 +7,7 @@ empty; it never guesses.  Every string goes through the :class:`~exporter.textno
 from __future__ import annotations
 
 import re
+from copy import deepcopy
 from pathlib import Path
 from typing import Iterable
 
@@ -214,6 +215,7 @@ def _volume(root: etree._Element, path: Path, ctx: _Ctx) -> Volume:
         base_url = f"https://history.state.gov/historicaldocuments/{idnos['frus']}"
     availability = _find_path(pub, "availability")
     licence = _find_path(availability, "licence")
+    print_limit, availability = _print_limit(path, availability)
     terms = _plain(ctx, availability) if availability is not None else ""
     languages = []
     lang_usage = _find_path(header, "profileDesc", "langUsage")
@@ -241,7 +243,34 @@ def _volume(root: etree._Element, path: Path, ctx: _Ctx) -> Volume:
         base_url=base_url,
         source_path=str(path),
         notes=[n for n in notes if n],
+        print_limit=print_limit,
     )
+
+
+def _print_limit(path: Path, availability: etree._Element | None) -> tuple[int | None, etree._Element | None]:
+    """The volume's print limit, ``availability/ab[@type="print-limit"]`` (its ``@n`` or text), and
+    the availability element without it (so the number is not read as part of the terms)."""
+    if availability is None:
+        return None, None
+    found = [el for el in availability.iter() if local(el) == "ab" and el.get("type") == "print-limit"]
+    if not found:
+        return None, availability
+    from .corpus import parse_print_limit
+
+    el = found[0]
+    limit = parse_print_limit(el.get("n") if el.get("n") is not None else (el.text or ""),
+                              f"{path}: availability/ab[@type='print-limit']")
+    copy = deepcopy(availability)
+    for el in [e for e in copy.iter() if local(e) == "ab" and e.get("type") == "print-limit"]:
+        parent = el.getparent()
+        if el.tail:  # keep the text that follows the number's element
+            prev = el.getprevious()
+            if prev is not None:
+                prev.tail = (prev.tail or "") + el.tail
+            else:
+                parent.text = (parent.text or "") + el.tail
+        parent.remove(el)
+    return limit, copy
 
 
 def _persons_list(root: etree._Element, cleaner: Cleaner) -> dict[str, str]:

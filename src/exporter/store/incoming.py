@@ -141,7 +141,7 @@ def check_annotation(data: Any, *, corpus: Corpus, volume: str, user: str,
                      visibility=visibility, group=group, motivation=motivation, start=start, end=end)
     placed = anchor.anchor_layer(entry.layers[layer], [ann], [], entry.id)[1]
     ann = placed[0] if placed else ann
-    from ..formats.annotations_jsonld import annotation_object
+    from ..formats.annotations.jsonld import annotation_object
 
     document = annotation_object(entry, ann, prefix, suffix)
     return Checked(document=document, entry=entry, layer=layer, visibility=visibility, group=group)

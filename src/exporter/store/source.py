@@ -68,7 +68,8 @@ def with_store(base: Corpus, store: Store) -> Corpus:
     warnings = [w for w in base.warnings if not (w.startswith("annotation ") or ": annotation " in w)]
     annotations = _annotations(base, store, warnings)
     users = store.users()
-    corpus = Corpus(volumes=base.volumes, entries=base.entries, annotations=annotations,
+    # A copy of the corpus (its print limit and other settings kept) with the store's part.
+    corpus = replace(base, annotations=annotations,
                     users={name: display for name, (display, _role) in users.items()},
                     groups={name: Group(name, title, members) for name, (title, members) in store.groups().items()},
                     folders=[Folder(name=f["name"], title=f["title"], entries=f["entries"], owner=f["owner"],

@@ -1,4 +1,5 @@
-"""XHTML content documents of the book, written from the public model (``exporter.model``).
+"""XHTML content documents of the book, written from the public model (``exporter.model``)
+with the public view helpers (``exporter.view``: the metadata block, layer titles).
 
 Everything taken from the model -- titles, names, note and annotation text, citations -- is
 data: it is escaped here and never passed through as markup.  The documents are complete
@@ -24,12 +25,12 @@ from exporter.model import (
     PageBreak,
     Text,
 )
+from exporter.view import LAYER_TITLES, metadata_rows
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 EPUB_NS = "http://www.idpf.org/2007/ops"
 STYLESHEET = "style.css"
 
-LAYER_TITLES = {"translation": "Translation", "transcription": "Transcription", "text": "Text"}
 _STYLE_TAGS = (("italic", "<i>", "</i>"), ("bold", "<b>", "</b>"), ("underline", "<u>", "</u>"),
                ("sup", "<sup>", "</sup>"), ("sub", "<sub>", "</sub>"),
                ("smallcaps", '<span class="sc">', "</span>"))
@@ -150,32 +151,6 @@ def block_xhtml(block: Block, chapter: _Chapter, layer: str) -> str:
         return f"<blockquote><p>{inner}</p></blockquote>\n"
     attr = f' class="{cls}"' if cls else ""
     return f"<{tag}{attr}>{inner}</{tag}>\n"
-
-
-def metadata_rows(entry: Entry) -> list[tuple[str, str]]:
-    """Label/value pairs describing an entry (empty fields left out)."""
-    d = entry.date
-    if d.text or d.iso:
-        date = ("c. " if d.approximate else "") + (d.text or d.iso or "")
-    else:
-        date = "Undated"
-    pages = []
-    for name, labels in entry.pages().items():
-        span = (labels[0] if labels[0] == labels[-1] else f"{labels[0]}\u2013{labels[-1]}") if labels else "unpaginated"
-        pages.append(f"{LAYER_TITLES.get(name, name)} {span}")
-    rows = [
-        ("Author", "; ".join(p.display for p in entry.authors)),
-        ("Recipient", "; ".join(p.display for p in entry.recipients)),
-        ("Date", date),
-        ("Place", entry.place or ""),
-        ("Kind", entry.kind or ""),
-        ("Repository", entry.repository or ""),
-        ("Archival id", entry.archival_id or ""),
-        ("Volume", entry.volume.title),
-        ("Source pages", "; ".join(pages)),
-        ("Summary", entry.description or ""),
-    ]
-    return [(k, v) for k, v in rows if v]
 
 
 def _annotation_item(ann: Annotation) -> str:

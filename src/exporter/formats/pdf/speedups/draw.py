@@ -1,0 +1,199 @@
+"""A faster ``draw_first_line`` for weasyprint 70, writing the same PDF bytes.
+
+weasyprint draws each line of text with a Python loop over Pango's glyphs that reads every
+glyph as a cffi struct (``glyphs_info[0:n]`` builds one cdata object per glyph, and every field
+access crosses into cffi).  For a ten-page export that loop was about a quarter of the drawing
+time.  This version reads a run's glyphs in one go, as plain integers from the
+``PangoGlyphInfo`` array's memory, and builds the ``TJ`` string in a list.
+
+It handles the common case -- no ellipsis, fonts without SVG, PNG or COLR glyphs (DejaVu) -- and
+hands anything else to weasyprint's own function, so emoji and ``text-overflow`` drawing are
+untouched.  Every arithmetic step is weasyprint's, in the same order, so the output is byte for
+byte the same (``tests/test_pdf_speedups.py`` compares whole PDFs with and without it).
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+from . import supported
+
+#: PangoGlyphInfo: glyph (unsigned), geometry (width, x_offset, y_offset), attr (not needed).
+_GLYPHS = struct.Struct("=Iiii4x")
+_original: dict[str, Any] = {}
+#: What Pango treats as a paragraph break (``pango_find_paragraph_boundary``).
+_PARAGRAPH_SEPARATORS = frozenset("\n\r\u2029")
+
+
+def install() -> bool:
+    """Use the faster function in weasyprint's text drawing (weasyprint 70 only)."""
+    import weasyprint
+    import weasyprint.draw.text as text
+
+    if not supported(weasyprint.__version__) or "draw_first_line" in _original:
+        return "draw_first_line" in _original
+    from weasyprint.text.ffi import ffi
+
+    # PangoGlyphInfo: glyph, geometry (width, x_offset, y_offset), attr -- five 32-bit fields.
+    if ffi.sizeof("PangoGlyphInfo") != 20 or ffi.sizeof("gint") != 4:
+        return False
+    _original["draw_first_line"] = text.draw_first_line
+    text.draw_first_line = draw_first_line
+    return True
+
+
+def uninstall() -> None:
+    """Restore weasyprint's own function (for tests)."""
+    import weasyprint.draw.text as text
+
+    if "draw_first_line" in _original:
+        text.draw_first_line = _original.pop("draw_first_line")
+
+
+def draw_first_line(stream: Any, textbox: Any, text_overflow: str, block_ellipsis: str, matrix: Any) -> list:
+    """Draw the given ``textbox`` line to the document ``stream`` (see the module docstring)."""
+    from weasyprint.logger import LOGGER
+    from weasyprint.text.ffi import FROM_UNITS, ffi, pango
+
+    if text_overflow == "ellipsis" or block_ellipsis != "none":
+        return _original["draw_first_line"](stream, textbox, text_overflow, block_ellipsis, matrix)
+    if not textbox.text.strip():
+        return []
+    if textbox.style["font_size"] < 1e-6:  # default float precision used by pydyf
+        return []
+    layout = textbox.pango_layout
+    if _PARAGRAPH_SEPARATORS.intersection(layout.text):
+        # Only these characters behave differently in single-paragraph mode; switching the mode
+        # on makes Pango lay the text out again.
+        pango.pango_layout_set_single_paragraph_mode(layout.layout, True)
+    first_line, _index = layout.get_first_line()
+
+    # The line's runs and fonts, before anything is written: an emoji font goes weasyprint's way.
+    runs = []
+    run = first_line.runs[0]
+    while run != ffi.NULL:
+        runs.append(run.data)
+        run = run.next
+    fonts: list[tuple[Any, float] | None] = []
+    previous = None
+    for glyph_item in runs:
+        pango_font = glyph_item.item.analysis.font
+        if pango_font == previous:
+            fonts.append(None)
+            continue
+        previous = pango_font
+        font, font_size = stream.add_font(pango_font)
+        if font.svg or font.png or font.colr:
+            return _original["draw_first_line"](stream, textbox, text_overflow, block_ellipsis, matrix)
+        if pango.pango_version() < 14802:
+            font_size = textbox.style["font_size"]
+        fonts.append((font, font_size))
+
+    stream.set_text_matrix(*matrix.values)
+    empty = pango.PANGO_GLYPH_EMPTY
+    unknown_flag = pango.PANGO_GLYPH_UNKNOWN_FLAG
+    string = ""
+    utf8_text = None
+    font: Any = None
+    font_size: Any = None
+    pango_font = None
+    for glyph_item, new_font in zip(runs, fonts):
+        glyph_string = glyph_item.glyphs
+        num_glyphs = glyph_string.num_glyphs
+        if new_font is not None:
+            pango_font = glyph_item.item.analysis.font
+            if string:
+                stream.show_text(string)
+            string = ""
+            font, font_size = new_font
+            stream.set_font_size(font.hash, 1 if font.bitmap else font_size)
+        parts = [string, "<"]
+        # What a glyph writes depends only on (glyph, width, x offset, y offset) for a given font
+        # object and size, so it is computed once per document and font; the font's widths and
+        # to_unicode tables are filled on the first occurrence, exactly as weasyprint does.
+        pieces = font.__dict__.setdefault("_exporter_pieces", {}).setdefault(font_size, {})
+        buffer = ffi.buffer(glyph_string.glyphs, 20 * num_glyphs)
+        for i, key in enumerate(_GLYPHS.iter_unpack(buffer)):
+            piece = pieces.get(key)
+            if piece is not None:
+                parts.append(piece)
+                continue
+            glyph_id, width, x_offset, y_offset = key
+
+            if glyph_id == empty:  # zero-width empty glyph
+                piece = pieces[key] = f">{-width / font_size}<"
+                parts.append(piece)
+                continue
+
+            cacheable = True
+            if glyph_id & unknown_flag:  # .notdef, as weasyprint does it (and every time)
+                cacheable = False
+                codepoint = glyph_id - unknown_flag
+                LOGGER.warning(
+                    '.notdef glyph rendered for Unicode string unsupported by fonts: '
+                    '"%s" (U+%04X)', chr(codepoint), codepoint)
+                glyph_id = font.get_unused_glyph_id(codepoint)
+                font.widths[glyph_id] = round(width * 1000 * FROM_UNITS / font_size)
+                if 0 not in font.widths:
+                    font.widths[0] = font.widths[glyph_id]
+
+            if glyph_id not in font.to_unicode:
+                clusters = glyph_string.log_clusters
+                item = glyph_item.item
+                offset = item.offset
+                t1 = clusters[i]
+                if item.analysis.level % 2:  # rtl
+                    t2 = item.length if i == 0 else clusters[i - 1]
+                else:
+                    t2 = item.length if i == num_glyphs - 1 else clusters[i + 1]
+                utf8_text = utf8_text or layout.text.encode()
+                font.to_unicode[glyph_id] = utf8_text[offset + t1:offset + t2].decode()
+
+            offset = x_offset / font_size
+            rise = y_offset / 1000
+            piece = ""
+            if rise:
+                cacheable = False
+                string = "".join(parts)
+                if string[-1] == "<":
+                    string = string[:-1]
+                else:
+                    string += ">"
+                if string:
+                    stream.show_text(string)
+                stream.set_text_rise(-rise)
+                string = ""
+                if offset:
+                    string = f"{-offset}"
+                string += f"<{glyph_id:02x}>" if font.bitmap else f"<{glyph_id:04x}>"
+                stream.show_text(string)
+                stream.set_text_rise(0)
+                parts = ["<"]
+            else:
+                if offset:
+                    piece = f">{-offset}<"
+                piece += f"{glyph_id:02x}" if font.bitmap else f"{glyph_id:04x}"
+
+            logical_width = font.widths.get(glyph_id)
+            if logical_width is None:
+                pango.pango_font_get_glyph_extents(pango_font, glyph_id, stream.ink_rect, stream.logical_rect)
+                logical_width = font.widths[glyph_id] = round(
+                    stream.logical_rect.width * 1000 * FROM_UNITS / font_size)
+
+            # Same expression, same order as weasyprint: the float result must not differ.
+            kerning = logical_width + offset - width * 1000 * FROM_UNITS / font_size
+            if kerning:
+                piece += f">{int(kerning)}<"
+            parts.append(piece)
+            if cacheable:
+                pieces[key] = piece
+
+        string = "".join(parts)
+        if string[-1] == "<":
+            string = string[:-1]
+        else:
+            string += ">"
+
+    stream.show_text(string)
+    return []

@@ -1,0 +1,419 @@
+"""Speed-ups around weasyprint 70 and pydyf that leave every PDF byte as it was, or nearly so.
+
+Installed once per process by the ``pdf`` format, and only on the weasyprint series they were
+written against (70); anything else runs untouched.
+
+* :mod:`.draw` -- text drawing without a cffi struct per glyph (identical output).
+* Computed styles: weasyprint computes each CSS property of each element on first access, through
+  one general function.  Most accesses are for a property the element's rules do not set, whose
+  value is simply the parent's (inherited) or the initial value; those are answered directly
+  (for elements and for anonymous boxes) and every other case goes to weasyprint's function
+  (identical output).
+* Text layouts kept for drawing: weasyprint lays each line's text out with Pango, then frees the
+  Pango objects and, to draw the line, builds them again (a Pango context, layout and font
+  description) and lays the same text out a second time.  The layout a line was measured with
+  is kept until it is drawn instead (then freed as before), when it was built for the same style
+  and needs no justification spacing -- the cases in which weasyprint's rebuild gives the same
+  layout; anything else is rebuilt as before.
+* Font descriptions: weasyprint builds a Pango font description (seven Pango calls) for every
+  text layout, some 800 per ten-page export, from six style values; they are built once per
+  distinct set of values (Pango copies the description into each layout; nothing changes one).
+* Line-breaking results: weasyprint breaks a text box's lines one at a time (``split_first_line``:
+  two or three Pango layouts per line, and the Python around them).  The result is a pure
+  function of the text, the available width and some thirty style values, so it is kept, per
+  process, keyed by exactly those, and a later box with the same text and values (the same
+  entry printed again, by anyone; running headers; labels) gets it without laying the text out.
+  What is kept is the line's metrics and weasyprint's own deactivated layout (plain numbers and
+  the text); a line taken from it is laid out once when drawn, as weasyprint itself does.
+* Font subsets: the subset of a font embedded in a PDF depends only on the font file, the glyphs
+  used and two flags; HarfBuzz's subsetter is run once per such set in a process (the same
+  selection printed again, or another with the same glyphs), and its output reused.
+* Compression: pydyf deflates content and font streams at zlib level 9, which costs about twice
+  the time of level 6 for files about 1.5 % smaller; level 6 is used.
+* Garbage collection: a render allocates a few hundred thousand short-lived containers (boxes,
+  style dictionaries), and CPython's default young-generation threshold (700) runs the collector
+  some 25 times per render.  :func:`fewer_collections` raises the threshold while a render runs
+  and restores it afterwards (nothing is disabled).
+
+``tests/test_pdf_speedups.py`` compares whole PDFs with and without these (byte for byte, except
+for the compression, which is compared on the decompressed content).
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+import types
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from . import supported
+
+#: zlib level for pydyf's streams (pydyf uses 9).
+COMPRESSION_LEVEL = 6
+#: Young-generation threshold while a render runs (CPython's default is 700).
+RENDER_GC_THRESHOLD = 20000
+
+_installed: dict[str, Any] = {}
+_lock = threading.Lock()
+_active = 0
+_saved_threshold: tuple[int, ...] | None = None
+
+
+def install() -> bool:
+    """Install the speed-ups (once per process); False when weasyprint is not the 70 series."""
+    import weasyprint
+
+    with _lock:
+        if _installed:
+            return True
+        if not supported(weasyprint.__version__):
+            return False
+        from . import draw
+
+        draw.install()
+        _install_style_lookup()
+        _install_kept_layouts()
+        _install_font_descriptions()
+        _install_line_cache()
+        _install_subset_cache()
+        _install_compression()
+        _installed["done"] = True
+        return True
+
+
+def uninstall() -> None:
+    """Restore weasyprint's and pydyf's own behaviour (for tests)."""
+    import pydyf
+    import weasyprint.css as css
+
+    from . import draw
+
+    with _lock:
+        draw.uninstall()
+        if "missing" in _installed:
+            css.ComputedStyle.__missing__ = _installed.pop("missing")
+        if "anonymous_missing" in _installed:
+            css.AnonymousStyle.__missing__ = _installed.pop("anonymous_missing")
+        if "zlib" in _installed:
+            pydyf.zlib = _installed.pop("zlib")
+        if "layout_methods" in _installed:
+            from weasyprint.text.line_break import Layout
+
+            Layout.deactivate, Layout.reactivate = _installed.pop("layout_methods")
+        if "split_first_line" in _installed:
+            import weasyprint.layout.inline as inline
+            import weasyprint.layout.preferred as preferred
+
+            inline.split_first_line = preferred.split_first_line = _installed.pop("split_first_line")
+            LINE_CACHE.clear()
+        if "harfbuzz_subset" in _installed:
+            from weasyprint.pdf.fonts import Font
+
+            Font._harfbuzz_subset = _installed.pop("harfbuzz_subset")
+            SUBSET_CACHE.clear()
+        if "font_description" in _installed:
+            import weasyprint.text.line_break as line_break
+
+            line_break.get_font_description = _installed.pop("font_description")
+        _installed.pop("done", None)
+
+
+def _install_style_lookup() -> None:
+    import weasyprint.css as css
+    from weasyprint.css.computed_values import COMPUTER_FUNCTIONS, PHYSICAL_FUNCTIONS
+    from weasyprint.css.functions import check_math
+    from weasyprint.css.properties import INHERITED, INITIAL_NOT_COMPUTED, INITIAL_VALUES
+
+    original = css.ComputedStyle.__missing__
+    pending_type = css.Pending
+    # How a key is answered when the element's rules do not set it (``other``: by weasyprint).
+    inherit, initial, computed_initial, from_parent, recorded_initial, other = 1, 2, 3, 4, 5, 0
+    # Keys whose specified value weasyprint records, each with the key it computes first.
+    recorded = {"position": None, "float": "position", "display": "float"}
+    kinds: dict[str, tuple[int, Any, Any, bool]] = {}
+
+    def classify(key: str) -> tuple[int, Any, Any, bool]:
+        """(kind when unset, logical-property function, computer, whether a set value is fast)."""
+        if key[:2] == "__":
+            return other, None, None, False
+        logical = PHYSICAL_FUNCTIONS.get(key)
+        computer = COMPUTER_FUNCTIONS.get(key)
+        if key[:16] == "text_decoration_" or key == "page":
+            # Propagated (decorations) or taken from the nearest ancestor (page): when unset,
+            # either is the parent's computed value.
+            return from_parent, logical, computer, False
+        if key in recorded:
+            return recorded_initial, logical, computer, True
+        if key in INHERITED:
+            return inherit, logical, computer, True
+        if key not in INITIAL_NOT_COMPUTED:
+            return initial, logical, computer, True
+        return computed_initial, logical, computer, True
+
+    def _fast_missing(self: Any, key: str) -> Any:
+        try:
+            kind, logical, computer, fast_set = kinds[key]
+        except KeyError:
+            kind, logical, computer, fast_set = kinds[key] = classify(key)
+        cascaded = self.cascaded
+        # A physical property (margin-top) may be set through its logical one (margin-block-start).
+        if logical is not None and logical(block="ttb", inline=self["direction"]) in cascaded:
+            return original(self, key)
+        if key in cascaded:
+            if not fast_set:
+                return original(self, key)
+            value = cascaded[key][0]
+            if (isinstance(value, pending_type) or value == "inherit" or value == "initial"
+                    or check_math(value)):
+                return original(self, key)
+            compute = computer is not None
+        elif kind == inherit:
+            parent = self.parent_style
+            if parent is None:
+                return original(self, key)
+            value = parent[key]
+            if check_math(value):
+                return original(self, key)
+            self[key] = value
+            return value
+        elif kind == initial:
+            value = self[key] = INITIAL_VALUES[key]
+            return value
+        elif kind == from_parent:
+            parent = self.parent_style
+            if parent is None:
+                return original(self, key)
+            value = self[key] = parent[key]
+            return value
+        elif kind == computed_initial or kind == recorded_initial:
+            value = INITIAL_VALUES[key]
+            # weasyprint stores an initial value as it is, unless it is one that needs computing.
+            compute = computer is not None and key in INITIAL_NOT_COMPUTED
+        else:
+            return original(self, key)
+        if key in recorded:
+            first = recorded[key]
+            if first is not None:
+                self[first]
+            self.specified[key] = value
+        if compute:
+            value = computer(self, key, value)
+        self[key] = value
+        return value
+
+    _installed["missing"] = original
+    css.ComputedStyle.__missing__ = _fast_missing
+
+    # Anonymous boxes (text runs, line boxes) take inherited values from their parent, others
+    # are initial; the rest (decorations, values computed from others) go to weasyprint.
+    anonymous = css.AnonymousStyle.__missing__
+    anonymous_kinds: dict[str, int] = {}
+
+    def _fast_anonymous_missing(self: Any, key: str) -> Any:
+        kind = anonymous_kinds.get(key)
+        if kind is None:
+            # Decorations propagate: unset on an anonymous box, each is its parent's value.
+            kind = anonymous_kinds[key] = (
+                inherit if (key in INHERITED or key[:2] == "__" or key == "page"
+                            or key[:16] == "text_decoration_")
+                else initial if key not in INITIAL_NOT_COMPUTED else other)
+        if kind == inherit:
+            value = self[key] = self.parent_style[key]
+            return value
+        if kind == initial:
+            value = self[key] = INITIAL_VALUES[key]
+            return value
+        return anonymous(self, key)
+
+    _installed["anonymous_missing"] = anonymous
+    css.AnonymousStyle.__missing__ = _fast_anonymous_missing
+
+
+def _install_kept_layouts() -> None:
+    from weasyprint.text.line_break import Layout
+
+    deactivate, reactivate = Layout.deactivate, Layout.reactivate
+
+    def keep_until_drawn(self: Any) -> None:
+        if self.__dict__.get("_exporter_drawn"):
+            deactivate(self)  # after drawing: freed, as weasyprint does
+        else:
+            self._exporter_kept = True
+
+    def reuse_for_drawing(self: Any, style: Any) -> None:
+        kept = self.__dict__.pop("_exporter_kept", False)
+        self._exporter_drawn = True
+        if kept and style is self.style and not self.justification_spacing:
+            return
+        reactivate(self, style)
+
+    _installed["layout_methods"] = (deactivate, reactivate)
+    Layout.deactivate, Layout.reactivate = keep_until_drawn, reuse_for_drawing
+
+
+#: Distinct font descriptions kept (a handful per export; the cache is emptied past this).
+MAX_FONT_DESCRIPTIONS = 512
+
+
+def _install_font_descriptions() -> None:
+    import weasyprint.text.line_break as line_break
+
+    original = line_break.get_font_description
+    cache: dict[tuple, Any] = {}
+
+    def get_font_description(style: Any) -> Any:
+        try:
+            key = (tuple(style["font_family"]), style["font_style"], style["font_stretch"],
+                   style["font_weight"], style["font_size"], style["font_variant_caps"],
+                   style["font_variation_settings"])
+            description = cache.get(key)
+        except TypeError:  # an unhashable value: build it as weasyprint does
+            return original(style)
+        if description is None:
+            if len(cache) >= MAX_FONT_DESCRIPTIONS:
+                cache.clear()
+            description = cache[key] = original(style)
+        return description
+
+    _installed["font_description"] = original
+    line_break.get_font_description = get_font_description
+
+
+#: Every style value weasyprint's ``split_first_line`` reads (with the Pango layout it builds and
+#: the font description and features it sets); ``tests/test_pdf_speedups.py`` records the values
+#: really read and checks that they are all here.
+LINE_STYLE_KEYS = (
+    "white_space", "font_size", "hyphens", "lang", "hyphenate_limit_chars", "hyphenate_limit_zone",
+    "hyphenate_character", "overflow_wrap", "word_break", "direction", "font_language_override",
+    "font_family", "font_style", "font_stretch", "font_weight", "font_variant_caps",
+    "font_variation_settings", "text_decoration_line", "font_kerning", "font_variant_ligatures",
+    "font_variant_position", "font_variant_numeric", "font_variant_alternates",
+    "font_variant_east_asian", "font_feature_settings", "word_spacing", "letter_spacing", "tab_size")
+#: Characters of text kept as keys before the line cache is emptied (a few megabytes).
+MAX_LINE_CACHE_CHARS = 1_000_000
+
+
+class _LineCache(dict):
+    """``split_first_line`` results by inputs, emptied whole when its keys hold too much text."""
+
+    chars = 0
+
+    def clear(self) -> None:
+        super().clear()
+        self.chars = 0
+
+
+LINE_CACHE = _LineCache()
+
+
+def _install_line_cache() -> None:
+    import weasyprint.layout.inline as inline
+    import weasyprint.layout.preferred as preferred
+    import weasyprint.text.line_break as line_break
+
+    original = line_break.split_first_line
+    if inline.split_first_line is not original or preferred.split_first_line is not original:
+        return
+    layout_class = line_break.Layout
+    # The Pango objects (kept by :func:`_install_kept_layouts` until drawn) and the style are not
+    # part of a deactivated layout; everything else on it is plain numbers and the text.
+    not_kept = {"layout", "language", "style", "_exporter_kept", "_exporter_drawn"}
+    cache = LINE_CACHE
+    lock = threading.Lock()
+
+    def split_first_line(text: str, style: Any, context: Any, max_width: Any, justification_spacing: Any,
+                         is_line_start: bool = True, minimum: bool = False) -> tuple:
+        try:
+            key = (text, max_width, justification_spacing, is_line_start, minimum, style.font_config,
+                   tuple([style[name] for name in LINE_STYLE_KEYS]))
+            hit = cache.get(key)
+        except TypeError:  # an unhashable value: laid out as weasyprint does, not kept
+            return original(text, style, context, max_width, justification_spacing, is_line_start, minimum)
+        if hit is not None:
+            state, metrics = hit
+            layout = layout_class.__new__(layout_class)
+            layout.__dict__.update(state)
+            return (layout, *metrics)
+        result = original(text, style, context, max_width, justification_spacing, is_line_start, minimum)
+        state = {k: v for k, v in result[0].__dict__.items() if k not in not_kept}
+        with lock:
+            if cache.chars + len(text) > MAX_LINE_CACHE_CHARS:
+                cache.clear()
+            cache[key] = (state, result[1:])
+            cache.chars += len(text)
+        return result
+
+    _installed["split_first_line"] = original
+    inline.split_first_line = preferred.split_first_line = split_first_line
+
+
+#: Font subsets kept (a few per export, tens of kilobytes each); emptied whole past this.
+MAX_SUBSETS = 64
+SUBSET_CACHE: dict[tuple, bytes] = {}
+
+
+def _install_subset_cache() -> None:
+    from weasyprint.pdf.fonts import Font
+
+    original = Font._harfbuzz_subset
+    # One object per distinct font file, so that the keys do not hold a copy per render.
+    font_files: dict[bytes, bytes] = {}
+    lock = threading.Lock()
+
+    def _harfbuzz_subset(self: Any, to_unicode: dict, hinting: bool) -> None:
+        content = self.file_content
+        key = (font_files.get(content, content), self.index, tuple(sorted(to_unicode)), bool(hinting),
+               bool(self.missing))
+        subset = SUBSET_CACHE.get(key)
+        if subset is not None:
+            self.file_content = subset
+            return
+        original(self, to_unicode, hinting)
+        if self.file_content is not content:  # subset (else weasyprint warned and kept the font)
+            with lock:
+                if len(SUBSET_CACHE) >= MAX_SUBSETS:
+                    SUBSET_CACHE.clear()
+                    font_files.clear()
+                key = (font_files.setdefault(content, content), *key[1:])
+                SUBSET_CACHE[key] = self.file_content
+
+    _installed["harfbuzz_subset"] = original
+    Font._harfbuzz_subset = _harfbuzz_subset
+
+
+def _install_compression() -> None:
+    import zlib
+
+    import pydyf
+
+    if getattr(pydyf, "zlib", None) is not zlib:
+        return
+    shim = types.ModuleType("zlib", "zlib, with pydyf's stream compression at level 6")
+    shim.__dict__.update({k: v for k, v in vars(zlib).items() if not k.startswith("__")})
+
+    def compressobj(level: int = -1, *args: Any, **kwargs: Any) -> Any:
+        return zlib.compressobj(COMPRESSION_LEVEL, *args, **kwargs)
+
+    shim.compressobj = compressobj  # type: ignore[attr-defined]
+    _installed["zlib"] = zlib
+    pydyf.zlib = shim
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Raise the young-generation collection threshold while a render runs, then restore it."""
+    global _active, _saved_threshold
+    with _lock:
+        if _active == 0:
+            _saved_threshold = gc.get_threshold()
+            gc.set_threshold(max(RENDER_GC_THRESHOLD, _saved_threshold[0]), *_saved_threshold[1:])
+        _active += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _active -= 1
+            if _active == 0 and _saved_threshold is not None:
+                gc.set_threshold(*_saved_threshold)
+                _saved_threshold = None
