@@ -16,7 +16,7 @@ import pytest
 import rispy
 
 from conftest import SAMPLE, run_cli
-from service_server import SECRET, Server, assert_problem, auth, wait_state
+from support.service_server import SECRET, Server, assert_problem, auth, wait_state
 from test_pdf import MARCH, assert_notes_near_calls, expected as expected_doc, norm, page_texts
 from test_visibility import USERS, expected as expected_visible, raw
 
@@ -250,6 +250,15 @@ def test_bad_tokens_get_401(client, case):
         assert r.headers["www-authenticate"].startswith("Bearer")
 
 
+def test_a_reader_unknown_to_the_archive_is_refused_without_the_reader_list(client, server):
+    h = auth(server.token("mallory"))
+    assert client.get("/v1/formats", headers=h).status_code == 200
+    for r in (client.post("/v1/exports", json={"format": "ris", "all": True}, headers=h),
+              client.get("/v1/entries/kd1-1918-03-06", headers=h)):
+        p = assert_problem(r, 403)
+        assert "mallory" in p["detail"] and "irina" not in p["detail"]
+
+
 def test_good_token_from_exporter_token_works(client, server):
     short = server.token("leila", ttl=60)
     claims = jwt.decode(short, SECRET, algorithms=["HS256"], audience="archive-exporter")
@@ -291,6 +300,14 @@ HOSTILE = [
 @pytest.mark.parametrize("body,status", HOSTILE, ids=[str(i) for i in range(len(HOSTILE))])
 def test_hostile_bodies_get_problems(client, body, status):
     assert_problem(client.post("/v1/exports", json=body), status)
+
+
+def test_an_option_the_renderer_refuses_is_the_readers_error(client):
+    body = {"format": "pdf", "entries": ["kd1-1918-03-06"], "accept_terms": True, "options": {"paper": "papyrus"}}
+    p = assert_problem(client.post("/v1/exports", json=body, headers={"Prefer": "wait=60"}), 400)
+    assert "papyrus" in p["detail"] and p["job"]
+    status = client.get(f"/v1/exports/{p['job']}").json()
+    assert status["state"] == "failed" and "papyrus" in status["error"]
 
 
 def test_hostile_raw_bodies(client):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from service_server import Server, assert_problem, wait_state
+from support.service_server import Server, assert_problem, wait_state
 from test_plugin_cli import PLUGIN_DIR, make_distribution
 
 
@@ -43,7 +43,7 @@ QUICK = {"format": "ris", "entries": ["kd1-1918-03-06"]}
 @pytest.fixture(scope="module")
 def strict(tmp_path_factory, plugin_env):
     srv = Server(tmp_path_factory.mktemp("service-strict"),
-                 {"jobs": {"workers": 1, "queue_size": 2, "time_limit": 1.0}}, env=plugin_env).start()
+                 {"jobs": {"workers": 1, "queue_size": 2, "time_limit": 1.0, "result_ttl": 3}}, env=plugin_env).start()
     yield srv
     assert srv.stop() == 0
 
@@ -52,11 +52,12 @@ def test_a_render_that_hangs_is_killed_at_the_time_limit(strict):
     with strict.client() as c:
         before = strict.workers()
         assert len(before) == 1
-        t0 = time.monotonic()
         job = c.post("/v1/exports", json=STUBBORN).json()["id"]
         done = wait_state(c, job, ("done", "failed"), timeout=30)
         assert done["state"] == "failed" and "time limit of 1 s" in done["error"], done
-        assert time.monotonic() - t0 < 2.9  # before the render would have returned by itself
+        # killed by the backend (the engine's own limit would only have seen the render return
+        # after its three stubborn seconds, with another message)
+        assert "was stopped" in done["error"]
         wait_state(c, c.post("/v1/exports", json=QUICK).json()["id"], ("done",))  # the service goes on
         assert strict.workers() != before  # the stuck worker was replaced
         assert metric(c, 'exporter_worker_restarts_total{reason="time_limit"}') >= 1
@@ -88,16 +89,33 @@ def test_cancel_a_queued_and_a_running_job(strict):
         running = c.post("/v1/exports", json=STUBBORN).json()["id"]
         wait_state(c, running, ("running",))
         queued = c.post("/v1/exports", json=QUICK).json()["id"]
-        before = strict.workers()
+        (busy,) = strict.workers()
         assert c.delete(f"/v1/exports/{queued}").json()["state"] == "cancelled"
-        t0 = time.monotonic()
         assert c.delete(f"/v1/exports/{running}").json()["state"] == "cancelled"
-        assert wait_state(c, running, ("cancelled",))["state"] == "cancelled"
-        time.sleep(0.3)
+        deadline = time.monotonic() + 2  # the render is stopped, not waited for (it takes 3 s)
+        while busy in strict.workers() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert busy not in strict.workers()
         assert c.get(f"/v1/exports/{queued}").json()["state"] == "cancelled"  # never ran
         wait_state(c, c.post("/v1/exports", json=QUICK).json()["id"], ("done",))
-        assert time.monotonic() - t0 < 2.5 and strict.workers() != before  # stopped, not waited for
+        assert c.get(f"/v1/exports/{running}").json()["state"] == "cancelled"
         assert_problem(c.get(f"/v1/exports/{running}/result"), 404)
+
+
+def test_results_expire_after_their_ttl(strict):
+    with strict.client() as c:
+        job = c.post("/v1/exports", json=QUICK, headers={"Prefer": "wait=30"})
+        assert job.status_code == 200
+        job_id = job.headers["location"].rsplit("/", 1)[1]
+        files = list((strict.state / "results").glob(f"{job_id}.*"))
+        assert len(files) == 1
+        deadline = time.monotonic() + 20
+        while files[0].exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not files[0].exists()
+        status = c.get(f"/v1/exports/{job_id}").json()
+        assert status["state"] == "done" and status["result_expired"] and status["result"] is None
+        assert "expired" in assert_problem(c.get(f"/v1/exports/{job_id}/result"), 404)["detail"]
 
 
 # -- a worker killed mid-render, recycling, draining and resuming ------------------------------
@@ -165,6 +183,21 @@ def test_shutdown_drains_running_jobs_and_restart_resumes_queued_ones(patient):
         assert c.get(f"/v1/exports/{running}/result").content == b"started\nfinished\n"
 
 
+def test_a_crashed_service_runs_its_accepted_jobs_after_a_restart(patient):
+    with patient.client() as c:
+        running = c.post("/v1/exports", json=STUBBORN).json()["id"]
+        wait_state(c, running, ("running",))
+        queued = c.post("/v1/exports", json=QUICK).json()["id"]
+    os.killpg(patient.pid, signal.SIGKILL)  # no drain: the server and its workers die at once
+    patient.proc.wait()
+    patient.proc = None
+    patient.start()
+    with patient.client() as c:
+        for job in (running, queued):
+            assert wait_state(c, job, ("done", "failed"), timeout=60)["state"] == "done"
+        assert c.get(f"/v1/exports/{running}").json()["attempts"] == 2
+
+
 # -- quotas, the audit log, EdDSA tokens, the FRUS volume ---------------------------------------
 
 @pytest.fixture(scope="module")
@@ -190,7 +223,8 @@ def archive(tmp_path_factory, eddsa_keys, frus_path):
         "corpus": {"path": str(frus_path)},
         "auth": {"algorithm": "EdDSA", "public_key_file": str(public), "private_key_file": str(private),
                  "secret": ""},
-        "quotas": {"pages_per_day": 10}}).start()
+        "quotas": {"pages_per_day": 10},
+        "jobs": {"max_rss_mb": 1}}).start()  # every worker is over the cap after a job: recycled
     yield srv
     assert srv.stop() == 0
 
@@ -224,6 +258,7 @@ def test_frus_print_and_quota_and_audit(archive, engine, frus_path, tmp_path):
         forged = jwt.encode({"sub": "x", "iss": "archive-exporter", "aud": "archive-exporter",
                              "exp": int(time.time()) + 60}, "a-shared-secret-that-is-long-enough-000000", "HS256")
         assert_problem(c.get("/v1/formats", headers={"Authorization": f"Bearer {forged}"}), 401)
+        assert metric(c, 'exporter_worker_restarts_total{reason="recycled_rss"}') >= 1
     with sqlite3.connect(archive.state / "jobs.sqlite3") as db:
         rows = db.execute("SELECT reader, format, source_pages, terms_accepted, pages FROM audit").fetchall()
     assert [(r[0], r[1], r[2], r[3]) for r in rows] == [("historian", "pdf", doc.source_pages, 1)]

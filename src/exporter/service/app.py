@@ -67,7 +67,15 @@ class Service:
         self.cite_lock = threading.Lock()
 
     def request(self, identity: Identity, **fields: Any) -> ExportRequest:
-        """An engine request for this reader, on the configured corpus and print limit."""
+        """An engine request for this reader, on the configured corpus and print limit.
+
+        A signed token for a reader the archive's data does not know is refused here, without
+        the engine's list of known readers (which the command line prints to its own user).
+        """
+        if identity.user is not None:
+            users = self.engine.load(self.config.corpus_path).users
+            if users and identity.user not in users:
+                raise Problem(403, f"reader '{identity.user[:64]}' is not known to this archive")
         return ExportRequest(corpus=self.config.corpus_path, user=identity.user,
                              print_limit=self.config.policy.print_limit or None, **fields)
 
@@ -122,7 +130,7 @@ def job_view(status: JobStatus) -> dict[str, Any]:
             "media_type": status.media_type, "filename": status.filename, "size": status.size,
             "created": status.created, "started": status.started, "finished": status.finished,
             **({"source_pages": status.info.get("source_pages"), "rendered_pages": status.info.get("rendered_pages"),
-                "warnings": status.info.get("warnings") or []} if status.info else {})}
+                "warnings": status.info.get("warnings") or []} if status.state == "done" else {})}
 
 
 def parse_wait(prefer: str | None) -> float | None:
@@ -169,8 +177,9 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
             await run_in_threadpool(service.backend.close, True)
             service.store.close()
 
+    # No /docs or /redoc: their pages load scripts from a third-party CDN into the reader's browser.
     app = FastAPI(
-        title="exporter", version=__version__, lifespan=lifespan,
+        title="exporter", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
         description="The export service of the digital archive: prints (PDF, at most ten source pages, "
                     "after accepting the terms), downloads, citations and annotation exports.")
     app.state.service = service
@@ -292,8 +301,9 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
                                         headers={"Content-Disposition": disposition(status.filename),
                                                  "Location": location, "Preference-Applied": f"wait={wait:g}"})
             if status is not None and status.state == "failed":
-                raise Problem(500, f"the export failed: {status.error}", job=status.id,
-                              headers={"Location": location})
+                code = int(status.info.get("status") or 500)
+                raise Problem(code, status.error if code < 500 else f"the export failed: {status.error}",
+                              job=status.id, headers={"Location": location})
         return JSONResponse(job_view(status), status_code=202, headers={"Location": location})
 
     @app.post("/v1/exports", tags=["exports"], status_code=202,

@@ -334,7 +334,7 @@ class LocalBackend:
                 self.counters["done"] += 1
                 self._last_canary_ok = time.time()  # a real job went through the pool
             else:
-                self.store.failed(job_id, msg[2])
+                self.store.failed(job_id, msg[2], {"status": msg[4]})
                 self.counters["failed"] += 1
             self._observe(elapsed)
             self._notify(job_id)

@@ -178,8 +178,9 @@ class JobStore:
         self._update(job_id, "state = 'done', finished = ?, progress = 1, result_path = ?, size = ?, "
                      "error = NULL, info = ?", (time.time(), path, size, json.dumps(info)))
 
-    def failed(self, job_id: str, error: str) -> None:
-        self._update(job_id, "state = 'failed', finished = ?, error = ?", (time.time(), error))
+    def failed(self, job_id: str, error: str, info: dict[str, Any] | None = None) -> None:
+        self._update(job_id, "state = 'failed', finished = ?, error = ?, info = ?",
+                     (time.time(), error, json.dumps(info or {"status": 500})))
 
     def cancelled(self, job_id: str) -> None:
         self._update(job_id, "state = 'cancelled', finished = ?", (time.time(),))

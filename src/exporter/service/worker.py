@@ -10,7 +10,7 @@ Messages (tuples over a pipe):
 
 * parent → worker: ``("job", id, request_dict, output_path)``, ``("canary",)``, ``None`` (stop);
 * worker → parent: ``("ready", pid, rss, warm_error)``, ``("done", id, result_dict, rss)``,
-  ``("failed", id, reason, rss)``, ``("canary", error_or_None, rss)``.
+  ``("failed", id, reason, rss, http_status)``, ``("canary", error_or_None, rss)``.
 """
 
 from __future__ import annotations
@@ -105,9 +105,13 @@ def main(conn, settings: dict[str, Any]) -> None:
         try:
             result = runner.export(data, output)
         except ExporterError as exc:
-            conn.send(("failed", job_id, str(exc), rss_bytes()))
+            from .problems import from_engine
+
+            # the HTTP status the error would have had before queueing (a bad option found by
+            # the renderer is still the reader's error, not the service's)
+            conn.send(("failed", job_id, str(exc), rss_bytes(), from_engine(exc).status))
         except BaseException as exc:  # noqa: BLE001 -- never let one job end the worker silently
             conn.send(("failed", job_id, f"the export failed: {type(exc).__name__}: {_one_line(exc)}",
-                       rss_bytes()))
+                       rss_bytes(), 500))
         else:
             conn.send(("done", job_id, result, rss_bytes()))
