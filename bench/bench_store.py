@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import httpx  # noqa: E402
 
-from protocol_server import LD, StoreServer, annotation  # noqa: E402
+from support.protocol_server import LD, StoreServer, annotation  # noqa: E402
 
 LAYER = "https://archive.example.org/kd/kd1/kd1-1918-03-06/translation"
 QUOTE = "I buy from them"

@@ -73,4 +73,4 @@ def cli():
 
 
 # The store's database fixtures (SQLite and a throwaway PostgreSQL server).
-from store_fixtures import postgres_server, sample_store, store, store_url  # noqa: E402,F401
+from support.store_fixtures import postgres_server, sample_store, store, store_url  # noqa: E402,F401

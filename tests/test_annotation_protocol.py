@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from conftest import SAMPLE
-from protocol_server import LD, W3C, StoreServer, annotation
-from store_fixtures import drop_pg_database, new_pg_database
+from support.protocol_server import LD, W3C, StoreServer, annotation
+from support.store_fixtures import drop_pg_database, new_pg_database
 
 MEDIA = f'{LD}; profile="{W3C}"'
 USERS = ["irina", "tomas", "leila", "dmitri"]
