@@ -131,7 +131,25 @@ class Engine:
 
     # -- loading -------------------------------------------------------------------------
     def load(self, path: str | os.PathLike | None = None) -> Corpus:
-        """Load (or reuse) the corpus at ``path``; the bundled sample when ``None``."""
+        """Load (or reuse) the corpus at ``path``; the bundled sample when ``None``.  With a store,
+        its annotations, users, groups and folders replace those of the corpus files."""
+        files = self.load_files(path)
+        if self.store is None:
+            return files
+        # The volumes stay cached; what the store holds is read again after every write to it.
+        store_key = (id(files), self.store.revision())
+        corpus = self._with_store.get(store_key)
+        if corpus is None:
+            from ..store.source import with_store
+
+            corpus = with_store(files, self.store)
+            if len(self._with_store) >= 4:
+                self._with_store.clear()
+            self._with_store[store_key] = corpus
+        return corpus
+
+    def load_files(self, path: str | os.PathLike | None = None) -> Corpus:
+        """The corpus at ``path`` as its files give it (cached until a file changes), store or not."""
         from ..sources.corpus import default_corpus, load_corpus
 
         p = Path(path) if path is not None else default_corpus()
@@ -142,19 +160,7 @@ class Engine:
         key = (str(p.resolve()), stamp)
         if key not in self._corpora:
             self._corpora[key] = load_corpus(p, self.plugins.sources)
-        if self.store is None:
-            return self._corpora[key]
-        # The volumes stay cached; what the store holds is read again after every write to it.
-        store_key = (key, self.store.revision())
-        corpus = self._with_store.get(store_key)
-        if corpus is None:
-            from ..store.source import with_store
-
-            corpus = with_store(self._corpora[key], self.store)
-            if len(self._with_store) >= 4:
-                self._with_store.clear()
-            self._with_store[store_key] = corpus
-        return corpus
+        return self._corpora[key]
 
     # -- assembly ------------------------------------------------------------------------
     def resolve(self, corpus: Corpus, request: ExportRequest) -> list[Entry]:

@@ -81,7 +81,15 @@ class Containers:
         self._cache: dict[str, tuple[int, list[StoredAnnotation]]] = {}
 
     def corpus(self):
-        return self.service.engine.load(self.service.config.corpus_path)
+        """The volumes and entries (from the corpus files; the annotations are the store's)."""
+        return self.service.engine.load_files(self.service.config.corpus_path)
+
+    def reader(self, reader: Identity) -> tuple[str, set[str], bool]:
+        """The reader's display name, groups and whether they moderate (from the store)."""
+        if not reader.user:
+            return "", set(), False
+        name, role, groups = self.store.reader(reader.user)
+        return name, groups, role == "moderator"
 
     def volume_ids(self) -> list[str]:
         return [v.id for v in self.corpus().volumes]
@@ -106,10 +114,8 @@ class Containers:
 
     def visible(self, volume: str, reader: Identity) -> tuple[int, list[StoredAnnotation]]:
         """The annotations of ``volume`` the reader may see, by the engine's rules."""
-        corpus = self.corpus()
         revision, rows = self.rows(volume)
-        groups = access.user_groups(corpus, reader.user)
-        moderator = bool(reader.user) and reader.user in corpus.moderators
+        _name, groups, moderator = self.reader(reader)
         return revision, [a for a in rows if access.may_see(a, reader.user, groups, moderator)]
 
     def find(self, volume: str, slug: str, reader: Identity) -> StoredAnnotation:
@@ -117,9 +123,7 @@ class Containers:
         self.check_volume(volume)
         row = self.store.get(volume, slug) if _SLUG.match(slug) else None
         if row is not None:
-            corpus = self.corpus()
-            groups = access.user_groups(corpus, reader.user)
-            moderator = bool(reader.user) and reader.user in corpus.moderators
+            _name, groups, moderator = self.reader(reader)
             if access.may_see(row, reader.user, groups, moderator):
                 return row
         raise Problem(404, f"no annotation '{slug[:100]}' in /annotations/{volume}/")
@@ -289,7 +293,9 @@ def install(app: FastAPI, service, identity) -> None:
         cid = container_iri(request, volume)
 
         def work() -> StoredAnnotation:
-            checked = check_annotation(data, corpus=containers.corpus(), volume=volume, user=user)
+            name, groups, _mod = containers.reader(reader)
+            checked = check_annotation(data, corpus=containers.corpus(), volume=volume, user=user,
+                                       user_name=name, groups=groups)
             return containers.store.create(volume=volume, entry=checked.entry.local_id, layer=checked.layer,
                                            creator=user, visibility=checked.visibility, group=checked.group,
                                            document=checked.document, iri_for=lambda slug: cid + slug)
@@ -332,8 +338,9 @@ def install(app: FastAPI, service, identity) -> None:
         def work() -> StoredAnnotation:
             row = own(volume, slug, reader, user)
             _version(if_match, row)
+            name, groups, _mod = containers.reader(reader)
             checked = check_annotation(data, corpus=containers.corpus(), volume=volume, user=user,
-                                       created=row.document.get("created"))
+                                       user_name=name, groups=groups, created=row.document.get("created"))
             expect = None if if_match.strip() == "*" else row.version
             return containers.store.replace(volume, slug, expect_version=expect, entry=checked.entry.local_id,
                                             layer=checked.layer, visibility=checked.visibility,
@@ -360,7 +367,7 @@ def install(app: FastAPI, service, identity) -> None:
     # -- moderation ----------------------------------------------------------------------------
     def moderator(reader: Identity) -> str:
         user = writer(reader)
-        if user not in containers.corpus().moderators:
+        if not containers.reader(reader)[2]:
             raise Problem(403, "only moderators may do this")
         return user
 

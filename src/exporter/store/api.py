@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import ExporterError
@@ -142,8 +142,8 @@ class Store:
 
     def revision(self) -> int:
         """A number that changes with every write (the engine's cache key)."""
-        with self.db.read() as s:
-            return int(s.scalar(select(m.Meta.value).where(m.Meta.key == "revision")) or 0)
+        with self.db.reader.connect() as conn:
+            return int(conn.scalar(select(m.Meta.value).where(m.Meta.key == "revision")) or 0)
 
     # -- users and groups ------------------------------------------------------------------
     def users(self) -> dict[str, tuple[str, str]]:
@@ -160,6 +160,13 @@ class Store:
             for group, user in rows:
                 out[group][1].append(user)
             return out
+
+    def reader(self, user: str) -> tuple[str, str, set[str]]:
+        """A reader's display name, role and groups (the name itself and ``reader`` if unknown)."""
+        with self.db.reader.connect() as conn:
+            row = conn.execute(select(m.User.display_name, m.User.role).where(m.User.name == user)).first()
+            groups = set(conn.scalars(select(m.Membership.group_name).where(m.Membership.user_name == user)))
+        return (row[0] or user, row[1], groups) if row else (user, "reader", groups)
 
     def user_groups(self, user: str | None) -> set[str]:
         if not user:
@@ -197,33 +204,34 @@ class Store:
     # -- annotations -----------------------------------------------------------------------
     def annotations(self, volumes: list[str] | None = None) -> list[StoredAnnotation]:
         """Every stored annotation (of these volumes), in the order they were stored."""
-        q = select(m.Annotation).order_by(m.Annotation.pk)
+        q = select(m.Annotation.__table__).order_by(m.Annotation.pk)
         if volumes is not None:
             q = q.where(m.Annotation.volume.in_(volumes))
-        with self.db.read() as s:
-            return [StoredAnnotation.of(r) for r in s.scalars(q)]
+        with self.db.reader.connect() as conn:
+            return [StoredAnnotation.of(r) for r in conn.execute(q)]
 
     def versions(self, volumes: list[str]) -> list[tuple[int, int, bool]]:
         """``(pk, version, hidden)`` of every annotation of these volumes, in storing order."""
         q = (select(m.Annotation.pk, m.Annotation.version, m.Annotation.hidden)
              .where(m.Annotation.volume.in_(volumes)).order_by(m.Annotation.pk))
-        with self.db.read() as s:
-            return [(pk, version, bool(hidden)) for pk, version, hidden in s.execute(q)]
+        with self.db.reader.connect() as conn:
+            return [(pk, version, bool(hidden)) for pk, version, hidden in conn.execute(q)]
 
     def documents(self, pks: list[int]) -> dict[int, tuple[str, str]]:
         """pk -> (IRI, JSON-LD text) for these annotations."""
         out: dict[int, tuple[str, str]] = {}
-        with self.db.read() as s:
+        with self.db.reader.connect() as conn:
             for i in range(0, len(pks), 500):
                 q = select(m.Annotation.pk, m.Annotation.iri, m.Annotation.document).where(
                     m.Annotation.pk.in_(pks[i:i + 500]))
-                out.update({pk: (iri, doc) for pk, iri, doc in s.execute(q)})
+                out.update({pk: (iri, doc) for pk, iri, doc in conn.execute(q)})
         return out
 
     def get(self, volume: str, slug: str) -> StoredAnnotation | None:
-        with self.db.read() as s:
-            row = s.scalar(select(m.Annotation).where(m.Annotation.volume == volume, m.Annotation.slug == slug))
-            return StoredAnnotation.of(row) if row is not None else None
+        q = select(m.Annotation.__table__).where(m.Annotation.volume == volume, m.Annotation.slug == slug)
+        with self.db.reader.connect() as conn:
+            row = conn.execute(q).first()
+        return StoredAnnotation.of(row) if row is not None else None
 
     def count(self, volume: str) -> int:
         with self.db.read() as s:
@@ -240,14 +248,16 @@ class Store:
             name = slug or (uuid.uuid4().hex if iri_for else slug_of(str(doc.get("id", ""))))
             if iri_for:
                 doc["id"] = iri_for(name)
-            row = m.Annotation(iri=str(doc["id"]), volume=volume, slug=name, entry=entry, layer=layer,
-                               creator=creator, visibility=visibility, group_name=group,
-                               created=doc.get("created"), modified=doc.get("modified"), version=1,
-                               hidden=False, origin=origin, document=json.dumps(doc, ensure_ascii=False))
-            s.add(row)
-            s.flush()
+            values = dict(iri=str(doc["id"]), volume=volume, slug=name, entry=entry, layer=layer,
+                          creator=creator, visibility=visibility, group_name=group,
+                          created=doc.get("created"), modified=doc.get("modified"), version=1,
+                          hidden=False, origin=origin, document=json.dumps(doc, ensure_ascii=False))
+            # A Core insert: the ORM's unit of work costs more than the insert itself here.
+            result = s.connection().execute(insert(m.Annotation.__table__).values(**values))
             _bump(s)
-            return StoredAnnotation.of(row)
+            return StoredAnnotation(pk=result.inserted_primary_key[0], iri=values["iri"], volume=volume, slug=name,
+                                    entry=entry, layer=layer, creator=creator, visibility=visibility, group=group,
+                                    version=1, hidden=False, origin=origin, raw=values["document"])
         return self.db.write(work)
 
     def replace(self, volume: str, slug: str, *, expect_version: int | None, entry: str, layer: str,

@@ -66,9 +66,15 @@ def now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def check_annotation(data: Any, *, corpus: Corpus, volume: str, user: str,
-                     created: str | None = None) -> Checked:
-    """Accept ``data`` as a new annotation (or a replacement, with ``created`` kept) by ``user``."""
+def check_annotation(data: Any, *, corpus: Corpus, volume: str, user: str, user_name: str = "",
+                     groups: set[str] | None = None, created: str | None = None) -> Checked:
+    """Accept ``data`` as a new annotation (or a replacement, with ``created`` kept) by ``user``.
+
+    ``corpus`` gives the volumes and entries; ``user_name`` and ``groups`` (the reader's display
+    name and groups) default to what the corpus's archive says."""
+    if groups is None:
+        groups = access.user_groups(corpus, user)
+    user_name = user_name or corpus.users.get(user, user)
     if not isinstance(data, dict):
         raise Rejected(400, "the body must be a JSON object (a W3C Web Annotation)")
     contexts = _list(data.get("@context"))
@@ -125,7 +131,7 @@ def check_annotation(data: Any, *, corpus: Corpus, volume: str, user: str,
     if visibility == "group":
         if not isinstance(group, str) or not group:
             raise Rejected(422, "visibility 'group' needs a group")
-        if group not in access.user_groups(corpus, user):
+        if group not in groups:
             raise Rejected(403, f"you are not a member of group {group!r}")
     else:
         group = None
@@ -136,7 +142,7 @@ def check_annotation(data: Any, *, corpus: Corpus, volume: str, user: str,
     stamp = now()
     ann = Annotation(id="urn:exporter:pending", entry_id=entry.id, layer=layer, exact=exact, prefix=prefix,
                      suffix=suffix, body="\n\n".join(comments), body_language=language, tags=tags,
-                     creator=user, creator_name=corpus.users.get(user, user),
+                     creator=user, creator_name=user_name,
                      created=created or stamp, modified=stamp if created else None,
                      visibility=visibility, group=group, motivation=motivation, start=start, end=end)
     placed = anchor.anchor_layer(entry.layers[layer], [ann], [], entry.id)[1]
