@@ -1,4 +1,4 @@
-"""Benchmark: 100,000 synthetic entries through ``ris``, ``bibtex`` and ``csl-json``.
+"""Benchmark: 100,000 synthetic entries through ``ris``, ``bibtex``, ``biblatex`` and ``csl-json``.
 
 Building the entries is excluded from the timings.  Each writer streams into a sink that only
 counts bytes.  The reference, measured in the same run, is plain line writing of the same
@@ -28,7 +28,7 @@ from exporter.model import Entry, EntryDate, Layer, Person, Volume  # noqa: E402
 
 VOLUME = Volume(id="frus1918Russiav03", title="Papers Relating to the Foreign Relations of the United States, "
                 "1918, Russia, Volume III", editors=[Person(family="Kennan", given="George F.")],
-                publisher="United States Government Printing Office", place="Washington",
+                publisher="United States Government Printing Office", place="Washington", year="1932",
                 series="Papers Relating to the Foreign Relations of the United States, 1918",
                 series_number="Volume III", languages=["en"],
                 base_url="https://history.state.gov/historicaldocuments/frus1918Russiav03")
@@ -38,6 +38,7 @@ PEOPLE = [Person(literal="Secretary of State"), Person(literal="Acting Secretary
                                            ("Morris", "Roland S."), ("Caldwell", "John K."), ("Bakhmeteff", "Boris"))]
 GENRES = [("telegram", "Telegram"), ("telegram", "Telegram"), ("letter", "Letter"), ("diary", "Diary entry"),
           ("memorandum", "Memorandum")]
+PLACES = ["Petrograd", "Washington", "Vologda", "Tokyo", "Archangel"]
 TITLES = ["The {a} to the {b}", "The {a} to the {b} — Extract", "Запись в дневнике: {a}",
           "Memorandum by the {a} on the situation in Petrograd"]
 
@@ -62,7 +63,7 @@ def make_entry(i: int) -> Entry:
         title=TITLES[i % len(TITLES)].format(a=a.display, b=b.display),
         kind=kind, genre=genre, number=str(i + 1),
         date=EntryDate(1917 + i % 3, 1 + i % 12, 1 + i % 28, approximate=i % 17 == 0),
-        authors=[a], recipients=[b] if genre != "diary" else [],
+        place=PLACES[i % len(PLACES)], authors=[a], recipients=[b] if genre != "diary" else [],
         repository="National Archives, RG 59" if i % 4 == 0 else None,
         archival_id=f"File No. 861.00/{1000 + i}",
         description="Summary of the situation; requests instructions." if i % 3 == 0 else None,
@@ -72,12 +73,16 @@ def make_entry(i: int) -> Entry:
 
 
 def writers():
+    from exporter.formats.references.biblatex import write_biblatex
     from exporter.formats.references.bibtex import write_bibtex
     from exporter.formats.references.csl_json import write_csl_json
     from exporter.formats.references.ris import write_ris
 
-    return {"ris": write_ris, "bibtex": write_bibtex, "csl-json": write_csl_json, "plain-lines": plain_lines,
+    return {"ris": write_ris, "bibtex": write_bibtex, "biblatex": write_biblatex, "csl-json": write_csl_json, "plain-lines": plain_lines,
             "mapping-only": mapping_only}
+
+
+FORMATS = ("ris", "bibtex", "biblatex", "csl-json")
 
 
 def mapping_only(entries, out) -> int:
@@ -97,7 +102,7 @@ def plain_lines(entries, out) -> int:
     for e in entries:
         fields = [e.qualified_id, e.title, *(p.display for p in e.authors), *(p.display for p in e.recipients),
                   e.date.iso or "", e.kind or "", e.number or "", e.page_range or "", e.language or "",
-                  e.repository or "", e.archival_id or "", e.iri, e.description or ""]
+                  e.repository or "", e.archival_id or "", e.iri, e.description or "", e.place or ""]
         buf.append("\n".join(fields) + "\n")
         lines += len(fields)
         if len(buf) >= 512:
@@ -141,7 +146,7 @@ def main() -> None:
         return
     n = args.entries
     memory = {}
-    for fmt in ("ris", "bibtex", "csl-json"):  # first: a child forked from a big parent starts big
+    for fmt in FORMATS:  # first: a child forked from a big parent starts big
         proc = subprocess.run([sys.executable, __file__, "--memory-child", fmt, "--entries", str(n)],
                               capture_output=True, text=True, check=True)
         memory[fmt] = json.loads(proc.stdout)
@@ -165,7 +170,7 @@ def main() -> None:
         print(f"{fmt:12s} median {med:.3f} s  {n / med:>10,.0f} entries/s{extra}  ({sizes[fmt] / n:.0f} bytes/entry, "
               f"runs {', '.join(f'{x:.3f}' for x in runs)})")
     ref = times["plain-lines"]
-    for fmt in ("ris", "bibtex", "csl-json"):
+    for fmt in FORMATS:
         target = 100_000 if fmt == "csl-json" else 200_000
         rate = n / statistics.median(times[fmt])
         ratio = statistics.median(r / t for r, t in zip(ref, times[fmt]))

@@ -19,10 +19,12 @@ from urllib.parse import unquote
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support.references_expect import bib_expected, read_bib, read_ris, ris_expected
+from support.references_expect import (bib_expected, biblatex_expected, collection_expected, csl_expected, read_bib,
+                                    read_ris, ris_expected)
 
 from conftest import VALIDATORS
 from exporter.csl import entry_to_csl
+from exporter.formats.references.biblatex import write_biblatex
 from exporter.formats.references.bibtex import bib_key, key_id, write_bibtex
 from exporter.formats.references.csl_json import write_csl_json
 from exporter.formats.references.ris import write_ris
@@ -136,19 +138,35 @@ def test_bibtex_long_values():
                         date=EntryDate(1918, 3, 1), layers={"text": Layer("text", None, [], [text, "2"])})])
 
 
-def check_bibtex(entries):
-    data = render(write_bibtex, entries)
+@SETTINGS
+@given(entry_lists(short_value, short_maybe))
+def test_biblatex_hostile_values(entries):
+    check_bibtex(entries, write_biblatex)
+
+
+def check_bibtex(entries, writer=write_bibtex):
+    data = render(writer, entries)
     text = data.decode("utf-8")
     assert text.count("{") == text.count("}"), "braces balanced"
     raw, decoded = read_bib(data, full_decoder=True)
     assert not raw.failed_blocks and not decoded.failed_blocks
+    expected = bib_expected if writer is write_bibtex else biblatex_expected
+    if writer is write_biblatex:
+        collections = [e for e in decoded.entries if e.entry_type == "collection"]
+        volumes = list(dict.fromkeys(e.volume.id for e in entries))
+        assert [c.key for c in collections] == [f"edition-{key_id(v)}" for v in volumes]
+        for c in collections:
+            first = next(e for e in entries if f"edition-{key_id(e.volume.id)}" == c.key)
+            assert {f.key: f.value for f in c.fields} == collection_expected(first)
+        decoded.remove(collections)
+        raw.remove([e for e in raw.entries if e.entry_type == "collection"])
     assert len(decoded.entries) == len(entries)
     keys = [e.key for e in decoded.entries]
     assert len(set(keys)) == len(keys) and all(k.isascii() for k in keys)
     assert keys == [bib_key(e) for e in entries]
     for bib, rawbib, entry in zip(decoded.entries, raw.entries, entries):
         fields = {f.key: f.value for f in bib.fields}
-        exp = bib_expected(entry)
+        exp = expected(entry)
         if "date" in exp:
             assert rawbib.fields_dict["date"].value == exp.pop("date")
             fields.pop("date")
@@ -166,7 +184,7 @@ def test_csl_json_hostile_values(entries):
     import jsonschema
 
     records = json.loads(render(write_csl_json, entries))
-    assert records == [entry_to_csl(e) for e in entries]
+    assert records == [csl_expected(e) for e in entries]
     schema = json.loads((VALIDATORS / "csl-schema" / "csl-data.json").read_text())
     jsonschema.validate(records, schema, cls=jsonschema.Draft7Validator)
 
@@ -180,7 +198,7 @@ def test_key_id_is_injective(a, b):
 
 def test_empty_selection_writes_valid_empty_outputs():
     assert json.loads(render(write_csl_json, [])) == []
-    assert render(write_ris, []) == b"" and render(write_bibtex, []) == b""
+    assert render(write_ris, []) == b"" and render(write_bibtex, []) == b"" and render(write_biblatex, []) == b""
 
 
 def test_forged_record_cannot_end_or_start_a_record():
@@ -196,7 +214,8 @@ def test_forged_record_cannot_end_or_start_a_record():
     assert records[0]["authors"] == ["Smith AU - Forged, J."]  # the mapping collapses name whitespace
 
 
-def test_biber_reads_hostile_bib(tmp_path):
+@pytest.mark.parametrize("writer", [write_bibtex, write_biblatex])
+def test_biber_reads_hostile_bib(tmp_path, writer):
     biber = shutil.which("biber")
     if not biber:
         pytest.skip("biber is not installed (Debian package biber; scripts/setup.sh installs it)")
@@ -205,7 +224,7 @@ def test_biber_reads_hostile_bib(tmp_path):
                      authors=[Person(literal=t[:40]), Person(family="Долгоруков", given="К. А.")],
                      date=EntryDate(1918, 3, 1, approximate=True), description=t)
                for i, (t, g) in enumerate([(p * 3, "letter") for p in PIECES] + [("x" * 5000, "diary")])]
-    (tmp_path / "in.bib").write_bytes(render(write_bibtex, entries))
+    (tmp_path / "in.bib").write_bytes(render(writer, entries))
     proc = subprocess.run([biber, "--tool", "--output-file=out.bib", "in.bib"], cwd=tmp_path,
                           capture_output=True, timeout=300)
     log = proc.stdout.decode() + proc.stderr.decode()
@@ -216,27 +235,29 @@ def test_biber_reads_hostile_bib(tmp_path):
 
 def test_csl_json_falls_back_to_the_mapping_when_it_changes(monkeypatch):
     """If the mapping gains a variable this writer does not know, the volume goes through it."""
-    import exporter.formats.references.csl_json as module
+    import exporter.formats.references.zotero as module
 
     def changed(entry):
         rec = entry_to_csl(entry)
-        rec["event-place"] = "Petrograd"
+        rec["dimensions"] = "3 leaves"
         return rec
 
     monkeypatch.setattr(module, "entry_to_csl", changed)
     vol = Volume(id="v", title="V")
     entries = [Entry(id=f"e{i}", local_id=f"e{i}", volume=vol, heading=[], title=f"T{i}") for i in range(3)]
-    assert json.loads(render(write_csl_json, entries, expect_fallback=True)) == [changed(e) for e in entries]
+    assert json.loads(render(write_csl_json, entries, expect_fallback=True)) == [
+        {**csl_expected(e), "dimensions": "3 leaves"} for e in entries]
 
 
-@pytest.mark.parametrize("writer_name", ["ris", "bibtex"])
+@pytest.mark.parametrize("writer_name", ["ris", "bibtex", "biblatex"])
 def test_writers_follow_a_changed_mapping(monkeypatch, writer_name):
     """If the mapping changes a value in a way the fast path does not know, the guard notices on
     the volume's first entry and the volume is written from the mapping."""
+    import exporter.formats.references.biblatex as biblatex_module
     import exporter.formats.references.bibtex as bib_module
-    import exporter.formats.references.ris as ris_module
+    import exporter.formats.references.zotero as zotero_module
 
-    module = ris_module if writer_name == "ris" else bib_module
+    module = {"ris": zotero_module, "bibtex": bib_module, "biblatex": biblatex_module}[writer_name]
 
     def changed(entry):
         rec = entry_to_csl(entry)
@@ -251,17 +272,31 @@ def test_writers_follow_a_changed_mapping(monkeypatch, writer_name):
         records = read_ris(render(write_ris, entries, expect_fallback=True))
         assert [r["title"] for r in records] == ["TITLE 0", "TITLE 1", "TITLE 2"]
     else:
-        _, decoded = read_bib(render(write_bibtex, entries, expect_fallback=True))
-        assert [e.fields_dict["title"].value for e in decoded.entries] == ["TITLE 0", "TITLE 1", "TITLE 2"]
+        writer = write_bibtex if writer_name == "bibtex" else write_biblatex
+        _, decoded = read_bib(render(writer, entries, expect_fallback=True))
+        assert [e.fields_dict["title"].value for e in decoded.entries
+                if e.entry_type != "collection"] == ["TITLE 0", "TITLE 1", "TITLE 2"]
 
 
 def test_fast_paths_equal_the_mapping_paths(sample, frus):
-    """Every record the fast paths write equals the one written from entry_to_csl."""
+    """Every record the fast paths write equals the one written from the mapping (entry_to_csl,
+    and for RIS and CSL-JSON the Zotero record built from it)."""
+    from exporter.formats.references.biblatex import biblatex_from_csl, collection_entry
     from exporter.formats.references.bibtex import bib_from_csl
     from exporter.formats.references.ris import ris_from_csl
+    from exporter.formats.references.zotero import zotero_record
 
     entries = sample.entries + frus.entries
     ris = render(write_ris, entries).decode()
-    assert ris == "".join(ris_from_csl(entry_to_csl(e), e) for e in entries)
+    assert ris == "".join(ris_from_csl(None, e) for e in entries)
     bib = render(write_bibtex, entries).decode()
     assert bib == "".join(bib_from_csl(entry_to_csl(e), e) for e in entries)
+    seen, expected = set(), []
+    for e in entries:
+        if e.volume.id not in seen:
+            seen.add(e.volume.id)
+            expected.append(collection_entry(entry_to_csl(e), e))
+        expected.append(biblatex_from_csl(entry_to_csl(e), e))
+    assert render(write_biblatex, entries).decode() == "".join(expected)
+    records = json.loads(render(write_csl_json, entries))
+    assert records == [zotero_record(e) for e in entries]

@@ -213,6 +213,9 @@ class Annotation:
     origin: str = ""
     #: The target source IRI as read (for round-tripping).
     source: str = ""
+    #: Set by the engine: ``exact`` (and possibly ``prefix``/``suffix``) was narrowed to the
+    #: printed pages or cut by the quote cap, so it is not the annotation's whole quote.
+    quote_cut: bool = False
     #: Hidden by a moderator: only its creator and the moderators still receive it.
     hidden: bool = False
 
@@ -339,6 +342,16 @@ class Corpus:
     groups: dict[str, Group] = field(default_factory=dict)
     folders: list[Folder] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: Files the corpus was read from (volumes, annotation files, archive file): never an output.
+    inputs: list[str] = field(default_factory=list)
+    #: The corpus folder (``None`` for a single volume file).
+    folder: str | None = None
+    #: Warnings about one reader's annotation: ((creator, visibility, group), message); a reader
+    #: is shown only those about annotations they may see (see engine.access).
+    owned_warnings: list[tuple[tuple[str, str, str | None], str]] = field(default_factory=list)
+    #: Longest annotation quote the annotation and citation formats print (characters);
+    #: ``None``: no limit (set by ``annotation_quote_cap`` in archive.json).
+    quote_cap: int | None = 300
     #: The archive's print limit (``archive.json``); ``None``: the default applies.
     print_limit: int | None = None
     #: Users with the moderator role (they also receive hidden annotations).
@@ -393,8 +406,9 @@ class Document:
     #: Distinct (volume, layer, page) triples counted by the print policy.
     source_pages: int = 0
     warnings: list[str] = field(default_factory=list)
-    #: Format-specific options from the command line (``paper``, ``pdf_variant``, ...).
-    options: dict[str, str] = field(default_factory=dict)
+    #: The chosen format's options that were given (``paper``, ``pdf_variant``, ...), checked
+    #: against what the format declares (:class:`exporter.registry.Option`).
+    options: dict[str, str | int | float | bool] = field(default_factory=dict)
     archive_name: str = "the archive"
 
     @property

@@ -17,6 +17,12 @@ Built-in plugins have short, stable names (:data:`BUILTIN_PLUGINS`), independent
 that implements them.  Their former names, the module paths (``exporter.formats.html``), are
 still accepted in both variables for one release, with a :class:`DeprecationWarning` and a
 notice in :attr:`Plugins.notices`.
+
+Third-party plugin code runs isolated while it is imported and registers: what it prints goes
+to stderr (stdout carries only the command's output), ``os._exit`` becomes a recorded failure
+instead of ending the process, and a plugin that does not finish within
+``EXPORTER_PLUGIN_TIMEOUT`` seconds (default :data:`LOAD_TIMEOUT`; in the main thread) is
+recorded as failed and skipped.
 """
 
 from __future__ import annotations
@@ -24,18 +30,21 @@ from __future__ import annotations
 import importlib
 import os
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from types import ModuleType
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 import pluggy
 
 from . import hookspec
 from .errors import PluginError
-from .registry import Format, Registry, Source, Style
+from .registry import OPTION_NAME_RE, Format, Option, Registry, Source, Style
 
 ENTRY_POINT_GROUP = "exporter"
+#: Seconds a third-party plugin may take to import, and to register what it adds.
+LOAD_TIMEOUT = 10.0
 
 #: Built-in plugins, registered exactly like third-party ones: stable name -> module.
 BUILTIN_PLUGINS: dict[str, str] = {
@@ -114,6 +123,7 @@ class Plugins:
         self.styles: Registry[Style] = Registry("style")
         self.info: dict[str, PluginInfo] = {}
         self.failures: list[PluginFailure] = []
+        self.load_timeout: float | None = LOAD_TIMEOUT
         #: Warnings about how plugins were chosen (deprecated names), for front ends to show.
         self.notices: list[str] = []
 
@@ -160,13 +170,14 @@ class Plugins:
             added.append(stored.name)
 
         try:
-            function(register=register)
+            with isolated(self.load_timeout if not info.builtin else None):
+                function(register=register)
         except BaseException as exc:  # noqa: BLE001 -- SystemExit from a plugin must not end the run
             if isinstance(exc, KeyboardInterrupt):
                 raise
             for item_name in added:  # withdraw a half-done registration
                 registry.remove(item_name)
-            self.failures.append(PluginFailure(plugin, "register", f"raised {_one_line(exc)}"))
+            self.failures.append(PluginFailure(plugin, "register", _failure(exc, "registering", self.load_timeout)))
             return
         info.registered[kind].extend(added)
 
@@ -186,7 +197,55 @@ def _check_item(kind: str, item: Any) -> str | None:
     for attr in functions:
         if not callable(getattr(item, attr, None)):
             return f"'{getattr(item, 'name', '?')}': {attr} is not callable"
+    if isinstance(item, Format):
+        return _check_options(item)
     return None
+
+
+def _check_options(fmt: Format) -> str | None:
+    """Why ``fmt``'s declared options are unusable (``None`` when they are fine)."""
+    if not isinstance(fmt.options, tuple):
+        return f"'{fmt.name}': options must be a tuple of exporter.registry.Option"
+    seen: set[str] = set()
+    for option in fmt.options:
+        if not isinstance(option, Option):
+            return f"'{fmt.name}': options must be exporter.registry.Option, not {type(option).__name__}"
+        if not isinstance(option.name, str) or not OPTION_NAME_RE.match(option.name) or option.name in seen:
+            return f"'{fmt.name}': option name {option.name!r} is not a new lowercase name like 'paper_size'"
+        if option.type not in (str, int, float, bool):
+            return f"'{fmt.name}': option '{option.name}' has type {option.type!r}; expected str, int, float or bool"
+        seen.add(option.name)
+    return None
+
+
+@contextmanager
+def isolated(seconds: float | None) -> Iterator[None]:
+    """Run plugin code with stdout sent to stderr, ``os._exit`` refused and a time limit."""
+    from .engine import guard
+
+    with guard.stdout_to_stderr(), guard.no_exit(), guard.call_limit(seconds):
+        yield
+
+
+def _failure(exc: BaseException, doing: str, seconds: float | None) -> str:
+    from .engine import guard
+
+    if isinstance(exc, guard.PluginTimeout):
+        return f"did not finish {doing} within {seconds:g} s"
+    if isinstance(exc, guard.PluginExit):
+        return f"{exc} while {doing}; the process was kept running"
+    return f"raised {_one_line(exc)}" if doing == "registering" else _one_line(exc)
+
+
+def _timeout_from(env: Mapping[str, str]) -> float | None:
+    value = env.get("EXPORTER_PLUGIN_TIMEOUT")
+    if value is None:
+        return LOAD_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        return LOAD_TIMEOUT
+    return seconds if seconds > 0 and seconds == seconds else None
 
 
 def _one_line(exc: BaseException) -> str:
@@ -231,6 +290,7 @@ def load_plugins(
     """
     env = os.environ if env is None else env
     plugins = Plugins()
+    plugins.load_timeout = _timeout_from(env)
     only = _names(env.get("EXPORTER_PLUGINS"), "EXPORTER_PLUGINS", plugins.notices)
     disabled = _names(env.get("EXPORTER_DISABLE_PLUGINS"), "EXPORTER_DISABLE_PLUGINS", plugins.notices) or set()
     for name, module_name in builtins.items():
@@ -250,11 +310,12 @@ def load_plugins(
             continue
         seen.add(ep.name)
         try:
-            obj = ep.load()
+            with isolated(plugins.load_timeout):
+                obj = ep.load()
         except BaseException as exc:  # noqa: BLE001 -- SystemExit from a broken plugin must not end the run
             if isinstance(exc, KeyboardInterrupt):
                 raise
-            plugins.failures.append(PluginFailure(ep.name, "import", _one_line(exc)))
+            plugins.failures.append(PluginFailure(ep.name, "import", _failure(exc, "importing", plugins.load_timeout)))
             continue
         dist = getattr(ep, "dist", None)
         plugins.add(obj, ep.name, version=dist.version if dist is not None else None,

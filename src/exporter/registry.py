@@ -5,15 +5,22 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Callable, Generic, Iterator, TypeVar
+from typing import TYPE_CHECKING, BinaryIO, Callable, Generic, Iterable, Iterator, TypeVar, Union
 
-from .errors import PluginError, UnknownNameError
+from .errors import PluginError, UnknownNameError, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import Document, Entry, Volume
     from .textnorm import Cleaner
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+#: An option's name: the key in ``Document.options``; the command line spells it with dashes.
+OPTION_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+#: What an option's value may be once checked.
+OptionValue = Union[str, int, float, bool]
 
 
 @dataclass
@@ -22,6 +29,59 @@ class RenderInfo:
 
     rendered_pages: int | None = None
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Option:
+    """An option a format takes, such as the ``pdf`` format's ``paper``.
+
+    The engine checks the options of every export against the chosen format's before anything
+    is assembled or rendered, and the front ends (the command line, the HTTP service) offer
+    exactly what formats declare.  The checked value reaches the renderer in
+    ``Document.options[name]``; an option that was not given is absent, and the format applies
+    its own default (``default`` is shown in help).
+    """
+
+    name: str
+    help: str = ""
+    #: ``str``, ``int``, ``float`` or ``bool`` (``true``/``false``, ``yes``/``no``, ``1``/``0``).
+    type: type = str
+    #: Allowed values (compared without case; the listed spelling is passed on), or a function
+    #: returning them, called only when the option is given (for values a library defines).
+    choices: tuple[str, ...] | Callable[[], Iterable[str]] = ()
+    default: OptionValue | None = None
+
+    @property
+    def flag(self) -> str:
+        """The command-line spelling: ``--pdf-variant`` for ``pdf_variant``."""
+        return "--" + self.name.replace("_", "-")
+
+    def allowed(self) -> tuple[str, ...]:
+        """The allowed values (empty: any value of the type)."""
+        return tuple(self.choices() if callable(self.choices) else self.choices)
+
+    def check(self, value: object) -> OptionValue:
+        """``value`` converted to the option's type; :class:`UsageError` naming the allowed values."""
+        if self.type is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in _TRUE or text in _FALSE:
+                return text in _TRUE
+            raise UsageError(f"{self.flag} {value!r}: expected true or false")
+        if self.type in (int, float):
+            try:
+                return self.type(str(value).strip())  # type: ignore[no-any-return]
+            except ValueError:
+                raise UsageError(f"{self.flag} {value!r}: expected a{'n integer' if self.type is int else ' number'}") from None
+        text = str(value).strip()
+        allowed = self.allowed()
+        if allowed:
+            by_folded = {a.lower(): a for a in allowed}
+            if text.lower() not in by_folded:
+                raise UsageError(f"{self.flag} {value!r}: unknown; known values: {', '.join(allowed)}")
+            return by_folded[text.lower()]
+        return text
 
 
 @dataclass(frozen=True)
@@ -40,8 +100,27 @@ class Format:
     material: bool
     description: str = ""
     citations: bool = False
+    #: The options the format takes (see :class:`Option`); any other is refused.
+    options: tuple[Option, ...] = ()
     #: Set by the registry: the plugin that registered it.
     plugin: str = ""
+
+    def check_options(self, given: "dict[str, object]") -> dict[str, OptionValue]:
+        """``given`` checked against :attr:`options` (see :meth:`Option.check`).
+
+        Raises :class:`UsageError` for an option the format does not take, naming the ones it
+        does, and for a value the option does not allow.
+        """
+        declared = {o.name: o for o in self.options}
+        checked: dict[str, OptionValue] = {}
+        for name, value in given.items():
+            option = declared.get(name)
+            if option is None:
+                known = ", ".join(o.flag for o in self.options) or "none"
+                raise UsageError(f"format '{self.name}' has no option --{name.replace('_', '-')}; "
+                                 f"its options: {known}")
+            checked[name] = option.check(value)
+        return checked
 
 
 @dataclass(frozen=True)

@@ -39,10 +39,46 @@ def ris_date(issued: dict) -> str:
             + ("circa" if issued.get("circa") else ""))
 
 
+def extra_name(name: dict) -> str:
+    """A CSL name as an Extra line gives it: ``Family || Given`` or the single name."""
+    if "literal" in name:
+        return ris_value(name["literal"])
+    family, given = ris_value(name.get("family", "")), ris_value(name.get("given", ""))
+    return f"{family} || {given}" if family and given else family or given
+
+
+def single_field(name: dict) -> bool:
+    """A literal name with a comma: RIS.js would split it into last and first name."""
+    return "literal" in name and "," in name["literal"]
+
+
+def extra_lines(entry, rec: dict | None = None) -> list[str]:
+    """The ``Name: value`` lines Zotero keeps in Extra (RIS ``M2``, CSL-JSON ``note``): the edition
+    and what the item type has no field for, as docs/references.md lists them."""
+    rec = rec or entry_to_csl(entry)
+    vol = entry.volume
+    letter = rec["type"] == "personal_communication"
+    pairs = [(key, rec.get(key)) for key in ("container-title", "collection-title", "volume")]
+    pairs += [("editor", extra_name(n)) for n in rec.get("editor", [])]
+    pairs += [("publisher", rec.get("publisher")), ("Edition place", vol.place), ("Edition date", vol.year),
+              ("number", rec.get("number")), ("page", rec.get("page"))]
+    if not letter:
+        pairs += [("recipient", extra_name(n)) for n in rec.get("recipient", [])]
+    else:
+        pairs.append(("event-place", entry.place))
+    out = []
+    for key, value in pairs:
+        v = ris_value(str(value)) if value else ""
+        if v:
+            out.append(f"{key}: {v}")
+    return out
+
+
 def ris_expected(entry) -> dict:
     """The rispy record an entry should read back as (empty values left out)."""
     rec = entry_to_csl(entry)
-    exp: dict = {"type_of_reference": "PCOMM" if rec["type"] == "personal_communication" else "MANSCPT"}
+    letter = rec["type"] == "personal_communication"
+    exp: dict = {"type_of_reference": "PCOMM" if letter else "MANSCPT"}
 
     def put(key, value):
         v = ris_value(str(value)) if value is not None else ""
@@ -56,33 +92,46 @@ def ris_expected(entry) -> dict:
 
     put("id", rec["id"])
     put("title", rec.get("title"))
-    people("authors", rec.get("author", []))
-    people("secondary_authors", rec.get("recipient", []))
-    people("tertiary_authors", rec.get("editor", []))
+    people("authors", [n for n in rec.get("author", []) if not single_field(n)])
+    if letter:
+        people("secondary_authors", [n for n in rec.get("recipient", []) if not single_field(n)])
     if "issued" in rec:
         exp["date"] = ris_date(rec["issued"])
         exp["year"] = f"{rec['issued']['date-parts'][0][0]:04d}"
-    put("secondary_title", rec.get("container-title"))
-    put("tertiary_title", rec.get("collection-title"))
-    put("volume", rec.get("volume"))
-    put("publisher", rec.get("publisher"))
-    put("place_published", rec.get("publisher-place"))
+    put("type_of_work", rec.get("genre"))
+    if not letter:
+        put("place_published", entry.place)
+    put("language", rec.get("language"))
     put("name_of_database", rec.get("archive"))
     put("accession_number", rec.get("archive_location"))
-    first_last = page_bounds(entry)
-    if first_last:
-        assert rec["page"] == (first_last[0] if first_last[0] == first_last[1] else "-".join(first_last))
-        put("start_page", first_last[0])
-        if first_last[1] != first_last[0]:
-            put("end_page", first_last[1])
-    put("language", rec.get("language"))
-    put("type_of_work", rec.get("genre"))
-    put("note", rec.get("number"))
     if rec.get("URL") and ris_value(rec["URL"]):
         exp["urls"] = [ris_value(rec["URL"])]
-    if entry.description and ris_value(entry.description):
-        exp["notes"] = [ris_value(entry.description)]
+    put("abstract", entry.description)
+    m2 = extra_lines(entry, rec)
+    m2 += [f"author: {extra_name(n)}" for n in rec.get("author", []) if single_field(n) and extra_name(n)]
+    if letter:
+        m2 += [f"recipient: {extra_name(n)}" for n in rec.get("recipient", []) if single_field(n) and extra_name(n)]
+    if m2:
+        exp["unknown_tag"] = {"M2": m2}
     return exp
+
+
+def csl_expected(entry) -> dict:
+    """The CSL-JSON record of an entry: the mapping's, without what Zotero would misfile
+    (``editor``, the edition's ``publisher-place``, a manuscript's ``recipient``), with the place of
+    writing (``event-place``), the description (``abstract``) and the Extra lines (``note``)."""
+    rec = entry_to_csl(entry)
+    letter = rec["type"] == "personal_communication"
+    out = {k: v for k, v in rec.items()
+           if k not in ("editor", "publisher-place") and not (k == "recipient" and not letter)}
+    if entry.place and ris_value(entry.place):
+        out["event-place"] = ris_value(entry.place)
+    if entry.description and entry.description.strip():
+        out["abstract"] = entry.description
+    lines = extra_lines(entry, rec)
+    if lines:
+        out["note"] = "\n".join(lines)
+    return out
 
 
 def page_bounds(entry):
@@ -116,8 +165,86 @@ def bib_name(name: dict) -> str:
 LANGID = {"en": "english", "ru": "russian", "fr": "french", "de": "german"}
 
 
+def display(name: dict) -> str:
+    if "literal" in name:
+        return name["literal"]
+    return " ".join(x for x in (name.get("given"), name.get("family")) if x)
+
+
+def _join(sep: str, values) -> str:
+    return sep.join(v for v in (tex_value(str(x)) if x else "" for x in values) if v)
+
+
+def position_text(number, page) -> str:
+    n, p = tex_value(number or ""), tex_value(page or "")
+    return _join(", ", [f"no. {n}" if n else "", (f"pp. {p}" if "-" in p else f"p. {p}") if p else ""])
+
+
+def edition_text(entry, rec: dict) -> str:
+    """The edition as the ``bibtex`` writer's ``howpublished`` reads after decoding."""
+    vol = entry.volume
+    editors = _join(" and ", [display(n) for n in rec.get("editor", [])])
+    series = _join(", ", [rec.get("collection-title"), rec.get("volume")])
+    publisher, place, year = (tex_value(x or "") for x in (rec.get("publisher"), vol.place, vol.year))
+    imprint = _join(", ", [f"{place}: {publisher}" if place and publisher else place or publisher, year])
+    inside = _join("; ", [series, imprint])
+    out = _join(", ed. ", [rec.get("container-title"), editors])
+    if inside:
+        out = f"{out} ({inside})" if out else inside
+    return _join(", ", [out, position_text(rec.get("number"), rec.get("page"))])
+
+
+def bib_date_text(issued: dict, circa: bool) -> str:
+    parts = issued["date-parts"][0]
+    return "-".join(f"{p:02d}" if i else f"{p:04d}" for i, p in enumerate(parts)) + ("~" if circa else "")
+
+
 def bib_expected(entry) -> dict:
-    """Decoded field values an entry's BibTeX entry should read back with."""
+    """Decoded field values an entry's ``bibtex`` (Zotero) entry should read back with."""
+    rec = entry_to_csl(entry)
+    letter = rec["type"] == "personal_communication"
+    exp: dict = {}
+
+    def put(key, value):
+        v = tex_value(str(value)) if value is not None else ""
+        if v:
+            exp[key] = v
+
+    def people(key, names):
+        values = [v for v in (bib_name(n) for n in names) if v]
+        if values:
+            exp[key] = " and ".join(values)
+
+    people("author", rec.get("author", []))
+    put("title", rec.get("title"))
+    put("type", rec.get("genre"))
+    if "issued" in rec:
+        exp["date"] = bib_date_text(rec["issued"], False)  # compared raw: Zotero reads it as text
+    if not letter:
+        put("address", entry.place)
+    put("language", rec.get("language"))
+    if rec.get("URL"):
+        exp["url"] = rec["URL"]  # compared raw: url is a verbatim field
+    if entry.description:
+        put("abstract", entry.description)
+    put("howpublished", edition_text(entry, rec))
+    note = []
+    recipients = _join(" and ", [display(n) for n in rec.get("recipient", [])])
+    if recipients:
+        note.append(f"Recipient: {recipients}")
+    for label, value in (("Archive", rec.get("archive")), ("Loc. in Archive", rec.get("archive_location")),
+                         ("Place", entry.place if letter else None)):
+        v = tex_value(value or "")
+        if v:
+            note.append(f"{label}: {v}")
+    put("note", "; ".join(note))
+    return exp
+
+
+def biblatex_expected(entry) -> dict:
+    """Decoded field values an entry's ``biblatex`` entry should read back with."""
+    from exporter.formats.references.bibtex import key_id
+
     rec = entry_to_csl(entry)
     exp: dict = {}
 
@@ -135,27 +262,41 @@ def bib_expected(entry) -> dict:
     put("title", rec.get("title"))
     put("type", rec.get("genre"))
     if "issued" in rec:
-        parts = rec["issued"]["date-parts"][0]
-        exp["date"] = "-".join(f"{p:02d}" if i else f"{p:04d}" for i, p in enumerate(parts)) + (
-            "~" if rec["issued"].get("circa") else "")
-    people("editor", rec.get("editor", []))
-    put("howpublished", rec.get("container-title"))
-    put("series", rec.get("collection-title"))
-    put("publisher", rec.get("publisher"))
-    put("location", rec.get("publisher-place"))
+        exp["date"] = bib_date_text(rec["issued"], bool(rec["issued"].get("circa")))
+    put("location", entry.place)
     people("namea", rec.get("recipient", []))
     if "namea" in exp:
         exp["nameatype"] = "recipient"
-    put("number", rec.get("number"))
-    put("pages", rec.get("page"))
-    put("note", ", ".join(x for x in (rec.get("archive"), rec.get("archive_location")) if x) or None)
+    put("library", ", ".join(x for x in (rec.get("archive"), rec.get("archive_location")) if x) or None)
     lang = rec.get("language")
     if lang and lang.split("-")[0].lower() in LANGID:
         exp["langid"] = LANGID[lang.split("-")[0].lower()]
     if rec.get("URL"):
-        exp["url"] = rec["URL"]  # compared raw: url is a verbatim field
+        exp["url"] = rec["URL"]
     if entry.description:
         put("abstract", entry.description)
+    exp["related"] = f"edition-{key_id(entry.volume.id)}"
+    exp["relatedstring"] = "Printed in"
+    put("addendum", position_text(rec.get("number"), rec.get("page")))
+    return exp
+
+
+def collection_expected(entry) -> dict:
+    """Decoded fields of the ``@collection`` the ``biblatex`` writer gives an entry's volume."""
+    rec = entry_to_csl(entry)
+    vol = entry.volume
+    exp: dict = {}
+    editors = [v for v in (bib_name(n) for n in rec.get("editor", [])) if v]
+    if editors:
+        exp["editor"] = " and ".join(editors)
+    for key, value in (("title", rec.get("container-title")), ("series", rec.get("collection-title")),
+                       ("number", rec.get("volume")), ("publisher", rec.get("publisher")), ("location", vol.place)):
+        v = tex_value(value or "")
+        if v:
+            exp[key] = v
+    year = (vol.year or "").strip()
+    if year:
+        exp["date" if re.fullmatch(r"\d{4}(?:-\d\d(?:-\d\d)?)?", year) else "addendum"] = tex_value(year)
     return exp
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from . import compat
-from .markup import MarkerFormatter, strip_markers, to_html, to_text
+from .markup import MarkerFormatter, to_html, to_text
 
 DEFAULT_LOCALE = "en-US"
 #: Error of a record the style renders as nothing (e.g. Chicago lists no unarchived manuscript).
@@ -151,8 +151,3 @@ def format_citations(records: Sequence[dict[str, Any]], cites: Iterable[tuple[st
         run = _Run(records, style_path, locale)
         raws = compat.render_citations(run, list(cites), note, _cached)
     return [_finish(rid, raw, err) for rid, raw, err in raws]
-
-
-def sort_key_text(text: str) -> str:
-    """A sort key from rendered text (markers removed)."""
-    return strip_markers(text)

@@ -38,14 +38,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
         return 2
+    if sys.stdout is None:  # started with stdout closed
+        if getattr(args, "output", "-") in (None, "-"):
+            print("exporter: error: standard output is closed; nothing was written", file=sys.stderr)
+            return 2
+        sys.stdout = open(os.devnull, "w")  # only the one-line report is lost; the file is written
     try:
         return int(args.run(args) or 0)
     except ExporterError as exc:
         print(f"exporter: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("exporter: interrupted; nothing was written", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", 2)  # SIGTERM/SIGHUP arrive as a KeyboardInterrupt subclass
+        print(f"exporter: {'interrupted' if signum == 2 else exc}; nothing was written", file=sys.stderr)
+        return 128 + signum
     except BrokenPipeError:
         return 1
 
@@ -59,7 +65,8 @@ def run() -> None:
     """
     code = main()
     try:
-        sys.stdout.flush()
+        if sys.stdout is not None:  # started with stdout closed
+            sys.stdout.flush()
     except BrokenPipeError:
         # Point stdout at /dev/null so that the interpreter's own final flush stays quiet.
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -7,7 +7,8 @@ import os
 import sys
 
 from ..engine import Engine, ExportRequest
-from ..plugins import Plugins
+from ..plugins import Plugins, load_plugins
+from ..registry import Option
 
 
 def add_corpus(p: argparse.ArgumentParser) -> None:
@@ -34,11 +35,58 @@ def request_from(args: argparse.Namespace, fmt: str, **extra) -> ExportRequest:
         all=args.all, corpus=args.corpus, user=args.user, **extra)
 
 
+_loaded: dict[tuple[str | None, str | None], Plugins] = {}
+#: Format options are offered as ``--NAME``; prefix of their ``argparse`` destinations.
+_OPTION_DEST = "format_option_"
+
+
+def plugins() -> Plugins:
+    """The plugins of this command, loaded once (the parser's format options and the engine
+    share them), again when the plugin environment variables change."""
+    key = (os.environ.get("EXPORTER_PLUGINS"), os.environ.get("EXPORTER_DISABLE_PLUGINS"))
+    if key not in _loaded:
+        _loaded.clear()
+        _loaded[key] = load_plugins()
+    return _loaded[key]
+
+
 def engine(args: argparse.Namespace) -> Engine:
     """Build the engine and report plugin notices and failures (stderr, one line each)."""
-    eng = Engine(store=getattr(args, "store", None))
+    eng = Engine(plugins(), store=getattr(args, "store", None))
+    eng.hard_stop = True  # a renderer that ignores --timeout ends this process, not just the call
     report_plugins(eng.plugins)
     return eng
+
+
+def add_format_options(p: argparse.ArgumentParser) -> None:
+    """One ``--NAME`` per option the registered formats declare (``--paper``, ``--pdf-variant``).
+
+    Values are checked by the engine against the chosen format, which refuses an option it
+    does not take.  An option spelled like an option of the command itself is left out here.
+    """
+    by_name: dict[str, list[tuple[str, Option]]] = {}
+    for fmt in plugins().formats:
+        for option in fmt.options:
+            by_name.setdefault(option.name, []).append((fmt.name, option))
+    if not by_name:
+        return
+    group = p.add_argument_group("format options (each taken by the formats named)")
+    for name, declared in sorted(by_name.items()):
+        option = declared[0][1]
+        static = option.choices if isinstance(option.choices, tuple) else ()
+        metavar = "{" + ",".join(static) + "}" if static else {str: "VALUE"}.get(option.type, option.type.__name__.upper())
+        formats = ", ".join(f for f, _ in declared)
+        try:
+            group.add_argument(option.flag, dest=_OPTION_DEST + name, metavar=metavar,
+                               help=f"{option.help} [{formats}]" if option.help else f"[{formats}]")
+        except argparse.ArgumentError:  # spelled like one of the command's own options
+            continue
+
+
+def format_options_of(args: argparse.Namespace) -> dict[str, object]:
+    """The format options given on the command line, by option name."""
+    return {k[len(_OPTION_DEST):]: v for k, v in vars(args).items()
+            if k.startswith(_OPTION_DEST) and v is not None}
 
 
 def report_plugins(plugins: Plugins) -> None:

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from ..engine import ANNOTATION_MODES, DEFAULT_STYLE, DEFAULT_TIMEOUT, LAYERS
 from . import common
 
 
@@ -16,28 +17,27 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     common.add_selection(p)
     p.add_argument("--format", required=True, metavar="NAME", help="output format, e.g. pdf, docx, html, ris")
     p.add_argument("--output", "-o", required=True, metavar="FILE", help="output file, or - for stdout")
-    p.add_argument("--layer", default="both", choices=("translation", "transcription", "both"),
-                   help="text layer(s) to include (default: both)")
+    p.add_argument("--layer", default="both", choices=LAYERS, help="text layer(s) to include (default: both)")
     p.add_argument("--pages", metavar="A-B", help="only source pages A to B")
-    p.add_argument("--annotations", default="visible", choices=("none", "mine", "visible"),
+    p.add_argument("--annotations", default="visible", choices=ANNOTATION_MODES,
                    help="annotations to include (default: visible = own, groups', public)")
     p.add_argument("--tag", action="append", metavar="TAG", help="only annotations with this tag (repeatable)")
     p.add_argument("--creator", action="append", metavar="NAME", help="only annotations by this user (repeatable)")
-    p.add_argument("--style", metavar="NAME", help="citation style for per-entry citations (see `exporter styles`)")
+    p.add_argument("--style", metavar="NAME",
+                   help=f"citation style for per-entry citations (default {DEFAULT_STYLE}; see `exporter styles`)")
     p.add_argument("--accept-terms", action="store_true", help="accept the archive's terms of use")
-    p.add_argument("--paper", choices=("a4", "letter"), help="paper size for pdf (default a4)")
-    p.add_argument("--pdf-variant", metavar="NAME", help="PDF variant passed to weasyprint, e.g. pdf/a-3b, pdf/ua-1")
-    p.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS", help="stop a render after this long")
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                   help=f"stop a render after this long (default {DEFAULT_TIMEOUT:g})")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    common.add_format_options(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    options = {k: v for k, v in (("paper", args.paper), ("pdf_variant", args.pdf_variant)) if v}
     request = common.request_from(
         args, args.format, layer=args.layer, pages=args.pages, annotations=args.annotations,
         tags=args.tag or [], creators=args.creator or [],
-        style=args.style, accept_terms=args.accept_terms, options=options,
+        style=args.style, accept_terms=args.accept_terms, options=common.format_options_of(args),
         timeout=args.timeout)
     eng = common.engine(args)
     result = eng.export(request, args.output)

@@ -11,11 +11,13 @@ Typical use::
 from __future__ import annotations
 
 import os
+import sys
+import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..errors import ExporterError, RenderError, SelectionError, UsageError
+from ..errors import ExporterError, RenderError, SelectionError, UnknownNameError, UsageError
 from ..model import (
     AnnotationStart,
     Citation,
@@ -24,19 +26,48 @@ from ..model import (
     Entry,
     Selection,
 )
+from ..citations import MODES as citation_modes
+from ..citations import CiteLine
 from ..plugins import Plugins, load_plugins
-from ..registry import Format, RenderInfo
+from ..registry import Format, RenderInfo, Style
 from . import access, anchor, guard, narrow, policy, select
-from .output import write_atomic, write_stdout
+from .output import Target, check_target, cleanup_on_signals, write_target
 
 DEFAULT_TIMEOUT = 300.0
 #: The style of per-entry citations in formats that print them, when ``--style`` is not given:
 #: the archive's house style for archival documents.
 DEFAULT_STYLE = "archival-documents"
+#: The text layers a request may ask for (``both``: every layer an entry has).
+LAYERS: tuple[str, ...] = narrow.LAYER_CHOICES
+#: Which annotations a request may include: none, the user's own, or all the user may see.
+ANNOTATION_MODES: tuple[str, ...] = access.MODES
+#: How citations are printed: a sorted bibliography, or notes / in-text citations in order.
+CITATION_MODES: tuple[str, ...] = citation_modes
+
+
+class _Selecting:
+    """The selection fields a request carries; exactly one of them is set."""
+
+    entries: str | None  # "ID,ID,..."
+    range: str | None  # "A..B"
+    folder: str | None
+    dates: str | None  # "FROM..TO"
+    all: bool
+    corpus: str | os.PathLike[str] | None
+    user: str | None
+
+    def selection(self) -> tuple[str, str]:
+        given = [(k, v) for k, v in (("entries", self.entries), ("range", self.range),
+                                      ("folder", self.folder), ("dates", self.dates)) if v]
+        if self.all:
+            given.append(("all", ""))
+        if len(given) != 1:
+            raise UsageError("give exactly one selection: --entries, --range, --folder or --dates")
+        return given[0]
 
 
 @dataclass
-class ExportRequest:
+class ExportRequest(_Selecting):
     """Everything an export needs besides the output path.  Exactly one selection field is set."""
 
     format: str
@@ -54,19 +85,37 @@ class ExportRequest:
     creators: list[str] = field(default_factory=list)  # only annotations by one of these users
     style: str | None = None
     accept_terms: bool = False
-    options: dict[str, str] = field(default_factory=dict)
+    #: Options of the chosen format (``{"paper": "letter"}``), checked against what it declares.
+    options: dict[str, object] = field(default_factory=dict)
     #: The operator's override of the archive's print limit for this request (no front end sets it).
     print_limit: int | None = None
     timeout: float | None = DEFAULT_TIMEOUT
 
-    def selection(self) -> tuple[str, str]:
-        given = [(k, v) for k, v in (("entries", self.entries), ("range", self.range),
-                                      ("folder", self.folder), ("dates", self.dates)) if v]
-        if self.all:
-            given.append(("all", ""))
-        if len(given) != 1:
-            raise UsageError("give exactly one selection: --entries, --range, --folder or --dates")
-        return given[0]
+
+@dataclass
+class CiteRequest(_Selecting):
+    """Citations of a selection in one style (what ``exporter cite`` prints)."""
+
+    style: str
+    mode: str = "bibliography"
+    entries: str | None = None  # "ID,ID,..."; in note and in-text mode a repeated id is cited again
+    range: str | None = None
+    folder: str | None = None
+    dates: str | None = None
+    all: bool = False
+    corpus: str | os.PathLike[str] | None = None
+    user: str | None = None
+    #: The page cited (notes and in-text citations only).
+    locator: str | None = None
+
+
+@dataclass
+class CiteResult:
+    """The citations of a :class:`CiteRequest`: the style used and one line per citation."""
+
+    style: Style
+    mode: str
+    lines: list[CiteLine]
 
 
 @dataclass
@@ -112,6 +161,9 @@ class Engine:
     def __init__(self, plugins: Plugins | None = None, print_limit: int | None = None, store=None) -> None:
         self.plugins = plugins if plugins is not None else load_plugins()
         self.print_limit = print_limit
+        #: Stop the process when a renderer swallows every time-out (see :mod:`.guard`); the
+        #: command line sets this, a library caller's process is left alone.
+        self.hard_stop = False
         self._corpora: dict[tuple[str, float], Corpus] = {}
         self.store = None
         if store is not None:
@@ -159,11 +211,14 @@ class Engine:
             stamp = 0.0
         key = (str(p.resolve()), stamp)
         if key not in self._corpora:
-            self._corpora[key] = load_corpus(p, self.plugins.sources)
+            # Third-party sources run here: what they print must not reach stdout, nor end the process.
+            with guard.stdout_to_stderr(), guard.no_exit():
+                self._corpora[key] = load_corpus(p, self.plugins.sources)
         return self._corpora[key]
 
     # -- assembly ------------------------------------------------------------------------
-    def resolve(self, corpus: Corpus, request: ExportRequest) -> list[Entry]:
+    def resolve(self, corpus: Corpus, request: _Selecting) -> list[Entry]:
+        """The entries ``request`` selects from ``corpus``, in volume order, each once."""
         kind, value = request.selection()
         if kind == "entries":
             return select.by_ids(corpus, value)
@@ -184,13 +239,13 @@ class Engine:
         self.cite(doc, fmt)
         return doc
 
-    def _assemble(self, request: ExportRequest) -> Document:
+    def _assemble(self, request: ExportRequest, deadline: float | None = None) -> Document:
         corpus = self.load(request.corpus)
         if request.layer not in narrow.LAYER_CHOICES:
             raise UsageError(f"--layer {request.layer!r}: expected one of {', '.join(narrow.LAYER_CHOICES)}")
         pages = select.parse_pages(request.pages) if request.pages else None
         chosen = self.resolve(corpus, request)
-        warnings = list(corpus.warnings)
+        warnings = access.visible_warnings(corpus, request.user)
         anns = access.select_annotations(corpus, request.annotations, request.user,
                                          tags=request.tags, creators=request.creators)
         by_layer: dict[tuple[str, str], list] = {}
@@ -203,7 +258,8 @@ class Engine:
                 warnings.append(f"entry {entry.id} {note}")
             new_layers = {}
             for name, layer in layers.items():
-                layer, _ = anchor.anchor_layer(layer, by_layer.get((entry.id, name), []), warnings, entry.id)
+                layer, _ = anchor.anchor_layer(layer, by_layer.get((entry.id, name), []), warnings, entry.id,
+                                               deadline)
                 if pages:
                     layer = narrow.narrow_layer(layer, *pages)
                     if layer is None:
@@ -253,6 +309,37 @@ class Engine:
         for entry in doc.entries:
             entry.citation = plain_citation(entry)
 
+    # -- citations -----------------------------------------------------------------------
+    def citations(self, request: CiteRequest) -> CiteResult:
+        """Format the citations of a selection (see :func:`exporter.citations.cite_entries`).
+
+        The style must be a registered name (a path is refused); in note and in-text mode the
+        entries named by ``request.entries`` are cited in the order given, a repeated one again
+        (a subsequent or ibid citation), where an export would select it once.
+        """
+        from ..citations import cite_entries, style_names
+
+        styles = self.plugins.styles
+        name = request.style
+        if "/" in name or "\\" in name or name.endswith((".csl", ".xml")):
+            raise UnknownNameError(f"--style takes a registered style name, not a path ('{name}'); "
+                                   f"known styles: {', '.join(style_names(styles))}")
+        style = styles.get(name)  # unknown names are refused with the known ones
+        if request.mode not in CITATION_MODES:
+            raise UsageError(f"--mode {request.mode!r}: expected one of {', '.join(CITATION_MODES)}")
+        locator = request.locator
+        if locator is not None:
+            locator = " ".join(locator.split())
+            if not locator:
+                raise UsageError("--locator: give a page, e.g. --locator 21")
+            if request.mode == "bibliography":
+                raise UsageError("--locator applies to --mode note or in-text, not to the bibliography")
+        corpus = self.load(request.corpus)
+        entries = self.resolve(corpus, request)  # same checks and errors as an export's selection
+        if request.entries and request.mode != "bibliography":
+            entries = [select.lookup(corpus, i.strip()) for i in request.entries.split(",") if i.strip()]
+        return CiteResult(style, request.mode, cite_entries(entries, style, request.mode, locator))
+
     # -- export --------------------------------------------------------------------------
     def check(self, request: ExportRequest) -> CheckResult:
         """Everything :meth:`export` refuses before rendering, without rendering.
@@ -261,34 +348,54 @@ class Engine:
         raises the same errors as :meth:`export` would; front ends that queue exports call it
         before accepting one.
         """
-        fmt, doc = self._checked(request)
+        fmt, doc, _ = self._checked(request)
         keys = policy.page_keys(doc.entries)
         return CheckResult(format=fmt.name, media_type=fmt.media_type, extension=fmt.extension,
                            material=fmt.material, source_pages=len(keys), pages=sorted(keys),
                            entries=len(doc.entries), annotations=len(doc.annotations))
 
-    def _checked(self, request: ExportRequest) -> tuple[Format, Document]:
+    def check_output(self, request: ExportRequest, output: str | os.PathLike) -> Target:
+        """Check ``output`` against the output policy for this request (see :mod:`.output`)."""
+        from ..sources.corpus import reserved_name
+
+        corpus = self.load(request.corpus)
+        inputs = list(corpus.inputs)
+        if request.style is not None and request.style in self.plugins.styles:
+            inputs.append(str(self.plugins.styles.get(request.style).path))
+        return check_target(output, inputs, lambda real: reserved_name(corpus, real))
+
+    def _checked(self, request: ExportRequest, deadline: float | None = None,
+                 output: str | os.PathLike | None = None) -> tuple[Format, Document, Target | None]:
         fmt = self.plugins.formats.get(request.format)
+        request = replace(request, options=fmt.check_options(request.options))
         if request.style is not None:
             self.plugins.styles.get(request.style)
-        doc = self._assemble(request)
+        target = self.check_output(request, output) if output is not None else None
+        try:
+            doc = self._assemble(request, deadline)
+        except anchor.AnchorTimeout as exc:
+            raise RenderError(f"the export did not finish within {request.timeout:g} s ({exc}); "
+                              f"nothing was written") from None
         if fmt.material:  # refuse before any further work (citations can take seconds)
             limit = self.print_limit_for(self.load(request.corpus), doc.entries, request)
             policy.check_limit(doc.entries, limit)
             policy.check_terms(doc.entries, request.accept_terms)
-        return fmt, doc
+        else:
+            policy.cap_quotes(doc, self.load(request.corpus).quote_cap)
+        return fmt, doc, target
 
     def export(self, request: ExportRequest, output: str | os.PathLike) -> ExportResult:
-        """Export to ``output`` (``"-"`` for stdout).  Nothing is written unless everything succeeds."""
-        fmt, doc = self._checked(request)
+        """Export to ``output`` (``"-"`` for stdout).  Nothing is written unless everything succeeds.
+
+        The whole export (anchoring included) runs within ``request.timeout`` seconds.
+        """
+        started = time.monotonic()
+        deadline = started + request.timeout if request.timeout and request.timeout > 0 else None
+        fmt, doc, target = self._checked(request, deadline, output)
+        assert target is not None
         self.cite(doc, fmt)
-        if str(output) != "-":
-            target = Path(output)
-            if target.is_dir():
-                raise UsageError(f"--output {output}: is a folder; give a file name")
-            if not target.parent.exists():
-                raise UsageError(f"--output {output}: folder {target.parent} does not exist")
-        info, size = self._render(fmt, doc, output, request.timeout)
+        remaining = None if deadline is None else max(0.001, deadline - time.monotonic())
+        info, size = self._render(fmt, doc, target, remaining, request.timeout)
         info = info if isinstance(info, RenderInfo) else RenderInfo()
         return ExportResult(
             path=str(output), format=fmt.name, media_type=fmt.media_type, size=size,
@@ -297,28 +404,40 @@ class Engine:
             warnings=doc.warnings + list(info.warnings),
         )
 
-    def _render(self, fmt: Format, doc: Document, output: str | os.PathLike,
-                timeout: float | None) -> tuple[RenderInfo | None, int]:
+    def _render(self, fmt: Format, doc: Document, target: Target, timeout: float | None,
+                shown_timeout: float | None = None) -> tuple[RenderInfo | None, int]:
+        def stop() -> None:
+            from .output import remove_live
+
+            remove_live()
+            try:
+                sys.stderr.write(f"exporter: error: format '{fmt.name}' (plugin '{fmt.plugin}') did not "
+                                 f"finish within {shown_timeout or timeout:g} s and ignored every request to "
+                                 f"stop; nothing was written\n")
+                sys.stderr.flush()
+            finally:
+                guard.REAL_EXIT(RenderError.exit_code)
+
         def write(stream) -> RenderInfo | None:
-            with guard.no_writes(), guard.time_limit(timeout):
+            with guard.no_writes(), guard.stdout_to_stderr(), guard.no_exit(), \
+                    guard.time_limit(timeout, stop if self.hard_stop else None):
                 info = fmt.render(doc, stream)
             if info is not None and not isinstance(info, RenderInfo):
                 raise TypeError(f"render returned {type(info).__name__}, expected None or RenderInfo")
             return info
 
         try:
-            if str(output) == "-":
-                return write_stdout(write)
-            return write_atomic(Path(output), write)
+            with cleanup_on_signals():
+                return write_target(target, write)
         except guard.RenderTimeout:
             raise RenderError(f"format '{fmt.name}' (plugin '{fmt.plugin}') did not finish within "
-                              f"{timeout:g} s; nothing was written") from None
+                              f"{shown_timeout or timeout:g} s; nothing was written") from None
         except guard.WriteOutsideOutput as exc:
             raise RenderError(f"format '{fmt.name}' (plugin '{fmt.plugin}') was stopped: {exc}; "
                               f"nothing was written") from exc
         except ExporterError:
             raise
-        except (Exception, SystemExit) as exc:  # a plugin's sys.exit() must not end the caller
+        except (Exception, SystemExit, guard.PluginExit) as exc:  # a plugin's exit must not end the caller
             reason = " ".join(str(exc).split())[:300] or "no message"
             raise RenderError(f"format '{fmt.name}' (plugin '{fmt.plugin}') failed: "
                               f"{type(exc).__name__}: {reason}; nothing was written") from exc

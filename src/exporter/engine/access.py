@@ -66,3 +66,19 @@ def _allowed(corpus: Corpus, mode: str, user: str | None) -> list[Annotation]:
     groups = user_groups(corpus, user)
     moderator = bool(user) and user in corpus.moderators
     return [a for a in corpus.annotations if may_see(a, user, groups, moderator)]
+
+
+def visible_warnings(corpus: Corpus, user: str | None) -> list[str]:
+    """The corpus's load warnings that ``user`` may read.
+
+    A warning about one annotation (it failed its schema, names an unknown target, or its id is
+    repeated) is shown only to readers who may see that annotation, so no reader learns the
+    ids of another reader's private or group annotations.
+    """
+    groups = user_groups(corpus, user)
+    shown = list(corpus.warnings)
+    for (creator, visibility, group), message in corpus.owned_warnings:
+        if may_see(Annotation(id="", entry_id="", layer="", exact="", prefix="", suffix="", body="",
+                              creator=creator, visibility=visibility, group=group), user, groups):
+            shown.append(message)
+    return shown

@@ -7,7 +7,9 @@ that cannot be found, or stays ambiguous, is reported and not anchored: never gu
 
 from __future__ import annotations
 
-from dataclasses import replace
+import time
+from bisect import bisect_right
+from copy import copy as _copy
 
 from ..model import Annotation, AnnotationEnd, AnnotationStart, Block, Inline, Layer, PageBreak, Text
 
@@ -16,31 +18,81 @@ class AnchorError(ValueError):
     pass
 
 
-def find_quote(text: str, ann: Annotation) -> tuple[int, int]:
-    """Return (start, end) of the annotation's quote in ``text`` or raise :class:`AnchorError`."""
-    exact = ann.exact
+class AnchorTimeout(Exception):
+    """Anchoring ran past the export's deadline."""
+
+
+#: Equally good matches beyond which partial prefix/suffix matches are not scored (the quote
+#: is reported as ambiguous instead): keeps a hostile file from costing quote x matches.
+MAX_SCORED_HITS = 256
+#: Annotations anchored between two looks at the clock.
+_CLOCK_EVERY = 512
+
+
+def _all(text: str, needle: str) -> list[int]:
     hits = []
-    i = text.find(exact)
+    i = text.find(needle)
     while i != -1:
         hits.append(i)
-        i = text.find(exact, i + 1)
-    if not hits:
-        raise AnchorError(f"quote {_short(exact)} not found")
-    if len(hits) > 1 and (ann.prefix or ann.suffix):
-        good = [h for h in hits
-                if text[:h].endswith(ann.prefix) and text[h + len(exact):].startswith(ann.suffix)]
-        if not good:  # prefix/suffix may be trimmed at text ends or edited: score partial matches
-            def score(h: int) -> int:
-                return _common_suffix(text[max(0, h - len(ann.prefix)):h], ann.prefix) + _common_prefix(
-                    text[h + len(exact):h + len(exact) + len(ann.suffix)], ann.suffix)
-            best = max(score(h) for h in hits)
-            good = [h for h in hits if score(h) == best] if best else hits
-        hits = good
-    if len(hits) > 1:
-        if ann.start in hits and ann.end == ann.start + len(exact):
-            return ann.start, ann.end
-        raise AnchorError(f"quote {_short(exact)} is ambiguous ({len(hits)} places) and no selector decides")
-    return hits[0], hits[0] + len(exact)
+        i = text.find(needle, i + 1)
+    return hits
+
+
+class QuoteFinder:
+    """Finds quotes in one text, remembering the places of each quote and context it looked up.
+
+    Many annotations on one passage share their quote (and often their context), so each is
+    searched once: anchoring n annotations costs about n dictionary look-ups plus one search per
+    distinct quote, instead of n searches.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._hits: dict[str, list[int]] = {}
+        self._good: dict[tuple[str, str, str], list[int]] = {}
+
+    def hits(self, exact: str) -> list[int]:
+        found = self._hits.get(exact)
+        if found is None:
+            found = self._hits[exact] = _all(self.text, exact)
+        return found
+
+    def find(self, ann: Annotation) -> tuple[int, int]:
+        """Return (start, end) of the annotation's quote or raise :class:`AnchorError`."""
+        exact = ann.exact
+        hits = self.hits(exact)
+        if not hits:
+            raise AnchorError(f"quote {_short(exact)} not found")
+        if len(hits) > 1 and (ann.prefix or ann.suffix):
+            key = (exact, ann.prefix, ann.suffix)
+            good = self._good.get(key)
+            if good is None:
+                good = self._good[key] = self._disambiguate(hits, ann)
+            hits = good
+        if len(hits) > 1:
+            if ann.start >= 0 and ann.end == ann.start + len(exact) and ann.start in hits:
+                return ann.start, ann.end
+            raise AnchorError(f"quote {_short(exact)} is ambiguous ({len(hits)} places) and no selector decides")
+        return hits[0], hits[0] + len(exact)
+
+    def _disambiguate(self, hits: list[int], ann: Annotation) -> list[int]:
+        text, exact, prefix, suffix = self.text, ann.exact, ann.prefix, ann.suffix
+        # Full context first, with one search of prefix+quote+suffix.
+        good = [h + len(prefix) for h in _all(text, prefix + exact + suffix)]
+        if good or len(hits) > MAX_SCORED_HITS:
+            return good or hits
+        # Prefix/suffix may be trimmed at text ends or edited: score partial matches.
+        def score(h: int) -> int:
+            return _common_suffix(text[max(0, h - len(prefix)):h], prefix) + _common_prefix(
+                text[h + len(exact):h + len(exact) + len(suffix)], suffix)
+        scores = [score(h) for h in hits]
+        best = max(scores)
+        return [h for h, s in zip(hits, scores) if s == best] if best else hits
+
+
+def find_quote(text: str, ann: Annotation) -> tuple[int, int]:
+    """Return (start, end) of the annotation's quote in ``text`` or raise :class:`AnchorError`."""
+    return QuoteFinder(text).find(ann)
 
 
 def _common_suffix(a: str, b: str) -> int:
@@ -62,95 +114,106 @@ def _short(text: str) -> str:
 
 
 def anchor_layer(layer: Layer, annotations: list[Annotation], warnings: list[str],
-                 entry_id: str) -> tuple[Layer, list[Annotation]]:
-    """Return a copy of ``layer`` with annotation anchors inserted, and the anchored annotations."""
+                 entry_id: str, deadline: float | None = None) -> tuple[Layer, list[Annotation]]:
+    """Return a copy of ``layer`` with annotation anchors inserted, and the anchored annotations.
+
+    Near-linear in the number of annotations (one sort of their markers); raises
+    :class:`AnchorTimeout` once ``time.monotonic()`` passes ``deadline``.
+    """
     if not annotations:
         return layer, []
-    text = layer.text
+    finder = QuoteFinder(layer.text)
     placed: list[Annotation] = []
-    for ann in annotations:
+    for n, ann in enumerate(annotations):
+        if deadline is not None and n % _CLOCK_EVERY == 0 and time.monotonic() > deadline:
+            raise AnchorTimeout(f"anchoring annotations on {entry_id}/{layer.name}")
         try:
-            start, end = find_quote(text, ann)
+            start, end = finder.find(ann)
         except AnchorError as exc:
             warnings.append(f"annotation {ann.id} on {entry_id}/{layer.name}: {exc}; not included")
             continue
         if ann.start >= 0 and (ann.start, ann.end) != (start, end):
             warnings.append(f"annotation {ann.id} on {entry_id}/{layer.name}: position selector "
                             f"{ann.start}-{ann.end} disagrees with the quote (found at {start}-{end}); quote used")
-        placed.append(replace(ann, start=start, end=end))
+        copy = _copy(ann)  # the corpus's annotation stays as loaded
+        copy.start, copy.end = start, end
+        placed.append(copy)
     blocks = [Block(b.kind, list(b.inlines)) for b in layer.blocks]
     # Offsets of each block in the layer text (blocks are joined by "\n").
     offsets, pos = [], 0
+    lengths = []
     for b in blocks:
         offsets.append(pos)
-        pos += len(b.text) + 1
-    events: list[tuple[int, int, int, Annotation]] = []  # (block, offset, kind, ann); kind 0=end 1=start
-    for ann in placed:
-        sb, so = _locate(offsets, blocks, ann.start, is_end=False)
-        eb, eo = _locate(offsets, blocks, ann.end, is_end=True)
-        events.append((sb, so, 1, ann))
-        events.append((eb, eo, 0, ann))
-    # Insert from the back so earlier offsets stay valid; at one offset ends go before starts.
-    events.sort(key=lambda e: (e[0], e[1], e[2]), reverse=True)
-    for b, off, kind, ann in events:
-        marker = AnnotationStart(ann) if kind else AnnotationEnd(ann)
-        blocks[b].inlines = _insert(blocks[b].inlines, off, marker)
+        n = len(b.text)
+        lengths.append(n)
+        pos += n + 1
+    # Per block: (offset, kind, order, marker); kind 0 = end, 1 = start.  At one offset ends
+    # come before starts; starts in annotation order, ends in reverse (ranges nest).
+    per_block: dict[int, list[tuple[int, int, int, Inline]]] = {}
+    for seq, ann in enumerate(placed):
+        sb, so = _locate(offsets, lengths, ann.start, is_end=False)
+        eb, eo = _locate(offsets, lengths, ann.end, is_end=True)
+        per_block.setdefault(sb, []).append((so, 1, seq, AnnotationStart(ann)))
+        per_block.setdefault(eb, []).append((eo, 0, -seq, AnnotationEnd(ann)))
+    for b, events in per_block.items():
+        events.sort(key=lambda e: (e[0], e[1], e[2]))
+        blocks[b].inlines = _weave(blocks[b].inlines, events)
+    if deadline is not None and time.monotonic() > deadline:
+        raise AnchorTimeout(f"anchoring annotations on {entry_id}/{layer.name}")
     new = Layer(layer.name, layer.language, blocks, list(layer.pages), layer.start_page)
     _set_pages(new)
     return new, placed
 
 
-def _locate(offsets: list[int], blocks: list[Block], pos: int, is_end: bool) -> tuple[int, int]:
-    for i in range(len(blocks) - 1, -1, -1):
-        if pos >= offsets[i]:
-            local = pos - offsets[i]
-            length = len(blocks[i].text)
-            if is_end and local == 0 and i > 0:
-                return i - 1, len(blocks[i - 1].text)  # ends just after a newline: end of previous block
-            if not is_end and local > length and i + 1 < len(blocks):
-                return i + 1, 0
-            return i, min(local, length)
-    return 0, 0
+def _locate(offsets: list[int], lengths: list[int], pos: int, is_end: bool) -> tuple[int, int]:
+    i = bisect_right(offsets, pos) - 1
+    if i < 0:
+        return 0, 0
+    local = pos - offsets[i]
+    length = lengths[i]
+    if is_end and local == 0 and i > 0:
+        return i - 1, lengths[i - 1]  # ends just after a newline: end of previous block
+    if not is_end and local > length and i + 1 < len(offsets):
+        return i + 1, 0
+    return i, min(local, length)
 
 
-def _insert(inlines: list[Inline], offset: int, marker: Inline) -> list[Inline]:
-    """Insert ``marker`` at text offset ``offset``: starts after non-text items there, ends before."""
-    is_start = isinstance(marker, AnnotationStart)
+def _weave(inlines: list[Inline], events: list[tuple[int, int, int, Inline]]) -> list[Inline]:
+    """Insert sorted markers into ``inlines`` in one pass.
+
+    An end goes right after the text before its offset (before page breaks and notes there); a
+    start right before the text at its offset (after them).
+    """
     out: list[Inline] = []
+    k, total = 0, len(events)
     pos = 0
-    done = False
     for item in inlines:
-        if done:
+        if not isinstance(item, Text) or not item.text:
             out.append(item)
             continue
-        if isinstance(item, Text):
-            n = len(item.text)
-            if pos < offset < pos + n:
-                cut = offset - pos
-                out.append(Text(item.text[:cut], item.styles))
-                out.append(marker)
-                out.append(Text(item.text[cut:], item.styles))
-                done = True
-                pos += n
-                continue
-            if pos == offset and is_start:
-                out.append(marker)
-                out.append(item)
-                done = True
-                pos += n
-                continue
-            if pos + n == offset and not is_start:
-                out.append(item)
-                out.append(marker)
-                done = True
-                pos += n
-                continue
-            pos += n
-            out.append(item)
-        else:
-            out.append(item)
-    if not done:
-        out.append(marker)
+        n = len(item.text)
+        stop = pos + n
+        # Markers at this text's start: ends not yet placed (only at offset 0), then starts.
+        while k < total and events[k][0] <= pos:
+            out.append(events[k][3])
+            k += 1
+        cut = 0
+        while k < total and events[k][0] < stop:
+            off = events[k][0]
+            out.append(Text(item.text[cut:off - pos], item.styles))
+            cut = off - pos
+            while k < total and events[k][0] == off:
+                out.append(events[k][3])
+                k += 1
+        out.append(Text(item.text[cut:], item.styles) if cut else item)
+        # Ends at this text's end go right after it.
+        while k < total and events[k][0] == stop and events[k][1] == 0:
+            out.append(events[k][3])
+            k += 1
+        pos = stop
+    while k < total:
+        out.append(events[k][3])
+        k += 1
     return out
 
 

@@ -26,7 +26,9 @@ def page_number(label: str | None) -> int | None:
 def narrow_layer(layer: Layer, lo: int, hi: int) -> Layer | None:
     """Keep only the text on source pages ``lo``..``hi``; ``None`` when nothing is left.
 
-    Annotation ranges cut by the narrowing are closed at the edge of what is kept.
+    Annotation ranges cut by the narrowing are closed at the edge of what is kept, and their
+    quote, prefix and suffix are narrowed to the kept text (:func:`narrow_quotes`): the print
+    policy covers what annotations quote as well.
     """
     page = layer.start_page
     kept_blocks: list[Block] = []
@@ -50,6 +52,7 @@ def narrow_layer(layer: Layer, lo: int, hi: int) -> Layer | None:
                     # An annotation that began before the kept pages starts again here.
                     for key, start in open_anns.items():
                         if key not in started:
+                            start.annotation.page = page  # it starts, as printed, on this page
                             keep.append(AnnotationStart(start.annotation))
                             started.add(key)
                 elif isinstance(item, AnnotationStart):
@@ -60,6 +63,7 @@ def narrow_layer(layer: Layer, lo: int, hi: int) -> Layer | None:
     if not kept_blocks:
         return None
     _balance(kept_blocks)
+    narrow_quotes(kept_blocks)
     pages = [p for p in layer.pages if (page_number(p) or 0) and lo <= page_number(p) <= hi]
     return Layer(layer.name, layer.language, kept_blocks, pages, start_page)
 
@@ -81,3 +85,37 @@ def _first_text(inlines: list[Inline]) -> int:
         if getattr(item, "text", None):
             return i
     return 0
+
+
+def narrow_quotes(blocks: list[Block]) -> None:
+    """Set each anchored annotation's quote, prefix and suffix to what ``blocks`` hold.
+
+    An annotation whose quote runs onto pages that are not printed keeps only the printed part
+    (``quote_cut`` is set); prefix and suffix never reach past the printed text.
+    """
+    parts: list[str] = []
+    pos = 0
+    starts: dict[int, tuple[int, object]] = {}
+    spans: list[tuple[object, int, int]] = []
+    for bi, block in enumerate(blocks):
+        if bi:
+            parts.append("\n")
+            pos += 1
+        for item in block.inlines:
+            if isinstance(item, Text):
+                parts.append(item.text)
+                pos += len(item.text)
+            elif isinstance(item, AnnotationStart):
+                starts.setdefault(id(item.annotation), (pos, item.annotation))
+            elif isinstance(item, AnnotationEnd):
+                begun = starts.get(id(item.annotation))
+                if begun is not None:
+                    spans.append((item.annotation, begun[0], pos))
+    text = "".join(parts)
+    for ann, start, end in spans:
+        quote = text[start:end]
+        if quote != ann.exact:
+            ann.exact = quote
+            ann.quote_cut = True
+        ann.prefix = text[max(0, start - len(ann.prefix)):start] if ann.prefix else ""
+        ann.suffix = text[end:end + len(ann.suffix)] if ann.suffix else ""

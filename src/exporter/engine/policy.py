@@ -9,9 +9,14 @@ operator's own code can override it (``Engine(print_limit=...)``, ``ExportReques
 from __future__ import annotations
 
 from ..errors import PolicyRefusal
-from ..model import Entry
+from ..model import Document, Entry
 
 DEFAULT_PRINT_LIMIT = 10
+#: Longest annotation quote (characters) in formats that do not reproduce archive material,
+#: unless archive.json sets ``annotation_quote_cap``.
+DEFAULT_QUOTE_CAP = 300
+#: Appended to a quote that was cut.
+CUT_MARK = "\u2026"
 
 
 def print_limit(entries: list[Entry], archive_limit: int | None,
@@ -59,3 +64,29 @@ def check_terms(entries: list[Entry], accepted: bool) -> None:
             terms.append(entry.volume.terms)
     text = " / ".join(terms) or "the archive's terms of use"
     raise PolicyRefusal(f"this format reproduces archive material: accept the terms with --accept-terms. Terms: {text}")
+
+
+def cap_text(text: str, cap: int | None, keep_end: bool = False) -> tuple[str, bool]:
+    """``text`` cut to ``cap`` characters (the cut marked with an ellipsis), and whether it was cut."""
+    if cap is None or len(text) <= cap:
+        return text, False
+    if keep_end:
+        return CUT_MARK + text[len(text) - cap + 1:], True
+    return text[:cap - 1] + CUT_MARK, True
+
+
+def cap_quotes(doc: Document, cap: int | None = DEFAULT_QUOTE_CAP) -> None:
+    """Cap each annotation's quote, and its prefix and suffix, at ``cap`` characters.
+
+    Formats that do not reproduce archive material (annotation exports, citations) print quotes
+    without the print limit or the terms of use, so a quote covering whole entries would carry a
+    volume's text out.  A cut quote ends with an ellipsis and has ``quote_cut`` set; the
+    prefix keeps its end and the suffix its start (the text next to the quote).
+    """
+    if cap is None:
+        return
+    for ann in doc.annotations:
+        ann.exact, cut = cap_text(ann.exact, cap)
+        ann.quote_cut = ann.quote_cut or cut
+        ann.prefix, _ = cap_text(ann.prefix, cap, keep_end=True)
+        ann.suffix, _ = cap_text(ann.suffix, cap)

@@ -14,14 +14,20 @@ _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 def parse_pages(text: str) -> tuple[int, int]:
     """``"21-25"`` or ``"21"`` -> (21, 25).  ASCII digits only; reversed or zero ranges are errors."""
     m = _PAGES.match(text.strip()) if text.isascii() else None
+    if m and any(g and len(g) > 9 for g in m.groups()):
+        raise UsageError(f"--pages {_short(text)}: page numbers have at most 9 digits")
     if not m:
-        raise UsageError(f"--pages {text!r}: expected a page or a range like 21-25 (ASCII digits)")
+        raise UsageError(f"--pages {_short(text)}: expected a page or a range like 21-25 (ASCII digits)")
     lo, hi = (int(m.group(3)), int(m.group(3))) if m.group(3) else (int(m.group(1)), int(m.group(2)))
     if lo < 1 or hi < 1:
         raise UsageError(f"--pages {text!r}: pages start at 1")
     if hi < lo:
         raise UsageError(f"--pages {text!r}: range is reversed; did you mean {hi}-{lo}?")
     return lo, hi
+
+
+def _short(text: str) -> str:
+    return repr(text if len(text) <= 40 else text[:30] + "...")
 
 
 def lookup(corpus: Corpus, entry_id: str) -> Entry:

@@ -9,7 +9,6 @@ the extension term ``visibility`` (``private`` | ``group`` | ``public``) with ``
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -17,24 +16,46 @@ from ..errors import CorpusError
 from ..model import Annotation, Entry
 from ..textnorm import Cleaner
 from ..view import VISIBILITIES
+from . import safejson
+from .schema import SchemaError, load_schema, validate
 
+
+
+#: Largest annotation file read (bytes).
+MAX_FILE_BYTES = 256 * 1024 * 1024
+#: Most ``next`` pages followed inside one file.
+MAX_PAGES = 10_000
+
+#: Who may see a message about an annotation: (creator, visibility, group).
+Owner = tuple[str, str, "str | None"]
 
 
 def _items(data: Any) -> Iterator[dict]:
+    """The annotations of a file already checked against ``annotation-file.schema.json``."""
     if isinstance(data, list):
-        for item in data:
-            yield from _items(item)
-    elif isinstance(data, dict):
-        kind = data.get("type")
-        kinds = kind if isinstance(kind, list) else [kind]
-        if "AnnotationCollection" in kinds:
-            yield from _items(data.get("first", []))
-        elif "AnnotationPage" in kinds:
-            yield from _items(data.get("items", []))
-            if isinstance(data.get("next"), dict):
-                yield from _items(data["next"])
-        else:
-            yield data
+        yield from data
+        return
+    kinds = _as_list(data.get("type"))
+    if "AnnotationCollection" in kinds:
+        first = data.get("first", [])
+        pages = first if isinstance(first, list) else [first]
+    elif "AnnotationPage" in kinds:
+        pages = [data]
+    else:
+        yield data
+        return
+    for page in pages:
+        seen = 0
+        while isinstance(page, dict) and seen < MAX_PAGES:
+            validate(page, _PAGE_SCHEMA)  # an embedded ``next`` page is checked like the first
+            yield from page.get("items", [])
+            page = page.get("next")
+            seen += 1
+
+
+def _page_schema() -> dict:
+    schema = load_schema("annotation-file")
+    return {**schema["$defs"]["page"], "$defs": schema["$defs"]}
 
 
 def _as_list(value: Any) -> list:
@@ -55,21 +76,62 @@ def _nickname(creator: Any) -> tuple[str, str]:
     return "", ""
 
 
-def read_annotations(path: Path, layer_index: dict[str, tuple[Entry, str]],
-                     cleaner: Cleaner, warnings: list[str]) -> list[Annotation]:
-    """Read one JSON-LD file; annotations with unknown targets are reported and skipped."""
+def owner_of(item: Any) -> Owner | None:
+    """The creator, visibility and group of a raw annotation, when they can be told safely."""
+    if not isinstance(item, dict):
+        return None
+    visibility = item.get("visibility", "private")
+    group = item.get("group")
+    if visibility not in VISIBILITIES or (group is not None and not isinstance(group, str)):
+        return None
+    if visibility == "group" and not group:
+        return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CorpusError(f"{path}: not a readable JSON-LD file: {exc}") from None
+        creator, _ = _nickname(item.get("creator"))
+    except (TypeError, AttributeError, IndexError):
+        return None
+    if visibility == "private" and not creator:
+        return None
+    return (creator, visibility, group)
+
+
+def read_annotations(path: Path, layer_index: dict[str, tuple[Entry, str]], cleaner: Cleaner,
+                     warnings: list[str], owned: list[tuple[Owner, str]] | None = None) -> list[Annotation]:
+    """Read one JSON-LD file, checked against the annotation schemas.
+
+    A file that cannot be read safely is left out with a warning in ``warnings``.  An annotation
+    that fails its schema or names an unknown target is left out with a warning in ``owned``,
+    tagged with who may see it (a reader never learns of another reader's private annotations);
+    annotations whose owner cannot be told are only counted in ``warnings``.
+    """
+    owned = warnings_sink = owned if owned is not None else []
+    try:
+        data = safejson.load(path, MAX_FILE_BYTES)
+        validate(data, "annotation-file")
+        items = list(_items(data))
+    except (safejson.JSONFileError, SchemaError) as exc:
+        reason = str(exc).removeprefix(f"{path}: ")
+        warnings.append(f"{path.name}: annotation file left out: {reason}")
+        return []
     found = []
-    for n, item in enumerate(_items(data), 1):
+    hidden = 0
+    for n, item in enumerate(items, 1):
         try:
+            validate(item, "annotation")
             ann = parse_annotation(item, layer_index, cleaner, str(path))
         except ValueError as exc:
-            warnings.append(f"{path.name}: annotation {item.get('id', n) if isinstance(item, dict) else n}: {exc}")
+            owner = owner_of(item)
+            if owner is None:
+                hidden += 1
+                continue
+            ann_id = item.get("id") or item.get("@id") or n
+            warnings_sink.append((owner, f"{path.name}: annotation {cleaner.clean(str(ann_id))[:200]}: "
+                                         f"{exc}; left out"))
             continue
         found.append(ann)
+    if hidden:
+        warnings.append(f"{path.name}: {hidden} annotation{'s' if hidden > 1 else ''} could not be read "
+                        f"(no valid visibility or creator) and {'were' if hidden > 1 else 'was'} left out")
     return found
 
 
@@ -141,3 +203,6 @@ def parse_annotation(item: dict, layer_index: dict[str, tuple[Entry, str]],
         visibility=visibility, group=c(group) if group else None, motivation=str(motivation),
         start=start, end=end, origin=origin, source=source,
     )
+
+
+_PAGE_SCHEMA = _page_schema()

@@ -13,7 +13,8 @@ When two volumes use the same ``xml:id``, those entries are qualified as ``<volu
 
 from __future__ import annotations
 
-import json
+import os
+import stat
 from collections import Counter
 from pathlib import Path
 
@@ -21,7 +22,9 @@ from ..errors import CorpusError
 from ..model import Corpus, Entry, Folder, Group
 from ..registry import LoadedVolume, Registry, Source
 from ..textnorm import Cleaner
+from . import safejson
 from .annotations import read_annotations
+from .schema import SchemaError, validate
 
 ARCHIVE_FILE = "archive.json"
 
@@ -29,7 +32,7 @@ ARCHIVE_FILE = "archive.json"
 def parse_print_limit(value: object, where: str) -> int:
     """A print limit as the archive's configuration gives it: a whole number of pages, 0 or more."""
     text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else None
-    if text is None or not (text.isascii() and text.isdigit()):
+    if text is None or not (text.isascii() and text.isdigit()) or len(text) > 9:
         raise CorpusError(f"{where}: print limit {value!r} is not a whole number of pages (0 or more)")
     return int(text)
 
@@ -41,34 +44,133 @@ def default_corpus() -> Path:
     return SAMPLE_DIR
 
 
-def _source_for(path: Path, sources: Registry[Source]) -> Source | None:
+#: Largest archive file read (bytes).
+MAX_ARCHIVE_BYTES = 64 * 1024 * 1024
+#: Files in a corpus folder that are never offered to sources as volumes.
+_NOT_VOLUMES = (ARCHIVE_FILE,)
+
+
+def _is_regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def _sources_in_order(sources: Registry[Source]) -> list[Source]:
+    """Built-in sources first: a third-party source that accepts too much cannot shadow them."""
+    from ..plugins import BUILTIN_PLUGINS
+
+    return sorted(sources, key=lambda s: (s.plugin not in BUILTIN_PLUGINS, s.name))
+
+
+def _accepting(path: Path, sources: list[Source], warnings: list[str]) -> list[Source]:
+    found = []
     for source in sources:
-        if source.accepts(path):
-            return source
-    return None
+        try:
+            if source.accepts(path):
+                found.append(source)
+        except (Exception, _plugin_exit()) as exc:  # noqa: BLE001 -- a broken source harms no other
+            warnings.append(f"source '{source.name}' (plugin '{source.plugin}') failed on {path.name}: "
+                            f"{_one_line(exc)}; ignored")
+    return found
+
+
+def _plugin_exit() -> type[BaseException]:
+    from ..engine.guard import PluginExit
+
+    return PluginExit
+
+
+def _one_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())[:200] or 'no message'}"
+
+
+def _load_file(path: Path, sources: list[Source], cleaner: Cleaner, warnings: list[str],
+               required: bool) -> list[LoadedVolume]:
+    """Load one file with the first accepting source that succeeds.
+
+    A refusal (:class:`CorpusError`, e.g. hostile XML) from a built-in source is final; a
+    third-party source that raises anything else, or returns no volume, is passed over with a
+    warning and the next accepting source is tried.
+    """
+    from ..plugins import BUILTIN_PLUGINS
+
+    accepting = _accepting(path, sources, warnings)
+    if not accepting:
+        if required:
+            raise CorpusError(f"{path}: no source accepts this file "
+                              f"(sources: {', '.join(s.name for s in sources)})")
+        return []
+    failures = []
+    for source in accepting:
+        try:
+            loaded = source.load(path, cleaner)
+            if not isinstance(loaded, list) or not all(isinstance(v, LoadedVolume) for v in loaded):
+                raise TypeError(f"load returned {type(loaded).__name__}, expected a list of LoadedVolume")
+        except CorpusError:
+            if source.plugin in BUILTIN_PLUGINS:
+                raise
+            failures.append(source)
+            warnings.append(f"source '{source.name}' (plugin '{source.plugin}') refused {path.name}; ignored")
+            continue
+        except (Exception, _plugin_exit()) as exc:  # noqa: BLE001 -- a broken source harms no other
+            if source.plugin in BUILTIN_PLUGINS:
+                raise CorpusError(f"{path}: cannot be loaded: {_one_line(exc)}") from None
+            failures.append(source)
+            warnings.append(f"source '{source.name}' (plugin '{source.plugin}') failed on {path.name}: "
+                            f"{_one_line(exc)}; ignored")
+            continue
+        if loaded:
+            return loaded
+        failures.append(source)
+    if required:
+        names = ", ".join(s.name for s in failures)
+        raise CorpusError(f"{path}: no volume could be loaded (tried sources: {names})")
+    return []
 
 
 def load_corpus(path: Path, sources: Registry[Source]) -> Corpus:
-    """Load volumes (through the registered sources), annotations and the archive file."""
+    """Load volumes (through the registered sources), annotations and the archive file.
+
+    Only regular files are read: a named pipe or device in the corpus is refused (given as the
+    corpus) or skipped with a warning (inside a folder), never opened for a blocking read.
+    """
     path = Path(path)
     cleaner = Cleaner()
     warnings: list[str] = []
     loaded: list[LoadedVolume] = []
     folder: Path | None = None
-    if path.is_dir():
+    ordered = _sources_in_order(sources)
+    inputs: list[str] = []
+    try:
+        is_dir = path.is_dir()
+        exists = path.exists()
+    except (OSError, ValueError) as exc:
+        raise CorpusError(f"{path}: cannot read: {exc}") from None
+    if is_dir:
         folder = path
-        files = sorted(p for p in path.iterdir() if p.is_file())
+        try:
+            files = sorted(path.iterdir())
+        except OSError as exc:
+            raise CorpusError(f"{path}: cannot read the folder: {exc.strerror or exc}") from None
         for file in files:
-            source = _source_for(file, sources)
-            if source is not None:
-                loaded.extend(source.load(file, cleaner))
+            if file.name in _NOT_VOLUMES or file.suffix.lower() == ".jsonld" or file.is_dir():
+                continue
+            if not _is_regular(file):
+                warnings.append(f"{file.name}: not a regular file; skipped")
+                continue
+            found = _load_file(file, ordered, cleaner, warnings, required=False)
+            if found:
+                inputs.append(str(file))
+            loaded.extend(found)
         if not loaded:
             raise CorpusError(f"{path}: no volume found (sources: {', '.join(sources.names())})")
-    elif path.exists():
-        source = _source_for(path, sources)
-        if source is None:
-            raise CorpusError(f"{path}: no source accepts this file (sources: {', '.join(sources.names())})")
-        loaded.extend(source.load(path, cleaner))
+    elif exists:
+        if not _is_regular(path):
+            raise CorpusError(f"{path}: not a regular file or folder")
+        loaded.extend(_load_file(path, ordered, cleaner, warnings, required=True))
+        inputs.append(str(path))
     else:
         raise CorpusError(f"{path}: no such file or folder")
     for lv in loaded:
@@ -84,16 +186,24 @@ def load_corpus(path: Path, sources: Registry[Source]) -> Corpus:
         if local_ids[e.local_id] > 1:
             e.id = e.qualified_id
     corpus = Corpus(volumes=[lv.volume for lv in loaded], entries=entries, warnings=warnings)
+    corpus.inputs = inputs
     if folder is not None:
-        _load_archive(folder / ARCHIVE_FILE, corpus, cleaner)
+        corpus.folder = str(folder)
+        archive = folder / ARCHIVE_FILE
+        if archive.exists() or archive.is_symlink():
+            _load_archive(archive, corpus, cleaner)
+            inputs.append(str(archive))
         layer_index = {e.layer_iri(name): (e, name) for e in entries for name in e.layers}
         ann_files = sorted(folder.glob("*.jsonld")) + sorted((folder / "annotations").glob("*.jsonld"))
         for file in ann_files:
-            corpus.annotations.extend(read_annotations(file, layer_index, cleaner, corpus.warnings))
+            inputs.append(str(file))
+            corpus.annotations.extend(read_annotations(file, layer_index, cleaner, corpus.warnings,
+                                                       corpus.owned_warnings))
         seen: set[str] = set()
         for ann in corpus.annotations:
             if ann.id in seen:
-                corpus.warnings.append(f"annotation {ann.id} appears twice; both kept")
+                corpus.owned_warnings.append(((ann.creator, ann.visibility, ann.group),
+                                              f"annotation {ann.id} appears twice; both kept"))
             seen.add(ann.id)
     warn = cleaner.warning("corpus")
     if warn and warn not in corpus.warnings:
@@ -101,20 +211,40 @@ def load_corpus(path: Path, sources: Registry[Source]) -> Corpus:
     return corpus
 
 
+def reserved_name(corpus: Corpus, path: str) -> str | None:
+    """Why a new file at ``path`` would become an input of ``corpus`` (``None``: it would not)."""
+    if corpus.folder is None:
+        return None
+    root = os.path.realpath(corpus.folder)
+    folder, name = os.path.split(path)
+    lower = name.lower()
+    if folder == root and (name == ARCHIVE_FILE or lower.endswith((".jsonld", ".xml", ".tei"))):
+        return f"a file of that name in the corpus folder {corpus.folder} would be read as part of the corpus"
+    if folder == os.path.join(root, "annotations") and lower.endswith(".jsonld"):
+        return f"a file of that name in {corpus.folder}/annotations would be read as reader annotations"
+    return None
+
+
 def _load_archive(path: Path, corpus: Corpus, cleaner: Cleaner) -> None:
-    if not path.exists():
-        return
+    """Read archive.json, checked against ``archive.schema.json``; refuse the corpus if it fails.
+
+    Access to annotations depends on it, so a doubtful archive file is never half-read.
+    """
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-        c = cleaner.clean
-        if data.get("print_limit") is not None:
-            corpus.print_limit = parse_print_limit(data["print_limit"], f"{path}: print_limit")
-        corpus.users = {c(k): c(v.get("name", k)) for k, v in data.get("users", {}).items()}
-        for name, g in data.get("groups", {}).items():
-            corpus.groups[c(name)] = Group(c(name), c(g.get("name", name)), [c(m) for m in g.get("members", [])])
-        for f in data.get("folders", []):
-            corpus.folders.append(Folder(
-                name=c(f["name"]), title=c(f.get("title", f["name"])), entries=[c(e) for e in f.get("entries", [])],
-                owner=f.get("owner"), group=f.get("group")))
-    except (OSError, ValueError, KeyError, AttributeError, TypeError) as exc:
-        raise CorpusError(f"{path}: not a valid archive file: {type(exc).__name__}: {exc}") from None
+        data = safejson.load(path, MAX_ARCHIVE_BYTES)
+        validate(data, "archive")
+    except (safejson.JSONFileError, SchemaError) as exc:
+        reason = str(exc).removeprefix(f"{path}: ")
+        raise CorpusError(f"{path}: not a valid archive file: {reason}") from None
+    c = cleaner.clean
+    if data.get("print_limit") is not None:
+        corpus.print_limit = parse_print_limit(data["print_limit"], f"{path}: print_limit")
+    corpus.users = {c(k): c(v.get("name", k)) for k, v in data.get("users", {}).items()}
+    for name, g in data.get("groups", {}).items():
+        corpus.groups[c(name)] = Group(c(name), c(g.get("name", name)), [c(m) for m in g.get("members", [])])
+    for f in data.get("folders", []):
+        corpus.folders.append(Folder(
+            name=c(f["name"]), title=c(f.get("title", f["name"])), entries=[c(e) for e in f.get("entries", [])],
+            owner=f.get("owner"), group=f.get("group")))
+    if "annotation_quote_cap" in data:
+        corpus.quote_cap = data["annotation_quote_cap"]

@@ -9,9 +9,7 @@ from __future__ import annotations
 import re
 from copy import deepcopy
 from pathlib import Path
-from typing import Iterable
-
-from lxml import etree
+from typing import TYPE_CHECKING, Iterable
 
 from .. import hookimpl
 from ..errors import CorpusError
@@ -33,7 +31,9 @@ from ..model import (
 )
 from ..registry import LoadedVolume, Source
 from ..textnorm import Cleaner, collapse
-from .safexml import parse_file
+
+if TYPE_CHECKING:  # lxml is imported when a volume is parsed, not by every command
+    from lxml import etree
 
 TEI_NS = "http://www.tei-c.org/ns/1.0"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
@@ -113,6 +113,8 @@ def accepts(path: Path) -> bool:
 
 
 def load(path: Path, cleaner: Cleaner) -> list[LoadedVolume]:
+    from .safexml import parse_file
+
     root = parse_file(path)
     if local(root) == "teiCorpus":
         roots = [el for el in root if local(el) == "TEI"]

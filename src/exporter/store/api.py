@@ -210,12 +210,15 @@ class Store:
         with self.db.reader.connect() as conn:
             return [StoredAnnotation.of(r) for r in conn.execute(q)]
 
-    def versions(self, volumes: list[str]) -> list[tuple[int, int, bool]]:
-        """``(pk, version, hidden)`` of every annotation of these volumes, in storing order."""
-        q = (select(m.Annotation.pk, m.Annotation.version, m.Annotation.hidden)
+    def versions(self, volumes: list[str]) -> list[tuple[int, int, bool, tuple[str, str, str | None]]]:
+        """``(pk, version, hidden, (creator, visibility, group))`` of every annotation of these
+        volumes, in storing order."""
+        q = (select(m.Annotation.pk, m.Annotation.version, m.Annotation.hidden, m.Annotation.creator,
+                    m.Annotation.visibility, m.Annotation.group_name)
              .where(m.Annotation.volume.in_(volumes)).order_by(m.Annotation.pk))
         with self.db.reader.connect() as conn:
-            return [(pk, version, bool(hidden)) for pk, version, hidden in conn.execute(q)]
+            return [(pk, version, bool(hidden), (creator, vis, group))
+                    for pk, version, hidden, creator, vis, group in conn.execute(q)]
 
     def documents(self, pks: list[int]) -> dict[int, tuple[str, str]]:
         """pk -> (IRI, JSON-LD text) for these annotations."""

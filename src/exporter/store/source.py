@@ -26,7 +26,10 @@ _parsed: "weakref.WeakKeyDictionary[Store, dict]" = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
-def _annotations(base: Corpus, store: Store, warnings: list[str]) -> list[Annotation]:
+def _annotations(base: Corpus, store: Store, warnings: list) -> list[Annotation]:
+    """The store's annotations of ``base``'s volumes; a stored annotation that no longer reads
+    (its volume changed) is reported in ``warnings`` as ``((creator, visibility, group), message)``,
+    for the readers who may see it only."""
     with _lock:
         per_store = _parsed.setdefault(store, {})
         key = id(base.entries)
@@ -36,7 +39,7 @@ def _annotations(base: Corpus, store: Store, warnings: list[str]) -> list[Annota
             per_store["index"] = {e.layer_iri(name): (e, name) for e in base.entries for name in e.layers}
         cache: dict[tuple[int, int], Annotation | str] = per_store.setdefault("items", {})
     rows = store.versions([v.id for v in base.volumes])
-    versions = {pk: version for pk, version, _ in rows}
+    versions = {pk: version for pk, version, _, _ in rows}
     missing = [pk for pk, version in versions.items() if (pk, version) not in cache]
     if missing:
         cleaner = Cleaner()
@@ -47,16 +50,16 @@ def _annotations(base: Corpus, store: Store, warnings: list[str]) -> list[Annota
             except ValueError as exc:
                 parsed = f"stored annotation {iri}: {exc}; not included"
             cache[(pk, versions[pk])] = parsed
-    live = {(pk, version) for pk, version, _ in rows}
+    live = {(pk, version) for pk, version, _, _ in rows}
     for stale in [k for k in cache if k not in live]:
         del cache[stale]
     out = []
-    for pk, version, hidden in rows:
+    for pk, version, hidden, owner in rows:
         parsed = cache.get((pk, version))
         if parsed is None:
             continue  # deleted between the two reads
         if isinstance(parsed, str):
-            warnings.append(parsed)
+            warnings.append((owner, parsed))
         else:
             out.append(replace(parsed, hidden=True) if hidden else parsed)
     return out
@@ -66,7 +69,8 @@ def with_store(base: Corpus, store: Store) -> Corpus:
     """``base``'s volumes and entries with the store's annotations and archive."""
     # Warnings about the corpus files' own annotations do not apply: the store's replace them.
     warnings = [w for w in base.warnings if not (w.startswith("annotation ") or ": annotation " in w)]
-    annotations = _annotations(base, store, warnings)
+    owned: list = []
+    annotations = _annotations(base, store, owned)
     users = store.users()
     # A copy of the corpus (its print limit and other settings kept) with the store's part.
     corpus = replace(base, annotations=annotations,
@@ -74,6 +78,6 @@ def with_store(base: Corpus, store: Store) -> Corpus:
                     groups={name: Group(name, title, members) for name, (title, members) in store.groups().items()},
                     folders=[Folder(name=f["name"], title=f["title"], entries=f["entries"], owner=f["owner"],
                                     group=f["group"]) for f in store.folders()],
-                    warnings=warnings)
+                    warnings=warnings, owned_warnings=owned)
     corpus.moderators = {name for name, (_display, role) in users.items() if role == "moderator"}
     return corpus

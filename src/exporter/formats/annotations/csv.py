@@ -29,11 +29,6 @@ _SEP = "\x00"
 _FORMULA_AFTER_SEP = re.compile(r"\x00[=+\-@\t]")
 
 
-def neutralise(value: str) -> str:
-    """Prefix ``'`` to a cell a spreadsheet would take for a formula."""
-    return NEUTRALISER + value if value.startswith(FORMULA_STARTS) else value
-
-
 def csv_cell(value: str) -> str:
     """A neutralised cell, quoted as RFC 4180 (and Python's ``csv``, QUOTE_MINIMAL) quote it."""
     value = NEUTRALISER + value if value.startswith(FORMULA_STARTS) else value

@@ -18,7 +18,7 @@ from typing import BinaryIO
 
 from ... import hookimpl
 from ...model import Document
-from ...registry import Format, RenderInfo
+from ...registry import Format, Option, RenderInfo
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -115,7 +115,12 @@ def set_properties(document, doc: Document, language: str | None) -> None:
         props.identifier = doc.volumes[0].identifier
 
 
+#: The options of the ``docx`` format.
+OPTIONS = (Option("paper", help="paper size (default a4)", choices=("a4", "letter"), default="a4"),)
+
+
 @hookimpl
 def exporter_register_formats(register) -> None:
     register(Format(name="docx", media_type=MEDIA_TYPE, extension="docx", render=render, material=True,
-                    citations=True, description="Word document with real footnotes and comments"))
+                    citations=True, options=OPTIONS,
+                    description="Word document with real footnotes and comments"))

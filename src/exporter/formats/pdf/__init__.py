@@ -27,7 +27,7 @@ from typing import Any, BinaryIO
 from ... import hookimpl
 from ...errors import RenderError, UsageError
 from ...model import Document
-from ...registry import Format, RenderInfo
+from ...registry import Format, Option, RenderInfo
 from .speedups import supported
 
 PAPER_SIZES = {"a4": "A4", "letter": "letter"}
@@ -62,16 +62,23 @@ def _resources(paper: str) -> tuple[Any, list[Any]]:
         return _cache["fonts"], _cache[key]
 
 
+def pdf_variants() -> list[str]:
+    """The PDF variants weasyprint can write (``pdf/a-3b``, ``pdf/ua-1``, ...), sorted."""
+    from .speedups.imports import import_weasyprint
+
+    import_weasyprint()  # through the faster import, which a later render expects to find
+    from weasyprint.pdf import VARIANTS
+
+    return sorted(v for v in VARIANTS if v != "debug")
+
+
 def _variant(doc: Document) -> str | None:
     variant = doc.options.get("pdf_variant")
     if not variant:
         return None
-    from weasyprint.pdf import VARIANTS
-
-    name = variant.strip().lower()
-    if name not in VARIANTS or name == "debug":
-        known = ", ".join(sorted(v for v in VARIANTS if v != "debug"))
-        raise UsageError(f"--pdf-variant {variant!r}: unknown; known variants: {known}")
+    name = str(variant).strip().lower()
+    if name not in pdf_variants():
+        raise UsageError(f"--pdf-variant {variant!r}: unknown; known values: {', '.join(pdf_variants())}")
     return name
 
 
@@ -215,8 +222,16 @@ def _render(doc: Document, out: BinaryIO) -> RenderInfo:
     return RenderInfo(rendered_pages=len(rendered.pages), warnings=warnings)
 
 
+#: The options of the ``pdf`` format (``paper`` is the ``docx`` format's too).
+OPTIONS = (
+    Option("paper", help="paper size (default a4)", choices=tuple(PAPER_SIZES), default="a4"),
+    Option("pdf_variant", help="PDF variant written by weasyprint, e.g. pdf/a-3b (archival), pdf/ua-1 (tagged)",
+           choices=pdf_variants),
+)
+
+
 @hookimpl
 def exporter_register_formats(register) -> None:
     register(Format(name="pdf", media_type="application/pdf", extension="pdf", render=render,
-                    material=True, citations=True,
+                    material=True, citations=True, options=OPTIONS,
                     description="Print PDF (weasyprint): footnotes, source pages, bookmarks, annotations"))

@@ -1,15 +1,18 @@
-"""``ris``, ``bibtex``, ``csl-json``: citations for reference managers (Zotero, EndNote, LaTeX).
+"""``ris``, ``bibtex``, ``biblatex``, ``csl-json``: citations for reference managers (Zotero,
+EndNote) and LaTeX.
 
-This module registers the three formats; what their writers share is in :mod:`.common`.
-The writers (:mod:`.ris`, :mod:`.bibtex`, :mod:`.csl_json`) are imported only when a format
-renders.  They stream: one record is built, written and dropped at a time, so memory does not
+This module registers the four formats; what their writers share is in :mod:`.common`, and
+what Zotero needs where its item types have no field in :mod:`.zotero`.  The writers
+(:mod:`.ris`, :mod:`.bibtex`, :mod:`.biblatex`, :mod:`.csl_json`) are imported only when a format
+renders.  ``ris``, ``bibtex`` and ``csl-json`` are written as Zotero's import translators read
+them; ``biblatex`` is for Biber.  They stream: one record is built, written and dropped at a time, so memory does not
 grow with the number of entries.  None of them reproduces archive material, so the print limit
 does not apply.
 
-Every value comes from the one CSL-JSON mapping (:func:`exporter.csl.entry_to_csl`).  RIS and
-BibTeX read the same fields straight from the :class:`~exporter.model.Entry` (calling the
+Every value comes from the one CSL-JSON mapping (:func:`exporter.csl.entry_to_csl`).  The
+writers read the same fields straight from the :class:`~exporter.model.Entry` (calling the
 mapping for every entry costs more than writing the record); the tests check, field by field,
-that what they write equals the mapping.  See ``docs/references.md``.
+that what they write equals what is written from the mapping.  See ``docs/references.md``.
 """
 
 from __future__ import annotations
@@ -45,6 +48,14 @@ def render_bibtex(doc: Document, out: BinaryIO) -> RenderInfo | None:
     return _info(fallbacks, "bibtex")
 
 
+def render_biblatex(doc: Document, out: BinaryIO) -> RenderInfo | None:
+    from .biblatex import write_biblatex
+
+    fallbacks: list[str] = []
+    write_biblatex(doc.entries, out, fallbacks)
+    return _info(fallbacks, "biblatex")
+
+
 def render_csl_json(doc: Document, out: BinaryIO) -> RenderInfo | None:
     from .csl_json import write_csl_json
 
@@ -60,7 +71,10 @@ def exporter_register_formats(register) -> None:
                     description="RIS citations for Zotero, EndNote, Mendeley (UTF-8, CRLF)"))
     register(Format(name="bibtex", media_type="application/x-bibtex", extension="bib",
                     render=render_bibtex, material=False,
-                    description="BibLaTeX/BibTeX citations (@misc letters, @unpublished manuscripts)"))
+                    description="BibTeX citations as Zotero imports them (@letter, @unpublished)"))
+    register(Format(name="biblatex", media_type="application/x-bibtex", extension="bib",
+                    render=render_biblatex, material=False,
+                    description="BibLaTeX citations for Biber (@letter, @unpublished, @collection per volume)"))
     register(Format(name="csl-json", media_type="application/vnd.citationstyles.csl+json",
                     extension="json", render=render_csl_json, material=False,
                     description="CSL-JSON array of the entries' citation records"))

@@ -49,7 +49,7 @@ _AND = re.compile(r"(?i)(?:^|\s)and(?:\s|$)")
 NL = "\n"
 
 #: Entry types by CSL type.
-BIB_TYPE = {"personal_communication": "misc", "manuscript": "unpublished"}
+BIB_TYPE = {"personal_communication": "letter", "manuscript": "unpublished"}
 
 #: Language code -> BibLaTeX ``langid`` (babel/polyglossia name); other codes are left out.
 LANGID = {"en": "english", "ru": "russian", "fr": "french", "de": "german", "it": "italian",
@@ -163,68 +163,99 @@ def _names(people: list[Person], cache: dict) -> str:
     return " and ".join(out)
 
 
-#: Volume-level CSL variables -> BibTeX fields (taken from the mapping once per volume).
-VOLUME_FIELDS = (("container-title", "howpublished"), ("collection-title", "series"),
-                 ("publisher", "publisher"), ("publisher-place", "location"))
+def display_name(name: dict | None) -> str:
+    """A CSL name as it is read in running text: ``Given Family``, or the literal."""
+    if not name:
+        return ""
+    if "literal" in name:
+        return name["literal"]
+    return " ".join(x for x in (name.get("given"), name.get("family")) if x)
 
 
-def _volume_fields(rec: dict) -> str:
-    """The fields every entry of a volume shares, from a mapping record."""
-    fields = []
-    editors = " and ".join(n for n in (_bib_csl_name(x) for x in rec.get("editor", ())) if n)
-    if editors:
-        fields.append(f"  editor = {{{editors}}},\n")
-    for key, name in VOLUME_FIELDS:
-        value = rec.get(key)
-        if value:
-            v = tex(str(value))
-            if v:
-                fields.append(f"  {name} = {{{v}}},\n")
-    return "".join(fields)
+def text(value: str | None) -> str:
+    """``value`` as LaTeX text: as is (trimmed) when nothing needs escaping, else :func:`tex`."""
+    if not value:
+        return ""
+    return value.strip(" ") if _plain(value) else tex(value)
 
 
-def _volume_info(entry: Entry) -> tuple:
-    """What every entry of a volume shares, from the mapping of one of its entries."""
+def pages_text(page: str) -> str:
+    return f"pp. {page}" if "-" in page else f"p. {page}"
+
+
+def edition_text(rec: dict, entry: Entry) -> str:
+    """The edition as one line of running text (LaTeX-escaped): title, editors, series and volume,
+    imprint (place: publisher, year).  Zotero's BibTeX importer keeps ``howpublished`` in Extra
+    as ``Published: ...``."""
     vol = entry.volume
-    langs = vol.languages
-    base = f"{vol.base_url.rstrip('/')}/" if vol.base_url else ""  # as Entry.iri builds it
-    return (vol, _volume_fields(entry_to_csl(entry)), langs[0] if langs else "", base,
-            bool(base) and not _URL_BAD.search(base))
+    title = text(rec.get("container-title"))
+    editors = " and ".join(t for t in (text(display_name(n)) for n in rec.get("editor", ())) if t)
+    series = ", ".join(t for t in (text(rec.get("collection-title")), text(rec.get("volume"))) if t)
+    publisher, place, year = text(rec.get("publisher")), text(vol.place), text(vol.year)
+    imprint = (f"{place}: {publisher}" if place and publisher else place or publisher)
+    imprint = ", ".join(t for t in (imprint, year) if t)
+    inside = "; ".join(t for t in (series, imprint) if t)
+    out = ", ed. ".join(t for t in (title, editors) if t)
+    if inside:
+        out = f"{out} ({inside})" if out else inside
+    return out
+
+
+def position_text(number: str | None, page: str | None) -> str:
+    """The document's number and pages in the edition, appended to :func:`edition_text`."""
+    parts = [f"no. {text(number)}" if number and text(number) else "",
+             pages_text(text(page)) if page and text(page) else ""]
+    return ", ".join(p for p in parts if p)
+
+
+def note_text(rec: dict, entry: Entry, letter: bool) -> str:
+    """What Zotero's letter or manuscript has no BibTeX field for (BibTeX.js reads no recipient,
+    archive or archive location), labelled: a child note in Zotero."""
+    parts = []
+    recipients = " and ".join(t for t in (text(display_name(n)) for n in rec.get("recipient", ())) if t)
+    if recipients:
+        parts.append(f"Recipient: {recipients}")
+    for label, value in (("Archive", rec.get("archive")), ("Loc. in Archive", rec.get("archive_location")),
+                         ("Place", entry.place if letter else None)):
+        t = text(value)
+        if t:
+            parts.append(f"{label}: {t}")
+    return "; ".join(parts)
 
 
 def bib_from_csl(rec: dict, entry: Entry) -> str:
     """One entry straight from the mapping's record (the reference the fast path must equal).
 
-    Only the key's entry id and the description (not CSL variables) come from the entry."""
+    Only the key's entry id, the place of writing, the edition's place and year and the
+    description (not CSL variables) come from the entry."""
+    letter = rec["type"] == "personal_communication"
     authors = rec.get("author", ())
     who = next((key_name(n.get("family") or n.get("literal") or "") for n in authors if n), "Anon")
     issued = rec.get("issued") or {}
     parts = (list(issued.get("date-parts", [[]])[0]) + [None, None, None])[:3]
     fields = [f"@{BIB_TYPE.get(rec['type'], 'unpublished')}{{{who}{key_year(parts[0])}-{key_id(entry.id)},\n"]
 
-    def add(name: str, value, escape=tex) -> None:
+    def add(name: str, value, escape=text) -> None:
         v = escape(str(value)) if value else ""
         if v:
             fields.append(f"  {name} = {{{v}}},\n")
 
     add("author", " and ".join(v for v in (_bib_csl_name(n) for n in authors) if v), str)
-    title = tex(rec.get("title") or "")
+    title = text(rec.get("title") or "")
     if title:
         fields.append(f"  title = {{{{{title}}}}},\n")
     add("type", rec.get("genre"))
     if parts[0] is not None:
-        fields.append(f"  date = {{{bib_date(parts[0], parts[1], parts[2], bool(issued.get('circa')))}}},\n")
-    fields.append(_volume_fields(rec))
-    recipients = " and ".join(v for v in (_bib_csl_name(n) for n in rec.get("recipient", ())) if v)
-    if recipients:
-        fields.append(f"  namea = {{{recipients}}},\n  nameatype = {{recipient}},\n")
-    add("number", rec.get("number"))
-    add("pages", rec.get("page"))
-    add("note", ", ".join(x for x in (rec.get("archive"), rec.get("archive_location")) if x))
-    lang = rec.get("language")
-    add("langid", LANGID.get(lang.split("-", 1)[0].lower()) if lang else None, str)
+        fields.append(f"  date = {{{bib_date(parts[0], parts[1], parts[2], False)}}},\n")
+    if not letter:
+        add("address", entry.place)
+    add("language", rec.get("language"))
     add("url", rec.get("URL"), bib_url)
     add("abstract", entry.description)
+    edition = ", ".join(t for t in (edition_text(rec, entry), position_text(rec.get("number"), rec.get("page")))
+                        if t)
+    add("howpublished", edition, str)
+    add("note", note_text(rec, entry, letter), str)
     fields.append("}\n\n")
     return "".join(fields)
 
@@ -273,191 +304,182 @@ def _field_line(name: str, value: str | None) -> str:
     return f"  {name} = {{{v}}},\n" if v else ""
 
 
+def _volume_info(entry: Entry) -> tuple:
+    """What every entry of a volume shares, from the mapping of one of its entries."""
+    vol = entry.volume
+    langs = vol.languages
+    base = f"{vol.base_url.rstrip('/')}/" if vol.base_url else ""  # as Entry.iri builds it
+    return (vol, edition_text(entry_to_csl(entry), entry), langs[0] if langs else "", base,
+            bool(base) and not _URL_BAD.search(base))
+
+
 def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] | None = None) -> int:
-    """Write one BibTeX entry per entry to ``out`` (UTF-8); return the entry count.
+    """Write one BibTeX entry per entry to ``out`` (UTF-8), as Zotero's BibTeX importer reads
+    it; return the entry count.
 
     ``fallbacks`` collects the ids of volumes written through the mapping because the fast
     path disagreed with it on their first entry (a sign the mapping changed)."""
     names: dict = {}
+    shown: dict = {}  # recipients as running text, by person
     # Whole field lines for values that repeat across entries (names, kinds, dates, languages,
-    # entry types): one dict lookup instead of building the line for every entry.  ``tex`` of a
-    # value equals its trimmed self whenever it needs no escaping, so one cached form serves both.
-    single_authors: dict = {}
-    recipient_lines: dict = {}
-    kinds: dict = {}
+    # places, entry types): one dict lookup instead of building the line for every entry.
+    lines: dict = {}
     dates: dict = {}
-    prefixes: dict = {}
-    langids: dict = {}
-    types: dict = {}
-    # Titles repeat too ("The Ambassador in Russia (Francis) to the Secretary of State": the FRUS
-    # volume's 478 entries have 96 titles), and they are the values most often non-ASCII, whose
-    # escaping check costs the most.
+    # Titles repeat (the FRUS volume's 478 entries have 96 titles), and are the values most
+    # often non-ASCII, whose escaping check costs the most.
     titles: dict = {}
-    # The cached lines are kept UTF-8 encoded and the output is joined as bytes: encoding whole
-    # chunks cost a quarter of the time, because one non-ASCII name or title makes a chunk a
-    # wide string that UTF-8 encodes character by character; the per-entry parts left to
-    # encode are nearly always ASCII, which encodes as a copy.
     volumes: dict[int, tuple] = {}
-    buf: list[bytes] = []
+    buf: list[str] = []
     count = 0
     cur_vol = None  # entries come volume by volume: skip the volume lookup while it stays the same
-    vol_fields, vol_lang, base, base_safe = b"", "", "", False
+    edition, vol_lang, base, base_safe = "", "", "", False
     for e in entries:
         vol = e.volume
         check = False
         if vol is not cur_vol:
             info, check = volume_info(volumes, e, _volume_info)
             if info[1] is None:  # this volume goes through the mapping (see the guard below)
-                buf.append(bib_from_csl(entry_to_csl(e), e).encode("utf-8"))
+                buf.append(bib_from_csl(entry_to_csl(e), e))
                 count += 1
                 if not count % CHUNK:
-                    out.write(b"".join(buf))
+                    out.write("".join(buf).encode("utf-8"))
                     buf.clear()
                 continue
             cur_vol = vol
-            _, vol_fields, vol_lang, base, base_safe = info
-            vol_fields = vol_fields.encode("utf-8")
+            _, edition, vol_lang, base, base_safe = info
         genre = e.genre
-        head = types.get(genre)
+        head = lines.get(genre)
         if head is None:
-            head = types[genre] = f"@{BIB_TYPE[CSL_TYPE.get(genre or '', 'manuscript')]}{{"
-        if genre != "diary":
-            kind = e.kind
-            type_line = kinds.get(kind)
-            if type_line is None:
-                if len(kinds) > 1024:
-                    kinds.clear()
-                type_line = kinds[kind] = _field_line("type", kind).encode("utf-8")
-        else:
-            type_line = b""
-        title, number, repo, aid, desc = e.title, e.number, e.repository, e.archival_id, e.description
-        pages = ""
-        for layer in e.layers.values():
-            lp = layer.pages
-            if lp:
-                pages = lp[0] if lp[0] == lp[-1] else f"{lp[0]}-{lp[-1]}"
-                break
-        note = f"{repo}, {aid}" if repo and aid else (repo or aid or "")
+            ctype = CSL_TYPE.get(genre or "", "manuscript")
+            head = lines[genre] = (f"@{BIB_TYPE[ctype]}{{", ctype == "personal_communication")
+        head, letter = head
+        kind = e.kind if genre != "diary" else None
+        type_line = lines.get(("type", kind))
+        if type_line is None:
+            type_line = lines[("type", kind)] = _field_line("type", kind)
+        place = e.place
+        place_line = lines.get(("address", letter, place))
+        if place_line is None:
+            if len(lines) > 8192:
+                lines.clear()
+            place_line = lines[("address", letter, place)] = "" if letter else _field_line("address", place)
+        lang = e.language or vol_lang
+        lang_line = lines.get(("language", lang))
+        if lang_line is None:
+            lang_line = lines[("language", lang)] = _field_line("language", lang)
+        title = e.title
         title_line = titles.get(title)
         if title_line is None:
             if len(titles) > 4096:
                 titles.clear()
-            t = (title.strip(" ") if _plain(title) else tex(title)) if title else ""
-            title_line = titles[title] = f"  title = {{{{{t}}}}},\n".encode("utf-8") if t else b""
-        raw = f"{number or ''}{pages}{note}{desc or ''}"
-        # _plain(raw), inlined for the common ASCII case (a call per entry shows in the benchmark);
-        # one deletion pass rules out the escapes and the rare ligature starters at once, so the
-        # usual value costs three substring scans, and any other value takes the full check.
-        if (_plain(raw) if not raw.isascii() else (
-                "  " not in raw and "--" not in raw and ",," not in raw
-                if len(raw.encode().translate(None, _TEX_LIG_BYTES)) == len(raw) else _plain(raw))):
-            number = number.strip(" ") if number else ""
-            pages = pages.strip(" ")
-            note = note.strip(" ")
-            desc = desc.strip(" ") if desc else ""
-        else:
-            number = tex(number) if number else ""
-            pages = tex(pages)
-            note = tex(note)
-            desc = tex(desc) if desc else ""
+            t = text(title)
+            title_line = titles[title] = f"  title = {{{{{t}}}}},\n" if t else ""
         people = e.authors
-        if len(people) == 1:
-            # One author (the usual case): the line and the key prefix under one lookup, since
-            # hashing the name tuple costs as much as the lookup itself.
-            p = people[0]
-            pkey = (p.literal, p.family, p.given)
-            hit = single_authors.get(pkey)
-            if hit is None:
-                if len(single_authors) > 4096:
-                    single_authors.clear()
-                authors = _cached_names(people, names)
-                hit = single_authors[pkey] = (f"  author = {{{authors}}},\n".encode("utf-8") if authors else b"",
-                                              key_prefix(people))
-            author, who = hit
-        elif people:
-            p = people[0]
-            pkey = (p.literal, p.family, p.given)
-            authors = _cached_names(people, names)
-            author = f"  author = {{{authors}}},\n".encode("utf-8") if authors else b""
-            who = prefixes.get(pkey)
-            if who is None:
-                if csl_name(p):  # the first author has a name: the prefix depends on it alone
-                    if len(prefixes) > 4096:
-                        prefixes.clear()
-                    who = prefixes[pkey] = key_prefix([p])
-                else:
-                    who = key_prefix(people)
-        else:
-            author, who = b"", "Anon"
-        eid = e.id
-        simple_id = eid.isascii() and eid.isalnum()
-        kid = eid if simple_id else key_id(eid)
-        people = e.recipients
         if people:
             p = people[0]
             pkey = (p.literal, p.family, p.given)
-            recipient = recipient_lines.get(pkey) if len(people) == 1 else None
-            if recipient is None:
-                recipients = _cached_names(people, names)
-                recipient = (f"  namea = {{{recipients}}},\n  nameatype = {{recipient}},\n".encode("utf-8")
-                             if recipients else b"")
+            hit = lines.get(("author", pkey)) if len(people) == 1 else None
+            if hit is None:
+                authors = _cached_names(people, names)
+                hit = (f"  author = {{{authors}}},\n" if authors else "",
+                       key_prefix([p]) if csl_name(p) else key_prefix(people))
                 if len(people) == 1:
-                    if len(recipient_lines) > 4096:
-                        recipient_lines.clear()
-                    recipient_lines[pkey] = recipient
+                    lines[("author", pkey)] = hit
+            author, who = hit
         else:
-            recipient = b""
+            author, who = "", "Anon"
+        eid = e.id
+        simple_id = eid.isascii() and eid.isalnum()
+        kid = eid if simple_id else key_id(eid)
         d = e.date
-        dkey = (d.year, d.month, d.day, d.approximate)
+        dkey = (d.year, d.month, d.day)
         hit = dates.get(dkey)
         if hit is None:
             if len(dates) > 8192:
                 dates.clear()
-            # The date line and the key's year part, both fixed by the date.
-            hit = dates[dkey] = ((f"  date = {{{bib_date(d.year, d.month, d.day, d.approximate)}}},\n".encode()
-                                  if d.year is not None else b""), key_year(d.year))
+            hit = dates[dkey] = ((f"  date = {{{bib_date(d.year, d.month, d.day, False)}}},\n"
+                                  if d.year is not None else ""), key_year(d.year))
         date, year = hit
-        lang = e.language or vol_lang
-        langid = langids.get(lang)
-        if langid is None:
-            if len(langids) > 1024:
-                langids.clear()
-            code = LANGID.get(lang.split("-", 1)[0].lower(), "") if lang else ""
-            langid = langids[lang] = f"  langid = {{{code}}},\n" if code else ""
         if base:
             local = e.local_id
-            # The local id is usually the entry id, already known to be plain alphanumerics.
             url = (f"{base}{local}" if base_safe and ((simple_id and local == eid)
                                                       or (local.isascii() and local.isalnum())
                                                       or not _URL_BAD.search(local))
                    else bib_url(f"{base}{local}"))
         else:
             url = ""
-        parts = (
-            f"{head}{who}{year}-{kid},\n".encode("utf-8"), author, title_line, type_line, date, vol_fields, recipient,
-            (f"{f'  number = {{{number}}},{NL}' if number else ''}"
-             f"{f'  pages = {{{pages}}},{NL}' if pages else ''}"
-             f"{f'  note = {{{note}}},{NL}' if note else ''}"
-             f"{langid}"
-             f"{f'  url = {{{url}}},{NL}' if url else ''}"
-             f"{f'  abstract = {{{desc}}},{NL}' if desc else ''}"
-             "}\n\n").encode("utf-8"))
+        page = ""
+        for layer in e.layers.values():
+            lp = layer.pages
+            if lp:
+                page = lp[0] if lp[0] == lp[-1] else f"{lp[0]}-{lp[-1]}"
+                break
+        number, repo, aid, desc = e.number, e.repository, e.archival_id, e.description
+        letter_place = place if letter else None
+        raw = f"{number or ''}{page}{repo or ''}{aid or ''}{desc or ''}{letter_place or ''}"
+        # One escaping check for all of the entry's own values (text() of each, inlined): most
+        # need none, and a substring of a value that needs none needs none either.
+        if (_plain(raw) if not raw.isascii() else (
+                "  " not in raw and "--" not in raw and ",," not in raw
+                if len(raw.encode().translate(None, _TEX_LIG_BYTES)) == len(raw) else _plain(raw))):
+            number = number.strip(" ") if number else ""
+            page = page.strip(" ")
+            repo = repo.strip(" ") if repo else ""
+            aid = aid.strip(" ") if aid else ""
+            desc = desc.strip(" ") if desc else ""
+            letter_place = letter_place.strip(" ") if letter_place else ""
+        else:
+            number, page, repo, aid, desc, letter_place = (
+                tex(x) if x else "" for x in (number, page, repo, aid, desc, letter_place))
+        if number:
+            position = f"no. {number}, pp. {page}" if "-" in page else (
+                f"no. {number}, p. {page}" if page else f"no. {number}")
+        else:
+            position = (f"pp. {page}" if "-" in page else f"p. {page}") if page else ""
+        published = f"{edition}, {position}" if edition and position else edition or position
+        recipients = e.recipients
+        if recipients:
+            rs = []
+            for r in recipients:
+                k = (r.literal, r.family, r.given)
+                t = shown.get(k)
+                if t is None:
+                    if len(shown) > 4096:
+                        shown.clear()
+                    t = shown[k] = text(display_name(csl_name(r)))
+                if t:
+                    rs.append(t)
+            note = [f"Recipient: {' and '.join(rs)}"] if rs else []
+        else:
+            note = []
+        if repo:
+            note.append(f"Archive: {repo}")
+        if aid:
+            note.append(f"Loc. in Archive: {aid}")
+        if letter_place:
+            note.append(f"Place: {letter_place}")
+        note = "; ".join(note)
+        body = (f"{head}{who}{year}-{kid},\n{author}{title_line}{type_line}{date}{place_line}{lang_line}"
+                f"{f'  url = {{{url}}},{NL}' if url else ''}"
+                f"{f'  abstract = {{{desc}}},{NL}' if desc else ''}"
+                f"{f'  howpublished = {{{published}}},{NL}' if published else ''}"
+                f"{f'  note = {{{note}}},{NL}' if note else ''}"
+                "}\n\n")
         if check:
             # Guard: the first entry of each volume must equal the one written from the mapping;
             # if the mapping changed in a way this writer does not follow, use it for the volume.
-            reference = bib_from_csl(entry_to_csl(e), e).encode("utf-8")
-            if b"".join(parts) != reference:
-                parts = (reference,)
+            reference = bib_from_csl(entry_to_csl(e), e)
+            if body != reference:
+                body = reference
                 volumes[id(vol)] = (vol, None)
                 cur_vol = None
                 if fallbacks is not None:
                     fallbacks.append(vol.id)
-        buf += parts
+        buf.append(body)
         count += 1
-        # Every CHUNK entries, as before (buf now holds several parts per entry).
         if not count % CHUNK:
-            out.write(b"".join(buf))
+            out.write("".join(buf).encode("utf-8"))
             buf.clear()
     if buf:
-        out.write(b"".join(buf))
+        out.write("".join(buf).encode("utf-8"))
     return count

@@ -21,23 +21,29 @@ from typing import BinaryIO, Iterable
 from ...csl import CSL_TYPE, csl_name, entry_to_csl
 from ...model import Entry, Person
 from .common import CHUNK
+from .zotero import edition_lines, extra_name, one_line, zotero_record
 
 # One encoder for the run: json.dumps with non-default arguments builds a new one per call.
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
-K_TITLE, K_ARCHIVE, K_LOCATION, K_PAGE, K_LANGUAGE, K_GENRE, K_NUMBER, K_URL = (
-    f',"{k}":' for k in ("title", "archive", "archive_location", "page", "language", "genre", "number", "URL"))
+K_TITLE, K_ARCHIVE, K_LOCATION, K_PAGE, K_LANGUAGE, K_GENRE, K_NUMBER, K_URL, K_PLACE, K_ABSTRACT, K_NOTE = (
+    f',"{k}":' for k in ("title", "archive", "archive_location", "page", "language", "genre", "number", "URL",
+                         "event-place", "abstract", "note"))
 
-#: Mapping variables that come from the volume, in the mapping's order.
-VOLUME_KEYS = ("container-title", "editor", "publisher", "publisher-place", "collection-title", "volume")
+#: Mapping variables that come from the volume, in the mapping's order (``editor`` and
+#: ``publisher-place`` are not written: they go to ``note``, see :func:`~.zotero.zotero_record`).
+VOLUME_KEYS = ("container-title", "publisher", "collection-title", "volume")
 
 
 def _volume_info(entry: Entry) -> tuple:
     rec = entry_to_csl(entry)
     fragment = "".join(f",{_s(k)}:{_encode(rec[k])}" for k in VOLUME_KEYS if k in rec)
+    note = "\n".join(f"{k}: {v}" for k, v in edition_lines(rec, entry))
     langs = entry.volume.languages
     base = f"{entry.volume.base_url.rstrip('/')}/" if entry.volume.base_url else ""  # as Entry.iri
-    return entry.volume, fragment, langs[0] if langs else None, base, f"{entry.volume.id}:"
+    # JSON escapes character by character, so the volume's lines are encoded once here (without
+    # the closing quote) and each entry's lines appended encoded (without the opening one).
+    return entry.volume, fragment, langs[0] if langs else None, base, f"{entry.volume.id}:", _s(note)[:-1], note
 
 
 def _names(key: str, people: list[Person], cache: dict) -> str:
@@ -49,16 +55,36 @@ def _names(key: str, people: list[Person], cache: dict) -> str:
             if len(cache) > 4096:
                 cache.clear()
             name = csl_name(p)
-            v = cache[k] = _encode(name) if name else ""
-        if v:
-            parts.append(v)
+            v = cache[k] = (_encode(name), extra_name(name)) if name else ("", "")
+        if v[0]:
+            parts.append(v[0])
     return f',"{key}":[{",".join(parts)}]' if parts else ""
 
 
-def _record(e: Entry, info: tuple, names: dict, dates: dict) -> str:
-    """One record as JSON text, equal (as JSON) to ``entry_to_csl(e)``."""
-    _, fragment, vol_lang, base, prefix = info
+def _extra_names(people: list[Person], cache: dict) -> list[str]:
+    out = []
+    for p in people:
+        k = (p.literal, p.family, p.given)
+        v = cache.get(k)
+        if v is None:
+            name = csl_name(p)
+            v = cache[k] = (_encode(name), extra_name(name)) if name else ("", "")
+        if v[1]:
+            out.append(f"recipient: {v[1]}")
+    return out
+
+
+def _has_break(raw: str) -> bool:
+    """Whether ``raw`` holds any line-break character (fast C scans; most values have none)."""
+    return ("\n" in raw or "\r" in raw or "\v" in raw or "\f" in raw or "\x1c" in raw or "\x1d" in raw
+            or "\x1e" in raw or (not raw.isascii() and ("\x85" in raw or "\u2028" in raw or "\u2029" in raw)))
+
+
+def _record(e: Entry, info: tuple, names: dict, dates: dict, places: dict) -> str:
+    """One record as JSON text, equal (as JSON) to ``zotero_record(e)``."""
+    _, fragment, vol_lang, base, prefix, vol_note, vol_note_text = info
     genre = e.genre
+    ctype = CSL_TYPE.get(genre or "", "manuscript")
     d = e.date
     dkey = (d.year, d.month, d.day, d.approximate)
     issued = dates.get(dkey)
@@ -71,7 +97,7 @@ def _record(e: Entry, info: tuple, names: dict, dates: dict) -> str:
             parts = [d.year] + ([d.month] if d.month else []) + ([d.day] if d.month and d.day else [])
             issued = ',"issued":' + _encode({"date-parts": [parts], **({"circa": True} if d.approximate else {})})
         dates[dkey] = issued
-    title, repo, aid, kind, number = e.title, e.repository, e.archival_id, e.kind, e.number
+    title, repo, aid, kind, number, desc = e.title, e.repository, e.archival_id, e.kind, e.number, e.description
     page = None
     for layer in e.layers.values():
         pages = layer.pages
@@ -79,19 +105,49 @@ def _record(e: Entry, info: tuple, names: dict, dates: dict) -> str:
             page = pages[0] if pages[0] == pages[-1] else f"{pages[0]}-{pages[-1]}"
             break
     lang = e.language or vol_lang
+    letter = ctype == "personal_communication"
+    place = e.place
+    hit = places.get((place, letter))
+    if hit is None:
+        if len(places) > 4096:
+            places.clear()
+        v = one_line(place) if place else ""
+        # the place of writing as a variable, and (a letter has no Place field) as an Extra line
+        hit = places[(place, letter)] = (K_PLACE + _s(v) if v else "", f"event-place: {v}" if v and letter else "")
+    place_json, place_line = hit
+    extra = []
+    if _has_break(f"{number or ''}{page or ''}"):
+        number_v, page_v = (one_line(x) if x else "" for x in (number, page))
+    else:
+        number_v, page_v = number.strip() if number else "", page.strip() if page else ""
+    if number_v:
+        extra.append(f"number: {number_v}")
+    if page_v:
+        extra.append(f"page: {page_v}")
+    if place_line:
+        extra.append(place_line)
+    elif not letter and e.recipients:
+        extra += _extra_names(e.recipients, names)
+    if extra:
+        rest = "\n".join(extra)
+        note = (f"{vol_note}{_s(chr(10) + rest)[1:]}" if vol_note_text else _s(rest))
+    else:
+        note = f'{vol_note}"' if vol_note_text else ""
     return (
-        f'{{"id":{_s(prefix + e.local_id)},"type":"{CSL_TYPE.get(genre or "", "manuscript")}"'
+        f'{{"id":{_s(prefix + e.local_id)},"type":"{ctype}"'
         f'{K_TITLE + _s(title) if title else ""}'
         f'{_names("author", e.authors, names) if e.authors else ""}'
-        f'{_names("recipient", e.recipients, names) if e.recipients else ""}'
-        f'{issued}{fragment}'
+        f'{_names("recipient", e.recipients, names) if letter and e.recipients else ""}'
+        f'{issued}{place_json}{fragment}'
         f'{K_ARCHIVE + _s(repo) if repo else ""}'
         f'{K_LOCATION + _s(aid) if aid else ""}'
         f'{K_PAGE + _s(page) if page else ""}'
         f'{K_LANGUAGE + _s(lang) if lang else ""}'
         f'{K_GENRE + _s(kind) if kind and genre != "diary" else ""}'
         f'{K_NUMBER + _s(number) if number else ""}'
-        f'{K_URL + _s(base + e.local_id) if base else ""}}}')
+        f'{K_URL + _s(base + e.local_id) if base else ""}'
+        f'{K_ABSTRACT + _s(desc) if desc and desc.strip() else ""}'
+        f'{K_NOTE + note if note else ""}}}')
 
 
 def write_csl_json(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] | None = None) -> int:
@@ -101,6 +157,7 @@ def write_csl_json(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str]
     path disagreed with it on their first entry (a sign the mapping changed)."""
     names: dict = {}
     dates: dict = {}
+    places: dict = {}
     volumes: dict[int, tuple] = {}
     count = 0
     buf: list[str] = ["[\n"]
@@ -112,13 +169,13 @@ def write_csl_json(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str]
             if len(volumes) > 256:
                 volumes.clear()
             info = _volume_info(e)
-            if json.loads(_record(e, info, names, dates)) != entry_to_csl(e):
+            if json.loads(_record(e, info, names, dates, places)) != zotero_record(e):
                 info = (vol, None)  # the mapping knows more than this writer: use it for the volume
                 if fallbacks is not None:
                     fallbacks.append(vol.id)
             volumes[id(vol)] = info
         buf.append(sep)
-        buf.append(_encode(entry_to_csl(e)) if info[1] is None else _record(e, info, names, dates))
+        buf.append(_encode(zotero_record(e)) if info[1] is None else _record(e, info, names, dates, places))
         sep = ",\n"
         count += 1
         if len(buf) >= 2 * CHUNK:
