@@ -241,7 +241,7 @@ def test_bad_tokens_get_401(client, case):
         "no-exp": lambda: jwt.encode(_claims(exp=None), SECRET, "HS256"),
         "garbage": lambda: "not.a.token",
         "scheme": lambda: None,
-        "rs-key-confusion": lambda: jwt.encode(_claims(), SECRET, "HS512"),
+        "rs-key-confusion": lambda: jwt.encode(_claims(), SECRET * 2, "HS512"),  # another algorithm
     }[case]()
     header = {"Authorization": "Basic aXJpbmE6eA=="} if token is None else auth(token)
     for method, path in (("GET", "/v1/formats"), ("POST", "/v1/exports"), ("GET", "/v1/entries/kd1-1918-03-06")):
@@ -302,12 +302,18 @@ def test_hostile_bodies_get_problems(client, body, status):
     assert_problem(client.post("/v1/exports", json=body), status)
 
 
-def test_an_option_the_renderer_refuses_is_the_readers_error(client):
-    body = {"format": "pdf", "entries": ["kd1-1918-03-06"], "accept_terms": True, "options": {"paper": "papyrus"}}
-    p = assert_problem(client.post("/v1/exports", json=body, headers={"Prefer": "wait=60"}), 400)
-    assert "papyrus" in p["detail"] and p["job"]
-    status = client.get(f"/v1/exports/{p['job']}").json()
-    assert status["state"] == "failed" and "papyrus" in status["error"]
+def test_format_options_are_checked_before_queueing(client, server):
+    before = jobs_in_store(server)
+    for options in ({"paper": "papyrus"}, {"no_such_option": "x"}):
+        body = {"format": "pdf", "entries": ["kd1-1918-03-06"], "accept_terms": True, "options": options}
+        p = assert_problem(client.post("/v1/exports", json=body, headers={"Prefer": "wait=60"}), 400)
+        assert "job" not in p
+    assert jobs_in_store(server) == before
+    body = {"format": "pdf", "entries": ["kd1-1918-03-06"], "accept_terms": True, "options": {"paper": "letter"}}
+    r = client.post("/v1/exports", json=body, headers={"Prefer": "wait=60"})
+    assert r.status_code == 200, r.text
+    box = pypdf.PdfReader(__import__("io").BytesIO(r.content)).pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (612, 792)  # US letter
 
 
 def test_hostile_raw_bodies(client):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
+import json
 import logging
 import os
 import re
@@ -25,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
-from ..engine import Engine, ExportRequest
+from ..engine import CiteRequest, CiteResult, Engine, ExportRequest
 from ..errors import ExporterError
 from . import problems
 from .asgi import Guard
@@ -229,11 +231,12 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
 
     @app.get("/v1/volumes", tags=["reading"])
     async def volumes(reader: Reader) -> list[dict[str, Any]]:
-        """The volumes of the corpus."""
-        from ..formats.json_format import volume_dict
-
+        """The volumes of the corpus: identity, bibliographic data, terms and entry count."""
         c = await engine_call(corpus)
-        return [{**volume_dict(v), "entries": sum(1 for e in c.entries if e.volume is v)} for v in c.volumes]
+        return [{"id": v.id, "title": v.title, "editors": [p.display for p in v.editors], "publisher": v.publisher,
+                 "place": v.place, "year": v.year, "series": v.series, "identifier": v.identifier,
+                 "languages": v.languages, "terms": v.terms, "url": v.base_url,
+                 "entries": sum(1 for e in c.entries if e.volume is v)} for v in c.volumes]
 
     @app.get("/v1/volumes/{volume}/entries", tags=["reading"])
     async def volume_entries(volume: str, reader: Reader) -> list[dict[str, Any]]:
@@ -246,20 +249,29 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
 
     @app.get("/v1/entries/{entry_id}", tags=["reading"])
     async def entry(entry_id: str, reader: Reader) -> dict[str, Any]:
-        """One entry as the ``json`` format gives it, with the annotations this reader may see."""
-        from ..formats.json_format import entry_dict
+        """One entry as the ``json`` format gives it, with the annotations this reader may see.
 
+        Reading is not printing: the archive shows the entry online anyway, so no print policy
+        applies; the json format (through the registry) writes the assembled entry.
+        """
         if "," in entry_id or not entry_id.strip():
             raise Problem(400, "give one entry id")
-        doc = await engine_call(service.engine.assemble,
-                                service.request(reader, format="json", entries=entry_id, annotations="visible"))
-        return entry_dict(doc.entries[0])
+        req = service.request(reader, format="json", entries=entry_id, annotations="visible")
+
+        def read() -> dict[str, Any]:
+            doc = service.engine.assemble(req)
+            buf = io.BytesIO()
+            service.engine.plugins.formats.get("json").render(doc, buf)
+            return json.loads(buf.getvalue())["entries"][0]
+
+        return await engine_call(read)
 
     @app.get("/v1/formats", tags=["reading"])
     async def formats(reader: Reader) -> list[dict[str, Any]]:
         """Output formats (the rows of ``exporter formats --json``)."""
         return [{"name": f.name, "media_type": f.media_type, "extension": f.extension, "plugin": f.plugin,
-                 "print_limited": f.material, "description": f.description} for f in service.engine.plugins.formats]
+                 "print_limited": f.material, "description": f.description,
+                 "options": [option_view(o) for o in f.options]} for f in service.engine.plugins.formats]
 
     @app.get("/v1/styles", tags=["reading"])
     async def styles(reader: Reader) -> list[dict[str, Any]]:
@@ -360,12 +372,14 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
         locator: Annotated[str | None, Query(max_length=100)] = None,
     ) -> dict[str, Any]:
         """Formatted citations, at once, as ``exporter cite`` prints them."""
-        req = service.request(reader, format="json", entries=entries, range=range, folder=folder,
-                              dates=dates, all=all)
+        service.request(reader, format="json")  # a reader unknown to the archive is refused
+        req = CiteRequest(style=style, mode=mode, locator=locator, entries=entries, range=range, folder=folder,
+                          dates=dates, all=all, corpus=config.corpus_path, user=reader.user)
 
         def run() -> dict[str, Any]:
             with service.cite_lock:
-                return cite(service.engine, req, style, mode, as_, locator)
+                result = service.engine.citations(req)
+            return cite_view(result, as_)
 
         return await engine_call(run)
 
@@ -423,31 +437,19 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
     return Guard(app, config.service.max_body_bytes, service.metrics)
 
 
-def cite(engine: Engine, req: ExportRequest, style_name: str, mode: str, as_: str,
-         locator: str | None) -> dict[str, Any]:
-    """The lines ``exporter cite`` prints, as JSON (same selection rules and errors)."""
-    from ..citations import cite_entries, style_names
-    from ..engine import select
-    from ..errors import UnknownNameError, UsageError
+def option_view(option) -> dict[str, Any]:
+    """A format's declared option, as ``exporter formats --json`` lists it (choices a function
+    computes are not listed: that would import the library behind them)."""
+    return {"name": option.name, "flag": option.flag, "type": option.type.__name__, "help": option.help,
+            "default": option.default,
+            "choices": list(option.choices) if isinstance(option.choices, tuple) and option.choices else None}
 
-    styles = engine.plugins.styles
-    if "/" in style_name or "\\" in style_name or style_name.endswith((".csl", ".xml")):
-        raise UnknownNameError(f"style takes a registered style name, not a path; known styles: "
-                               f"{', '.join(style_names(styles))}")
-    style = styles.get(style_name)
-    if locator is not None:
-        locator = " ".join(locator.split()) or None
-        if locator and mode == "bibliography":
-            raise UsageError("locator applies to mode note or in-text, not to the bibliography")
-    corpus = engine.load(req.corpus)
-    if req.entries and mode != "bibliography":
-        engine.resolve(corpus, req)  # same checks and errors as the selection
-        chosen = [select.lookup(corpus, i.strip()) for i in req.entries.split(",") if i.strip()]
-    else:
-        chosen = engine.resolve(corpus, req)
-    lines = cite_entries(chosen, style, mode, locator)
+
+def cite_view(result: CiteResult, as_: str) -> dict[str, Any]:
+    """The lines ``exporter cite`` prints (and its warnings), as JSON."""
+    style, mode = result.style, result.mode
     out, warnings = [], []
-    for line in lines:
+    for line in result.lines:
         if line.omitted:
             warnings.append(f"entry {line.entry_id}: style '{style.name}' prints nothing for it in {mode} mode")
             continue

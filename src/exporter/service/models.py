@@ -34,7 +34,8 @@ class ExportBody(BaseModel):
     creators: Annotated[list[Name], Field(max_length=MAX_FILTERS)] = []
     style: Name | None = None
     accept_terms: bool = False
-    options: Annotated[dict[Name, Annotated[str, StringConstraints(max_length=200)]],
+    #: Options the format declares (``exporter formats --json`` lists them); checked by the engine.
+    options: Annotated[dict[Name, Annotated[str, StringConstraints(max_length=200)] | bool | int | float],
                        Field(max_length=MAX_OPTIONS)] = {}
 
     @field_validator("entries")
