@@ -200,7 +200,7 @@ def test_store_cli_init_import_export(store_url, tmp_path):
 
 def test_the_frus_volume_with_a_store(store, frus_path, tmp_path):
     """A single-file corpus (the real FRUS volume) reads its annotations from the store too."""
-    from exporter.store.incoming import Rejected, check_annotation
+    from exporter.engine import Rejected
 
     engine = Engine(store=store)
     corpus = engine.load(frus_path)
@@ -210,9 +210,9 @@ def test_the_frus_volume_with_a_store(store, frus_path, tmp_path):
     doc = {"@context": "http://www.w3.org/ns/anno.jsonld", "type": "Annotation", "bodyValue": "FRUS note",
            "target": {"source": entry.layer_iri("text"), "selector": {"type": "TextQuoteSelector", "exact": exact}},
            "visibility": "public"}
-    checked = check_annotation(doc, corpus=corpus, volume=entry.volume.id, user="reader1")
+    checked = engine.check_annotation(doc, corpus=corpus, volume=entry.volume.id, user="reader1")
     with pytest.raises(Rejected) as refused:
-        check_annotation(dict(doc, target={"source": entry.layer_iri("text"), "selector": {
+        engine.check_annotation(dict(doc, target={"source": entry.layer_iri("text"), "selector": {
             "type": "TextQuoteSelector", "exact": "no such words in this document"}}),
             corpus=corpus, volume=entry.volume.id, user="reader1")
     assert refused.value.status == 422

@@ -31,7 +31,14 @@ from ..citations import CiteLine
 from ..plugins import Plugins, load_plugins
 from ..registry import Format, RenderInfo, Style
 from . import access, anchor, guard, narrow, policy, select
+from .incoming import Rejected, find_passage
 from .output import Target, check_target, cleanup_on_signals, write_target
+
+#: Who may see an annotation, a reader's groups, their folders, an entry by id: for front ends.
+may_see = access.may_see
+user_groups = access.user_groups
+visible_folders = select.visible_folders
+lookup_entry = select.lookup
 
 DEFAULT_TIMEOUT = 300.0
 #: The style of per-entry citations in formats that print them, when ``--style`` is not given:
@@ -215,6 +222,13 @@ class Engine:
             with guard.stdout_to_stderr(), guard.no_exit():
                 self._corpora[key] = load_corpus(p, self.plugins.sources)
         return self._corpora[key]
+
+    def check_annotation(self, data, **kwargs):
+        """Accept a reader's new annotation (W3C JSON-LD) or raise :class:`Rejected`; see
+        :func:`exporter.engine.incoming.check_annotation` for the arguments."""
+        from .incoming import check_annotation
+
+        return check_annotation(data, writer=self.plugins.formats.get("annotations-jsonld"), **kwargs)
 
     # -- assembly ------------------------------------------------------------------------
     def resolve(self, corpus: Corpus, request: _Selecting) -> list[Entry]:

@@ -4,7 +4,7 @@ One container per volume at ``/annotations/{volume}/``, each annotation at
 ``/annotations/{volume}/{id}``.  Reads follow the engine's visibility rules
 (:func:`exporter.engine.access.may_see`: private to the author, group to its members, public to
 all, hidden ones only to the author and the moderators); writes go through
-:func:`exporter.store.incoming.check_annotation`, so what is stored is the JSON-LD the
+:func:`exporter.engine.incoming.check_annotation`, so what is stored is the JSON-LD the
 annotation exports write, and the engine's next print or export includes it.
 
 Headers follow the protocol's MUSTs: ``Content-Type`` with the anno.jsonld profile, ``ETag``,
@@ -25,10 +25,9 @@ from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from ..engine import access
+from ..engine import Rejected, may_see
 from ..errors import ExporterError
 from ..store.api import Conflict, StoredAnnotation
-from ..store.incoming import Rejected, check_annotation
 from .auth import Identity
 from .problems import Problem
 
@@ -116,7 +115,7 @@ class Containers:
         """The annotations of ``volume`` the reader may see, by the engine's rules."""
         revision, rows = self.rows(volume)
         _name, groups, moderator = self.reader(reader)
-        return revision, [a for a in rows if access.may_see(a, reader.user, groups, moderator)]
+        return revision, [a for a in rows if may_see(a, reader.user, groups, moderator)]
 
     def find(self, volume: str, slug: str, reader: Identity) -> StoredAnnotation:
         """One annotation the reader may see; 404 otherwise (an invisible one is not there for them)."""
@@ -124,7 +123,7 @@ class Containers:
         row = self.store.get(volume, slug) if _SLUG.match(slug) else None
         if row is not None:
             _name, groups, moderator = self.reader(reader)
-            if access.may_see(row, reader.user, groups, moderator):
+            if may_see(row, reader.user, groups, moderator):
                 return row
         raise Problem(404, f"no annotation '{slug[:100]}' in /annotations/{volume}/")
 
@@ -294,7 +293,7 @@ def install(app: FastAPI, service, identity) -> None:
 
         def work() -> StoredAnnotation:
             name, groups, _mod = containers.reader(reader)
-            checked = check_annotation(data, corpus=containers.corpus(), volume=volume, user=user,
+            checked = service.engine.check_annotation(data, corpus=containers.corpus(), volume=volume, user=user,
                                        user_name=name, groups=groups)
             return containers.store.create(volume=volume, entry=checked.entry.local_id, layer=checked.layer,
                                            creator=user, visibility=checked.visibility, group=checked.group,
@@ -339,7 +338,7 @@ def install(app: FastAPI, service, identity) -> None:
             row = own(volume, slug, reader, user)
             _version(if_match, row)
             name, groups, _mod = containers.reader(reader)
-            checked = check_annotation(data, corpus=containers.corpus(), volume=volume, user=user,
+            checked = service.engine.check_annotation(data, corpus=containers.corpus(), volume=volume, user=user,
                                        user_name=name, groups=groups, created=row.document.get("created"))
             expect = None if if_match.strip() == "*" else row.version
             return containers.store.replace(volume, slug, expect_version=expect, entry=checked.entry.local_id,

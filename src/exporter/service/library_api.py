@@ -14,10 +14,9 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from ..engine import access, select
+from ..engine import Rejected, find_passage, lookup_entry, visible_folders
 from ..errors import ExporterError
 from ..store.api import Conflict
-from ..store.incoming import Rejected, _selectors
 from .annotations_api import read_json
 from .auth import Identity
 from .problems import Problem
@@ -56,11 +55,11 @@ def install(app: FastAPI, service, identity) -> None:
         if not isinstance(value, list) or len(value) > MAX_ENTRIES or not all(isinstance(v, str) for v in value):
             raise Problem(400, f"entries must be a list of at most {MAX_ENTRIES} entry ids")
         c = corpus()
-        return [select.lookup(c, v.strip()).id for v in value]  # unknown ids: 404 with a hint
+        return [lookup_entry(c, v.strip()).id for v in value]  # unknown ids: 404 with a hint
 
     def mine(user: str) -> list[dict]:
         c = corpus()
-        visible = {(f.name, f.owner, f.group) for f in select.visible_folders(c, user)}
+        visible = {(f.name, f.owner, f.group) for f in visible_folders(c, user)}
         return [f for f in store.folders() if (f["name"], f["owner"], f["group"]) in visible]
 
     def one(folder_id: int, user: str) -> dict:
@@ -88,7 +87,7 @@ def install(app: FastAPI, service, identity) -> None:
             raise Problem(400, "title must be a string of at most 500 characters, group a group's name")
 
         def work() -> dict:
-            if group is not None and group not in access.user_groups(corpus(), user):
+            if group is not None and group not in store.reader(user)[2]:
                 raise Problem(403, f"you are not a member of group {group!r}")
             entries = entry_ids(data.get("entries", []))
             return store.save_folder(name=data["name"], title=title, owner=user, group=group, entries=entries)
@@ -168,7 +167,7 @@ def install(app: FastAPI, service, identity) -> None:
             raise Problem(400, "label must be text of at most 500 characters")
 
         def work() -> dict:
-            entry = select.lookup(corpus(), data["entry"].strip())
+            entry = lookup_entry(corpus(), data["entry"].strip())
             layer = data.get("layer")
             exact = start = end = None
             if layer is not None or any(k in data for k in ("exact", "start", "end")):
@@ -182,7 +181,7 @@ def install(app: FastAPI, service, identity) -> None:
                     selectors.append({"type": "TextPositionSelector", "start": data.get("start"),
                                       "end": data.get("end")})
                 if selectors:
-                    exact, _p, _s, start, end = _selectors({"selector": selectors}, entry.layers[layer].text)
+                    exact, start, end = find_passage(selectors, entry.layers[layer].text)
             return store.add_bookmark(owner=user, entry=entry.id, layer=layer, exact=exact, start=start,
                                       end=end, label=label)
 

@@ -10,14 +10,17 @@ a target or selector that does not find its passage.  Nothing is stored on a rej
 
 from __future__ import annotations
 
+import io
+import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
-from ..engine import access, anchor
-from ..model import Annotation, Corpus, Entry
+from ..model import Annotation, Corpus, Document, Entry, Selection
+from ..registry import Format
 from ..sources.annotations import VISIBILITIES
+from . import access, anchor
 
 W3C_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 #: Longest body text or tag accepted (characters).
@@ -66,12 +69,13 @@ def now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def check_annotation(data: Any, *, corpus: Corpus, volume: str, user: str, user_name: str = "",
-                     groups: set[str] | None = None, created: str | None = None) -> Checked:
+def check_annotation(data: Any, *, corpus: Corpus, volume: str, user: str, writer: Format,
+                     user_name: str = "", groups: set[str] | None = None, created: str | None = None) -> Checked:
     """Accept ``data`` as a new annotation (or a replacement, with ``created`` kept) by ``user``.
 
     ``corpus`` gives the volumes and entries; ``user_name`` and ``groups`` (the reader's display
-    name and groups) default to what the corpus's archive says."""
+    name and groups) default to what the corpus's archive says.  ``writer`` is the
+    ``annotations-jsonld`` format: the stored document is what it writes for the annotation."""
     if groups is None:
         groups = access.user_groups(corpus, user)
     user_name = user_name or corpus.users.get(user, user)
@@ -145,12 +149,22 @@ def check_annotation(data: Any, *, corpus: Corpus, volume: str, user: str, user_
                      creator=user, creator_name=user_name,
                      created=created or stamp, modified=stamp if created else None,
                      visibility=visibility, group=group, motivation=motivation, start=start, end=end)
-    placed = anchor.anchor_layer(entry.layers[layer], [ann], [], entry.id)[1]
-    ann = placed[0] if placed else ann
-    from ..formats.annotations.jsonld import annotation_object
-
-    document = annotation_object(entry, ann, prefix, suffix)
+    document = as_written(writer, entry, layer, ann)
     return Checked(document=document, entry=entry, layer=layer, visibility=visibility, group=group)
+
+
+def as_written(writer: Format, entry: Entry, layer: str, ann: Annotation) -> dict:
+    """The annotation as the ``annotations-jsonld`` format writes it (anchored, with its page)."""
+    anchored, placed = anchor.anchor_layer(entry.layers[layer], [ann], [], entry.id)
+    if not placed:
+        raise Rejected(422, "the selectors do not find one passage in the layer")
+    one = replace(entry, layers={layer: anchored}, annotations=placed)
+    doc = Document(entries=[one], volumes=[entry.volume], selection=Selection("entries", entry.id),
+                   user=ann.creator, user_name=ann.creator_name, exported_at=datetime.now(timezone.utc),
+                   annotations_mode="mine")
+    out = io.BytesIO()
+    writer.render(doc, out)
+    return json.loads(out.getvalue())["first"]["items"][0]
 
 
 def _layer(corpus: Corpus, source: str) -> tuple[Entry, str]:
@@ -159,6 +173,12 @@ def _layer(corpus: Corpus, source: str) -> tuple[Entry, str]:
         if entry.iri == base and layer in entry.layers:
             return entry, layer
     raise Rejected(422, f"the target source {source[:200]!r} is not a layer of an entry in this archive")
+
+
+def find_passage(selectors: list[dict], text: str) -> tuple[str, int, int]:
+    """``(exact, start, end)`` of the passage a quote and/or position selector find in ``text``."""
+    exact, _prefix, _suffix, start, end = _selectors({"selector": selectors}, text)
+    return exact, start, end
 
 
 def _selectors(target: dict, text: str) -> tuple[str, str, str, int, int]:
