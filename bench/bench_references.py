@@ -78,7 +78,8 @@ def writers():
     from exporter.formats.references.csl_json import write_csl_json
     from exporter.formats.references.ris import write_ris
 
-    return {"ris": write_ris, "bibtex": write_bibtex, "biblatex": write_biblatex, "csl-json": write_csl_json, "plain-lines": plain_lines,
+    return {"ris": write_ris, "bibtex": write_bibtex, "biblatex": write_biblatex,
+            "csl-json": write_csl_json, "plain-lines": plain_lines,
             "mapping-only": mapping_only}
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from exporter.assets import STYLES_DIR
 from exporter.sources.corpus import default_corpus
+from support.celery_workers import redis_server  # noqa: F401 -- one redis-server per session, for every module
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The bundled sample corpus, where the installed package has it (package data).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -16,6 +17,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", help="address to listen on (default: [service] host, 127.0.0.1)")
     p.add_argument("--port", type=int, help="port to listen on (default: [service] port, 8080; 0 picks a free one)")
     p.add_argument("--workers", type=int, metavar="N", help="worker processes that render (default: [jobs] workers)")
+    p.add_argument("--backend", metavar="NAME", help="job backend: local (default: [jobs] backend) or celery "
+                                                    "(workers started with `exporter worker`)")
+    p.add_argument("--broker", metavar="URL", help="Redis URL for --backend celery (default: $EXPORTER_BROKER_URL, "
+                                                   "[celery] broker_url, redis://127.0.0.1:6379/0)")
     p.add_argument("--access-log", action="store_true", help="log every request on stderr")
     p.set_defaults(run=run)
 
@@ -40,6 +45,10 @@ def run(args: argparse.Namespace) -> int:
         config.service.port = args.port
     if args.workers is not None:
         config.jobs.workers = args.workers
+    if args.backend is not None:
+        config.jobs.backend = args.backend  # "celery" is resolved by _validate
+    if args.broker:
+        os.environ["EXPORTER_BROKER_URL"] = args.broker  # read by the Celery backend's settings
     _validate(config)
     logging.basicConfig(level=logging.INFO, format="exporter: %(message)s", stream=sys.stderr)
     app = create_app(config)
@@ -47,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
         app, host=config.service.host, port=config.service.port, lifespan="on",
         access_log=args.access_log or bool(os.environ.get("EXPORTER_ACCESS_LOG")), log_level="info", server_header=False, timeout_graceful_shutdown=None))
     print(f"exporter: serving {config.corpus_path or 'the bundled sample'} on "
-          f"http://{config.service.host}:{config.service.port} with {config.jobs.workers} worker(s); "
+          f"http://{config.service.host}:{config.service.port} with "
+          f"{'Celery workers' if 'celery' in config.jobs.backend else f'{config.jobs.workers} worker(s)'}; "
           f"state in {config.state_path}", file=sys.stderr, flush=True)
     # uvicorn handles SIGTERM itself (stop listening, finish requests, then our drain) and sends
     # it again to the process once it is done; by then the work is finished, so that second

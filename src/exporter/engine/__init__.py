@@ -257,7 +257,7 @@ class Engine:
         corpus = self.load(request.corpus)
         if request.layer not in narrow.LAYER_CHOICES:
             raise UsageError(f"--layer {request.layer!r}: expected one of {', '.join(narrow.LAYER_CHOICES)}")
-        pages = select.parse_pages(request.pages) if request.pages else None
+        pages = select.parse_pages(request.pages) if request.pages is not None else None
         chosen = self.resolve(corpus, request)
         warnings = access.visible_warnings(corpus, request.user)
         anns = access.select_annotations(corpus, request.annotations, request.user,

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_right
-from copy import copy as _copy
+from dataclasses import fields
+from operator import attrgetter
 
 from ..model import Annotation, AnnotationEnd, AnnotationStart, Block, Inline, Layer, PageBreak, Text
+
+
+#: Every field of an annotation, in constructor order (a copy in one call, faster than copy.copy).
+_values = attrgetter(*(f.name for f in fields(Annotation)))
 
 
 class AnchorError(ValueError):
@@ -135,7 +140,7 @@ def anchor_layer(layer: Layer, annotations: list[Annotation], warnings: list[str
         if ann.start >= 0 and (ann.start, ann.end) != (start, end):
             warnings.append(f"annotation {ann.id} on {entry_id}/{layer.name}: position selector "
                             f"{ann.start}-{ann.end} disagrees with the quote (found at {start}-{end}); quote used")
-        copy = _copy(ann)  # the corpus's annotation stays as loaded
+        copy = Annotation(*_values(ann))  # the corpus's annotation stays as loaded
         copy.start, copy.end = start, end
         placed.append(copy)
     blocks = [Block(b.kind, list(b.inlines)) for b in layer.blocks]

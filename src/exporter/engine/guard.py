@@ -337,34 +337,68 @@ class PluginExit(BaseException):
         return f"called os._exit({self.code!r})"
 
 
+_swap_lock = threading.Lock()
+_swaps: dict[str, list] = {"stdout": [0, None], "exit": [0, None]}
+
+
+def _enter(kind: str, install: Any) -> None:
+    """Install a process-wide swap on the first of overlapping users (threads), counted."""
+    with _swap_lock:
+        count = _swaps[kind]
+        if count[0] == 0:
+            count[1] = install()
+        count[0] += 1
+
+
+def _leave(kind: str, restore: Any) -> None:
+    """Undo the swap when the last overlapping user leaves, whatever order they leave in."""
+    with _swap_lock:
+        count = _swaps[kind]
+        count[0] -= 1
+        if count[0] == 0:
+            restore(count[1])
+            count[1] = None
+
+
 @contextmanager
 def stdout_to_stderr() -> Iterator[None]:
     """Send what plugin code prints to stderr, so stdout carries only the command's output.
 
-    Both ``sys.stdout`` and, in the main thread, file descriptor 1 (for C code) are redirected.
+    ``sys.stdout`` is redirected and, when the first user is the main thread, file descriptor 1
+    too (for C code).  Overlapping users (threads of a service) share one redirection, undone
+    when the last one leaves.
     """
-    import contextlib
 
-    saved_fd = None
-    if threading.current_thread() is threading.main_thread():
-        try:
-            if sys.stdout is not None:
-                sys.stdout.flush()
-            saved_fd = os.dup(1)
-            os.dup2(2, 1)
-        except (OSError, ValueError):
-            saved_fd = None
-    try:
-        with contextlib.redirect_stdout(sys.stderr):
-            yield
-    finally:
+    def install() -> tuple[Any, int | None]:
+        saved_fd = None
+        if threading.current_thread() is threading.main_thread():
+            try:
+                if sys.stdout is not None:
+                    sys.stdout.flush()
+                saved_fd = os.dup(1)
+                os.dup2(2, 1)
+            except (OSError, ValueError):
+                saved_fd = None
+        previous = sys.stdout
+        sys.stdout = sys.stderr
+        return previous, saved_fd
+
+    def restore(saved: tuple[Any, int | None]) -> None:
+        previous, saved_fd = saved
+        sys.stdout = previous
         if saved_fd is not None:
             try:
                 sys.stderr.flush()
-            except (OSError, ValueError):
+            except (OSError, ValueError, AttributeError):
                 pass
             os.dup2(saved_fd, 1)
             os.close(saved_fd)
+
+    _enter("stdout", install)
+    try:
+        yield
+    finally:
+        _leave("stdout", restore)
 
 
 @contextmanager
@@ -374,22 +408,28 @@ def no_exit() -> Iterator[None]:
     ``os._exit`` skips every clean-up and reports whatever code the plugin chose, so a plugin
     calling it while it is imported or renders would end a command with "success" and no
     output.  Only this process is affected: a child process (after ``fork``) exits for real.
+    Overlapping users share one replacement, undone when the last one leaves.
     """
     import posix
 
-    real = os._exit
     pid = os.getpid()
 
     def refuse(code: int = 0) -> None:
         if os.getpid() != pid:
-            real(code)
+            REAL_EXIT(code)
         raise PluginExit(code)
 
-    os._exit = posix._exit = refuse  # type: ignore[assignment]
+    def install() -> None:
+        os._exit = posix._exit = refuse  # type: ignore[assignment]
+
+    def restore(_: Any) -> None:
+        os._exit = posix._exit = REAL_EXIT  # type: ignore[assignment]
+
+    _enter("exit", install)
     try:
         yield
     finally:
-        os._exit = posix._exit = real  # type: ignore[assignment]
+        _leave("exit", restore)
 
 
 class PluginTimeout(BaseException):

@@ -10,7 +10,10 @@ Modules:
 * :mod:`.local` -- the embedded backend: a pool of spawned worker processes;
 * :mod:`.worker` -- what runs inside a worker process;
 * :mod:`.metrics` -- counters and the Prometheus text exposition;
-* :mod:`.app` -- the FastAPI application (routes are thin calls into the engine).
+* :mod:`.app` -- the FastAPI application (routes are thin calls into the engine);
+* :mod:`.celery_backend` -- the second job backend: Celery workers, Redis (docs/scaling.md);
+* :mod:`.batch` -- ``exporter batch``: many pieces through a job backend, resumable.
 
-FastAPI, uvicorn and PyJWT are imported only here, never by the other commands.
+FastAPI, uvicorn and PyJWT are imported only here, never by the other commands; Celery and
+redis-py only in :mod:`.celery_backend`.
 """

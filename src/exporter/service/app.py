@@ -6,7 +6,6 @@ into :class:`~exporter.engine.ExportRequest` objects and engine errors into prob
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import io
 import json
@@ -22,7 +21,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -206,6 +205,12 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
             detail = f"no such resource: {request.url.path}"
         return await on_problem(request, Problem(exc.status_code, detail, headers=dict(exc.headers or {})))
 
+    @app.exception_handler(BackendUnavailable)
+    async def on_unavailable(request: Request, exc: BackendUnavailable):
+        # A backend whose store is unreachable (Redis down) says so from any route, not only submit.
+        retry = str(getattr(exc, "retry_after", 5))
+        return await on_problem(request, Problem(503, str(exc), headers={"Retry-After": retry}))
+
     # -- health ------------------------------------------------------------------------------
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
@@ -301,7 +306,7 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
         except QuotaSpent as exc:
             raise Problem(429, str(exc), headers={"Retry-After": str(exc.retry_after)}) from None
         except BackendUnavailable as exc:
-            raise Problem(503, str(exc), headers={"Retry-After": "5"}) from None
+            raise Problem(503, str(exc), headers={"Retry-After": str(getattr(exc, "retry_after", 5))}) from None
         location = f"/v1/exports/{status.id}"
         wait = parse_wait(prefer)
         if wait:

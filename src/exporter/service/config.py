@@ -125,6 +125,10 @@ class Config:
 
 SECTIONS = {"corpus": CorpusConfig, "service": ServiceSection, "auth": AuthConfig,
             "policy": PolicyConfig, "jobs": JobsConfig, "quotas": QuotaConfig, "store": StoreConfig}
+#: Short names of job backends (``[jobs] backend``, ``--backend``) besides ``local``.
+BACKEND_NAMES = {"celery": "exporter.service.celery_backend.backend:make_backend"}
+#: Sections of other job backends, which read and check them themselves.
+BACKEND_SECTIONS = ("celery",)
 _PATH_KEYS = {("corpus", "path"), ("service", "state_dir"), ("auth", "secret_file"),
               ("auth", "public_key_file"), ("auth", "private_key_file")}
 
@@ -169,6 +173,8 @@ def load_config(path: str | os.PathLike | None = None, env: Mapping[str, str] | 
         base = p.resolve().parent
     config = Config(source=str(path or ""))
     for name, value in data.items():
+        if name in BACKEND_SECTIONS and isinstance(value, dict):
+            continue  # read by that backend (exporter.service.celery_backend.settings for [celery])
         if name not in SECTIONS or not isinstance(value, dict):
             raise UsageError(f"--config {path}: unknown section [{name}]; known: {', '.join(SECTIONS)}")
     for section, cls in SECTIONS.items():
@@ -196,6 +202,7 @@ def _validate(config: Config) -> None:
         raise UsageError(f"[auth] algorithm {config.auth.algorithm!r}: expected one of {', '.join(ALGORITHMS)}")
     if config.auth.algorithm != "HS256" and not config.auth.public_key_file:
         raise UsageError(f"[auth] algorithm {config.auth.algorithm} needs public_key_file")
+    config.jobs.backend = BACKEND_NAMES.get(config.jobs.backend, config.jobs.backend)
     if config.jobs.backend != "local" and ":" not in config.jobs.backend:
         raise UsageError(f"[jobs] backend {config.jobs.backend!r}: 'local', or 'module:factory' of "
                          f"another backend")

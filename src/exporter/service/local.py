@@ -12,7 +12,6 @@ import asyncio
 import collections
 import multiprocessing
 import os
-import signal
 import socket
 import threading
 import time

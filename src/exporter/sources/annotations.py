@@ -104,7 +104,7 @@ def read_annotations(path: Path, layer_index: dict[str, tuple[Entry, str]], clea
     tagged with who may see it (a reader never learns of another reader's private annotations);
     annotations whose owner cannot be told are only counted in ``warnings``.
     """
-    owned = warnings_sink = owned if owned is not None else []
+    owned = owned if owned is not None else []
     try:
         data = safejson.load(path, MAX_FILE_BYTES)
         validate(data, "annotation-file")
@@ -125,7 +125,7 @@ def read_annotations(path: Path, layer_index: dict[str, tuple[Entry, str]], clea
                 hidden += 1
                 continue
             ann_id = item.get("id") or item.get("@id") or n
-            warnings_sink.append((owner, f"{path.name}: annotation {cleaner.clean(str(ann_id))[:200]}: "
+            owned.append((owner, f"{path.name}: annotation {cleaner.clean(str(ann_id))[:200]}: "
                                          f"{exc}; left out"))
             continue
         found.append(ann)

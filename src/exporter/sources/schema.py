@@ -14,7 +14,7 @@ import json
 import re
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, Callable
 
 _TYPES = {
     "object": lambda v: isinstance(v, dict),
@@ -44,11 +44,128 @@ def load_schema(name: str) -> dict:
 
 
 def validate(data: Any, schema: dict | str) -> None:
-    """Raise :class:`SchemaError` (first problem found) unless ``data`` matches ``schema``."""
-    root = load_schema(schema) if isinstance(schema, str) else schema
+    """Raise :class:`SchemaError` (first problem found) unless ``data`` matches ``schema``.
+
+    A compiled yes/no check runs first (a few microseconds for an annotation); only a document
+    that fails it is walked again to say where and why.
+    """
+    if isinstance(schema, str):
+        root = load_schema(schema)
+        ok = _compiled(schema)(data)
+    else:
+        root = schema
+        ok = _compile(root, root, {})(data)
+    if ok:
+        return
     problem = _check(data, root, root, "")
-    if problem is not None:
-        raise problem
+    if problem is None:  # pragma: no cover -- the two checks implement the same keywords
+        problem = SchemaError("", "does not match the schema")
+    raise problem
+
+
+@lru_cache(maxsize=None)
+def _compiled(name: str) -> Callable[[Any], bool]:
+    root = load_schema(name)
+    return _compile(root, root, {})
+
+
+def _compile(schema: dict, root: dict, refs: dict[str, Callable[[Any], bool]]) -> Callable[[Any], bool]:
+    """A function telling whether a value matches ``schema`` (the keywords :func:`_check` knows)."""
+    tests: list[Callable[[Any], bool]] = []
+    if "$ref" in schema:
+        ref = schema["$ref"]
+        if ref not in refs:  # the shipped schemas are not recursive: compile each target once
+            refs[ref] = _compile(_resolve(ref, root), root, refs)
+        tests.append(refs[ref])
+    lo_len, hi_len, pattern = schema.get("minLength", 0), schema.get("maxLength"), schema.get("pattern")
+    if schema.get("type") == "string" and not pattern:
+        # The common case, fused: a string of bounded length.
+        s_lo, s_hi = lo_len, hi_len
+        if s_hi is None:
+            tests.append(lambda v: isinstance(v, str) and len(v) >= s_lo)
+        else:
+            tests.append(lambda v: isinstance(v, str) and s_lo <= len(v) <= s_hi)
+        lo_len, hi_len = 0, None  # checked above
+    elif "type" in schema:
+        kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        checks = [_TYPES[k] for k in kinds]
+        tests.append(checks[0] if len(checks) == 1 else (lambda v: any(c(v) for c in checks)))
+    if "const" in schema:
+        const = schema["const"]
+        tests.append(lambda v: _equal(v, const))
+    if "enum" in schema:
+        options = schema["enum"]
+        tests.append(lambda v: any(_equal(v, e) for e in options))
+    if lo_len or hi_len is not None or pattern:
+        rx = re.compile(pattern) if pattern else None
+        tests.append(lambda v: not isinstance(v, str) or (
+            len(v) >= lo_len and (hi_len is None or len(v) <= hi_len) and (rx is None or rx.search(v) is not None)))
+    if "minimum" in schema or "maximum" in schema:
+        lo, hi = schema.get("minimum"), schema.get("maximum")
+        tests.append(lambda v: isinstance(v, bool) or not isinstance(v, (int, float)) or (
+            (lo is None or v >= lo) and (hi is None or v <= hi)))
+    if {"minItems", "maxItems", "items"} & schema.keys():
+        lo_n, hi_n = schema.get("minItems", 0), schema.get("maxItems")
+        each = _compile(schema["items"], root, refs) if "items" in schema else None
+        tests.append(lambda v: not isinstance(v, list) or (
+            len(v) >= lo_n and (hi_n is None or len(v) <= hi_n) and (each is None or all(map(each, v)))))
+    if {"required", "maxProperties", "properties", "additionalProperties", "propertyNames"} & schema.keys():
+        required = tuple(schema.get("required", ()))
+        hi_p = schema.get("maxProperties")
+        props = {k: _compile(sub, root, refs) for k, sub in schema.get("properties", {}).items()}
+        extra = schema.get("additionalProperties", True)
+        extra_f = _compile(extra, root, refs) if isinstance(extra, dict) else None
+        names = _compile(schema["propertyNames"], root, refs) if "propertyNames" in schema else None
+
+        def obj(v: Any) -> bool:
+            if not isinstance(v, dict):
+                return True
+            for k in required:
+                if k not in v:
+                    return False
+            if hi_p is not None and len(v) > hi_p:
+                return False
+            for k, item in v.items():
+                if names is not None and not names(k):
+                    return False
+                f = props.get(k)
+                if f is not None:
+                    if not f(item):
+                        return False
+                elif extra is False or (extra_f is not None and not extra_f(item)):
+                    return False
+            return True
+        tests.append(obj)
+    for sub in schema.get("allOf", ()):
+        tests.append(_compile(sub, root, refs))
+    if "anyOf" in schema:
+        options_f = [_compile(sub, root, refs) for sub in schema["anyOf"]]
+        if len(options_f) == 2:
+            first, second = options_f
+            tests.append(lambda v: first(v) or second(v))
+        else:
+            tests.append(lambda v: any(f(v) for f in options_f))
+    if "not" in schema:
+        negated = _compile(schema["not"], root, refs)
+        tests.append(lambda v: not negated(v))
+    if "if" in schema:
+        cond = _compile(schema["if"], root, refs)
+        then = _compile(schema["then"], root, refs) if "then" in schema else None
+        tests.append(lambda v: then is None or not cond(v) or then(v))
+    return _all_of(tests)
+
+
+def _all_of(tests: list[Callable[[Any], bool]]) -> Callable[[Any], bool]:
+    """One function for "every test passes", without a generator per call."""
+    if not tests:
+        return lambda v: True
+    if len(tests) == 1:
+        return tests[0]
+    if len(tests) == 2:
+        a, b = tests
+        return lambda v: a(v) and b(v)
+    head, rest = tests[0], _all_of(tests[1:])
+    return lambda v: head(v) and rest(v)
 
 
 def _describe(value: Any) -> str:

@@ -313,6 +313,9 @@ def _volume_info(entry: Entry) -> tuple:
             bool(base) and not _URL_BAD.search(base))
 
 
+HOWPUBLISHED = b"  howpublished = {"
+
+
 def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] | None = None) -> int:
     """Write one BibTeX entry per entry to ``out`` (UTF-8), as Zotero's BibTeX importer reads
     it; return the entry count.
@@ -320,7 +323,7 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] |
     ``fallbacks`` collects the ids of volumes written through the mapping because the fast
     path disagreed with it on their first entry (a sign the mapping changed)."""
     names: dict = {}
-    shown: dict = {}  # recipients as running text, by person
+    shown: dict = {}  # the note's recipients as running text, by the one recipient
     # Whole field lines for values that repeat across entries (names, kinds, dates, languages,
     # places, entry types): one dict lookup instead of building the line for every entry.
     lines: dict = {}
@@ -329,24 +332,28 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] |
     # often non-ASCII, whose escaping check costs the most.
     titles: dict = {}
     volumes: dict[int, tuple] = {}
-    buf: list[str] = []
+    # The cached lines are kept UTF-8 encoded and the output is joined as bytes: one non-ASCII
+    # name or title makes a joined chunk a wide string that UTF-8 encodes character by
+    # character, while the per-entry parts left to encode are nearly always ASCII (a copy).
+    buf: list[bytes] = []
     count = 0
     cur_vol = None  # entries come volume by volume: skip the volume lookup while it stays the same
-    edition, vol_lang, base, base_safe = "", "", "", False
+    edition, vol_lang, base, base_safe = b"", "", "", False
     for e in entries:
         vol = e.volume
         check = False
         if vol is not cur_vol:
             info, check = volume_info(volumes, e, _volume_info)
             if info[1] is None:  # this volume goes through the mapping (see the guard below)
-                buf.append(bib_from_csl(entry_to_csl(e), e))
+                buf.append(bib_from_csl(entry_to_csl(e), e).encode("utf-8"))
                 count += 1
                 if not count % CHUNK:
-                    out.write("".join(buf).encode("utf-8"))
+                    out.write(b"".join(buf))
                     buf.clear()
                 continue
             cur_vol = vol
             _, edition, vol_lang, base, base_safe = info
+            edition = edition.encode("utf-8")
         genre = e.genre
         head = lines.get(genre)
         if head is None:
@@ -356,24 +363,25 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] |
         kind = e.kind if genre != "diary" else None
         type_line = lines.get(("type", kind))
         if type_line is None:
-            type_line = lines[("type", kind)] = _field_line("type", kind)
+            type_line = lines[("type", kind)] = _field_line("type", kind).encode("utf-8")
         place = e.place
         place_line = lines.get(("address", letter, place))
         if place_line is None:
             if len(lines) > 8192:
                 lines.clear()
-            place_line = lines[("address", letter, place)] = "" if letter else _field_line("address", place)
+            place_line = lines[("address", letter, place)] = (
+                b"" if letter else _field_line("address", place).encode("utf-8"))
         lang = e.language or vol_lang
         lang_line = lines.get(("language", lang))
         if lang_line is None:
-            lang_line = lines[("language", lang)] = _field_line("language", lang)
+            lang_line = lines[("language", lang)] = _field_line("language", lang).encode("utf-8")
         title = e.title
         title_line = titles.get(title)
         if title_line is None:
             if len(titles) > 4096:
                 titles.clear()
             t = text(title)
-            title_line = titles[title] = f"  title = {{{{{t}}}}},\n" if t else ""
+            title_line = titles[title] = f"  title = {{{{{t}}}}},\n".encode("utf-8") if t else b""
         people = e.authors
         if people:
             p = people[0]
@@ -381,13 +389,13 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] |
             hit = lines.get(("author", pkey)) if len(people) == 1 else None
             if hit is None:
                 authors = _cached_names(people, names)
-                hit = (f"  author = {{{authors}}},\n" if authors else "",
+                hit = (f"  author = {{{authors}}},\n".encode("utf-8") if authors else b"",
                        key_prefix([p]) if csl_name(p) else key_prefix(people))
                 if len(people) == 1:
                     lines[("author", pkey)] = hit
             author, who = hit
         else:
-            author, who = "", "Anon"
+            author, who = b"", "Anon"
         eid = e.id
         simple_id = eid.isascii() and eid.isalnum()
         kid = eid if simple_id else key_id(eid)
@@ -397,8 +405,8 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] |
         if hit is None:
             if len(dates) > 8192:
                 dates.clear()
-            hit = dates[dkey] = ((f"  date = {{{bib_date(d.year, d.month, d.day, False)}}},\n"
-                                  if d.year is not None else ""), key_year(d.year))
+            hit = dates[dkey] = ((f"  date = {{{bib_date(d.year, d.month, d.day, False)}}},\n".encode()
+                                  if d.year is not None else b""), key_year(d.year))
         date, year = hit
         if base:
             local = e.local_id
@@ -436,50 +444,48 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] |
                 f"no. {number}, p. {page}" if page else f"no. {number}")
         else:
             position = (f"pp. {page}" if "-" in page else f"p. {page}") if page else ""
-        published = f"{edition}, {position}" if edition and position else edition or position
         recipients = e.recipients
         if recipients:
-            rs = []
-            for r in recipients:
-                k = (r.literal, r.family, r.given)
-                t = shown.get(k)
-                if t is None:
+            r = recipients[0]
+            k = (r.literal, r.family, r.given) if len(recipients) == 1 else None
+            note = shown.get(k) if k else None
+            if note is None:
+                rs = " and ".join(t for t in (text(display_name(csl_name(r))) for r in recipients) if t)
+                note = f"Recipient: {rs}" if rs else ""
+                if k:
                     if len(shown) > 4096:
                         shown.clear()
-                    t = shown[k] = text(display_name(csl_name(r)))
-                if t:
-                    rs.append(t)
-            note = [f"Recipient: {' and '.join(rs)}"] if rs else []
+                    shown[k] = note
         else:
-            note = []
-        if repo:
-            note.append(f"Archive: {repo}")
-        if aid:
-            note.append(f"Loc. in Archive: {aid}")
-        if letter_place:
-            note.append(f"Place: {letter_place}")
-        note = "; ".join(note)
-        body = (f"{head}{who}{year}-{kid},\n{author}{title_line}{type_line}{date}{place_line}{lang_line}"
-                f"{f'  url = {{{url}}},{NL}' if url else ''}"
-                f"{f'  abstract = {{{desc}}},{NL}' if desc else ''}"
-                f"{f'  howpublished = {{{published}}},{NL}' if published else ''}"
-                f"{f'  note = {{{note}}},{NL}' if note else ''}"
-                "}\n\n")
+            note = ""
+        if repo or aid or letter_place:
+            note = "; ".join(x for x in (note, f"Archive: {repo}" if repo else "",
+                                         f"Loc. in Archive: {aid}" if aid else "",
+                                         f"Place: {letter_place}" if letter_place else "") if x)
+        if edition:
+            published = HOWPUBLISHED + edition + (f", {position}}},\n".encode("utf-8") if position else b"},\n")
+        else:
+            published = f"  howpublished = {{{position}}},\n".encode("utf-8") if position else b""
+        parts = (f"{head}{who}{year}-{kid},\n".encode("utf-8"), author, title_line, type_line, date, place_line,
+                 lang_line,
+                 (f"{f'  url = {{{url}}},{NL}' if url else ''}{f'  abstract = {{{desc}}},{NL}' if desc else ''}"
+                  ).encode("utf-8"),
+                 published, f"  note = {{{note}}},\n".encode("utf-8") if note else b"", b"}\n\n")
         if check:
             # Guard: the first entry of each volume must equal the one written from the mapping;
             # if the mapping changed in a way this writer does not follow, use it for the volume.
-            reference = bib_from_csl(entry_to_csl(e), e)
-            if body != reference:
-                body = reference
+            reference = bib_from_csl(entry_to_csl(e), e).encode("utf-8")
+            if b"".join(parts) != reference:
+                parts = (reference,)
                 volumes[id(vol)] = (vol, None)
                 cur_vol = None
                 if fallbacks is not None:
                     fallbacks.append(vol.id)
-        buf.append(body)
+        buf += parts
         count += 1
         if not count % CHUNK:
-            out.write("".join(buf).encode("utf-8"))
+            out.write(b"".join(buf))
             buf.clear()
     if buf:
-        out.write("".join(buf).encode("utf-8"))
+        out.write(b"".join(buf))
     return count

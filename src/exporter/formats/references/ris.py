@@ -18,7 +18,7 @@ from typing import BinaryIO, Iterable
 from ...csl import CSL_TYPE, csl_name, entry_to_csl
 from ...model import Entry, Person
 from .common import CHUNK, LINE_BREAKS, volume_info
-from .zotero import ZOTERO_TYPE, edition_lines, entry_lines, extra_name, zotero_record
+from .zotero import ZOTERO_TYPE, edition_lines, extra_name, zotero_record
 
 ONE_LINE = str.maketrans({c: " " for c in LINE_BREAKS})
 
@@ -26,6 +26,7 @@ ONE_LINE = str.maketrans({c: " " for c in LINE_BREAKS})
 RIS_TYPE = {"personal_communication": "PCOMM", "manuscript": "MANSCPT"}
 CRLF = "\r\n"
 TY_LINE = {k: f"TY  - {v}\r\n" for k, v in RIS_TYPE.items()}
+END = b"ER  - \r\n\r\n"
 
 
 def one_line(value: str) -> str:
@@ -123,7 +124,8 @@ def _volume_info(entry: Entry) -> tuple:
     vol = entry.volume
     langs = vol.languages
     base = f"{vol.base_url.rstrip('/')}/" if vol.base_url else ""  # as Entry.iri builds it
-    return vol, _m2(edition_lines(entry_to_csl(entry), entry)), langs[0] if langs else "", base, f"{vol.id}:"
+    return (vol, _m2(edition_lines(entry_to_csl(entry), entry)).encode("utf-8"), langs[0] if langs else "", base,
+            f"{vol.id}:")
 
 
 def _line(tag: str, value: str | None) -> str:
@@ -131,8 +133,8 @@ def _line(tag: str, value: str | None) -> str:
     return f"{tag}  - {v}{CRLF}" if v else ""
 
 
-def _names(tag: str, key: str, people: list[Person], cache: dict, lines: dict) -> tuple[str, str]:
-    """The ``tag`` lines of ``people`` and the ``M2`` lines of those written as Extra lines."""
+def _names(tag: str, key: str, people: list[Person], cache: dict, lines: dict) -> tuple[bytes, bytes]:
+    """The ``tag`` lines of ``people`` and the ``M2`` lines of those written as Extra lines (UTF-8)."""
     if len(people) == 1:
         p = people[0]
         ckey = (tag, p.literal, p.family, p.given)
@@ -145,7 +147,7 @@ def _names(tag: str, key: str, people: list[Person], cache: dict, lines: dict) -
     return _names_uncached(tag, key, people, cache)
 
 
-def _names_uncached(tag: str, key: str, people: list[Person], cache: dict) -> tuple[str, str]:
+def _names_uncached(tag: str, key: str, people: list[Person], cache: dict) -> tuple[bytes, bytes]:
     inline, extra = [], []
     for p in people:
         ris, ext, single = _cached_name(p, cache)
@@ -154,7 +156,7 @@ def _names_uncached(tag: str, key: str, people: list[Person], cache: dict) -> tu
                 extra.append(f"M2  - {key}: {ext}{CRLF}")
         elif ris:
             inline.append(f"{tag}  - {ris}{CRLF}")
-    return "".join(inline), "".join(extra)
+    return "".join(inline).encode("utf-8"), "".join(extra).encode("utf-8")
 
 
 def write_ris(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] | None = None) -> int:
@@ -171,7 +173,10 @@ def write_ris(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] | No
     lines: dict = {}
     cur_vol, vol_m2, vol_lang, base, vol_prefix = None, None, "", "", ""
     volumes: dict[int, tuple] = {}
-    buf: list[str] = []
+    # The cached lines are kept UTF-8 encoded and the output is joined as bytes: one non-ASCII
+    # name or title makes a joined chunk a wide string that UTF-8 encodes character by
+    # character, while the per-entry parts left to encode are nearly always ASCII (a copy).
+    buf: list[bytes] = []
     count = 0
     for e in entries:
         vol = e.volume
@@ -183,22 +188,22 @@ def write_ris(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] | No
             if vol_m2 is not None:
                 _, vol_m2, vol_lang, base, vol_prefix = info
         if vol_m2 is None:  # this volume goes through the plain path (see the guard below)
-            buf.append(ris_from_csl(None, e))
+            buf.append(ris_from_csl(None, e).encode("utf-8"))
         else:
             genre = e.genre
             head = lines.get(genre)
             if head is None:
                 ctype = CSL_TYPE.get(genre or "", "manuscript")
-                head = lines[genre] = (TY_LINE[ctype], ZOTERO_TYPE[ctype] == "letter")
+                head = lines[genre] = (TY_LINE[ctype].encode(), ZOTERO_TYPE[ctype] == "letter")
             ty, is_letter = head
             kind = e.kind if genre != "diary" else None
             m3 = lines.get(("M3", kind))
             if m3 is None:
-                m3 = lines[("M3", kind)] = _line("M3", kind)
+                m3 = lines[("M3", kind)] = _line("M3", kind).encode("utf-8")
             lang = e.language or vol_lang
             la = lines.get(("LA", lang))
             if la is None:
-                la = lines[("LA", lang)] = _line("LA", lang)
+                la = lines[("LA", lang)] = _line("LA", lang).encode("utf-8")
             place = e.place
             pl = lines.get(("PL", is_letter, place))
             if pl is None:
@@ -207,13 +212,13 @@ def write_ris(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] | No
                 v = one_line(place) if place else ""
                 # a manuscript's place of writing is its Place (CY); a letter has no such field
                 pl = lines[("PL", is_letter, place)] = (
-                    (f"M2  - event-place: {v}{CRLF}" if is_letter else f"CY  - {v}{CRLF}") if v else "")
+                    (f"M2  - event-place: {v}{CRLF}" if is_letter else f"CY  - {v}{CRLF}") if v else "").encode("utf-8")
             title = e.title
             ti = titles.get(title)
             if ti is None:
                 if len(titles) > 4096:
                     titles.clear()
-                ti = titles[title] = _line("TI", title)
+                ti = titles[title] = _line("TI", title).encode("utf-8")
             d = e.date
             dkey = (d.year, d.month, d.day, d.approximate)
             da = dates.get(dkey)
@@ -222,11 +227,11 @@ def write_ris(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] | No
                     dates.clear()
                 y = d.year
                 da = dates[dkey] = (f"DA  - {ris_date(y, d.month, d.day, d.approximate)}{CRLF}PY  - {y:04d}{CRLF}"
-                                    if y is not None else "")
-            au, au_m2 = _names("AU", "author", e.authors, names, lines) if e.authors else ("", "")
+                                    if y is not None else "").encode()
+            au, au_m2 = _names("AU", "author", e.authors, names, lines) if e.authors else (b"", b"")
             recipients = e.recipients
             rc, rc_m2 = (_names("A2" if is_letter else "M2", "recipient", recipients, names, lines)
-                         if recipients else ("", ""))
+                         if recipients else (b"", b""))
             first = last = ""
             for layer in e.layers.values():
                 pages = layer.pages
@@ -252,28 +257,39 @@ def write_ris(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] | No
                 desc = desc.strip() if desc else ""
                 url = url.strip()
                 page = page.strip()
-            body = (f"{ty}{f'ID  - {qid}{CRLF}' if qid else ''}{ti}{au}{rc if is_letter else ''}{da}{m3}"
-                    f"{'' if is_letter else pl}{la}{f'DB  - {repo}{CRLF}' if repo else ''}"
-                    f"{f'AN  - {aid}{CRLF}' if aid else ''}{f'UR  - {url}{CRLF}' if url else ''}"
-                    f"{f'AB  - {desc}{CRLF}' if desc else ''}{vol_m2}"
-                    f"{f'M2  - number: {number}{CRLF}' if number else ''}"
-                    f"{f'M2  - page: {page}{CRLF}' if page else ''}"
-                    f"{pl if is_letter else rc_m2}{au_m2}{rc_m2 if is_letter else ''}ER  - {CRLF}{CRLF}")
-            buf.append(body)
+            if is_letter:
+                parts = (ty, f"ID  - {qid}{CRLF}".encode("utf-8") if qid else b"", ti, au, rc, da, m3, la,
+                         (f"{f'DB  - {repo}{CRLF}' if repo else ''}{f'AN  - {aid}{CRLF}' if aid else ''}"
+                          f"{f'UR  - {url}{CRLF}' if url else ''}{f'AB  - {desc}{CRLF}' if desc else ''}"
+                          ).encode("utf-8"),
+                         vol_m2,
+                         (f"{f'M2  - number: {number}{CRLF}' if number else ''}"
+                          f"{f'M2  - page: {page}{CRLF}' if page else ''}").encode("utf-8"),
+                         pl, au_m2, rc_m2, END)
+            else:
+                parts = (ty, f"ID  - {qid}{CRLF}".encode("utf-8") if qid else b"", ti, au, da, m3, pl, la,
+                         (f"{f'DB  - {repo}{CRLF}' if repo else ''}{f'AN  - {aid}{CRLF}' if aid else ''}"
+                          f"{f'UR  - {url}{CRLF}' if url else ''}{f'AB  - {desc}{CRLF}' if desc else ''}"
+                          ).encode("utf-8"),
+                         vol_m2,
+                         (f"{f'M2  - number: {number}{CRLF}' if number else ''}"
+                          f"{f'M2  - page: {page}{CRLF}' if page else ''}").encode("utf-8"),
+                         rc_m2, au_m2, END)
             if check:
                 # Guard: the first record of each volume must equal the plain path's; if the
                 # mapping changed in a way this writer does not follow, use that for the volume.
-                reference = ris_from_csl(None, e)
-                if body != reference:
-                    buf[-1] = reference
+                reference = ris_from_csl(None, e).encode("utf-8")
+                if b"".join(parts) != reference:
+                    parts = (reference,)
                     volumes[id(vol)] = (vol, None)
                     vol_m2 = None
                     if fallbacks is not None:
                         fallbacks.append(vol.id)
+            buf += parts
         count += 1
-        if len(buf) >= CHUNK:
-            out.write("".join(buf).encode("utf-8"))
+        if not count % CHUNK:
+            out.write(b"".join(buf))
             buf.clear()
     if buf:
-        out.write("".join(buf).encode("utf-8"))
+        out.write(b"".join(buf))
     return count

@@ -1,0 +1,106 @@
+"""``exporter batch``: render many pieces through the configured job backend, resumably."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from pathlib import Path
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "batch", help="render many pieces (every entry, each volume's citations, each reader's annotations)",
+        description="Render a whole plan through the job backend (local worker processes, or Celery workers "
+                    "with --backend celery), with a progress bar and a manifest (piece -> file, pages, "
+                    "checksum) in the output folder. Running it again resumes: finished pieces are skipped. "
+                    "Plans: entries (every entry as its own file, cut into pieces within the print limit), "
+                    "citations (each volume's references), annotations (each reader's own annotations).")
+    p.add_argument("plan", choices=("entries", "citations", "annotations"))
+    p.add_argument("--output", "-o", required=True, metavar="DIR", help="folder for the files and manifest.json")
+    p.add_argument("--corpus", metavar="PATH", help="a TEI volume or corpus folder (default: the config's, "
+                                                   "or the bundled sample)")
+    p.add_argument("--volume", metavar="ID", help="only this volume")
+    p.add_argument("--range", metavar="A..B", help="only the entries from A to B (volume order)")
+    p.add_argument("--format", metavar="NAME", help="output format (default: pdf, ris, annotations-jsonld by plan)")
+    p.add_argument("--layer", default="both", choices=("translation", "transcription", "both"))
+    p.add_argument("--user", metavar="NAME", help="entries: include this reader's visible annotations; "
+                                                  "annotations: only this reader")
+    p.add_argument("--style", metavar="NAME", help="citation style for formats that print citations")
+    p.add_argument("--accept-terms", action="store_true", help="accept the archive's terms (needed for prints)")
+    p.add_argument("--operator", metavar="NAME", help="who runs the batch, for the audit log (default: login name)")
+    p.add_argument("--config", metavar="FILE", help="the service's TOML config (job backend, corpus, limits)")
+    p.add_argument("--backend", metavar="NAME", help="local (default: the config's) or celery")
+    p.add_argument("--broker", metavar="URL", help="Redis URL for --backend celery")
+    p.add_argument("--workers", type=int, metavar="N", help="local backend: worker processes")
+    p.add_argument("--state", metavar="DIR", help="job state and audit log (default: OUTPUT/.batch-state)")
+    p.add_argument("--inflight", type=int, default=8, metavar="N", help="pieces queued at a time (default 8)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import os
+
+    from ..engine import Engine
+    from ..errors import RenderError, UsageError
+    from ..service.batch import Manifest, Progress, open_backend, plan, run as run_batch
+    from ..service.config import _validate, load_config
+
+    if args.inflight < 1:
+        raise UsageError("--inflight must be at least 1")
+    config = load_config(args.config)
+    if args.backend:
+        config.jobs.backend = args.backend
+    if args.broker:
+        os.environ["EXPORTER_BROKER_URL"] = args.broker  # read by the Celery backend's settings
+    if args.workers:
+        config.jobs.workers = args.workers
+    if args.corpus:
+        config.corpus.path = str(Path(args.corpus).resolve())
+    output = Path(args.output)
+    if output.exists() and not output.is_dir():
+        raise UsageError(f"--output {args.output}: not a folder")
+    output.mkdir(parents=True, exist_ok=True)
+    config.service.state_dir = str(Path(args.state).resolve() if args.state else (output / ".batch-state").resolve())
+    config.jobs.queue_size = max(config.jobs.queue_size, args.inflight)
+    _validate(config)
+
+    engine = Engine()
+    if config.policy.print_limit:
+        engine.print_limit = config.policy.print_limit
+    pieces = plan(engine, args.plan, corpus=config.corpus_path, fmt=args.format, volume=args.volume,
+                  layer=args.layer, annotations="visible" if args.user else "none", user=args.user,
+                  style=args.style, accept_terms=args.accept_terms, range_=args.range)
+    operator = args.operator or _login()
+    params = {"plan": args.plan, "corpus": config.corpus_path, "volume": args.volume, "range": args.range,
+              "format": pieces[0].request.format if pieces else args.format,
+              "layer": args.layer, "user": args.user, "style": args.style, "operator": operator}
+    manifest = Manifest(output, params)
+    backend, store = open_backend(config)
+    drain = False
+    try:
+        report = run_batch(pieces, engine, backend, output, manifest, operator=operator,
+                           inflight=args.inflight, progress=Progress(len(pieces), 0))
+        drain = True
+    except KeyboardInterrupt:
+        done = sum(1 for rec in manifest.data["pieces"].values() if rec.get("state") == "done")
+        print(f"\nexporter: batch interrupted with {done} of {len(pieces)} pieces finished; run the same "
+              f"command again to finish the rest", file=sys.stderr)
+        return 130
+    finally:
+        backend.close(drain)
+        store.close()
+    print(f"batch: {report.done} piece{'s' if report.done != 1 else ''} rendered"
+          f"{f' ({report.collected} queued by an earlier run)' if report.collected else ''}, "
+          f"{report.skipped} already finished, {len(report.failed)} failed; manifest {manifest.path}")
+    if report.failed:
+        raise RenderError(f"{len(report.failed)} piece(s) failed (first: {report.failed[0]}: "
+                          f"{manifest.piece(report.failed[0]).get('error')}); run again to retry them")
+    return 0
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 -- no login name in some containers
+        return "operator"

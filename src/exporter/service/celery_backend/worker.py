@@ -1,0 +1,64 @@
+"""Running a Celery worker node: renderers imported and warmed before the pool starts.
+
+The prefork pool forks its children from the node's main process, so everything loaded here
+-- the plugins, the corpus, the PDF renderer's modules and fonts, a first render's caches -- is
+there in every child from its first job, and again in each child that replaces a recycled one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sys
+import tempfile
+from pathlib import Path
+
+from .app import make_app, runtime
+from .settings import CelerySettings
+
+log = logging.getLogger("exporter.service.celery_backend")
+
+#: The warm-up render: one short sample entry as PDF (the heaviest renderer) and as DOCX.
+WARM_FORMATS = ("pdf", "docx")
+
+
+def warm_up(settings: CelerySettings, app) -> list[str]:
+    """Load the corpus and render a short selection in each warm format; returns what was warmed."""
+    from ...engine import ExportRequest
+
+    rt = runtime(app)
+    corpus = rt.engine.load(settings.corpus)
+    first = corpus.entries[0].id
+    warmed = []
+    with tempfile.TemporaryDirectory(prefix="exporter-warm-") as tmp:
+        for name in WARM_FORMATS:
+            if name not in rt.engine.plugins.formats:
+                continue
+            request = ExportRequest(format=name, entries=first, corpus=settings.corpus, accept_terms=True,
+                                    annotations="none", timeout=None)
+            try:
+                rt.engine.export(request, Path(tmp) / f"warm.{name}")
+                warmed.append(name)
+            except Exception as exc:  # noqa: BLE001 -- a cold renderer still works; say why
+                log.warning("warm-up of %s failed: %s", name, exc)
+    return warmed
+
+
+def run_worker(settings: CelerySettings, hostname: str | None = None, loglevel: str = "INFO",
+               warm: bool = True) -> int:
+    """Start a worker node in this process and block until it is stopped (SIGTERM: warm shutdown)."""
+    logging.basicConfig(level=getattr(logging, loglevel.upper(), logging.INFO),
+                        format="[%(asctime)s: %(levelname)s/%(processName)s] %(message)s", stream=sys.stderr)
+    # weasyprint logs every layout step at INFO: one line per page per job.
+    logging.getLogger("weasyprint").setLevel(logging.WARNING)
+    app = make_app(settings)
+    if warm:
+        warmed = warm_up(settings, app)
+        log.info("renderers warm: %s", ", ".join(warmed) or "none")
+    node = hostname or f"exporter-{os.getpid()}@{socket.gethostname()}"
+    worker = app.Worker(hostname=node, concurrency=settings.concurrency, loglevel=loglevel,
+                        pool="prefork", optimization="fair", without_gossip=True, without_mingle=True,
+                        quiet=True)
+    worker.start()
+    return int(worker.exitcode or 0)
