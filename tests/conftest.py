@@ -71,3 +71,7 @@ def run_cli(*args: str, input: bytes | None = None, env: dict | None = None, cwd
 @pytest.fixture
 def cli():
     return run_cli
+
+
+# The store's database fixtures (SQLite and a throwaway PostgreSQL server).
+from support.store_fixtures import postgres_server, sample_store, store, store_url  # noqa: E402,F401

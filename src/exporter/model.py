@@ -216,6 +216,8 @@ class Annotation:
     #: Set by the engine: ``exact`` (and possibly ``prefix``/``suffix``) was narrowed to the
     #: printed pages or cut by the quote cap, so it is not the annotation's whole quote.
     quote_cut: bool = False
+    #: Hidden by a moderator: only its creator and the moderators still receive it.
+    hidden: bool = False
 
 
 @dataclass(slots=True)
@@ -352,6 +354,8 @@ class Corpus:
     quote_cap: int | None = 300
     #: The archive's print limit (``archive.json``); ``None``: the default applies.
     print_limit: int | None = None
+    #: Users with the moderator role (they also receive hidden annotations).
+    moderators: set[str] = field(default_factory=set)
     _by_id: dict[str, Entry] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:

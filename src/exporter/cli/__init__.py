@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from .. import __version__
 from ..errors import ExporterError
 
-COMMANDS = ("export", "formats", "toc", "cite", "styles", "plugins", "serve", "token", "worker", "batch")
+COMMANDS = ("export", "formats", "toc", "cite", "styles", "plugins", "serve", "token", "worker", "batch", "store")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,6 +14,9 @@ from ..registry import Option
 def add_corpus(p: argparse.ArgumentParser) -> None:
     p.add_argument("--corpus", metavar="PATH",
                    help="a TEI volume or a folder of volumes with annotations (default: the bundled sample)")
+    p.add_argument("--store", metavar="URL", default=os.environ.get("EXPORTER_STORE") or None,
+                   help="read annotations, groups and folders from this annotation store (an SQLite file or "
+                        "postgresql:// URL; default: $EXPORTER_STORE, else the corpus files)")
 
 
 def add_selection(p: argparse.ArgumentParser, required: bool = True) -> None:
@@ -49,7 +52,7 @@ def plugins() -> Plugins:
 
 def engine(args: argparse.Namespace) -> Engine:
     """Build the engine and report plugin notices and failures (stderr, one line each)."""
-    eng = Engine(plugins())
+    eng = Engine(plugins(), store=getattr(args, "store", None))
     eng.hard_stop = True  # a renderer that ignores --timeout ends this process, not just the call
     report_plugins(eng.plugins)
     return eng

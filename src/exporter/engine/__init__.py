@@ -32,7 +32,14 @@ from ..model import (
 from ..plugins import Plugins, load_plugins
 from ..registry import Format, OptionValue, RenderInfo, Style
 from . import access, anchor, guard, narrow, policy, select
+from .incoming import Rejected, find_passage
 from .output import Target, check_target, cleanup_on_signals, write_target
+
+#: Who may see an annotation, a reader's groups, their folders, an entry by id: for front ends.
+may_see = access.may_see
+user_groups = access.user_groups
+visible_folders = select.visible_folders
+lookup_entry = select.lookup
 
 DEFAULT_TIMEOUT = 300.0
 #: The style of per-entry citations in formats that print them, when ``--style`` is not given:
@@ -162,15 +169,24 @@ class Engine:
 
     :param print_limit: the operator's override of the archive's print limit; ``None`` (the
         default) applies the limit the corpus sets (a volume's header, ``archive.json``), else 10.
+    :param store: an annotation store (a :class:`exporter.store.Store` or its URL); when given,
+        annotations, users, groups and folders come from it instead of the corpus files.
     """
 
-    def __init__(self, plugins: Plugins | None = None, print_limit: int | None = None) -> None:
+    def __init__(self, plugins: Plugins | None = None, print_limit: int | None = None, store=None) -> None:
         self.plugins = plugins if plugins is not None else load_plugins()
         self.print_limit = print_limit
         #: Stop the process when a renderer swallows every time-out (see :mod:`.guard`); the
         #: command line sets this, a library caller's process is left alone.
         self.hard_stop = False
         self._corpora: dict[tuple[str, float], Corpus] = {}
+        self.store = None
+        if store is not None:
+            from ..store import Store
+
+            self.store = store if isinstance(store, Store) else Store(str(store))
+            self.store.check()
+        self._with_store: dict[tuple, Corpus] = {}
 
     def print_limit_for(self, corpus: Corpus, entries: list[Entry], request: ExportRequest | None = None) -> int:
         """The print limit that applies to ``entries`` of ``corpus`` (see :mod:`.policy`)."""
@@ -182,7 +198,25 @@ class Engine:
 
     # -- loading -------------------------------------------------------------------------
     def load(self, path: str | os.PathLike[str] | None = None) -> Corpus:
-        """Load (or reuse) the corpus at ``path``; the bundled sample when ``None``."""
+        """Load (or reuse) the corpus at ``path``; the bundled sample when ``None``.  With a store,
+        its annotations, users, groups and folders replace those of the corpus files."""
+        files = self.load_files(path)
+        if self.store is None:
+            return files
+        # The volumes stay cached; what the store holds is read again after every write to it.
+        store_key = (id(files), self.store.revision())
+        corpus = self._with_store.get(store_key)
+        if corpus is None:
+            from ..store.source import with_store
+
+            corpus = with_store(files, self.store)
+            if len(self._with_store) >= 4:
+                self._with_store.clear()
+            self._with_store[store_key] = corpus
+        return corpus
+
+    def load_files(self, path: str | os.PathLike[str] | None = None) -> Corpus:
+        """The corpus at ``path`` as its files give it (cached until a file changes), store or not."""
         from ..sources.corpus import default_corpus, load_corpus
 
         p = Path(path) if path is not None else default_corpus()
@@ -196,6 +230,13 @@ class Engine:
             with guard.stdout_to_stderr(), guard.no_exit():
                 self._corpora[key] = load_corpus(p, self.plugins.sources)
         return self._corpora[key]
+
+    def check_annotation(self, data, **kwargs):
+        """Accept a reader's new annotation (W3C JSON-LD) or raise :class:`Rejected`; see
+        :func:`exporter.engine.incoming.check_annotation` for the arguments."""
+        from .incoming import check_annotation
+
+        return check_annotation(data, writer=self.plugins.formats.get("annotations-jsonld"), **kwargs)
 
     # -- assembly ------------------------------------------------------------------------
     def resolve(self, corpus: Corpus, request: _Selecting) -> list[Entry]:

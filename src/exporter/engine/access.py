@@ -4,6 +4,9 @@
 * ``group`` -- members of its group;
 * ``public`` -- everyone, including anonymous readers.
 
+An annotation a moderator has hidden reaches only its creator and the moderators (still
+within the rules above).
+
 Modes: ``none`` (no annotations), ``mine`` (everything the user created), ``visible`` (the
 user's own, their groups' and public ones; anonymous readers get the public ones).
 """
@@ -22,7 +25,10 @@ def user_groups(corpus: Corpus, user: str | None) -> set[str]:
     return {g.name for g in corpus.groups.values() if user in g.members}
 
 
-def may_see(ann: Annotation, user: str | None, groups: set[str]) -> bool:
+def may_see(ann: Annotation, user: str | None, groups: set[str], moderator: bool = False) -> bool:
+    """Whether ``user`` (``None``: anonymous), a member of ``groups``, may receive ``ann``."""
+    if ann.hidden and not moderator and not (user and ann.creator == user):
+        return False
     if ann.visibility == "public":
         return True
     if ann.visibility == "private":
@@ -58,7 +64,8 @@ def _allowed(corpus: Corpus, mode: str, user: str | None) -> list[Annotation]:
         groups = user_groups(corpus, user)
         return [a for a in corpus.annotations if a.creator == user and may_see(a, user, groups)]
     groups = user_groups(corpus, user)
-    return [a for a in corpus.annotations if may_see(a, user, groups)]
+    moderator = bool(user) and user in corpus.moderators
+    return [a for a in corpus.annotations if may_see(a, user, groups, moderator)]
 
 
 def visible_warnings(corpus: Corpus, user: str | None) -> list[str]:

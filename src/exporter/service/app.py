@@ -53,7 +53,11 @@ class Service:
 
     def __init__(self, config: Config, backend: JobBackend | None = None) -> None:
         self.config = config
-        self.engine = Engine()
+        from .store_setup import open_store
+
+        #: The annotation store (annotations, groups, folders, bookmarks): the engine reads it.
+        self.annotation_store = open_store(config)
+        self.engine = Engine(store=self.annotation_store)
         if config.policy.print_limit:
             self.engine.print_limit = config.policy.print_limit
         self.verifier = Verifier(config)
@@ -437,6 +441,10 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
                                  headers={"Content-Disposition": disposition(name),
                                           "Content-Length": str(result.size)})
 
+    from . import annotations_api, library_api
+
+    annotations_api.install(app, service, identity)
+    library_api.install(app, service, identity)
     return Guard(app, config.service.max_body_bytes, service.metrics)
 
 

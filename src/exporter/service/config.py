@@ -89,6 +89,13 @@ class QuotaConfig:
 
 
 @dataclass
+class StoreConfig:
+    #: The annotation store: an SQLite file or a postgresql:// URL.  Empty means an embedded
+    #: SQLite store in the state folder, filled from the corpus folder on first start.
+    url: str = ""
+
+
+@dataclass
 class Config:
     corpus: CorpusConfig = field(default_factory=CorpusConfig)
     service: ServiceSection = field(default_factory=ServiceSection)
@@ -96,12 +103,18 @@ class Config:
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     jobs: JobsConfig = field(default_factory=JobsConfig)
     quotas: QuotaConfig = field(default_factory=QuotaConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)
     #: Where the file was read from (relative paths in it are relative to its folder).
     source: str = ""
 
     @property
     def state_path(self) -> Path:
         return Path(self.service.state_dir) if self.service.state_dir else default_state_dir()
+
+    @property
+    def store_url(self) -> str:
+        """The annotation store's URL (the embedded SQLite file when none is configured)."""
+        return self.store.url or f"sqlite:///{(self.state_path / 'annotations.sqlite').resolve()}"
 
     @property
     def corpus_path(self) -> str | None:
@@ -112,7 +125,7 @@ class Config:
 
 
 SECTIONS = {"corpus": CorpusConfig, "service": ServiceSection, "auth": AuthConfig,
-            "policy": PolicyConfig, "jobs": JobsConfig, "quotas": QuotaConfig}
+            "policy": PolicyConfig, "jobs": JobsConfig, "quotas": QuotaConfig, "store": StoreConfig}
 #: Short names of job backends (``[jobs] backend``, ``--backend``) besides ``local``.
 BACKEND_NAMES = {"celery": "exporter.service.celery_backend.backend:make_backend"}
 #: Sections of other job backends, which read and check them themselves.

@@ -87,7 +87,7 @@ class LocalBackend:
 
     # -- life cycle ------------------------------------------------------------------------
     def _settings(self) -> dict[str, Any]:
-        return {"corpus": self.config.corpus_path, "scratch": str(self.scratch),
+        return {"corpus": self.config.corpus_path, "store": self.config.store_url, "scratch": str(self.scratch),
                 "time_limit": self.jobs.time_limit, "warm_formats": ["pdf", "docx"],
                 "canary_formats": ["pdf"]}
 

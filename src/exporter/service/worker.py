@@ -42,7 +42,7 @@ class Runner:
         from ..engine import Engine
 
         self.settings = settings
-        self.engine = Engine()
+        self.engine = Engine(store=settings.get("store"))
         self.scratch = settings["scratch"]
 
     def request(self, data: dict[str, Any]):

@@ -1,0 +1,121 @@
+"""Connecting to the store's database: SQLite (embedded default) or PostgreSQL.
+
+SQLite runs in WAL mode (readers never wait for the writer) with a busy time-out, and every
+write transaction starts with ``BEGIN IMMEDIATE``: it takes the write lock up front, so two
+writers queue on the busy time-out instead of failing when a read transaction tries to become a
+write one.  A write that still meets "database is locked", or a PostgreSQL serialization
+failure, is retried a few times before the caller sees an error.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..errors import UsageError
+
+#: Seconds SQLite waits for a lock before giving up (then the write is retried).
+SQLITE_BUSY_TIMEOUT = 30.0
+WRITE_RETRIES = 5
+
+
+def normalise_url(url: str) -> str:
+    """A database URL from what a user gives: a URL, or a file path (an SQLite file)."""
+    if "://" not in url:
+        return "sqlite:///" + str(Path(url).expanduser().resolve())
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def describe(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - only for messages
+        return "the store"
+
+
+def _sqlite_engine(url: str, immediate: bool) -> Engine:
+    parsed = make_url(url)
+    if parsed.database and parsed.database != ":memory:":
+        folder = Path(parsed.database).parent
+        if not folder.is_dir():
+            raise UsageError(f"store {url}: folder {folder} does not exist")
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        # The driver's own transaction handling would BEGIN lazily (deferred); take it over.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}")
+        cursor.close()
+
+    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn) -> None:
+        conn.exec_driver_sql(begin)
+
+    return engine
+
+
+class Database:
+    """The engines and session factories of one store URL (a reader and a writer)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = normalise_url(url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        if self.is_sqlite:
+            self.reader = _sqlite_engine(self.url, immediate=False)
+            self.writer = _sqlite_engine(self.url, immediate=True)
+        elif self.url.startswith("postgresql"):
+            self.reader = self.writer = create_engine(self.url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+        else:
+            raise UsageError(f"store {describe(self.url)}: only sqlite:/// and postgresql:// stores are supported")
+        self._read = sessionmaker(self.reader, expire_on_commit=False)
+        self._write = sessionmaker(self.writer, expire_on_commit=False)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._read() as session, session.begin():
+            yield session
+
+    def write(self, work, retries: int = WRITE_RETRIES):
+        """Run ``work(session)`` in one write transaction and return its result.
+
+        Retried (with a fresh session) when the database reports a lock or serialization
+        conflict, so ``work`` must have no effect outside the session.
+        """
+        for attempt in range(retries + 1):
+            try:
+                with self._write() as session, session.begin():
+                    return work(session)
+            except (OperationalError, DBAPIError) as exc:
+                if attempt == retries or not _retryable(exc):
+                    raise
+                time.sleep(0.01 * 2 ** attempt)
+        raise AssertionError("unreachable")
+
+    def dispose(self) -> None:
+        self.reader.dispose()
+        if self.writer is not self.reader:
+            self.writer.dispose()
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
+    code = getattr(exc.orig, "sqlstate", None)
+    return ("database is locked" in text or "database is busy" in text
+            or code in ("40001", "40P01"))
