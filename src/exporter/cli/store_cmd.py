@@ -62,8 +62,9 @@ def run(args: argparse.Namespace) -> int:
                                                     if store.user_groups(args.name) else ""))
             return 0
         if args.action == "import":
-            from ..sources.corpus import default_corpus
             from pathlib import Path
+
+            from ..sources.corpus import default_corpus
 
             counts = store.import_corpus(Path(args.corpus) if args.corpus else default_corpus())
             for warning in getattr(store, "last_warnings", []):

@@ -32,7 +32,8 @@ from ..model import (
 from ..plugins import Plugins, load_plugins
 from ..registry import Format, OptionValue, RenderInfo, Style
 from . import access, anchor, guard, narrow, policy, select
-from .incoming import Rejected, find_passage
+from .incoming import Rejected as Rejected  # for front ends
+from .incoming import find_passage as find_passage  # for front ends
 from .output import Target, check_target, cleanup_on_signals, write_target
 
 #: Who may see an annotation, a reader's groups, their folders, an entry by id: for front ends.

@@ -14,7 +14,7 @@ import io
 import json
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ..model import Annotation, Corpus, Document, Entry, Selection
@@ -66,7 +66,7 @@ def _text(value: Any, what: str) -> str:
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def check_annotation(data: Any, *, corpus: Corpus, volume: str, user: str, writer: Format,
@@ -160,7 +160,7 @@ def as_written(writer: Format, entry: Entry, layer: str, ann: Annotation) -> dic
         raise Rejected(422, "the selectors do not find one passage in the layer")
     one = replace(entry, layers={layer: anchored}, annotations=placed)
     doc = Document(entries=[one], volumes=[entry.volume], selection=Selection("entries", entry.id),
-                   user=ann.creator, user_name=ann.creator_name, exported_at=datetime.now(timezone.utc),
+                   user=ann.creator, user_name=ann.creator_name, exported_at=datetime.now(UTC),
                    annotations_mode="mine")
     out = io.BytesIO()
     writer.render(doc, out)

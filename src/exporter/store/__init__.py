@@ -10,6 +10,6 @@ not use a store never load them.
 
 from __future__ import annotations
 
-from .api import Store, StoreError, StoredAnnotation
+from .api import Store, StoredAnnotation, StoreError
 
 __all__ = ["Store", "StoreError", "StoredAnnotation"]

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cached_property
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -33,7 +34,7 @@ class Conflict(StoreError):
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def slug_of(iri: str) -> str:
@@ -70,7 +71,7 @@ class StoredAnnotation:
         return f'"{self.pk}-{self.version}"'
 
     @classmethod
-    def of(cls, row: m.Annotation) -> "StoredAnnotation":
+    def of(cls, row: m.Annotation) -> StoredAnnotation:
         return cls(pk=row.pk, iri=row.iri, volume=row.volume, slug=row.slug, entry=row.entry, layer=row.layer,
                    creator=row.creator, visibility=row.visibility, group=row.group_name, version=row.version,
                    hidden=bool(row.hidden), origin=row.origin, raw=row.document)

@@ -19,10 +19,9 @@ from ..sources.annotations import parse_annotation
 from ..textnorm import Cleaner
 from .api import Store
 
-
 #: Parsed annotations per (store, corpus entries), by (pk, version): after a write only what
 #: changed is read and parsed again.
-_parsed: "weakref.WeakKeyDictionary[Store, dict]" = weakref.WeakKeyDictionary()
+_parsed: weakref.WeakKeyDictionary[Store, dict] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
