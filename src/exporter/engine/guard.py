@@ -205,7 +205,7 @@ def no_writes() -> Iterator[str]:
 
     A refusal the block swallowed is raised again when the block ends normally.
     """
-    from .output import track, untrack
+    from .live import track, untrack
 
     _install()
     scratch = os.path.realpath(tempfile.mkdtemp(prefix="exporter-render-"))

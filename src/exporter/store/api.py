@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,9 +17,9 @@ from sqlalchemy.orm import Session
 from ..errors import ExporterError
 from . import models as m
 from .db import Database, describe
+from .writes import _bump, slug_of
 
 SCRIPT_LOCATION = Path(__file__).resolve().parent / "migrations"
-_SLUG_BAD = re.compile(r"[^A-Za-z0-9._~-]+")
 
 
 class StoreError(ExporterError):
@@ -35,12 +34,6 @@ class Conflict(StoreError):
 
 def now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def slug_of(iri: str) -> str:
-    """The last path segment of an IRI, made safe for a URL path."""
-    tail = iri.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
-    return (_SLUG_BAD.sub("-", tail).strip("-") or "a")[:120]
 
 
 @dataclass
@@ -75,11 +68,6 @@ class StoredAnnotation:
         return cls(pk=row.pk, iri=row.iri, volume=row.volume, slug=row.slug, entry=row.entry, layer=row.layer,
                    creator=row.creator, visibility=row.visibility, group=row.group_name, version=row.version,
                    hidden=bool(row.hidden), origin=row.origin, raw=row.document)
-
-
-def _bump(session: Session) -> None:
-    # Last statement of every write: the row lock it takes is held only until the commit.
-    session.execute(update(m.Meta).where(m.Meta.key == "revision").values(value=m.Meta.value + 1))
 
 
 class Store:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,7 +22,10 @@ from ..sources.annotations import _items, parse_annotation
 from ..sources.corpus import ARCHIVE_FILE, load_corpus
 from ..textnorm import Cleaner
 from . import models as m
-from .api import Store, _bump, slug_of
+from .writes import _bump, slug_of
+
+if TYPE_CHECKING:
+    from .api import Store
 
 ROLES = ("reader", "moderator")
 
