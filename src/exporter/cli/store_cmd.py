@@ -64,9 +64,9 @@ def run(args: argparse.Namespace) -> int:
         if args.action == "import":
             from pathlib import Path
 
-            from ..sources.corpus import default_corpus
+            from ..engine import Engine
 
-            counts = store.import_corpus(Path(args.corpus) if args.corpus else default_corpus())
+            counts = store.import_corpus(Path(args.corpus) if args.corpus else Engine.default_corpus())
             for warning in getattr(store, "last_warnings", []):
                 print(f"exporter: warning: {warning}", file=sys.stderr)
         else:

