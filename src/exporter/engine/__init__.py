@@ -38,6 +38,8 @@ from .output import Target, check_target, cleanup_on_signals, write_target
 
 if TYPE_CHECKING:
     from ..citations.catalog import Entry as CatalogEntry
+    from ..store import Store
+    from .incoming import Checked
 
 #: Who may see an annotation, a reader's groups, their folders, an entry by id: for front ends.
 may_see = access.may_see
@@ -177,20 +179,21 @@ class Engine:
         annotations, users, groups and folders come from it instead of the corpus files.
     """
 
-    def __init__(self, plugins: Plugins | None = None, print_limit: int | None = None, store=None) -> None:
+    def __init__(self, plugins: Plugins | None = None, print_limit: int | None = None,
+                 store: Store | str | None = None) -> None:
         self.plugins = plugins if plugins is not None else load_plugins()
         self.print_limit = print_limit
         #: Stop the process when a renderer swallows every time-out (see :mod:`.guard`); the
         #: command line sets this, a library caller's process is left alone.
         self.hard_stop = False
         self._corpora: dict[tuple[str, float], Corpus] = {}
-        self.store = None
+        self.store: Store | None = None
         if store is not None:
             from ..store import Store
 
             self.store = store if isinstance(store, Store) else Store(str(store))
             self.store.check()
-        self._with_store: dict[tuple, Corpus] = {}
+        self._with_store: dict[tuple[int, int], Corpus] = {}
 
     def print_limit_for(self, corpus: Corpus, entries: list[Entry], request: ExportRequest | None = None) -> int:
         """The print limit that applies to ``entries`` of ``corpus`` (see :mod:`.policy`)."""
@@ -264,7 +267,7 @@ class Engine:
                 self._corpora[key] = load_corpus(p, self.plugins.sources)
         return self._corpora[key]
 
-    def check_annotation(self, data, **kwargs):
+    def check_annotation(self, data: Any, **kwargs: Any) -> Checked:
         """Accept a reader's new annotation (W3C JSON-LD) or raise :class:`Rejected`; see
         :func:`exporter.engine.incoming.check_annotation` for the arguments."""
         from .incoming import check_annotation
