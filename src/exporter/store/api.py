@@ -73,6 +73,9 @@ class StoredAnnotation:
 class Store:
     """One store, by URL (``sqlite:///path``, ``postgresql://…``) or SQLite file path."""
 
+    #: What the last :meth:`import_corpus` skipped, one message each (set by the import).
+    last_warnings: list[str]
+
     def __init__(self, url: str) -> None:
         self.db = Database(url)
         self.url = self.db.url
@@ -143,7 +146,8 @@ class Store:
     def groups(self) -> dict[str, tuple[str, list[str]]]:
         """name -> (title, members in order)."""
         with self.db.read() as s:
-            out = {g.name: (g.title, []) for g in s.scalars(select(m.Group).order_by(m.Group.name))}
+            out: dict[str, tuple[str, list[str]]] = {
+                g.name: (g.title, []) for g in s.scalars(select(m.Group).order_by(m.Group.name))}
             rows = s.execute(select(m.Membership.group_name, m.Membership.user_name)
                              .order_by(m.Membership.group_name, m.Membership.position))
             for group, user in rows:
@@ -240,7 +244,7 @@ class Store:
             name = slug or (uuid.uuid4().hex if iri_for else slug_of(str(doc.get("id", ""))))
             if iri_for:
                 doc["id"] = iri_for(name)
-            values = dict(iri=str(doc["id"]), volume=volume, slug=name, entry=entry, layer=layer,
+            values: dict[str, Any] = dict(iri=str(doc["id"]), volume=volume, slug=name, entry=entry, layer=layer,
                           creator=creator, visibility=visibility, group_name=group,
                           created=doc.get("created"), modified=doc.get("modified"), version=1,
                           hidden=False, origin=origin, document=json.dumps(doc, ensure_ascii=False))
