@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Row, Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import ExporterError
@@ -64,7 +64,8 @@ class StoredAnnotation:
         return f'"{self.pk}-{self.version}"'
 
     @classmethod
-    def of(cls, row: m.Annotation) -> StoredAnnotation:
+    def of(cls, row: m.Annotation | Row[Any]) -> StoredAnnotation:
+        """From an ORM row or a Core row of the annotations table (same attribute names)."""
         return cls(pk=row.pk, iri=row.iri, volume=row.volume, slug=row.slug, entry=row.entry, layer=row.layer,
                    creator=row.creator, visibility=row.visibility, group=row.group_name, version=row.version,
                    hidden=bool(row.hidden), origin=row.origin, raw=row.document)
@@ -249,9 +250,12 @@ class Store:
                           created=doc.get("created"), modified=doc.get("modified"), version=1,
                           hidden=False, origin=origin, document=json.dumps(doc, ensure_ascii=False))
             # A Core insert: the ORM's unit of work costs more than the insert itself here.
-            result = s.connection().execute(insert(m.Annotation.__table__).values(**values))
+            table = cast(Table, m.Annotation.__table__)  # a declarative model's table is a Table
+            result = s.connection().execute(insert(table).values(**values))
+            key = result.inserted_primary_key
+            assert key is not None  # a single-row insert
             _bump(s)
-            return StoredAnnotation(pk=result.inserted_primary_key[0], iri=values["iri"], volume=volume, slug=name,
+            return StoredAnnotation(pk=key[0], iri=values["iri"], volume=volume, slug=name,
                                     entry=entry, layer=layer, creator=creator, visibility=visibility, group=group,
                                     version=1, hidden=False, origin=origin, raw=values["document"])
         return self.db.write(work)
@@ -358,6 +362,7 @@ class Store:
         scope = f"group:{group}" if group else f"user:{owner}"
 
         def work(s: Session) -> dict:
+            folder: m.Folder | None
             if folder_id is None:
                 if s.scalar(select(m.Folder.pk).where(m.Folder.scope == scope, m.Folder.name == name)):
                     raise Conflict(f"a folder named {name!r} already exists there")
