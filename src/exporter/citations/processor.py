@@ -22,7 +22,7 @@ DEFAULT_LOCALE = "en-US"
 MODES = ("bibliography", "note", "in-text")
 
 _lock = threading.RLock()
-_styles: dict[tuple[str, float, str], Any] = {}
+_styles: dict[tuple[str, float, str | None], Any] = {}
 _render_cache: dict[tuple, str] = {}
 #: Upper bound of the render cache (entries); cleared when exceeded.
 CACHE_LIMIT = 200_000

@@ -10,6 +10,9 @@ methods it installs).
 
 from __future__ import annotations
 
+from collections.abc import KeysView
+from typing import Any
+
 from .fidelity import FIRST_NAMES as _FirstNames
 from .fidelity import GIVEN as _Given
 from .fidelity import RECORDER as _Recorder
@@ -150,7 +153,7 @@ def patch_tree_walk(model) -> None:
     # has picks the same branch for every record of that type with those variables: remember
     # the branch per (choose, type, variables present)
     static: dict[int, tuple | None] = {}
-    branches: dict[tuple, object] = {}
+    branches: dict[tuple, Any] = {}
 
     def choose_render(self, item, context=None, delimiter="", **kwargs):
         key = id(self)
@@ -243,7 +246,7 @@ def patch_tree_walk(model) -> None:
     model.Formatted.format = format
 
     Locale = model.Locale
-    formatters: dict[int, object] = {}
+    formatters: dict[int, Any] = {}
 
     def get_formatter(self):
         # the root's formatter is set per bibliography, so cache the root, not the formatter
@@ -537,8 +540,9 @@ def _tracked_reference_class():
             year suffix, which are keyed apart)."""
             shape = self.__dict__.get("_exporter_shape")
             if shape is None:
+                names: KeysView[str] = dict.keys(self)
                 fields = (dict.get(self, "type"),) + tuple(sorted(
-                    k for k in dict.keys(self) if k not in ("key", "year_suffix")))
+                    k for k in names if k not in ("key", "year_suffix")))
                 shape = _shapes.setdefault(fields, len(_shapes))
                 self.__dict__["_exporter_shape"] = shape
             return shape
@@ -641,7 +645,7 @@ def patch_macro_cache(model) -> None:
         # of the key, and the capture is stored with the rendering and replayed
         sas = (_SAS.replace,) if has_names and _SAS.active and not _SAS.seen else None
         reference = dict.get(item, "exporter_reference")
-        if type(reference) is not tracked:
+        if reference is None or type(reference) is not tracked:
             return original(self, item, context, sort_options)
         ctx = id(context)
         about = contexts.get(ctx)

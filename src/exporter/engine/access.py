@@ -13,6 +13,8 @@ user's own, their groups' and public ones; anonymous readers get the public ones
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from ..errors import UsageError
 from ..model import Annotation, Corpus
 
@@ -25,7 +27,20 @@ def user_groups(corpus: Corpus, user: str | None) -> set[str]:
     return {g.name for g in corpus.groups.values() if user in g.members}
 
 
-def may_see(ann: Annotation, user: str | None, groups: set[str], moderator: bool = False) -> bool:
+class Visible(Protocol):
+    """What :func:`may_see` reads of an annotation: a model one, or one a store holds."""
+
+    @property
+    def hidden(self) -> bool: ...
+    @property
+    def creator(self) -> str: ...
+    @property
+    def visibility(self) -> str: ...
+    @property
+    def group(self) -> str | None: ...
+
+
+def may_see(ann: Visible, user: str | None, groups: set[str], moderator: bool = False) -> bool:
     """Whether ``user`` (``None``: anonymous), a member of ``groups``, may receive ``ann``."""
     if ann.hidden and not moderator and not (user and ann.creator == user):
         return False

@@ -103,7 +103,7 @@ def _allowed(path: Any, scratch: str) -> bool:
     return _inside(name, scratch) or name == os.devnull
 
 
-def _refuse(message: str, violations: list | None) -> None:
+def _refuse(message: str, violations: list[WriteOutsideOutput] | None) -> None:
     error = WriteOutsideOutput(message)
     if violations is not None:
         violations.append(error)
@@ -115,7 +115,7 @@ class _Render:
 
     __slots__ = ("scratch", "violations", "before")
 
-    def __init__(self, scratch: str, violations: list, before: set[int]) -> None:
+    def __init__(self, scratch: str, violations: list[WriteOutsideOutput], before: set[int]) -> None:
         self.scratch, self.violations, self.before = scratch, violations, before
 
 
@@ -124,7 +124,7 @@ _saved_hook: list[Any] = []
 _active_lock = threading.Lock()
 
 
-def _adopted() -> tuple[str, list] | None:
+def _adopted() -> tuple[str, list[WriteOutsideOutput]] | None:
     """The render a thread without guard state belongs to: one started after the thread was not."""
     if not _active:
         return None
@@ -148,7 +148,7 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
     _check(event, args, scratch, getattr(_state, "violations", None))
 
 
-def _check(event: str, args: tuple[Any, ...], scratch: str, violations: list | None) -> None:
+def _check(event: str, args: tuple[Any, ...], scratch: str, violations: list[WriteOutsideOutput] | None) -> None:
     if event == "open":
         path, mode, flags = (args + (None, None, None))[:3]
         writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
@@ -205,7 +205,7 @@ def no_writes() -> Iterator[str]:
 
     A refusal the block swallowed is raised again when the block ends normally.
     """
-    from .output import track, untrack
+    from .live import track, untrack
 
     _install()
     scratch = os.path.realpath(tempfile.mkdtemp(prefix="exporter-render-"))
@@ -284,6 +284,7 @@ def time_limit(seconds: float | None,
     if not usable:
         yield
         return
+    assert seconds is not None  # usable implies a positive number
     fired = False
     import time
 
@@ -340,7 +341,7 @@ class PluginExit(BaseException):
 
 
 _swap_lock = threading.Lock()
-_swaps: dict[str, list] = {"stdout": [0, None], "exit": [0, None]}
+_swaps: dict[str, list[Any]] = {"stdout": [0, None], "exit": [0, None]}
 
 
 def _enter(kind: str, install: Any) -> None:
@@ -425,7 +426,7 @@ def no_exit() -> Iterator[None]:
         os._exit = posix._exit = refuse  # type: ignore[assignment]
 
     def restore(_: Any) -> None:
-        os._exit = posix._exit = REAL_EXIT  # type: ignore[assignment]
+        os._exit = posix._exit = REAL_EXIT
 
     _enter("exit", install)
     try:
@@ -446,6 +447,7 @@ def call_limit(seconds: float | None) -> Iterator[None]:
     if not usable:
         yield
         return
+    assert seconds is not None  # usable implies a positive number
 
     def on_alarm(signum: int, frame: Any) -> None:
         raise PluginTimeout()

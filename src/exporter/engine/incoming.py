@@ -14,7 +14,7 @@ import io
 import json
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ..model import Annotation, Corpus, Document, Entry, Selection
@@ -42,14 +42,14 @@ class Rejected(ValueError):
 class Checked:
     """An accepted annotation: the document to store and where it lies."""
 
-    document: dict
+    document: dict[str, Any]
     entry: Entry
     layer: str
     visibility: str
     group: str | None
 
 
-def _list(value: Any) -> list:
+def _list(value: Any) -> list[Any]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
@@ -66,7 +66,7 @@ def _text(value: Any, what: str) -> str:
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def check_annotation(data: Any, *, corpus: Corpus, volume: str, user: str, writer: Format,
@@ -153,18 +153,19 @@ def check_annotation(data: Any, *, corpus: Corpus, volume: str, user: str, write
     return Checked(document=document, entry=entry, layer=layer, visibility=visibility, group=group)
 
 
-def as_written(writer: Format, entry: Entry, layer: str, ann: Annotation) -> dict:
+def as_written(writer: Format, entry: Entry, layer: str, ann: Annotation) -> dict[str, Any]:
     """The annotation as the ``annotations-jsonld`` format writes it (anchored, with its page)."""
     anchored, placed = anchor.anchor_layer(entry.layers[layer], [ann], [], entry.id)
     if not placed:
         raise Rejected(422, "the selectors do not find one passage in the layer")
     one = replace(entry, layers={layer: anchored}, annotations=placed)
     doc = Document(entries=[one], volumes=[entry.volume], selection=Selection("entries", entry.id),
-                   user=ann.creator, user_name=ann.creator_name, exported_at=datetime.now(timezone.utc),
+                   user=ann.creator, user_name=ann.creator_name, exported_at=datetime.now(UTC),
                    annotations_mode="mine")
     out = io.BytesIO()
     writer.render(doc, out)
-    return json.loads(out.getvalue())["first"]["items"][0]
+    written: dict[str, Any] = json.loads(out.getvalue())["first"]["items"][0]
+    return written
 
 
 def _layer(corpus: Corpus, source: str) -> tuple[Entry, str]:
@@ -175,13 +176,13 @@ def _layer(corpus: Corpus, source: str) -> tuple[Entry, str]:
     raise Rejected(422, f"the target source {source[:200]!r} is not a layer of an entry in this archive")
 
 
-def find_passage(selectors: list[dict], text: str) -> tuple[str, int, int]:
+def find_passage(selectors: list[dict[str, Any]], text: str) -> tuple[str, int, int]:
     """``(exact, start, end)`` of the passage a quote and/or position selector find in ``text``."""
     exact, _prefix, _suffix, start, end = _selectors({"selector": selectors}, text)
     return exact, start, end
 
 
-def _selectors(target: dict, text: str) -> tuple[str, str, str, int, int]:
+def _selectors(target: dict[str, Any], text: str) -> tuple[str, str, str, int, int]:
     quote = position = None
     for sel in _list(target.get("selector")):
         if not isinstance(sel, dict):
@@ -203,8 +204,7 @@ def _selectors(target: dict, text: str) -> tuple[str, str, str, int, int]:
                                 f"(0-{len(text)})")
         start, end = s, e
     if quote is None:
-        exact = text[start:end]
-        return exact, text[max(0, start - 32):start], text[end:end + 32], start, end
+        return text[start:end], text[max(0, start - 32):start], text[end:end + 32], start, end
     exact = quote.get("exact")
     if not isinstance(exact, str) or not exact:
         raise Rejected(422, "the TextQuoteSelector has no exact quote")

@@ -27,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..engine import Rejected, may_see
 from ..errors import ExporterError
-from ..store.api import Conflict, StoredAnnotation
+from ..store import Conflict, StoredAnnotation
 from .auth import Identity
 from .problems import Problem
 

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..engine import Rejected, find_passage, lookup_entry, visible_folders
 from ..errors import ExporterError
-from ..store.api import Conflict
+from ..store import Conflict
 from .annotations_api import read_json
 from .auth import Identity
 from .problems import Problem

@@ -17,7 +17,7 @@ log = logging.getLogger("exporter.service")
 
 
 def open_store(config: Config):
-    from ..sources.corpus import default_corpus
+    from ..engine import Engine
     from ..store import Store
 
     url = config.store_url
@@ -26,7 +26,7 @@ def open_store(config: Config):
     store = Store(url)
     store.init()
     if store.revision() == 0:  # never written to: fill it from the corpus once
-        corpus = Path(config.corpus_path) if config.corpus_path else default_corpus()
+        corpus = Path(config.corpus_path) if config.corpus_path else Engine.default_corpus()
         if corpus.is_dir():
             counts = store.import_corpus(corpus)
             log.info("annotation store filled from %s: %s annotations, %s users, %s folders",

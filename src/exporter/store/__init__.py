@@ -10,6 +10,6 @@ not use a store never load them.
 
 from __future__ import annotations
 
-from .api import Store, StoreError, StoredAnnotation
+from .api import Conflict, Store, StoredAnnotation, StoreError
 
-__all__ = ["Store", "StoreError", "StoredAnnotation"]
+__all__ = ["Conflict", "Store", "StoreError", "StoredAnnotation"]

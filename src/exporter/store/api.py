@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import json
-import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cached_property
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Row, Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import ExporterError
 from . import models as m
 from .db import Database, describe
+from .writes import _bump, slug_of
 
 SCRIPT_LOCATION = Path(__file__).resolve().parent / "migrations"
-_SLUG_BAD = re.compile(r"[^A-Za-z0-9._~-]+")
 
 
 class StoreError(ExporterError):
@@ -33,13 +33,7 @@ class Conflict(StoreError):
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def slug_of(iri: str) -> str:
-    """The last path segment of an IRI, made safe for a URL path."""
-    tail = iri.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
-    return (_SLUG_BAD.sub("-", tail).strip("-") or "a")[:120]
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 @dataclass
@@ -70,19 +64,18 @@ class StoredAnnotation:
         return f'"{self.pk}-{self.version}"'
 
     @classmethod
-    def of(cls, row: m.Annotation) -> "StoredAnnotation":
+    def of(cls, row: m.Annotation | Row[Any]) -> StoredAnnotation:
+        """From an ORM row or a Core row of the annotations table (same attribute names)."""
         return cls(pk=row.pk, iri=row.iri, volume=row.volume, slug=row.slug, entry=row.entry, layer=row.layer,
                    creator=row.creator, visibility=row.visibility, group=row.group_name, version=row.version,
                    hidden=bool(row.hidden), origin=row.origin, raw=row.document)
 
 
-def _bump(session: Session) -> None:
-    # Last statement of every write: the row lock it takes is held only until the commit.
-    session.execute(update(m.Meta).where(m.Meta.key == "revision").values(value=m.Meta.value + 1))
-
-
 class Store:
     """One store, by URL (``sqlite:///path``, ``postgresql://…``) or SQLite file path."""
+
+    #: What the last :meth:`import_corpus` skipped, one message each (set by the import).
+    last_warnings: list[str]
 
     def __init__(self, url: str) -> None:
         self.db = Database(url)
@@ -154,7 +147,8 @@ class Store:
     def groups(self) -> dict[str, tuple[str, list[str]]]:
         """name -> (title, members in order)."""
         with self.db.read() as s:
-            out = {g.name: (g.title, []) for g in s.scalars(select(m.Group).order_by(m.Group.name))}
+            out: dict[str, tuple[str, list[str]]] = {
+                g.name: (g.title, []) for g in s.scalars(select(m.Group).order_by(m.Group.name))}
             rows = s.execute(select(m.Membership.group_name, m.Membership.user_name)
                              .order_by(m.Membership.group_name, m.Membership.position))
             for group, user in rows:
@@ -251,14 +245,17 @@ class Store:
             name = slug or (uuid.uuid4().hex if iri_for else slug_of(str(doc.get("id", ""))))
             if iri_for:
                 doc["id"] = iri_for(name)
-            values = dict(iri=str(doc["id"]), volume=volume, slug=name, entry=entry, layer=layer,
+            values: dict[str, Any] = dict(iri=str(doc["id"]), volume=volume, slug=name, entry=entry, layer=layer,
                           creator=creator, visibility=visibility, group_name=group,
                           created=doc.get("created"), modified=doc.get("modified"), version=1,
                           hidden=False, origin=origin, document=json.dumps(doc, ensure_ascii=False))
             # A Core insert: the ORM's unit of work costs more than the insert itself here.
-            result = s.connection().execute(insert(m.Annotation.__table__).values(**values))
+            table = cast(Table, m.Annotation.__table__)  # a declarative model's table is a Table
+            result = s.connection().execute(insert(table).values(**values))
+            key = result.inserted_primary_key
+            assert key is not None  # a single-row insert
             _bump(s)
-            return StoredAnnotation(pk=result.inserted_primary_key[0], iri=values["iri"], volume=volume, slug=name,
+            return StoredAnnotation(pk=key[0], iri=values["iri"], volume=volume, slug=name,
                                     entry=entry, layer=layer, creator=creator, visibility=visibility, group=group,
                                     version=1, hidden=False, origin=origin, raw=values["document"])
         return self.db.write(work)
@@ -365,6 +362,7 @@ class Store:
         scope = f"group:{group}" if group else f"user:{owner}"
 
         def work(s: Session) -> dict:
+            folder: m.Folder | None
             if folder_id is None:
                 if s.scalar(select(m.Folder.pk).where(m.Folder.scope == scope, m.Folder.name == name)):
                     raise Conflict(f"a folder named {name!r} already exists there")

@@ -19,10 +19,9 @@ from ..sources.annotations import parse_annotation
 from ..textnorm import Cleaner
 from .api import Store
 
-
 #: Parsed annotations per (store, corpus entries), by (pk, version): after a write only what
 #: changed is read and parsed again.
-_parsed: "weakref.WeakKeyDictionary[Store, dict]" = weakref.WeakKeyDictionary()
+_parsed: weakref.WeakKeyDictionary[Store, dict] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
@@ -55,13 +54,13 @@ def _annotations(base: Corpus, store: Store, warnings: list) -> list[Annotation]
         del cache[stale]
     out = []
     for pk, version, hidden, owner in rows:
-        parsed = cache.get((pk, version))
-        if parsed is None:
+        cached = cache.get((pk, version))
+        if cached is None:
             continue  # deleted between the two reads
-        if isinstance(parsed, str):
-            warnings.append((owner, parsed))
+        if isinstance(cached, str):
+            warnings.append((owner, cached))
         else:
-            out.append(replace(parsed, hidden=True) if hidden else parsed)
+            out.append(replace(cached, hidden=True) if hidden else cached)
     return out
 
 

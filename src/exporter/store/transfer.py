@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,7 +22,10 @@ from ..sources.annotations import _items, parse_annotation
 from ..sources.corpus import ARCHIVE_FILE, load_corpus
 from ..textnorm import Cleaner
 from . import models as m
-from .api import Store, _bump, slug_of
+from .writes import _bump, slug_of
+
+if TYPE_CHECKING:
+    from .api import Store
 
 ROLES = ("reader", "moderator")
 
@@ -218,7 +222,11 @@ def export_files(store: Store, folder: Path, volumes: list[str] | None = None) -
             raise CorpusError(f"annotation file of origin {rel!r} lies outside {folder}; not written")
         target.parent.mkdir(parents=True, exist_ok=True)
         payload = (json.dumps(docs, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-        write_atomic(target, lambda out, data=payload: out.write(data))
+
+        def write(out: BinaryIO, data: bytes = payload) -> int:
+            return out.write(data)
+
+        write_atomic(target, write)
     payload = (json.dumps(archive, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
     write_atomic(folder / ARCHIVE_FILE, lambda out: out.write(payload))
     return {"users": len(archive["users"]), "groups": len(archive["groups"]), "folders": len(archive["folders"]),

@@ -467,6 +467,7 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] |
             published = HOWPUBLISHED + edition + (f", {position}}},\n".encode() if position else b"},\n")
         else:
             published = f"  howpublished = {{{position}}},\n".encode() if position else b""
+        parts: tuple[bytes, ...]
         parts = (f"{head}{who}{year}-{kid},\n".encode(), author, title_line, type_line, date, place_line,
                  lang_line,
                  (f"{f'  url = {{{url}}},{NL}' if url else ''}{f'  abstract = {{{desc}}},{NL}' if desc else ''}"

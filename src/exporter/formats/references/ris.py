@@ -258,6 +258,7 @@ def write_ris(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] | No
                 desc = desc.strip() if desc else ""
                 url = url.strip()
                 page = page.strip()
+            parts: tuple[bytes, ...]
             if is_letter:
                 parts = (ty, f"ID  - {qid}{CRLF}".encode() if qid else b"", ti, au, rc, da, m3, la,
                          (f"{f'DB  - {repo}{CRLF}' if repo else ''}{f'AN  - {aid}{CRLF}' if aid else ''}"
