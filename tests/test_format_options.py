@@ -136,8 +136,8 @@ def test_citations_in_note_mode_keep_repeats_and_order(engine):
 
 
 @pytest.mark.parametrize("request_, error, message", [
-    (CiteRequest(style="styles/x.csl", entries=ENTRY), UnknownNameError, "not a path"),
-    (CiteRequest(style="no-such-style", entries=ENTRY), UnknownNameError, "unknown style 'no-such-style'"),
+    (CiteRequest(style="styles/x.csl", entries=ENTRY), UnknownNameError, "is a path"),
+    (CiteRequest(style="no-such-style", entries=ENTRY), UnknownNameError, "'no-such-style' is an unknown style"),
     (CiteRequest(style="apa", mode="footnote", entries=ENTRY), UsageError, "--mode 'footnote'"),
     (CiteRequest(style="apa", entries=ENTRY, locator="21"), UsageError, "not to the bibliography"),
     (CiteRequest(style="apa", mode="note", entries=ENTRY, locator="  "), UsageError, "give a page"),

