@@ -54,10 +54,10 @@ toc=$("$EXPORTER" toc)
 printf '%s\n' "$toc" | grep -q '^kd1-1918-03-06 ' || fail "toc lacks kd1-1918-03-06"
 
 step "exporter styles lists the house style"
-# Output is captured first: grep -q stops reading at the first match, and exporter rightly fails
-# on a stdout closed under it, which pipefail would report as a failure of the check.
+# Output is captured first, and grep reads all of it (no -q): a reader that stops at the first
+# match closes the pipe under the writer, which pipefail would report as a failed check.
 styles=$("$EXPORTER" styles)
-printf '%s\n' "$styles" | grep -q '^archival-documents ' || fail "archival-documents missing from exporter styles"
+printf '%s\n' "$styles" | grep '^archival-documents ' >/dev/null || fail "archival-documents missing from exporter styles"
 
 step "exporter cite --style archival-documents"
 cite=$("$EXPORTER" cite --entries kd1-1918-03-06 --style archival-documents)
@@ -94,7 +94,7 @@ EOF
 
 step "epub (the plugin's own wheel)"
 plugins=$("$EXPORTER" plugins)
-printf '%s\n' "$plugins" | grep -q 'epub' || fail "the epub plugin is not loaded"
+printf '%s\n' "$plugins" | grep 'epub' >/dev/null || fail "the epub plugin is not loaded"
 "$EXPORTER" export "${SEL[@]}" --format epub --output out.epub >/dev/null
 "$VPY" - <<'EOF' || fail "out.epub"
 import zipfile
