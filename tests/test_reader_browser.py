@@ -61,7 +61,8 @@ def server(tmp_path_factory):
         if os.environ.get("CI"):
             pytest.fail(why)
         pytest.skip(why)
-    srv = Server(tmp_path_factory.mktemp("reader-browser")).start()
+    # A daily quota of 15 pages: the second ten-page print is refused by the server, not the page.
+    srv = Server(tmp_path_factory.mktemp("reader-browser"), {"quotas": {"pages_per_day": 15}}).start()
     yield srv
     assert srv.stop() == 0, srv.log.read_text()
 
@@ -245,10 +246,17 @@ def test_1_anonymous_reader(server, driver):
     assert not css_all(driver, ".ann-edit, .ann-delete, .ann-report")  # anonymous: nothing to change
     shot(driver, "1-entry-transcription")
     axe_clean(driver, "the entry (transcription)")
-    # Every dialog an anonymous reader can open, scanned while open; Escape closes each.
+    # Every dialog an anonymous reader can open, scanned while open; focus stays inside while
+    # tabbing through it; Escape closes each.
+    from selenium.webdriver.common.keys import Keys
+
     for name in ("print", "cite", "export-citation", "export-annotation", "share", "sign-in"):
         dialog = open_dialog(driver, name)
         time.sleep(0.3)
+        for _ in range(12):
+            driver.switch_to.active_element.send_keys(Keys.TAB)
+            assert driver.execute_script(
+                "return document.getElementById(arguments[0]).contains(document.activeElement)", f"dlg-{name}")
         axe_clean(driver, f"the {name} dialog", f"#dlg-{name}")
         shot(driver, f"1-dialog-{name}")
         close_dialog(driver, dialog)
@@ -317,6 +325,12 @@ def test_2_annotate_privately_and_print(server, driver, downloads):
     text = " ".join(" ".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf.read_bytes())).pages).split())
     assert PRIVATE_BODY in text
     shot(driver, "2-printed")
+    # The server is still the judge: a second print passes the page's checks and is refused
+    # (the daily quota); the dialog shows the problem's detail.
+    wait(lambda: css(driver, "#print-go").is_enabled(), 10, "Print to be enabled again")
+    css(driver, "#print-go").click()
+    wait(lambda: "daily print quota spent" in css(driver, "#dlg-print .error").text, 30, "the refusal's detail")
+    shot(driver, "2-print-refused")
     close_dialog(driver, dialog)
 
 
