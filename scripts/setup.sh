@@ -9,19 +9,8 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(pandoc poppler-utils epubcheck fonts-dejavu-core libharfbuzz-subset0 biber texlive-latex-base texlive-bibtex-extra
   redis-server postgresql chromium chromium-driver nodejs)
-missing=()
-for pkg in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "setup: installing system packages: ${missing[*]}" >&2
-    apt-get update -q >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
-  else
-    echo "setup: warning: missing system packages (install them as root): ${missing[*]}" >&2
-  fi
-fi
+source scripts/apt-packages.sh
+ensure_debian_packages setup warn "${APT_PACKAGES[@]}"
 
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
@@ -42,9 +31,7 @@ fi
 # axe-core for the reader's page accessibility scan, pinned by tests/browser/package-lock.json;
 # installed here, never while the tests run.
 # Debian's nodejs comes without npm (NodeSource's has it built in, and conflicts with Debian's npm).
-if ! command -v npm >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm >/dev/null
-fi
+command -v npm >/dev/null || ensure_debian_packages setup warn npm
 if [ ! -f tests/browser/node_modules/axe-core/axe.min.js ] && command -v npm >/dev/null; then
   (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
