@@ -288,11 +288,27 @@ def test_2_annotate_privately_and_print(server, driver, downloads):
     number = item.get_attribute("data-number")
     assert any(number in (m.get_attribute("data-ann") or "").split() for m in css_all(driver, "#text mark.ann"))
     shot(driver, "2-annotated")
-    for name in ("save", "share"):
-        d = open_dialog(driver, name)
-        time.sleep(0.5)
-        axe_clean(driver, f"the {name} dialog (signed in)", f"#dlg-{name}")
-        close_dialog(driver, d)
+    # Share: with the passage selected, the link carries a text fragment for it.
+    select_passage(driver, QUOTE)
+    d = open_dialog(driver, "share")
+    link = css(driver, "#share-link").get_attribute("value")
+    assert link.startswith(server.url + f"/entries/{ENTRY}?layer=translation#:~:text=")
+    assert link.endswith("I%20buy%20from%20them")
+    axe_clean(driver, "the share dialog (signed in)", "#dlg-share")
+    close_dialog(driver, d)
+    # Save to my library: a new folder holding the entry, as the folders API then lists it.
+    d = open_dialog(driver, "save")
+    wait(lambda: css_all(driver, "#save-folder option[data-id]"), 10, "the reader's folders")
+    Select(css(driver, "#save-folder")).select_by_value("")  # a new folder
+    axe_clean(driver, "the save dialog", "#dlg-save")
+    css(driver, "#save-new").send_keys("march-reading")
+    css(driver, "#save-go").click()
+    wait(lambda: d.get_attribute("open") is None, 20, "the entry to be saved")
+    assert "Saved to march-reading" in css(driver, "#status").text
+    folders = httpx.get(server.url + "/v1/folders", headers={"Authorization": f"Bearer {server.token('irina')}"},
+                        timeout=60).json()
+    assert any(f["name"] == "march-reading" and f["entries"] == [ENTRY] for f in folders)
+    shot(driver, "2-saved")
 
     # Print ten pages: 3 March (1) to 14 March, translation, pages 20-29.
     driver.get(server.url + "/entries/kd1-1918-03-03a?layer=translation")
@@ -416,7 +432,25 @@ def test_xss_body_renders_as_text(server, driver):
     Select(css(driver, "#annotate-visibility")).select_by_value("public")
     css(driver, "#annotate-go").click()
     wait(lambda: any(e.text == XSS for e in css_all(driver, ".ann-body")), 30, "the annotation as text")
-    # Edit it (own annotation), then read it anonymously: text, no image, no alert.
+    # Edit and delete one's own: a second annotation, edited (tags added), then deleted.
+    select_passage(driver, quote)
+    css(driver, "#annotate").click()
+    css(driver, "#annotate-body").send_keys("to be edited")
+    css(driver, "#annotate-go").click()
+    item = wait(lambda: next((li for li in css_all(driver, ".ann-item") if "to be edited" in li.text), None), 30,
+                "the second annotation")
+    item.find_element("css selector", ".ann-edit").click()
+    wait(lambda: css(driver, "#dlg-annotate").get_attribute("open") is not None, 20, "the edit dialog")
+    assert css(driver, "#annotate-body").get_attribute("value") == "to be edited"
+    css(driver, "#annotate-body").send_keys(", and edited")
+    css(driver, "#annotate-tags").send_keys("edited-tag")
+    css(driver, "#annotate-go").click()
+    item = wait(lambda: next((li for li in css_all(driver, ".ann-item") if "and edited" in li.text), None), 30,
+                "the edited annotation")
+    assert "edited-tag" in item.text
+    item.find_element("css selector", ".ann-delete").click()
+    wait(lambda: not any("and edited" in li.text for li in css_all(driver, ".ann-item")), 30, "the deletion")
+    # Read anonymously: the body is text, no image element, no alert.
     sign_out(driver)
     driver.get(server.url + "/entries/kd1-1918-03-10?layer=translation")
     assert any(e.text == XSS for e in css_all(driver, ".ann-body"))
