@@ -275,6 +275,8 @@ def test_2_annotate_privately_and_print(server, driver, downloads):
     dialog = css(driver, "#dlg-annotate")
     wait(lambda: dialog.get_attribute("open") is not None, 10, "the annotation dialog")
     assert css(driver, "#annotate-quote").text == QUOTE
+    choices = [o.get_attribute("value") for o in css_all(driver, "#annotate-visibility option")]
+    assert choices == ["private", "public", "group:petrograd-seminar"]  # irina's one group
     css(driver, "#annotate-body").send_keys(PRIVATE_BODY)
     Select(css(driver, "#annotate-visibility")).select_by_value("private")
     css(driver, "#annotate-tags").send_keys("bread, ration")
@@ -340,6 +342,8 @@ def test_2_annotate_privately_and_print(server, driver, downloads):
 
     text = " ".join(" ".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf.read_bytes())).pages).split())
     assert PRIVATE_BODY in text
+    progress = css(driver, "#print-progress")  # the job's progress, shown while it ran
+    assert progress.is_displayed() and progress.get_attribute("value") == "1"
     shot(driver, "2-printed")
     # The server is still the judge: a second print passes the page's checks and is refused
     # (the daily quota); the dialog shows the problem's detail.

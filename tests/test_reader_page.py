@@ -244,6 +244,9 @@ def test_annotation_visibility_and_escaping(server, client):
     assert "ann-report" in theirs.text and "&lt;img" in theirs.text
     bad = client.get("/entries/kd1-1918-03-10/text", headers={"Authorization": "Bearer nope"})
     assert bad.status_code == 401
+    stranger = client.get("/entries/kd1-1918-03-10/text",
+                          headers={"Authorization": f"Bearer {server.token('nobody-here')}"})
+    assert stranger.status_code == 403 and "not known" in stranger.text
 
 
 # -- the live page count of the Print dialog -------------------------------------------------------

@@ -21,6 +21,7 @@ from ...errors import ExporterError
 from ...model import Annotation, Block, Entry, PageBreak
 from ...view import LAYER_TITLES, details_rows, inline_html, toc_labels
 from ..auth import Identity, TokenError
+from ..problems import Problem
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -129,8 +130,10 @@ def install(app: FastAPI, service: Any, identity: Any) -> None:
         return out
 
     def assembled(entry_id: str, user: str | None) -> Entry:
-        req = ExportRequest(format="json", entries=entry_id, annotations="visible", corpus=config.corpus_path,
-                            user=user, print_limit=config.policy.print_limit or None)
+        # The service's own request: the configured corpus and limit, and a reader the archive
+        # does not know refused as the API refuses them.
+        req: ExportRequest = service.request(Identity(user), format="json", entries=entry_id,
+                                             annotations="visible")
         return service.engine.assemble(req).entries[0]
 
     def annotation_views(entry: Entry, layer: str, user: str | None) -> list[AnnotationView]:
@@ -204,4 +207,6 @@ def install(app: FastAPI, service: Any, identity: Any) -> None:
             ctx = await run_in_threadpool(text_context, entry_id, layer, who.user)
         except ExporterError as exc:
             return Response(str(exc), status_code=404, media_type="text/plain", headers=SECURITY_HEADERS)
+        except Problem as exc:
+            return Response(exc.detail, status_code=exc.status, media_type="text/plain", headers=SECURITY_HEADERS)
         return page("text.html", **ctx)
