@@ -116,17 +116,25 @@ def install(app: FastAPI, service: Any, identity: Any) -> None:
         except TokenError:
             return None
 
+    known: dict[str, tuple[int, dict[str, str]]] = {}
+
     def slugs(volume: str) -> dict[str, str]:
-        """The protocol's slug of each stored annotation, by the IRI the engine knows it by."""
-        store = service.annotation_store
-        if store is None:
+        """The protocol's slug of each stored annotation, by the IRI the engine knows it by
+        (from the W3C endpoints' per-revision cache of the container; rebuilt when it changes)."""
+        containers = getattr(service, "containers", None)
+        if containers is None:
             return {}
+        revision, rows = containers.rows(volume)
+        cached = known.get(volume)
+        if cached is not None and cached[0] == revision:
+            return cached[1]
         out: dict[str, str] = {}
-        for row in store.annotations([volume]):
+        for row in rows:
             out[row.iri] = row.slug
             doc_id = row.document.get("id")
             if isinstance(doc_id, str):
                 out[doc_id] = row.slug
+        known[volume] = (revision, out)
         return out
 
     def assembled(entry_id: str, user: str | None) -> Entry:
