@@ -461,3 +461,30 @@ def test_xss_body_renders_as_text(server, driver):
     assert not css_all(driver, "#entry-text img")
     no_alert(driver)
     shot(driver, "6-xss-as-text")
+
+
+@pytest.fixture(scope="module")
+def slow_server(server, tmp_path_factory):
+    """A service whose renders cannot finish: a 0.3 s time limit and no retries."""
+    srv = Server(tmp_path_factory.mktemp("reader-browser-slow"),
+                 {"jobs": {"time_limit": 0.3, "retries": 0}}).start()
+    yield srv
+    assert srv.stop() == 0, srv.log.read_text()
+
+
+def test_failed_print_job_shows_its_reason(slow_server, driver):
+    from selenium.webdriver.support.ui import Select
+
+    driver.get(slow_server.url + "/entries/kd1-1918-03-03a?layer=translation")
+    dialog = open_dialog(driver, "print")
+    Select(css(driver, "#print-to")).select_by_value("kd1-1918-03-14")
+    Select(css(driver, "#print-layer")).select_by_value("translation")
+    css(driver, "#print-pages").send_keys("20-29")
+    wait(lambda: css(driver, "#print-count").text.startswith("10 "), 30, "the count of ten pages")
+    css(driver, "#print-terms").click()
+    wait(lambda: css(driver, "#print-go").is_enabled(), 10, "Print to be enabled")
+    css(driver, "#print-go").click()
+    wait(lambda: "did not finish within 0.3 s" in css(driver, "#dlg-print .error").text, 60, "the job's reason")
+    assert css(driver, "#print-progress").is_displayed()
+    shot(driver, "7-print-failed")
+    close_dialog(driver, dialog)
