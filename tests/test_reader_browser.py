@@ -340,7 +340,8 @@ def test_2_annotate_privately_and_print(server, driver, downloads):
     pdf = download(downloads, ".pdf", before, timeout=180)
     from pypdf import PdfReader
 
-    text = " ".join(" ".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf.read_bytes())).pages).split())
+    reader = PdfReader(io.BytesIO(pdf.read_bytes()))
+    text = " ".join(" ".join(page.extract_text() or "" for page in reader.pages).split())
     assert PRIVATE_BODY in text
     progress = css(driver, "#print-progress")  # the job's progress, shown while it ran
     assert progress.is_displayed() and progress.get_attribute("value") == "1"
