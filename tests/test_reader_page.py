@@ -287,3 +287,19 @@ def test_frus_toc_and_entry_page(frus_server):
         table = " ".join(page.text(".details").split())
         assert "Recipient " + data["recipients"][0]["name"] in table or data["recipients"][0]["name"] in table
         assert any(a.get("rel") == "next" for t, a in page.tags if t == "a")
+
+
+# -- the view helpers the page uses (public API) --------------------------------------------------
+
+def test_toc_labels_and_details_rows(sample, frus):
+    from exporter.view import NOT_AVAILABLE, details_rows, toc_labels
+
+    labels = dict(zip((e.id for e in sample.entries), toc_labels(sample.entries), strict=True))
+    assert labels["kd1-1918-03-03a"] == "3 March (1)" and labels["kd1-1918-03-03b"] == "3 March (2)"
+    assert labels["kd1-1918-03-17"] == "c. 17 March"  # an approximate date says so
+    assert labels["kd1-1918-04"] == "April 1918"  # a month without a day keeps its year
+    frus_labels = toc_labels(frus.entries)  # two years: every label carries its year
+    assert frus_labels[0] == "3 April 1917" and len(set(frus_labels)) == len(frus_labels)
+    rows = dict(details_rows(next(e for e in sample.entries if e.id == "kd1-1918-03-06")))
+    assert list(rows) == ["Title", "Author", "Recipient", "Repository", "ID", "Description", "Date", "Volume"]
+    assert rows["Recipient"] == NOT_AVAILABLE == "N/A"

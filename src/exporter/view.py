@@ -217,8 +217,8 @@ NOT_AVAILABLE = "N/A"
 
 def _day(entry: Entry, with_year: bool) -> str:
     d = entry.date
-    if d.year is None:
-        return "Undated"
+    if d.year is None:  # told apart by the document's number (or id), not by a place in a day
+        return f"Undated (No. {entry.number})" if entry.number else f"Undated ({entry.local_id})"
     if d.month is None:
         return str(d.year)
     parts = ([str(d.day)] if d.day else []) + [_MONTHS[d.month - 1]] + ([str(d.year)] if with_year or not d.day else [])
@@ -230,7 +230,7 @@ def toc_labels(entries: Sequence[Entry]) -> list[str]:
 
     The label is the entry's day ("3 March"; with the year when the entries span several years);
     entries that share a day are told apart by their place in the day ("3 March (1)",
-    "3 March (2)").
+    "3 March (2)"); an undated entry by its document number ("Undated (No. 28)").
     """
     with_year = len({e.date.year for e in entries if e.date.year is not None}) > 1
     days = [_day(e, with_year) for e in entries]
