@@ -262,7 +262,9 @@ def install(app: FastAPI, service, identity) -> None:
         headers["Content-Location"] = body["id"]
         return body, headers
 
-    @app.api_route("/annotations/{volume}/", methods=["GET", "HEAD"], tags=["annotations"])
+    # GET and HEAD as two routes: one route with both methods gives both one operationId.
+    @app.get("/annotations/{volume}/", tags=["annotations"], operation_id="get_container")
+    @app.head("/annotations/{volume}/", tags=["annotations"], operation_id="head_container")
     async def get_container(request: Request, volume: str, reader: Reader,
                             accept: Annotated[str | None, Header()] = None,
                             prefer: Annotated[str | None, Header()] = None,
@@ -305,7 +307,8 @@ def install(app: FastAPI, service, identity) -> None:
         return _json(served(row, request), status=201, headers=headers)
 
     # -- annotations ---------------------------------------------------------------------------
-    @app.api_route("/annotations/{volume}/{slug}", methods=["GET", "HEAD"], tags=["annotations"])
+    @app.get("/annotations/{volume}/{slug}", tags=["annotations"], operation_id="get_annotation")
+    @app.head("/annotations/{volume}/{slug}", tags=["annotations"], operation_id="head_annotation")
     async def get_annotation(request: Request, volume: str, slug: str, reader: Reader,
                              accept: Annotated[str | None, Header()] = None):
         """One annotation, if the reader may see it."""

@@ -1,0 +1,85 @@
+"""A reader's first session as the README gives it: ``exporter serve`` with no configuration.
+
+One real server (the bundled sample, its signing key and annotation store made on first use in
+a fresh state folder) is asked what a client of the API would ask; answers are read with httpx.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections import Counter
+
+import httpx
+import pytest
+
+from conftest import EXPORTER
+from support.protocol_server import LD, W3C, annotation, free_port
+from support.service_server import assert_problem
+
+MEDIA = f'{LD}; profile="{W3C}"'
+LAYER = "https://archive.example.org/kd/kd1/kd1-1918-03-06/translation"
+
+
+class ZeroConfigServer:
+    """``exporter serve --port N`` with only ``EXPORTER_STATE`` set, as a new user starts it."""
+
+    def __init__(self, folder) -> None:
+        self.env = {**os.environ, "EXPORTER_STATE": str(folder / "state"), "EXPORTER_STORE": ""}
+        self.env.pop("EXPORTER_CONFIG", None)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = folder / "serve.log"
+        self.exe = str(EXPORTER) if EXPORTER.exists() else "exporter"
+        self.proc = subprocess.Popen([self.exe, "serve", "--port", str(self.port), "--workers", "1"],
+                                     stdout=open(self.log, "ab"), stderr=subprocess.STDOUT, env=self.env,
+                                     start_new_session=True)
+        end = time.monotonic() + 180
+        while time.monotonic() < end:
+            assert self.proc.poll() is None, self.log.read_text()
+            try:
+                if httpx.get(self.url + "/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        else:
+            self.stop()
+            raise AssertionError(f"exporter serve did not become ready:\n{self.log.read_text()}")
+
+    def token(self, user: str) -> str:
+        done = subprocess.run([self.exe, "token", "--user", user], capture_output=True, text=True,
+                              env=self.env, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=30)
+        return self.proc.returncode
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    srv = ZeroConfigServer(tmp_path_factory.mktemp("user-paths"))
+    srv.client = httpx.Client(base_url=srv.url, timeout=120)
+    yield srv
+    srv.client.close()
+    assert srv.stop() == 0, srv.log.read_text()
+
+
+def test_openapi_operation_ids_are_unique(server):
+    """OpenAPI requires unique operationIds; client generators refuse a document without them."""
+    spec = server.client.get("/openapi.json").json()
+    ids = [op["operationId"] for item in spec["paths"].values() for op in item.values() if "operationId" in op]
+    assert [i for i, n in Counter(ids).items() if n > 1] == []
+    assert "head" in spec["paths"]["/annotations/{volume}/"] and "get" in spec["paths"]["/annotations/{volume}/"]
+    assert "Duplicate Operation ID" not in server.log.read_text()
