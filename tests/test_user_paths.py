@@ -83,3 +83,10 @@ def test_openapi_operation_ids_are_unique(server):
     assert [i for i, n in Counter(ids).items() if n > 1] == []
     assert "head" in spec["paths"]["/annotations/{volume}/"] and "get" in spec["paths"]["/annotations/{volume}/"]
     assert "Duplicate Operation ID" not in server.log.read_text()
+
+
+def test_start_up_log_speaks_of_the_service_only(server):
+    """The store's migrations run at start; their library's own chatter is not the user's business."""
+    log = server.log.read_text()
+    assert "serving the bundled sample" in log
+    assert "alembic" not in log and "Context impl" not in log

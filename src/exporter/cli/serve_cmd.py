@@ -50,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
         os.environ["EXPORTER_BROKER_URL"] = args.broker  # read by the Celery backend's settings
     _validate(config)
     logging.basicConfig(level=logging.INFO, format="exporter: %(message)s", stream=sys.stderr)
+    # The store's migrations run at start; Alembic's INFO lines (plugins, DDL mode) are its own business.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     app = create_app(config)
     server = uvicorn.Server(uvicorn.Config(
         app, host=config.service.host, port=config.service.port, lifespan="on",
