@@ -90,3 +90,33 @@ def test_start_up_log_speaks_of_the_service_only(server):
     log = server.log.read_text()
     assert "serving the bundled sample" in log
     assert "alembic" not in log and "Context impl" not in log
+
+
+def test_problem_titles_name_the_problem(server):
+    user = server.token("irina")
+    auth = {"Authorization": f"Bearer {user}"}
+    # An annotation whose quote is nowhere on its layer: not a print-policy refusal.
+    bad = annotation(LAYER, "no such words anywhere here", "x", visibility="private")
+    body = assert_problem(server.client.post("/annotations/kd1/", content=json.dumps(bad),
+                                             headers={**auth, "Content-Type": MEDIA}), 422)
+    assert "print policy" not in body["title"].lower()
+    # The print policy's own refusal keeps its title and type.
+    r = server.client.post("/v1/exports", json={"format": "pdf", "all": True, "accept_terms": True}, headers=auth)
+    body = assert_problem(r, 422)
+    assert body["title"] == "Refused by the print policy" and body["type"] == "/problems/print-policy"
+    # If-Match missing (428) and stale (412) have their own titles.
+    good = annotation(LAYER, "I buy from them", "x", visibility="private")
+    made = server.client.post("/annotations/kd1/", content=json.dumps(good), headers={**auth, "Content-Type": MEDIA})
+    assert made.status_code == 201, made.text
+    where, etag = made.headers["Location"], made.headers["ETag"]
+    doc = made.json()
+    assert assert_problem(server.client.put(where, content=json.dumps(doc), headers={**auth, "Content-Type": MEDIA}),
+                          428)["title"] == "Precondition required"
+    assert server.client.put(where, content=json.dumps(doc),
+                             headers={**auth, "Content-Type": MEDIA, "If-Match": etag}).status_code == 200
+    assert assert_problem(server.client.put(where, content=json.dumps(doc),
+                                            headers={**auth, "Content-Type": MEDIA, "If-Match": etag}),
+                          412)["title"] == "Precondition failed"
+    now = server.client.get(where, headers=auth).headers["ETag"]
+    assert server.client.delete(where, headers={**auth, "If-Match": now}).status_code == 204
+

@@ -14,26 +14,31 @@ MEDIA_TYPE = "application/problem+json"
 
 TITLES = {
     400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
-    405: "Method not allowed", 413: "Content too large", 415: "Unsupported media type",
-    422: "Refused by the print policy", 429: "Too many requests", 500: "Internal error",
+    405: "Method not allowed", 406: "Not acceptable", 409: "Conflict", 412: "Precondition failed",
+    413: "Content too large", 415: "Unsupported media type", 422: "Unprocessable content",
+    428: "Precondition required", 429: "Too many requests", 500: "Internal error",
     503: "Service unavailable",
 }
+
+#: The print policy's refusals are 422 too; their title says so (other 422s are bad content).
+POLICY_TITLE = "Refused by the print policy"
 
 
 class Problem(Exception):
     """An error answer.  ``extra`` fields are added to the problem object (e.g. ``pages``)."""
 
     def __init__(self, status: int, detail: str, *, type_: str = "about:blank",
-                 headers: dict[str, str] | None = None, **extra: Any) -> None:
+                 headers: dict[str, str] | None = None, title: str | None = None, **extra: Any) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = one_line(detail)
         self.type = type_
+        self.title = title or TITLES.get(status, "Error")
         self.headers = headers or {}
         self.extra = extra
 
     def body(self, instance: str | None = None) -> dict[str, Any]:
-        out = {"type": self.type, "title": TITLES.get(self.status, "Error"), "status": self.status,
+        out = {"type": self.type, "title": self.title, "status": self.status,
                "detail": self.detail}
         if instance:
             out["instance"] = instance
@@ -50,7 +55,8 @@ def from_engine(exc: errors.ExporterError) -> Problem:
     """The HTTP answer to an engine error (the command line's exit codes, as statuses)."""
     if isinstance(exc, errors.PolicyRefusal):
         extra: dict[str, Any] = {k: v for k, v in (("pages", exc.pages), ("limit", exc.limit)) if v is not None}
-        return Problem(422, _service_words(str(exc)), type_="/problems/print-policy", **extra)
+        return Problem(422, _service_words(str(exc)), type_="/problems/print-policy", title=POLICY_TITLE,
+                       **extra)
     if isinstance(exc, errors.FolderRefused):
         return Problem(403, _service_words(str(exc)))
     if isinstance(exc, errors.SelectionError):
