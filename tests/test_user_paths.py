@@ -120,3 +120,11 @@ def test_problem_titles_name_the_problem(server):
     now = server.client.get(where, headers=auth).headers["ETag"]
     assert server.client.delete(where, headers={**auth, "If-Match": now}).status_code == 204
 
+
+def test_http_errors_point_to_the_api_not_the_command_line(server):
+    """An HTTP client cannot run `exporter toc`; the hint names the route that answers the question."""
+    body = assert_problem(server.client.get("/v1/citations", params={"entries": "kd1-1918-03-06", "style": "nope"}),
+                          400)
+    assert "exporter styles" not in body["detail"] and "GET /v1/styles?search=TEXT" in body["detail"]
+    body = assert_problem(server.client.post("/v1/exports", json={"format": "ris", "entries": ["nope"]}), 404)
+    assert "exporter toc" not in body["detail"] and "GET /v1/volumes/{volume}/entries" in body["detail"]

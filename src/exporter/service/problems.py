@@ -72,6 +72,10 @@ def from_engine(exc: errors.ExporterError) -> Problem:
 
 def _service_words(text: str) -> str:
     """The engine names the command line's options; name the request fields instead."""
+    # Hints to run a command become the route that answers the same question.
+    for command, route in (("'exporter styles --search TEXT'", "GET /v1/styles?search=TEXT"),
+                           ("`exporter toc` lists the ids", "GET /v1/volumes/{volume}/entries lists the ids")):
+        text = text.replace(command, route)
     for flag, field in (("--entries", "entries"), ("--range", "range"), ("--folder", "folder"),
                         ("--dates", "dates"), ("--all", "all"), ("--pages", "pages"), ("--layer", "layer"),
                         ("--annotations", "annotations"), ("(give --user)", "(send a token)"), ("--user", "a token"),
