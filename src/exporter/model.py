@@ -365,6 +365,10 @@ class EntryStore(list[Entry]):
         """Every entry (of ``volume``) in volume order, without its text."""
         raise NotImplementedError
 
+    def counts(self) -> dict[str, int]:
+        """Entries per volume id."""
+        raise NotImplementedError
+
 
 @dataclass(slots=True)
 class Corpus:
@@ -409,6 +413,15 @@ class Corpus:
         if isinstance(self.entries, EntryStore):
             return self.entries.find(entry_id)
         return self._by_id.get(entry_id)
+
+    def entry_counts(self) -> dict[str, int]:
+        """How many entries each volume (by id) has."""
+        if isinstance(self.entries, EntryStore):
+            return self.entries.counts()
+        counts: dict[str, int] = {}
+        for entry in self.entries:
+            counts[entry.volume.id] = counts.get(entry.volume.id, 0) + 1
+        return counts
 
     def summaries(self, volume: str | None = None) -> Iterator[EntrySummary]:
         """Every entry (of the volume with id ``volume``) in volume order, as far as a table of

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from ..errors import UsageError
@@ -25,15 +26,17 @@ def run(args: argparse.Namespace) -> int:
         known = ", ".join(v.id for v in corpus.volumes[:20]) + (", ..." if len(corpus.volumes) > 20 else "")
         raise UsageError(f"--volume {args.volume[:200]!r}: no such volume; volumes: {known}")
     # Summaries, one at a time: a large indexed corpus is listed without reading its volumes.
-    rows = ({"id": e.id, "title": e.title, "date": e.date.iso, "volume": e.volume.id, "pages": e.pages()}
-            for e in corpus.summaries(args.volume))
+    rows: Iterator[dict[str, Any]] = (
+        {"id": e.id, "title": e.title, "date": e.date.iso, "volume": e.volume.id, "pages": e.pages()}
+        for e in corpus.summaries(args.volume))
     out = sys.stdout
     if args.json:
         # The layout of json.dumps(rows, indent=1), written row by row.
         out.write("[")
         any_row = False
         for r in rows:
-            out.write(("," if any_row else "") + "\n " + json.dumps(r, ensure_ascii=False, indent=1).replace("\n", "\n "))
+            row = json.dumps(r, ensure_ascii=False, indent=1).replace("\n", "\n ")
+            out.write(("," if any_row else "") + "\n " + row)
             any_row = True
         out.write("\n]\n" if any_row else "]\n")
         return 0

@@ -265,6 +265,12 @@ class IndexedEntries(EntryStore):
                 entry_id = f"{vol.volume.id}:{local}" if dup else local
                 yield IndexRow(entry_id, local, title, _date_from(date), vol.volume, vol.first + pos, pages)
 
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for vol in self._vols:
+            counts[vol.volume.id] = counts.get(vol.volume.id, 0) + vol.count
+        return counts
+
     def layer_targets(self) -> _LayerTargets:
         """Annotation targets (layer IRIs) to (entry summary, layer), answered from the index."""
         return _LayerTargets(self)
@@ -417,7 +423,7 @@ def open_index(corpus: Path, files: list[Path], sources: list[Source], builtin: 
     signature = _signature(sources)
     try:
         db.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        lock = open(f"{db}.lock", "a")  # noqa: SIM115 - held for the whole update
+        lock = open(f"{db}.lock", "a")
     except OSError as exc:
         raise IndexUnavailable(f"cannot write the corpus index in {db.parent}: {exc.strerror or exc}") from None
     try:
