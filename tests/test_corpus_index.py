@@ -321,3 +321,36 @@ def test_a_third_party_source_keeps_the_whole_load(tmp_path, index_dir, monkeypa
     assert not isinstance(corpus.entries, EntryStore)
     assert [v.id for v in corpus.volumes] == ["frus-00", "txt"] and corpus.get("t1").title == "T"
     shutil.rmtree(index_dir, ignore_errors=True)
+
+
+def test_a_forked_worker_reads_the_index_on_its_own_connection(tmp_path, index_dir, monkeypatch):
+    """Service workers forked after the corpus was loaded (a prefork pool) share the index."""
+    import multiprocessing
+
+    folder = tmp_path / "corpus"
+    _copies(folder, 2)
+    corpus = _engine(monkeypatch, "on").load(folder)
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+
+    def child():
+        queue.put((corpus.get("frus-01:d7").title, sum(1 for _ in corpus.summaries("frus-00"))))
+
+    proc = ctx.Process(target=child)
+    proc.start()
+    got = queue.get(timeout=120)
+    proc.join(60)
+    assert proc.exitcode == 0
+    assert got == (corpus.get("frus-01:d7").title, 478)
+
+
+def test_entry_counts_and_layer_targets_match(tmp_path, index_dir, monkeypatch):
+    folder = tmp_path / "corpus"
+    _copies(folder, 2)
+    on, off = _engine(monkeypatch, "on").load(folder), _engine(monkeypatch, "off").load(folder)
+    assert on.entry_counts() == off.entry_counts() == {"frus-00": 478, "frus-01": 478}
+    targets_on, targets_off = on.layer_targets(), off.layer_targets()
+    iri = next(iter(targets_off))
+    assert iri in targets_on and targets_on[iri][0].id == targets_off[iri][0].id
+    assert f"{iri}-nope" not in targets_on and "" not in targets_on
+    assert sorted(targets_on) == sorted(targets_off)

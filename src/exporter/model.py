@@ -19,7 +19,7 @@ character that is illegal in XML.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -369,6 +369,10 @@ class EntryStore(list[Entry]):
         """Entries per volume id."""
         raise NotImplementedError
 
+    def layer_targets(self) -> Mapping[str, tuple[EntrySummary, str]]:
+        """Layer IRI -> (entry, layer name), what annotation targets name."""
+        raise NotImplementedError
+
 
 @dataclass(slots=True)
 class Corpus:
@@ -413,6 +417,12 @@ class Corpus:
         if isinstance(self.entries, EntryStore):
             return self.entries.find(entry_id)
         return self._by_id.get(entry_id)
+
+    def layer_targets(self) -> Mapping[str, tuple[EntrySummary, str]]:
+        """Layer IRI (``<entry IRI>/<layer>``) -> (entry, layer name): what annotation targets name."""
+        if isinstance(self.entries, EntryStore):
+            return self.entries.layer_targets()
+        return {e.layer_iri(name): (e, name) for e in self.entries for name in e.layers}
 
     def entry_counts(self) -> dict[str, int]:
         """How many entries each volume (by id) has."""

@@ -16,11 +16,10 @@ from __future__ import annotations
 import os
 import stat
 from collections import Counter
-from collections.abc import Mapping
 from pathlib import Path
 
 from ..errors import CorpusError
-from ..model import Corpus, Entry, EntrySummary, Folder, Group, Volume
+from ..model import Corpus, Entry, Folder, Group, Volume
 from ..registry import LoadedVolume, Registry, Source
 from ..textnorm import Cleaner
 from . import lazy, safejson
@@ -176,7 +175,6 @@ def load_corpus(path: Path, sources: Registry[Source]) -> Corpus:
     if opened is not None:
         corpus = _indexed_corpus(path, plan, opened, warnings, inputs, sources.names())
         cleaner.replaced += opened.replaced
-        layer_index: Mapping[str, tuple[EntrySummary, str]] = opened.entries.layer_targets()
     else:
         for file, regular in plan:
             if not regular:
@@ -197,7 +195,6 @@ def load_corpus(path: Path, sources: Registry[Source]) -> Corpus:
             if local_ids[e.local_id] > 1:
                 e.id = e.qualified_id
         corpus = Corpus(volumes=[lv.volume for lv in loaded], entries=entries, warnings=warnings)
-        layer_index = {e.layer_iri(name): (e, name) for e in entries for name in e.layers}
     corpus.inputs = inputs
     if folder is not None:
         corpus.folder = str(folder)
@@ -205,6 +202,7 @@ def load_corpus(path: Path, sources: Registry[Source]) -> Corpus:
         if archive.exists() or archive.is_symlink():
             _load_archive(archive, corpus, cleaner)
             inputs.append(str(archive))
+        layer_index = corpus.layer_targets()
         ann_files = sorted(folder.glob("*.jsonld")) + sorted((folder / "annotations").glob("*.jsonld"))
         for file in ann_files:
             inputs.append(str(file))

@@ -193,6 +193,7 @@ class IndexedEntries(EntryStore):
         self._parsed: OrderedDict[str, list[list[Entry]]] = OrderedDict()
         self._limit = _cache_files()
         self._lock = threading.RLock()
+        self._pid = os.getpid()
         #: Volume files parsed so far (a test counts them).
         self.parses = 0
 
@@ -236,6 +237,11 @@ class IndexedEntries(EntryStore):
     def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
         with self._lock:
             try:
+                if self._pid != os.getpid():
+                    # A forked worker: an SQLite connection must not cross a fork; open its own.
+                    self._conn = sqlite3.connect(f"{self.db.resolve().as_uri()}?mode=ro", uri=True, timeout=60,
+                                                 check_same_thread=False)
+                    self._pid = os.getpid()
                 return self._conn.execute(sql, args).fetchall()
             except sqlite3.DatabaseError as exc:
                 raise CorpusError(f"{self.db}: the corpus index cannot be read ({exc}); "
