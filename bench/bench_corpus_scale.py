@@ -58,6 +58,25 @@ def measure(args: list[str], env: dict[str, str]) -> tuple[float, float, float]:
     return kb / 1024, first, wall
 
 
+_READY = """
+import sys, time
+t = time.perf_counter()
+from exporter.engine import Engine, ExportRequest
+engine = Engine()
+corpus = engine.load(sys.argv[1])
+chosen = engine.resolve(corpus, ExportRequest(format="ris", **{sys.argv[2]: sys.argv[3]}))
+print(f"{time.perf_counter() - t:.3f} {len(chosen)}")
+"""
+
+
+def ready(corpus: Path, kind: str, value: str, env: dict[str, str]) -> float:
+    """Seconds from a fresh interpreter to the corpus loaded and the selection's entries built
+    (what an export does before it renders)."""
+    out = subprocess.run([sys.executable, "-c", _READY, str(corpus), kind, value], capture_output=True, text=True,
+                         env=env, check=True).stdout.split()
+    return float(out[0])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--copies", type=int, default=1046)
@@ -100,6 +119,11 @@ def main() -> None:
             rss1, start1, wall1 = measure([single[name][0], "--corpus", str(FRUS), *single[name][1:]], env)
             print(f"{name:<22} {rss:8.0f} MB {start:8.2f} s {wall:7.2f} s   {rss1:.0f} MB, {start1:.2f} s, "
                   f"{wall1:.2f} s")
+        for kind, value, value1 in (("entries", f"{middle}:d1,{middle}:d2,{middle}:d3", "d1,d2,d3"),
+                                    ("range", f"{middle}:d1..{middle}:d478", "d1..d478")):
+            big, one = ready(folder, kind, value, env), ready(FRUS, kind, value1, env)
+            print(f"ready to render (--{kind} of one volume: corpus loaded, entries built): {big:.2f} s; "
+                  f"reference one FRUS volume {one:.2f} s")
         print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
               f"total {time.perf_counter() - t:.0f} s")
         shutil.rmtree(out, ignore_errors=True)

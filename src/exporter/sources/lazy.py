@@ -49,7 +49,7 @@ from ..textnorm import Cleaner
 
 SCHEMA_VERSION = "1"
 #: Bytes at the head of each file whose hash keys its index rows (with its size and mtime).
-HEAD_BYTES = 16 * 1024
+HEAD_BYTES = 4096
 #: ``auto`` indexes a corpus whose volume files hold at least this many bytes.
 AUTO_BYTES = 16 * 1024 * 1024
 #: Print a progress line on stderr when at least this many files are (re)indexed.
@@ -328,10 +328,22 @@ class _LayerTargets(Mapping[str, tuple[IndexRow, str]]):
 
     def __init__(self, entries: IndexedEntries) -> None:
         self._entries = entries
+        #: Looked-up IRIs (an annotation file names the same layers again and again).
+        self._seen: dict[str, tuple[IndexRow, str] | None] = {}
 
     def __getitem__(self, iri: str) -> tuple[IndexRow, str]:
         if not isinstance(iri, str):
             raise KeyError(iri)
+        if iri not in self._seen:
+            if len(self._seen) >= 65536:
+                self._seen.clear()
+            self._seen[iri] = self._lookup(iri)
+        found = self._seen[iri]
+        if found is None:
+            raise KeyError(iri)
+        return found
+
+    def _lookup(self, iri: str) -> tuple[IndexRow, str] | None:
         base, _, layer = iri.rpartition("/")
         best: tuple[int, IndexRow] | None = None
         idx = self._entries
@@ -345,9 +357,7 @@ class _LayerTargets(Mapping[str, tuple[IndexRow, str]]):
                            vol.volume, vol.first + pos, pages)
             if layer in row.pages() and (best is None or row.order > best[0]):
                 best = (row.order, row)
-        if best is None:
-            raise KeyError(iri)
-        return best[1], layer
+        return None if best is None else (best[1], layer)
 
     def __iter__(self) -> Iterator[str]:
         for row in self._entries.summaries():
