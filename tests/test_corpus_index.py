@@ -354,3 +354,34 @@ def test_entry_counts_and_layer_targets_match(tmp_path, index_dir, monkeypatch):
     assert iri in targets_on and targets_on[iri][0].id == targets_off[iri][0].id
     assert f"{iri}-nope" not in targets_on and "" not in targets_on
     assert sorted(targets_on) == sorted(targets_off)
+
+
+def test_the_service_and_its_workers_read_the_index(tmp_path, index_dir):
+    """`exporter serve` over an indexed corpus: the volume list, a volume's table of contents and
+    an RIS export of one volume (by a worker) are those of the command line without the index."""
+    from support.service_server import Server, auth
+
+    folder = tmp_path / "corpus"
+    _copies(folder, 3)
+    off = {"EXPORTER_INDEX_DIR": str(index_dir), "EXPORTER_CORPUS_INDEX": "off"}
+    toc = json.loads(_cli("toc", "--corpus", str(folder), "--volume", "frus-01", "--json", env=off).stdout)
+    ris_off = tmp_path / "off.ris"
+    proc = _cli("export", "--corpus", str(folder), "--range", "frus-01:d1..frus-01:d478", "--format", "ris",
+                "--output", str(ris_off), env=off)
+    assert proc.returncode == 0, proc.stderr
+    srv = Server(tmp_path / "srv", {"corpus": {"path": str(folder)}, "jobs": {"workers": 1}},
+                 env={"EXPORTER_INDEX_DIR": str(index_dir), "EXPORTER_CORPUS_INDEX": "on"})
+    (tmp_path / "srv").mkdir()
+    srv.start()
+    try:
+        with srv.client() as client:
+            vols = client.get("/v1/volumes").json()
+            assert [(v["id"], v["entries"]) for v in vols] == [("frus-00", 478), ("frus-01", 478), ("frus-02", 478)]
+            assert client.get("/v1/volumes/frus-01/entries").json() == toc
+            r = client.post("/v1/exports", json={"format": "ris", "range": "frus-01:d1..frus-01:d478"},
+                            headers={**auth(srv.token("irina")), "Prefer": "wait=120"})
+            assert r.status_code == 200, r.text
+            assert r.content == ris_off.read_bytes()
+    finally:
+        assert srv.stop() == 0, srv.log.read_text()
+    assert list(index_dir.glob("corpus-*.sqlite"))
