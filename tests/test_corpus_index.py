@@ -11,6 +11,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -385,3 +386,20 @@ def test_the_service_and_its_workers_read_the_index(tmp_path, index_dir):
     finally:
         assert srv.stop() == 0, srv.log.read_text()
     assert list(index_dir.glob("corpus-*.sqlite"))
+
+
+def test_two_commands_building_the_index_at_once_agree(tmp_path, index_dir):
+    """One process updates an index at a time; the other waits and reads the finished index."""
+    folder = tmp_path / "corpus"
+    _copies(folder, 3)
+    env = {**os.environ, "EXPORTER_INDEX_DIR": str(index_dir), "EXPORTER_CORPUS_INDEX": "on"}
+    exe = shutil.which("exporter", path=str(Path(sys.executable).parent)) or "exporter"
+    procs = [subprocess.Popen([exe, "toc", "--corpus", str(folder), "--json"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, env=env) for _ in range(2)]
+    outs = [p.communicate(timeout=600) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [o[1] for o in outs]
+    assert outs[0][0] == outs[1][0] and len(json.loads(outs[0][0])) == 3 * 478
+    assert b"Traceback" not in outs[0][1] + outs[1][1]
+    conn = sqlite3.connect(next(index_dir.glob("corpus-*.sqlite")))
+    assert conn.execute("SELECT COUNT(*) FROM files").fetchone()[0] == 3
+    conn.close()
