@@ -403,3 +403,26 @@ def test_two_commands_building_the_index_at_once_agree(tmp_path, index_dir):
     conn = sqlite3.connect(next(index_dir.glob("corpus-*.sqlite")))
     assert conn.execute("SELECT COUNT(*) FROM files").fetchone()[0] == 3
     conn.close()
+
+
+def test_a_new_annotation_is_checked_reading_only_its_volume(many, monkeypatch, parses):
+    """The service's annotation check finds the target's entry through the index."""
+    from exporter.engine import Rejected
+
+    monkeypatch.setenv("EXPORTER_INDEX_DIR", str(many / "index"))
+    engine = Engine()
+    corpus = engine.load(many / "corpus")
+    row = next(r for r in corpus.summaries("frus-11") if r.local_id == "d20")
+    entry = corpus.get(row.id)
+    parses.clear()
+    exact = entry.layers["text"].text[40:90]
+    doc = {"@context": "http://www.w3.org/ns/anno.jsonld", "type": "Annotation", "bodyValue": "a note",
+           "target": {"source": entry.layer_iri("text"), "selector": {"type": "TextQuoteSelector", "exact": exact}},
+           "visibility": "public"}
+    checked = engine.check_annotation(doc, corpus=corpus, volume="frus-11", user="reader1")
+    assert checked.entry.id == "frus-11:d20" and checked.layer == "text"
+    with pytest.raises(Rejected) as refused:
+        engine.check_annotation(dict(doc, target={"source": entry.layer_iri("text") + "x", "selector": {
+            "type": "TextQuoteSelector", "exact": exact}}), corpus=corpus, volume="frus-11", user="reader1")
+    assert refused.value.status == 422
+    assert parses == []  # frus-11 was already parsed; no other volume was read
