@@ -128,3 +128,36 @@ def test_http_errors_point_to_the_api_not_the_command_line(server):
     assert "exporter styles" not in body["detail"] and "GET /v1/styles?search=TEXT" in body["detail"]
     body = assert_problem(server.client.post("/v1/exports", json={"format": "ris", "entries": ["nope"]}), 404)
     assert "exporter toc" not in body["detail"] and "GET /v1/volumes/{volume}/entries" in body["detail"]
+
+
+def test_port_zero_start_line_names_the_chosen_port(tmp_path):
+    """`--port 0 picks a free one`: the start-up line must say which, or the user cannot reach it."""
+    env = {**os.environ, "EXPORTER_STATE": str(tmp_path / "state"), "EXPORTER_STORE": ""}
+    exe = str(EXPORTER) if EXPORTER.exists() else "exporter"
+    proc = subprocess.Popen([exe, "serve", "--port", "0", "--workers", "1"], stderr=subprocess.PIPE, text=True,
+                            env=env, start_new_session=True)
+    try:
+        line = ""
+        for line in proc.stderr:
+            if "serving the bundled sample on" in line:
+                break
+        url = line.split(" on ", 1)[1].split(" ", 1)[0]
+        port = int(url.rsplit(":", 1)[1])
+        assert port != 0, line
+        end = time.monotonic() + 120
+        while time.monotonic() < end:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        else:
+            raise AssertionError(f"nothing answers on {url}")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate(timeout=30)
+    assert proc.returncode == 0

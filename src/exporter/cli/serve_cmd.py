@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 
 
@@ -52,6 +53,15 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="exporter: %(message)s", stream=sys.stderr)
     # The store's migrations run at start; Alembic's INFO lines (plugins, DDL mode) are its own business.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    sockets = None
+    if config.service.port == 0:
+        # Bind here, so that the start-up line (and the app) know the port the system chose.
+        family = socket.getaddrinfo(config.service.host, 0, type=socket.SOCK_STREAM)[0][0]
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((config.service.host, 0))
+        config.service.port = sock.getsockname()[1]
+        sockets = [sock]
     app = create_app(config)
     server = uvicorn.Server(uvicorn.Config(
         app, host=config.service.host, port=config.service.port, lifespan="on",
@@ -65,5 +75,5 @@ def run(args: argparse.Namespace) -> int:
     # it again to the process once it is done; by then the work is finished, so that second
     # delivery is ignored and the command ends with 0.
     signal.signal(signal.SIGTERM, lambda *_: None)
-    server.run()
+    server.run(sockets=sockets)
     return 0 if server.started else 1
