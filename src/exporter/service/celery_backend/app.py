@@ -85,12 +85,36 @@ class Runtime:
     """A process's engine and job store (built before the pool forks, so children start warm)."""
 
     def __init__(self, settings: CelerySettings) -> None:
-        from ...engine import Engine
-
         self.settings = settings
         self.store = JobStore(settings)
-        limit: dict[str, Any] = {"print_limit": settings.print_limit} if settings.print_limit else {}
-        self.engine = Engine(**limit)
+        self.annotations: Any = None
+        self._engine: Any = None
+
+    @property
+    def engine(self):
+        """The engine, on the service's annotation store (opened on first use, and tried again on
+        the next job while it cannot be opened: the job fails with the reason meanwhile)."""
+        if self._engine is None:
+            from ...engine import Engine
+
+            limit: dict[str, Any] = {"print_limit": self.settings.print_limit} if self.settings.print_limit else {}
+            if self.settings.store and self.annotations is None:
+                if self.settings.store_embedded:
+                    from ..store_setup import open_store_url
+
+                    self.annotations = open_store_url(self.settings.store, self.settings.corpus)
+                else:
+                    from ...store import Store
+
+                    self.annotations = Store(self.settings.store)
+            self._engine = Engine(store=self.annotations, **limit)
+        return self._engine
+
+    def after_fork(self) -> None:
+        """In a pool child: new database connections (a forked connection is the parent's)."""
+        if self.annotations is not None:
+            self.annotations.db.reader.dispose(close=False)
+            self.annotations.db.writer.dispose(close=False)
 
 
 _runtime: Runtime | None = None

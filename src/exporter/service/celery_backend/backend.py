@@ -30,7 +30,8 @@ from .store import Job
 def settings_for(config: Config) -> CelerySettings:
     """Celery settings for a service config: its ``[celery]`` table, then env and the service's own
     corpus, print limit, result TTL and canary interval where the table does not set them."""
-    defaults = {"corpus": config.corpus_path, "print_limit": config.policy.print_limit or None,
+    defaults = {"corpus": config.corpus_path, "store": config.store_url, "store_embedded": not config.store.url,
+                "print_limit": config.policy.print_limit or None,
                 "result_ttl": float(config.jobs.result_ttl), "canary_interval": config.jobs.canary_interval,
                 "canary_max_age": 3 * config.jobs.canary_interval}
     return load_settings(config.source or None, defaults=defaults)

@@ -45,6 +45,13 @@ def warm_up(settings: CelerySettings, app) -> list[str]:
     return warmed
 
 
+def _after_fork(**_: object) -> None:
+    from . import app as app_module
+
+    if app_module._runtime is not None:
+        app_module._runtime.after_fork()
+
+
 def run_worker(settings: CelerySettings, hostname: str | None = None, loglevel: str = "INFO",
                warm: bool = True) -> int:
     """Start a worker node in this process and block until it is stopped (SIGTERM: warm shutdown)."""
@@ -54,8 +61,16 @@ def run_worker(settings: CelerySettings, hostname: str | None = None, loglevel: 
     logging.getLogger("weasyprint").setLevel(logging.WARNING)
     app = make_app(settings)
     if warm:
-        warmed = warm_up(settings, app)
-        log.info("renderers warm: %s", ", ".join(warmed) or "none")
+        from ...errors import ExporterError
+
+        try:
+            warmed = warm_up(settings, app)
+            log.info("renderers warm: %s", ", ".join(warmed) or "none")
+        except ExporterError as exc:  # e.g. the annotation store is not reachable yet
+            log.warning("renderers cold: %s; jobs fail with this reason until it is fixed", exc)
+    from celery.signals import worker_process_init
+
+    worker_process_init.connect(_after_fork, weak=False)
     node = hostname or f"exporter-{os.getpid()}@{socket.gethostname()}"
     worker = app.Worker(hostname=node, concurrency=settings.concurrency, loglevel=loglevel,
                         pool="prefork", optimization="fair", without_gossip=True, without_mingle=True,
