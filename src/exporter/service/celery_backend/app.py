@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import tempfile
 import time
@@ -89,6 +90,8 @@ class Runtime:
         self.store = JobStore(settings)
         self.annotations: Any = None
         self._engine: Any = None
+        #: A private folder for results on their way to the store (set by the worker node).
+        self.scratch: str | None = None
 
     @property
     def engine(self):
@@ -201,10 +204,20 @@ def _render(task: Task, job_id: str) -> str:
     try:
         request = ExportRequest(**fields)
         fmt = rt.engine.plugins.formats.get(request.format)
-        with tempfile.TemporaryDirectory(prefix="exporter-job-") as tmp:
-            out = Path(tmp) / f"result.{fmt.extension}"
-            result = rt.engine.export(request, out)
-            data = out.read_bytes()
+        if rt.scratch is None:
+            with tempfile.TemporaryDirectory(prefix="exporter-job-") as tmp:
+                out = Path(tmp) / f"result.{fmt.extension}"
+                result = rt.engine.export(request, out)
+                data = out.read_bytes()
+        else:
+            # The file is only a way to the bytes that go to the result store: written in the
+            # node's scratch folder (memory-backed where there is one) and removed at once.
+            out = Path(rt.scratch) / f"{job_id}.{os.getpid()}.{fmt.extension}"
+            try:
+                result = rt.engine.export(request, out)
+                data = out.read_bytes()
+            finally:
+                out.unlink(missing_ok=True)
     except SoftTimeLimitExceeded:
         retrying(settings, store.fail, job_id, _soft_reason(settings), "timeout")
         return "failed"
