@@ -48,17 +48,23 @@ def open_store_url(url: str, corpus_path: str | None):
     return store
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of an SQLite store (``url`` as the store takes it: a URL or a path); else ``None``."""
+    if "://" not in url:
+        return Path(url).expanduser().resolve()
+    if url.startswith("sqlite:///") and not url.endswith(":memory:"):
+        return Path(url[len("sqlite:///"):])
+    return None
+
+
 @contextmanager
 def _init_lock(url: str) -> Iterator[None]:
-    from ..store.db import normalise_url
-
-    url = normalise_url(url)
-    if not url.startswith("sqlite:///") or url.endswith(":memory:") or os.name != "posix":
+    path = sqlite_file(url)
+    if path is None or os.name != "posix":
         yield  # PostgreSQL: Alembic's migrations run in a transaction
         return
     import fcntl
 
-    path = Path(url[len("sqlite:///"):])
     fd = os.open(path.with_name(path.name + ".init-lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)

@@ -103,12 +103,11 @@ class Runtime:
             limit: dict[str, Any] = {"print_limit": self.settings.print_limit} if self.settings.print_limit else {}
             if self.settings.store and self.annotations is None:
                 if self.settings.store_embedded:
-                    from ...store.db import normalise_url
-                    from ..store_setup import open_store_url
+                    from ..store_setup import open_store_url, sqlite_file
 
-                    url = normalise_url(self.settings.store)
-                    if url.startswith("sqlite:///"):  # the state folder, made as the service makes it
-                        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+                    path = sqlite_file(self.settings.store)
+                    if path is not None:  # the state folder, made as the service makes it
+                        path.parent.mkdir(parents=True, exist_ok=True)
                     self.annotations = open_store_url(self.settings.store, self.settings.corpus)
                 else:
                     from ...store import Store
