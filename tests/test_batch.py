@@ -247,3 +247,21 @@ def test_frus_entries_through_celery(celery_node, frus_path, tmp_path):
         assert "Secretary of State" in " ".join(text.split())
     db = sqlite3.connect(out / ".batch-state" / "jobs.sqlite3")
     assert [r[0] for r in db.execute("SELECT reader FROM audit")] == ["batch:ops-frus"] * 3
+
+
+def test_a_volumes_citations_through_celery(celery_node, tmp_path):
+    """The citations plan on the Celery backend: the sample volume's 46 entries as one BibTeX file."""
+    import bibtexparser
+
+    config, env = celery_node
+    out = tmp_path / "refs"
+    proc = subprocess.run([str(EXPORTER), "batch", "citations", "--format", "bibtex", "--output", str(out),
+                           "--config", str(config), "--backend", "celery", "--operator", "ops-refs"],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    [(name, rec)] = manifest(out)["pieces"].items()
+    assert name == "kd1.citations" and rec["state"] == "done"
+    path = out / rec["file"]
+    assert sha(path) == rec["sha256"]
+    entries = bibtexparser.parse_string(path.read_text(encoding="utf-8")).entries
+    assert len(entries) == 46
