@@ -239,10 +239,11 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
     async def volumes(reader: Reader) -> list[dict[str, Any]]:
         """The volumes of the corpus: identity, bibliographic data, terms and entry count."""
         c = await engine_call(corpus)
+        counts = c.entry_counts()
         return [{"id": v.id, "title": v.title, "editors": [p.display for p in v.editors], "publisher": v.publisher,
                  "place": v.place, "year": v.year, "series": v.series, "identifier": v.identifier,
                  "languages": v.languages, "terms": v.terms, "url": v.base_url,
-                 "entries": sum(1 for e in c.entries if e.volume is v)} for v in c.volumes]
+                 "entries": counts.get(v.id, 0)} for v in c.volumes]
 
     @app.get("/v1/volumes/{volume}/entries", tags=["reading"])
     async def volume_entries(volume: str, reader: Reader) -> list[dict[str, Any]]:
@@ -251,7 +252,7 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
         if not any(v.id == volume for v in c.volumes):
             raise Problem(404, f"unknown volume '{volume}'; known: {', '.join(v.id for v in c.volumes)}")
         return [{"id": e.id, "title": e.title, "date": e.date.iso, "volume": e.volume.id, "pages": e.pages()}
-                for e in c.entries if e.volume.id == volume]
+                for e in c.summaries(volume)]
 
     @app.get("/v1/entries/{entry_id}", tags=["reading"])
     async def entry(entry_id: str, reader: Reader) -> dict[str, Any]:
