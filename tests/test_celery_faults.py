@@ -261,3 +261,23 @@ def test_a_waiter_is_woken_by_the_finished_notification(redis_server, monkeypatc
         assert found["seconds"] < 5, found  # woken, not the 30 s re-read
     finally:
         jobs.close()
+
+
+def test_a_killed_nodes_scratch_folder_is_removed_by_the_next_node(tmp_path):
+    """A node killed with SIGKILL cannot remove its scratch folder; the next node on the machine
+    removes the folders of nodes that are gone, and no other."""
+    import os
+    import subprocess
+
+    from exporter.service.celery_backend.worker import sweep_scratch
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    dead = tmp_path / f"exporter-worker-{gone.pid}-abc123"
+    live = tmp_path / f"exporter-worker-{os.getpid()}-def456"
+    other = tmp_path / "exporter-worker-notapid-x"
+    for folder in (dead, live, other):
+        folder.mkdir()
+        (folder / ".job.part").write_bytes(b"")
+    sweep_scratch(str(tmp_path))
+    assert not dead.exists() and live.exists() and other.exists()

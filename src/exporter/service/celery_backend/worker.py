@@ -74,7 +74,9 @@ def run_worker(settings: CelerySettings, hostname: str | None = None, loglevel: 
     worker_process_init.connect(_after_fork, weak=False)
     node = hostname or f"exporter-{os.getpid()}@{socket.gethostname()}"
     # Made before the pool forks, so that every rendering process writes its results there.
-    scratch = runtime(app).scratch = tempfile.mkdtemp(prefix="exporter-worker-", dir=scratch_root())
+    root = scratch_root()
+    sweep_scratch(root)
+    scratch = runtime(app).scratch = tempfile.mkdtemp(prefix=f"exporter-worker-{os.getpid()}-", dir=root)
     try:
         worker = app.Worker(hostname=node, concurrency=settings.concurrency, loglevel=loglevel,
                             pool="prefork", optimization="fair", without_gossip=True, without_mingle=True,
@@ -87,6 +89,21 @@ def run_worker(settings: CelerySettings, hostname: str | None = None, loglevel: 
 
 #: Free space a memory-backed folder must have to hold results on their way to the store.
 SCRATCH_FREE = 256 * 1024 * 1024
+
+
+def sweep_scratch(root: str) -> None:
+    """Remove the scratch folders of nodes on this machine that ended without removing theirs
+    (killed with SIGKILL): those whose process is gone."""
+    for path in Path(root).glob("exporter-worker-*-*"):
+        pid = path.name.split("-")[2]
+        try:
+            if not pid.isdigit() or path.stat().st_uid != os.getuid():
+                continue
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            continue  # another user's process, or the folder is already gone
 
 
 def scratch_root() -> str:
