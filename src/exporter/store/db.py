@@ -9,12 +9,13 @@ failure, is retried a few times before the caller sees an error.
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -81,11 +82,17 @@ class Database:
             self.reader = _sqlite_engine(self.url, immediate=False)
             self.writer = _sqlite_engine(self.url, immediate=True)
         elif self.url.startswith("postgresql"):
-            self.reader = self.writer = create_engine(self.url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+            # No pre-ping (a round trip before every statement's connection): a connection the
+            # server dropped is found by the failing write, which is retried on a fresh one.
+            self.reader = self.writer = create_engine(self.url, pool_size=20, max_overflow=20)
         else:
             raise UsageError(f"store {describe(self.url)}: only sqlite:/// and postgresql:// stores are supported")
         self._read = sessionmaker(self.reader, expire_on_commit=False)
         self._write = sessionmaker(self.writer, expire_on_commit=False)
+        # SQLite has one writer at a time, and a writer that finds the lock taken polls it with
+        # growing sleeps (up to 100 ms): this process's writers queue on a lock instead, so
+        # the busy time-out is only met by other processes (a command line run meanwhile).
+        self._writing = threading.RLock() if self.is_sqlite else None
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -98,10 +105,26 @@ class Database:
         Retried (with a fresh session) when the database reports a lock or serialization
         conflict, so ``work`` must have no effect outside the session.
         """
+        def run() -> object:
+            with self._write() as session, session.begin():
+                return work(session)
+        return self._retrying(run, retries)
+
+    def write_core(self, work: Callable[[Connection], object], retries: int = WRITE_RETRIES):
+        """:meth:`write` on a Core connection, without an ORM session: for the hot writes,
+        where the session's bookkeeping costs more than the statements."""
+        def run() -> object:
+            with self.writer.begin() as conn:
+                return work(conn)
+        return self._retrying(run, retries)
+
+    def _retrying(self, run: Callable[[], object], retries: int):
         for attempt in range(retries + 1):
             try:
-                with self._write() as session, session.begin():
-                    return work(session)
+                if self._writing is None:
+                    return run()
+                with self._writing:
+                    return run()
             except (OperationalError, DBAPIError) as exc:
                 if attempt == retries or not _retryable(exc):
                     raise
@@ -117,5 +140,7 @@ class Database:
 def _retryable(exc: DBAPIError) -> bool:
     text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
     code = getattr(exc.orig, "sqlstate", None)
+    if exc.connection_invalidated:  # the server closed it (restarted): a fresh one is taken
+        return True
     return ("database is locked" in text or "database is busy" in text
             or code in ("40001", "40P01"))
