@@ -266,11 +266,11 @@ class Store:
             result = conn.execute(_INSERT_ANNOTATION, values)
             key = result.inserted_primary_key
             assert key is not None  # a single-row insert
-            _bump(conn)
             return StoredAnnotation(pk=key[0], iri=values["iri"], volume=volume, slug=name,
                                     entry=entry, layer=layer, creator=creator, visibility=visibility, group=group,
                                     version=1, hidden=False, origin=origin, raw=values["document"])
-        return self.db.write_core(work)
+        # Creates at once (16 readers annotating) share a commit and one revision bump.
+        return self.db.write_grouped(work, _bump)
 
     def replace(self, volume: str, slug: str, *, expect_version: int | None, entry: str, layer: str,
                 visibility: str, group: str | None, document: dict) -> StoredAnnotation:

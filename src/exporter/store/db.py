@@ -50,7 +50,11 @@ def _sqlite_engine(url: str, immediate: bool) -> Engine:
         folder = Path(parsed.database).parent
         if not folder.is_dir():
             raise UsageError(f"store {url}: folder {folder} does not exist")
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT, "check_same_thread": False})
+    # As many pooled connections as the service has request threads at once: a connection
+    # opened past the pool is closed after use, and opening one costs its PRAGMAs again.
+    in_memory = not parsed.database or parsed.database == ":memory:"  # one connection, kept
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT, "check_same_thread": False},
+                           **({} if in_memory else {"pool_size": 20, "max_overflow": 20}))
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:
@@ -93,6 +97,9 @@ class Database:
         # growing sleeps (up to 100 ms): this process's writers queue on a lock instead, so
         # the busy time-out is only met by other processes (a command line run meanwhile).
         self._writing = threading.RLock() if self.is_sqlite else None
+        self._group_lock = threading.Lock()
+        self._group: list[_Pending] = []
+        self._leading = False
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -118,6 +125,67 @@ class Database:
                 return work(conn)
         return self._retrying(run, retries)
 
+    def write_grouped(self, work: Callable[[Connection], object], finish: Callable[[Connection], None]):
+        """:meth:`write_core` for writes that may share a transaction (group commit).
+
+        Writes that arrive while one is being committed wait, and the next of them commits
+        them all in one transaction, ending with ``finish(conn)`` once (the revision bump).
+        A commit is the expensive part of a small write (a flush to disk, and the revision
+        row's lock held until it is done), so 16 writers at once cost a few commits, not 16.
+        If a grouped transaction fails, each of its writes is run again alone, so one bad
+        write fails only its own caller.
+        """
+        item = _Pending(work)
+        with self._group_lock:
+            self._group.append(item)
+            lead = not self._leading
+            self._leading = True
+        if not lead:
+            item.done.wait()
+            if not item.lead:
+                return item.outcome()
+        # This thread commits everything waiting (its own write included), then hands over.
+        with self._group_lock:
+            batch, self._group = self._group, []
+        try:
+            self._commit_group(batch, finish)
+        finally:
+            with self._group_lock:
+                if self._group:
+                    self._group[0].lead = True
+                    self._group[0].done.set()
+                else:
+                    self._leading = False
+            for other in batch:
+                other.done.set()
+        return item.outcome()
+
+    def _commit_group(self, batch: list[_Pending], finish: Callable[[Connection], None]) -> None:
+        def run() -> list[object]:
+            with self.writer.begin() as conn:
+                results = [one.work(conn) for one in batch]
+                finish(conn)
+            return results
+        try:
+            results = self._retrying(run, WRITE_RETRIES)
+        except BaseException as exc:
+            if len(batch) == 1:
+                batch[0].error = exc
+                return
+            for one in batch:  # alone, so that only the bad one fails
+
+                def alone(conn: Connection, one: _Pending = one) -> object:
+                    result = one.work(conn)
+                    finish(conn)
+                    return result
+                try:
+                    one.result = self.write_core(alone)
+                except BaseException as exc_one:
+                    one.error = exc_one
+            return
+        for one, result in zip(batch, results):
+            one.result = result
+
     def _retrying(self, run: Callable[[], object], retries: int):
         for attempt in range(retries + 1):
             try:
@@ -135,6 +203,25 @@ class Database:
         self.reader.dispose()
         if self.writer is not self.reader:
             self.writer.dispose()
+
+
+class _Pending:
+    """One write waiting for a group commit (see :meth:`Database.write_grouped`)."""
+
+    __slots__ = ("work", "done", "lead", "result", "error")
+
+    def __init__(self, work: Callable[[Connection], object]) -> None:
+        self.work = work
+        self.done = threading.Event()
+        #: Set by the previous committer: this thread commits the next group.
+        self.lead = False
+        self.result: object = None
+        self.error: BaseException | None = None
+
+    def outcome(self) -> object:
+        if self.error is not None:
+            raise self.error
+        return self.result
 
 
 def _retryable(exc: DBAPIError) -> bool:

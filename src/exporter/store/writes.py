@@ -5,8 +5,9 @@ ends every write, and the slug of an IRI.  Kept apart so that neither imports th
 from __future__ import annotations
 
 import re
+from typing import cast
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection, Table, update
 from sqlalchemy.orm import Session
 
 from . import models as m
@@ -20,7 +21,7 @@ def slug_of(iri: str) -> str:
     return (_SLUG_BAD.sub("-", tail).strip("-") or "a")[:120]
 
 
-_META = m.Meta.__table__
+_META = cast(Table, m.Meta.__table__)  # a declarative model's table is a Table
 #: Built once: a statement object caches its compiled form, a new one is analysed every time.
 BUMP = update(_META).where(_META.c.key == "revision").values(value=_META.c.value + 1)
 
