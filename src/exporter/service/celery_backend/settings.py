@@ -12,7 +12,6 @@ a render that could outlive it would run twice; the hard limit ends it first.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -101,13 +100,10 @@ def load_settings(config: str | os.PathLike | None = None, broker: str | None = 
         values["store"] = service.store_url
         values["store_embedded"] = not service.store.url
     if config is not None:
+        from ..config import read_toml
+
         path = Path(config)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise UsageError(f"--config {config}: {exc.strerror or exc}") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise UsageError(f"--config {config}: not valid TOML: {exc}") from None
+        data = read_toml(path)
         table = data.get("celery", {})
         if not isinstance(table, dict):
             raise UsageError(f"--config {config}: [celery] must be a table")
