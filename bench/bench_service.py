@@ -213,6 +213,47 @@ def latency(ours, chrome, runs: int) -> dict[str, float]:
             "chromium_p50": statistics.median(b), "chromium_p95": pct(b, 95)}
 
 
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(p) for p in f.read().split()]
+    except OSError:
+        return []
+
+
+def cpu_split(svc: Service, prints: int) -> dict[str, float]:
+    """Where a print's CPU goes: the service process (HTTP, auth, policy check, job records,
+    dispatch) and its worker processes (the render), per print, against a warm render in this
+    process of the same selection (the CPU a print cannot do without)."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from exporter.engine import Engine, ExportRequest
+
+    server, workers = svc.proc.pid, _children(svc.proc.pid)
+    before = {p: _cpu_seconds(p) for p in [server, *workers]}
+    for _ in range(prints):
+        svc.print_()
+    after = {p: _cpu_seconds(p) for p in before}
+    engine = Engine()
+    request = ExportRequest(**{k: v for k, v in BODY.items()}, user="irina")
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(3):
+            engine.export(request, Path(tmp) / "warm.pdf")
+        spent = []
+        for _ in range(prints):
+            c = time.process_time()
+            engine.export(request, Path(tmp) / "warm.pdf")
+            spent.append(time.process_time() - c)
+    return {"server_ms": (after[server] - before[server]) / prints * 1000,
+            "workers_s": sum(after[p] - before[p] for p in workers) / prints,
+            "in_process_s": statistics.median(spent)}
+
+
 def throughput(fn, jobs: int, clients: int, limit: int | None = None) -> tuple[float, int]:
     gate = threading.Semaphore(limit) if limit else None
     errors = 0
@@ -297,7 +338,8 @@ def main() -> int:
     ap.add_argument("--memory-prints", type=int, default=1000, help="0 to skip the memory figure")
     ap.add_argument("--skip", action="append", default=[], choices=("latency", "throughput", "citations"))
     args = ap.parse_args()
-    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
+    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; load average at the start "
+          + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     with tempfile.TemporaryDirectory(prefix="bench-service-") as tmp_name:
         tmp = Path(tmp_name)
         html = tmp / "sel.html"
@@ -314,6 +356,10 @@ def main() -> int:
                           f"p95 {lat['ours_p95']:.3f} s; chromium p50 {lat['chromium_p50']:.3f} s, p95 "
                           f"{lat['chromium_p95']:.3f} s; ratio p50 {lat['ours_p50'] / lat['chromium_p50']:.2f} "
                           f"(target <= 0.6)")
+                    split = cpu_split(svc, 10)
+                    print(f"CPU per print through the service: service process {split['server_ms']:.1f} ms, worker "
+                          f"processes {split['workers_s']:.3f} s; a warm in-process render of the same selection "
+                          f"{split['in_process_s']:.3f} s")
                 if "throughput" not in args.skip:
                     ours, err_a = throughput(svc.print_, args.jobs, args.clients)
                     theirs, err_b = throughput(lambda: chrome.print_(html.as_uri()), args.jobs, args.clients, args.tabs)
@@ -351,6 +397,7 @@ def main() -> int:
                 print(f"citations, 100-entry Chicago bibliography (FRUS): GET /v1/citations p50 "
                       f"{cit['ours_p50'] * 1000:.1f} ms; citeproc-js warm in node p50 {cit['citeproc_js_p50'] * 1000:.1f} "
                       f"ms; ratio {cit['ours_p50'] / cit['citeproc_js_p50']:.2f} (target <= 1)")
+    print("load average at the end:", " ".join(f"{x:.2f}" for x in os.getloadavg()))
     return 0
 
 

@@ -29,15 +29,13 @@ def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.mark.xfail(reason="known failure since the service, store and hostile-input work were merged: "
-                          "the local pool's worker process ends (exit code 0) on batch pieces; open in "
-                          "the scale-out issue", strict=False)
 def test_entries_are_cut_within_the_print_limit(tmp_path):
     config = tmp_path / "exporter.toml"
     config.write_text("[policy]\nprint_limit = 2\n[jobs]\nworkers = 1\n")
     out = tmp_path / "out"
     proc = run_cli("batch", "entries", "--range", RANGE, "--output", str(out), "--accept-terms",
-                   "--config", str(config), "--layer", "both", "--operator", "ops-anna")
+                   "--config", str(config), "--layer", "both", "--operator", "ops-anna",
+                   env={"EXPORTER_STATE": str(tmp_path / "service-state")})
     assert proc.returncode == 0, proc.stderr.decode()
     m = manifest(out)
     names = sorted(m["pieces"])
@@ -60,26 +58,27 @@ def test_entries_are_cut_within_the_print_limit(tmp_path):
 
 def test_policy_applies_to_each_piece_before_anything_is_queued(tmp_path):
     out = tmp_path / "out"
-    proc = run_cli("batch", "entries", "--range", RANGE, "--output", str(out))  # terms not accepted
+    proc = run_cli("batch", "entries", "--range", RANGE, "--output", str(out),  # terms not accepted
+                   env={"EXPORTER_STATE": str(tmp_path / "service-state")})
     assert proc.returncode == 5
     err = proc.stderr.decode().strip()
     assert len(err.splitlines()) == 1 and "piece kd1-1918-01-03" in err and "terms" in err
     assert not [p for p in out.iterdir() if p.suffix == ".pdf"]
 
 
-@pytest.mark.xfail(reason="known failure since the service, store and hostile-input work were merged: "
-                          "the local pool's worker process ends (exit code 0) on batch pieces; open in "
-                          "the scale-out issue", strict=False)
 def test_citations_and_annotations_plans(tmp_path):
+    # No config: the batch reads the store `exporter serve` keeps in its state folder (made and
+    # filled from the sample on first use), as the service would.
+    state = {"EXPORTER_STATE": str(tmp_path / "service-state")}
     out = tmp_path / "cites"
-    proc = run_cli("batch", "citations", "--output", str(out), "--workers", "1")
+    proc = run_cli("batch", "citations", "--output", str(out), "--workers", "1", env=state)
     assert proc.returncode == 0, proc.stderr.decode()
     [rec] = manifest(out)["pieces"].values()
     records = rispy.loads((out / rec["file"]).read_text())
     assert len(records) == 46  # every entry of the sample's one volume
 
     out = tmp_path / "notes"
-    proc = run_cli("batch", "annotations", "--output", str(out), "--workers", "1")
+    proc = run_cli("batch", "annotations", "--output", str(out), "--workers", "1", env=state)
     assert proc.returncode == 0, proc.stderr.decode()
     pieces = manifest(out)["pieces"]
     assert sorted(pieces) == ["dmitri.annotations", "irina.annotations", "leila.annotations", "tomas.annotations"]
@@ -89,6 +88,86 @@ def test_citations_and_annotations_plans(tmp_path):
         items = data.get("first", {}).get("items", data.get("items", [])) if isinstance(data, dict) else data
         creators = {json.dumps(i.get("creator")) for i in items}
         assert all(reader in c for c in creators), (reader, creators)
+    assert (tmp_path / "service-state" / "annotations.sqlite").is_file()
+
+
+# -- the local pool's worker process lives through many pieces ---------------------------------
+
+def _local_pool(tmp_path: Path, store_url: str | None):
+    from exporter.service.config import load_config
+    from exporter.service.local import LocalBackend
+    from exporter.service.store import JobStore
+
+    config = load_config(None, env={})
+    config.service.state_dir = str(tmp_path / "state")
+    config.jobs.workers = 1
+    config.state_path.mkdir(parents=True)
+    backend = LocalBackend(config, JobStore(config.state_path / "jobs.sqlite3"))
+    backend.annotation_store = store_url
+    backend.start()
+    return backend
+
+
+def _run_pieces(backend, count: int) -> list:
+    from exporter.service.jobs import FINISHED, JobSpec, new_job_id
+
+    ids = []
+    for _ in range(count):
+        spec = JobSpec(id=new_job_id(), owner="ops", filename="piece.ris",
+                       media_type="application/x-research-info-systems",
+                       request={"format": "ris", "entries": "kd1-1918-01-03", "annotations": "none",
+                                "accept_terms": True})
+        backend.submit(spec)
+        ids.append(spec.id)
+    assert wait_for(lambda: all(backend.status(i).state in FINISHED for i in ids), 120)
+    return [backend.status(i) for i in ids]
+
+
+def pids(backend) -> set[int]:
+    return set(backend.stats()["worker_rss_bytes"])
+
+
+@pytest.mark.parametrize("with_store", [False, True], ids=["files", "store"])
+def test_one_local_worker_renders_many_pieces(tmp_path, with_store):
+    store_url = None
+    if with_store:
+        from exporter.engine import Engine
+        from exporter.store import Store
+
+        store_url = f"sqlite:///{tmp_path / 'annotations.sqlite'}"
+        store = Store(store_url)
+        store.init()
+        store.import_corpus(Engine.default_corpus())
+        store.close()
+    backend = _local_pool(tmp_path, store_url)
+    try:
+        assert wait_for(lambda: pids(backend), 60)
+        first = pids(backend)
+        statuses = _run_pieces(backend, 5)
+        assert [s.state for s in statuses] == ["done"] * 5, [s.error for s in statuses]
+        assert pids(backend) == first  # the same process, never replaced
+        assert backend.stats().get("restarts_died", 0) == 0
+    finally:
+        backend.close()
+
+
+def test_a_local_worker_whose_store_cannot_open_says_why_and_lives(tmp_path):
+    # A store that is not initialised: the worker cannot start its engine.  It used to report
+    # ready, end with exit code 0, and take each job given to it down with it ("the worker
+    # process ended (exit code 0)"), again and again.
+    backend = _local_pool(tmp_path, f"sqlite:///{tmp_path / 'never-initialised.sqlite'}")
+    try:
+        assert wait_for(lambda: pids(backend), 60)
+        first = pids(backend)
+        statuses = _run_pieces(backend, 3)
+        for s in statuses:
+            assert s.state == "failed" and "could not start" in s.error and "not initialised" in s.error, s.error
+        assert pids(backend) == first
+        assert backend.stats().get("restarts_died", 0) == 0
+        ready, why = backend.readiness()
+        assert not ready and "not initialised" in why
+    finally:
+        backend.close()
 
 
 # -- through Celery: an interrupted batch resumes with the remaining pieces only -----------------
@@ -168,3 +247,21 @@ def test_frus_entries_through_celery(celery_node, frus_path, tmp_path):
         assert "Secretary of State" in " ".join(text.split())
     db = sqlite3.connect(out / ".batch-state" / "jobs.sqlite3")
     assert [r[0] for r in db.execute("SELECT reader FROM audit")] == ["batch:ops-frus"] * 3
+
+
+def test_a_volumes_citations_through_celery(celery_node, tmp_path):
+    """The citations plan on the Celery backend: the sample volume's 46 entries as one BibTeX file."""
+    import bibtexparser
+
+    config, env = celery_node
+    out = tmp_path / "refs"
+    proc = subprocess.run([str(EXPORTER), "batch", "citations", "--format", "bibtex", "--output", str(out),
+                           "--config", str(config), "--backend", "celery", "--operator", "ops-refs"],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    [(name, rec)] = manifest(out)["pieces"].items()
+    assert name == "kd1.citations" and rec["state"] == "done"
+    path = out / rec["file"]
+    assert sha(path) == rec["sha256"]
+    entries = bibtexparser.parse_string(path.read_text(encoding="utf-8")).entries
+    assert len(entries) == 46

@@ -219,3 +219,65 @@ def test_shared_result_folder_keeps_one_file_per_job(redis_server, tmp_path):
     assert store.result("j2") == b"first run"
     assert job.fields["publications"] == "1" and job.fields["duplicates"] == "1"
     assert store.r.get(store.result_key("j2")) is None  # nothing of it in Redis
+
+
+@pytest.mark.parametrize("ending", ["publish", "fail", "cancel"])
+def test_a_waiter_is_woken_by_the_finished_notification(redis_server, monkeypatch, ending):
+    """``wait`` (as ``Prefer: wait`` uses it) wakes on the store's pub/sub message, not by polling:
+    with the periodic re-read pushed out to 30 s it still returns within a moment."""
+    import threading
+
+    from exporter.service.celery_backend import client as client_module
+
+    monkeypatch.setattr(client_module, "RECHECK", 30.0)
+    settings = load_settings(None, broker=redis_server.url, env={}, key_prefix=f"t-wake-{ending}:",
+                             queue=f"q-wake-{ending}")
+    jobs = CeleryJobs(settings)
+    try:
+        store = jobs.store
+        store.create("w1", {"format": "ris"}, "irina")
+        assert store.begin("w1", "w@test")[0] == "running"
+        found: dict = {}
+
+        def waiter() -> None:
+            t = time.monotonic()
+            found["job"] = jobs.wait("w1", 60)
+            found["seconds"] = time.monotonic() - t
+
+        thread = threading.Thread(target=waiter)
+        thread.start()
+        wait_for(lambda: jobs._listener is not None and store.r.pubsub_numsub(store.finished_channel)[0][1] >= 1,
+                 10, what="the subscription")
+        time.sleep(0.2)  # the waiter is asleep on its event now
+        if ending == "publish":
+            assert store.publish("w1", b"TY  - JOUR\nER  - \n", {"extension": "ris"})
+        elif ending == "fail":
+            assert store.fail("w1", "a reason")
+        else:
+            assert store.cancel("w1") == "running"
+        thread.join(10)
+        assert not thread.is_alive()
+        assert found["job"].state == {"publish": "done", "fail": "failed", "cancel": "cancelled"}[ending]
+        assert found["seconds"] < 5, found  # woken, not the 30 s re-read
+    finally:
+        jobs.close()
+
+
+def test_a_killed_nodes_scratch_folder_is_removed_by_the_next_node(tmp_path):
+    """A node killed with SIGKILL cannot remove its scratch folder; the next node on the machine
+    removes the folders of nodes that are gone, and no other."""
+    import os
+    import subprocess
+
+    from exporter.service.celery_backend.worker import sweep_scratch
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    dead = tmp_path / f"exporter-worker-{gone.pid}-abc123"
+    live = tmp_path / f"exporter-worker-{os.getpid()}-def456"
+    other = tmp_path / "exporter-worker-notapid-x"
+    for folder in (dead, live, other):
+        folder.mkdir()
+        (folder / ".job.part").write_bytes(b"")
+    sweep_scratch(str(tmp_path))
+    assert not dead.exists() and live.exists() and other.exists()

@@ -222,3 +222,34 @@ def test_the_frus_volume_with_a_store(store, frus_path, tmp_path):
     result = engine.export(ExportRequest(format="annotations-csv", corpus=str(frus_path), entries=entry.id), out)
     assert result.annotations == 1
     assert "FRUS note" in out.read_text(encoding="utf-8") and exact in out.read_text(encoding="utf-8")
+
+
+def test_grouped_creates_fail_alone_and_bump_the_revision(sample_store):
+    """Creates at once share commits; one that breaks a constraint fails only its own caller."""
+    before = sample_store.revision()
+    taken = sample_store.annotations()[0]
+    start = threading.Barrier(12)
+    created, refused = [], []
+
+    def writer(n: int) -> None:
+        doc = _new_annotation(f"G{n} text", creator="tomas")
+        # Writer 5 reuses a stored annotation's IRI, which must stay unique.
+        doc["id"] = taken.iri if n == 5 else f"urn:test:group:{n}"
+        start.wait()
+        try:
+            created.append(sample_store.create(volume="kd1", entry="kd1-1918-03-06", layer="translation",
+                                               creator="tomas", visibility="public", group=None,
+                                               document=doc, slug=f"group-{n}").pk)
+        except Exception as exc:  # noqa: BLE001 - the expected refusal, checked below
+            refused.append((n, type(exc).__name__))
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [n for n, _ in refused] == [5]
+    assert len(created) == len(set(created)) == 11
+    assert sample_store.count("kd1") == 63 + 11
+    assert sample_store.revision() > before
+    assert {a.slug for a in sample_store.annotations(["kd1"])} >= {f"group-{n}" for n in range(12) if n != 5}

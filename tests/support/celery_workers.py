@@ -61,6 +61,8 @@ def fixture_env(site: Path) -> dict[str, str]:
         [env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     env["EXPORTER_PLUGINS"] = "worker-faults"
     env.pop("EXPORTER_BROKER_URL", None)
+    # A config with no [service] state_dir: the embedded annotation store of this test's own.
+    env["EXPORTER_STATE"] = str(site.parent / "state")
     return env
 
 

@@ -30,6 +30,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--accept-terms", action="store_true", help="accept the archive's terms (needed for prints)")
     p.add_argument("--operator", metavar="NAME", help="who runs the batch, for the audit log (default: login name)")
     p.add_argument("--config", metavar="FILE", help="the service's TOML config (job backend, corpus, limits)")
+    p.add_argument("--store", metavar="URL", help="the annotation store to read (default: the service's: the "
+                                                 "config's [store] url, or its embedded store; none with "
+                                                 "--corpus, whose annotation files are read)")
     p.add_argument("--backend", metavar="NAME", help="local (default: the config's) or celery")
     p.add_argument("--broker", metavar="URL", help="Redis URL for --backend celery")
     p.add_argument("--workers", type=int, metavar="N", help="local backend: worker processes")
@@ -58,6 +61,12 @@ def run(args: argparse.Namespace) -> int:
         config.jobs.workers = args.workers
     if args.corpus:
         config.corpus.path = str(Path(args.corpus).resolve())
+    # The annotations the batch reads: those `exporter serve` with this config serves (read
+    # before the batch's own state folder replaces the service's), unless --corpus names
+    # another corpus and no store is configured: then that corpus's annotation files.
+    store_url = args.store or config.store.url or (None if args.corpus else config.store_url)
+    if store_url and not (args.store or config.store.url):
+        config.state_path.mkdir(parents=True, exist_ok=True)  # the service's embedded store's folder
     output = Path(args.output)
     if output.exists() and not output.is_dir():
         raise UsageError(f"--output {args.output}: not a folder")
@@ -66,7 +75,13 @@ def run(args: argparse.Namespace) -> int:
     config.jobs.queue_size = max(config.jobs.queue_size, args.inflight)
     _validate(config)
 
-    engine = Engine()
+    annotation_store = None
+    if store_url:
+        from ..service.store_setup import open_store
+
+        config.store.url = store_url
+        annotation_store = open_store(config)  # created and filled from the corpus if new, as serve does
+    engine = Engine(store=annotation_store)
     if config.policy.print_limit:
         engine.print_limit = config.policy.print_limit
     pieces = plan(engine, args.plan, corpus=config.corpus_path, fmt=args.format, volume=args.volume,
@@ -77,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
               "format": pieces[0].request.format if pieces else args.format,
               "layer": args.layer, "user": args.user, "style": args.style, "operator": operator}
     manifest = Manifest(output, params)
-    backend, store = open_backend(config)
+    backend, store = open_backend(config, store_url)
     drain = False
     try:
         report = run_batch(pieces, engine, backend, output, manifest, operator=operator,
@@ -91,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         backend.close(drain)
         store.close()
+        if annotation_store is not None:
+            annotation_store.close()
     print(f"batch: {report.done} piece{'s' if report.done != 1 else ''} rendered"
           f"{f' ({report.collected} queued by an earlier run)' if report.collected else ''}, "
           f"{report.skipped} already finished, {len(report.failed)} failed; manifest {manifest.path}")

@@ -174,10 +174,14 @@ def _version(if_match: str | None, row: StoredAnnotation) -> None:
 
 
 async def read_json(request: Request) -> Any:
+    return parse_json(request, await request.body())
+
+
+def parse_json(request: Request, raw: bytes) -> Any:
+    """The JSON of a request body already read; 415 for another media type, 400 for bad JSON."""
     kind = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if kind not in ("application/ld+json", "application/json"):
         raise Problem(415, "send the annotation as application/ld+json (or application/json)")
-    raw = await request.body()
     try:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -289,11 +293,14 @@ def install(app: FastAPI, service, identity) -> None:
     async def create_annotation(request: Request, volume: str, reader: Reader):
         """Create an annotation: 201 with ``Location`` and the server-assigned IRI."""
         user = writer(reader)
-        await call(containers.check_volume, volume)
-        data = await read_json(request)
+        raw = await request.body()
         cid = container_iri(request, volume)
 
+        # One trip to a worker thread for the whole create (each trip is two thread switches);
+        # the checks keep their order: the volume, then the body, then the annotation.
         def work() -> StoredAnnotation:
+            containers.check_volume(volume)
+            data = parse_json(request, raw)
             name, groups, _mod = containers.reader(reader)
             checked = service.engine.check_annotation(data, corpus=containers.corpus(), volume=volume, user=user,
                                        user_name=name, groups=groups)

@@ -338,8 +338,12 @@ def _request_json(request: ExportRequest) -> dict[str, Any]:
     return data
 
 
-def open_backend(config):
-    """The job backend ``config`` names, with its store in ``config.state_path``, started."""
+def open_backend(config, annotation_store: str | None = None):
+    """The job backend ``config`` names, with its store in ``config.state_path``, started.
+
+    Local workers read ``annotation_store`` (a store URL; ``None``: the corpus's annotation
+    files); Celery workers read the store of their own config.
+    """
     import importlib
 
     from .store import JobStore
@@ -350,6 +354,7 @@ def open_backend(config):
         from .local import LocalBackend
 
         backend = LocalBackend(config, store)
+        backend.annotation_store = annotation_store
     else:
         module, _, name = config.jobs.backend.partition(":")
         backend = getattr(importlib.import_module(module), name)(config, store)

@@ -158,20 +158,25 @@ def _coerce(section: str, key: str, value: Any, kind: type, origin: str) -> Any:
         raise UsageError(f"{where}: expected {kind.__name__}, got {value!r}") from None
 
 
+def read_toml(path: str | os.PathLike) -> dict[str, Any]:
+    """The config file ``path`` as TOML, or a one-line :class:`UsageError` naming it (shared by the
+    service's config and the Celery backend's settings, which read the same file)."""
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"--config {path}: cannot read it ({exc.strerror or exc})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--config {path}: not valid TOML ({exc})") from None
+
+
 def load_config(path: str | os.PathLike | None = None, env: Mapping[str, str] | None = None) -> Config:
     """Read ``path`` (TOML) if given, then apply ``EXPORTER_<SECTION>_<KEY>`` overrides."""
     env = os.environ if env is None else env
     data: dict[str, Any] = {}
     base = Path.cwd()
     if path is not None:
-        p = Path(path)
-        try:
-            data = tomllib.loads(p.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise UsageError(f"--config {path}: cannot read it ({exc.strerror or exc})") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise UsageError(f"--config {path}: not valid TOML ({exc})") from None
-        base = p.resolve().parent
+        data = read_toml(path)
+        base = Path(path).resolve().parent
     config = Config(source=str(path or ""))
     for name, value in data.items():
         if name in BACKEND_SECTIONS and isinstance(value, dict):

@@ -65,6 +65,8 @@ class LocalBackend:
         self.config = config
         self.jobs = config.jobs
         self.store = store
+        #: The annotation store the workers' engines read (``None``: the corpus's files).
+        self.annotation_store: str | None = config.store_url
         self.results = config.state_path / "results"
         self.scratch = config.state_path / "tmp"
         self._ctx = multiprocessing.get_context("spawn")
@@ -87,7 +89,7 @@ class LocalBackend:
 
     # -- life cycle ------------------------------------------------------------------------
     def _settings(self) -> dict[str, Any]:
-        return {"corpus": self.config.corpus_path, "store": self.config.store_url, "scratch": str(self.scratch),
+        return {"corpus": self.config.corpus_path, "store": self.annotation_store, "scratch": str(self.scratch),
                 "time_limit": self.jobs.time_limit, "warm_formats": ["pdf", "docx"],
                 "canary_formats": ["pdf"]}
 

@@ -78,18 +78,28 @@ class Runner:
         return None
 
 
+def _start(settings: dict[str, Any]) -> tuple[Runner | None, str | None]:
+    """The runner and its warm-up error; no runner (and why) when the engine cannot start."""
+    try:
+        runner = Runner(settings)
+    except BaseException as exc:  # e.g. an annotation store that is not initialised or not reachable
+        return None, f"the worker could not start: {_one_line(exc)}"
+    return runner, runner.canary(settings["warm_formats"])  # no limit: the first render imports
+
+
 def main(conn, settings: dict[str, Any]) -> None:
-    """Worker process entry point."""
+    """Worker process entry point.
+
+    A worker whose engine cannot start (its annotation store is not initialised or not
+    reachable) stays up and answers every job and canary with the reason, trying to start again
+    each time: ending would make the pool start another in a loop, and the jobs given to it
+    would fail as "the worker process ended" with no reason.
+    """
     # Ctrl-C in a terminal reaches the whole process group: the parent decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from ..errors import ExporterError
 
-    try:
-        runner = Runner(settings)
-        warm_error = runner.canary(settings["warm_formats"])  # no limit: the first render imports
-    except BaseException as exc:
-        conn.send(("ready", os.getpid(), rss_bytes(), _one_line(exc)))
-        return
+    runner, warm_error = _start(settings)
     conn.send(("ready", os.getpid(), rss_bytes(), warm_error))
     while True:
         try:
@@ -98,10 +108,16 @@ def main(conn, settings: dict[str, Any]) -> None:
             return  # the parent is gone
         if msg is None:
             return
+        if runner is None:
+            runner, why = _start(settings)
         if msg[0] == "canary":
-            conn.send(("canary", runner.canary(settings["canary_formats"], settings["time_limit"]), rss_bytes()))
+            error = why if runner is None else runner.canary(settings["canary_formats"], settings["time_limit"])
+            conn.send(("canary", error, rss_bytes()))
             continue
         _, job_id, data, output = msg
+        if runner is None:
+            conn.send(("failed", job_id, why, rss_bytes(), 503))
+            continue
         try:
             result = runner.export(data, output)
         except ExporterError as exc:

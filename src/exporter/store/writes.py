@@ -5,8 +5,9 @@ ends every write, and the slug of an IRI.  Kept apart so that neither imports th
 from __future__ import annotations
 
 import re
+from typing import cast
 
-from sqlalchemy import update
+from sqlalchemy import Connection, Table, update
 from sqlalchemy.orm import Session
 
 from . import models as m
@@ -20,6 +21,11 @@ def slug_of(iri: str) -> str:
     return (_SLUG_BAD.sub("-", tail).strip("-") or "a")[:120]
 
 
-def _bump(session: Session) -> None:
+_META = cast(Table, m.Meta.__table__)  # a declarative model's table is a Table
+#: Built once: a statement object caches its compiled form, a new one is analysed every time.
+BUMP = update(_META).where(_META.c.key == "revision").values(value=_META.c.value + 1)
+
+
+def _bump(session: Session | Connection) -> None:
     # Last statement of every write: the row lock it takes is held only until the commit.
-    session.execute(update(m.Meta).where(m.Meta.key == "revision").values(value=m.Meta.value + 1))
+    session.execute(BUMP)

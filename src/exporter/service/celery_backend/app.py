@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import tempfile
 import time
@@ -85,12 +86,41 @@ class Runtime:
     """A process's engine and job store (built before the pool forks, so children start warm)."""
 
     def __init__(self, settings: CelerySettings) -> None:
-        from ...engine import Engine
-
         self.settings = settings
         self.store = JobStore(settings)
-        limit: dict[str, Any] = {"print_limit": settings.print_limit} if settings.print_limit else {}
-        self.engine = Engine(**limit)
+        self.annotations: Any = None
+        self._engine: Any = None
+        #: A private folder for results on their way to the store (set by the worker node).
+        self.scratch: str | None = None
+
+    @property
+    def engine(self):
+        """The engine, on the service's annotation store (opened on first use, and tried again on
+        the next job while it cannot be opened: the job fails with the reason meanwhile)."""
+        if self._engine is None:
+            from ...engine import Engine
+
+            limit: dict[str, Any] = {"print_limit": self.settings.print_limit} if self.settings.print_limit else {}
+            if self.settings.store and self.annotations is None:
+                if self.settings.store_embedded:
+                    from ..store_setup import open_store_url, sqlite_file
+
+                    path = sqlite_file(self.settings.store)
+                    if path is not None:  # the state folder, made as the service makes it
+                        path.parent.mkdir(parents=True, exist_ok=True)
+                    self.annotations = open_store_url(self.settings.store, self.settings.corpus)
+                else:
+                    from ...store import Store
+
+                    self.annotations = Store(self.settings.store)
+            self._engine = Engine(store=self.annotations, **limit)
+        return self._engine
+
+    def after_fork(self) -> None:
+        """In a pool child: new database connections (a forked connection is the parent's)."""
+        if self.annotations is not None:
+            self.annotations.db.reader.dispose(close=False)
+            self.annotations.db.writer.dispose(close=False)
 
 
 _runtime: Runtime | None = None
@@ -177,10 +207,20 @@ def _render(task: Task, job_id: str) -> str:
     try:
         request = ExportRequest(**fields)
         fmt = rt.engine.plugins.formats.get(request.format)
-        with tempfile.TemporaryDirectory(prefix="exporter-job-") as tmp:
-            out = Path(tmp) / f"result.{fmt.extension}"
-            result = rt.engine.export(request, out)
-            data = out.read_bytes()
+        if rt.scratch is None:
+            with tempfile.TemporaryDirectory(prefix="exporter-job-") as tmp:
+                out = Path(tmp) / f"result.{fmt.extension}"
+                result = rt.engine.export(request, out)
+                data = out.read_bytes()
+        else:
+            # The file is only a way to the bytes that go to the result store: written in the
+            # node's scratch folder (memory-backed where there is one) and removed at once.
+            out = Path(rt.scratch) / f"{job_id}.{os.getpid()}.{fmt.extension}"
+            try:
+                result = rt.engine.export(request, out)
+                data = out.read_bytes()
+            finally:
+                out.unlink(missing_ok=True)
     except SoftTimeLimitExceeded:
         retrying(settings, store.fail, job_id, _soft_reason(settings), "timeout")
         return "failed"

@@ -22,7 +22,7 @@ from typing import Any
 from ..config import Config
 from ..jobs import FINISHED, BackendUnavailable, JobSpec, JobStatus, QueueFull
 from ..store import JobStore as ServiceStore
-from .client import CeleryJobs, Unavailable
+from .client import RECHECK, CeleryJobs, Unavailable
 from .settings import CelerySettings, load_settings
 from .store import Job
 
@@ -30,7 +30,8 @@ from .store import Job
 def settings_for(config: Config) -> CelerySettings:
     """Celery settings for a service config: its ``[celery]`` table, then env and the service's own
     corpus, print limit, result TTL and canary interval where the table does not set them."""
-    defaults = {"corpus": config.corpus_path, "print_limit": config.policy.print_limit or None,
+    defaults = {"corpus": config.corpus_path, "store": config.store_url, "store_embedded": not config.store.url,
+                "print_limit": config.policy.print_limit or None,
                 "result_ttl": float(config.jobs.result_ttl), "canary_interval": config.jobs.canary_interval,
                 "canary_max_age": 3 * config.jobs.canary_interval}
     return load_settings(config.source or None, defaults=defaults)
@@ -142,14 +143,29 @@ class CeleryBackend:
             self.service_store.cancelled(status.id)
 
     async def wait(self, job_id: str, timeout: float) -> JobStatus | None:
+        """Until the job is finished or ``timeout`` passes: woken by the job store's "finished"
+        notification (Redis pub/sub), and reading the record again at least every second."""
+        loop = asyncio.get_running_loop()
         deadline = time.monotonic() + timeout
-        delay = 0.02
-        while True:
-            status = await asyncio.to_thread(self.status, job_id)
-            if status is None or status.state in FINISHED or time.monotonic() >= deadline:
-                return status
-            await asyncio.sleep(min(delay, max(0.0, deadline - time.monotonic())))
-            delay = min(delay * 1.5, 0.25)
+        woken = asyncio.Event()
+
+        def wake() -> None:
+            loop.call_soon_threadsafe(woken.set)
+
+        self.jobs.notify(job_id, wake)
+        try:
+            while True:
+                status = await asyncio.to_thread(self.status, job_id)
+                left = deadline - time.monotonic()
+                if status is None or status.state in FINISHED or left <= 0:
+                    return status
+                try:
+                    await asyncio.wait_for(woken.wait(), min(left, RECHECK))
+                except TimeoutError:
+                    pass
+                woken.clear()
+        finally:
+            self.jobs.forget(job_id, wake)
 
     def result(self, job_id: str) -> str | None:
         """A path on this node holding the result: the shared folder's file, or a local copy."""

@@ -13,12 +13,17 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, is_dataclass
 from typing import Any
 
 from .app import CANARY_TASK, RENDER_TASK, make_app
 from .settings import CelerySettings
 from .store import Job, JobStore, StoreUnavailable
+
+#: Longest a waiter goes without reading its job's record (notifications can be lost while
+#: Redis restarts).
+RECHECK = 1.0
 
 
 class Unavailable(Exception):
@@ -43,6 +48,9 @@ class CeleryJobs:
         self.store = JobStore(settings)
         self._canary_thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._waiters: dict[str, list[Callable[[], None]]] = {}
+        self._listener: threading.Thread | None = None
 
     # -- jobs ------------------------------------------------------------------------------
     def submit(self, request: Any, user: str | None = None, job_id: str | None = None,
@@ -86,14 +94,70 @@ class CeleryJobs:
     def depth(self) -> int:
         return self._guard(self.store.depth)
 
-    def wait(self, job_id: str, timeout: float, poll: float = 0.05) -> Job | None:
-        """Poll until the job reaches a final state or ``timeout`` passes; returns the last record."""
+    def wait(self, job_id: str, timeout: float) -> Job | None:
+        """Block until the job reaches a final state or ``timeout`` passes; returns the last record.
+
+        Woken by the store's "finished" notification; the record is read again at least every
+        :data:`RECHECK` seconds, so a notification lost to a Redis restart costs that much.
+        """
         deadline = time.monotonic() + timeout
-        while True:
-            job = self.get(job_id)
-            if job is None or job.state in ("done", "failed", "cancelled") or time.monotonic() >= deadline:
-                return job
-            time.sleep(poll)
+        woken = threading.Event()
+        self.notify(job_id, woken.set)
+        try:
+            while True:
+                job = self.get(job_id)
+                left = deadline - time.monotonic()
+                if job is None or job.state in ("done", "failed", "cancelled") or left <= 0:
+                    return job
+                woken.wait(min(left, RECHECK))
+                woken.clear()
+        finally:
+            self.forget(job_id, woken.set)
+
+    # -- "finished" notifications ----------------------------------------------------------
+    def notify(self, job_id: str, callback: Callable[[], None]) -> None:
+        """Call ``callback`` (from a listener thread) when ``job_id`` reaches a final state.
+
+        One pub/sub connection per process serves every waiter; callbacks must be quick.
+        """
+        with self._lock:
+            self._waiters.setdefault(job_id, []).append(callback)
+            if self._listener is None:
+                self._listener = threading.Thread(target=self._listen, name="exporter-finished", daemon=True)
+                self._listener.start()
+
+    def forget(self, job_id: str, callback: Callable[[], None]) -> None:
+        with self._lock:
+            callbacks = self._waiters.get(job_id, [])
+            if callback in callbacks:
+                callbacks.remove(callback)
+            if not callbacks:
+                self._waiters.pop(job_id, None)
+
+    def _listen(self) -> None:
+        channel = self.store.finished_channel
+        while not self._stop.is_set():
+            pubsub = None
+            try:
+                pubsub = self.store.r.pubsub(ignore_subscribe_messages=True)
+                pubsub.subscribe(channel)
+                while not self._stop.is_set():
+                    msg = pubsub.get_message(timeout=1.0)
+                    if msg is None or msg.get("type") != "message":
+                        continue
+                    job_id = msg["data"].decode() if isinstance(msg["data"], bytes) else str(msg["data"])
+                    with self._lock:
+                        callbacks = list(self._waiters.get(job_id, []))
+                    for callback in callbacks:
+                        callback()
+            except Exception:  # Redis down or restarting: waiters re-read their job meanwhile
+                self._stop.wait(1.0)
+            finally:
+                if pubsub is not None:
+                    try:
+                        pubsub.close()
+                    except Exception:
+                        pass
 
     # -- health ----------------------------------------------------------------------------
     def readiness(self) -> tuple[bool, str]:
@@ -135,6 +199,9 @@ class CeleryJobs:
         if self._canary_thread is not None:
             self._canary_thread.join(timeout=2)
             self._canary_thread = None
+        if self._listener is not None:
+            self._listener.join(timeout=3)
+            self._listener = None
         try:
             self.store.r.close()
         except Exception:

@@ -12,7 +12,6 @@ a render that could outlive it would run twice; the hard limit ends it first.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -33,6 +32,13 @@ class CelerySettings:
     #: when the service names one, wins.  Every node must see it at the same path.
     corpus: str | None = None
     print_limit: int | None = None
+    #: The annotation store the workers read (an SQLite file or a postgresql:// URL): the
+    #: service's, from the same config (``[store] url``, else the embedded store in its state
+    #: folder, which only workers on the service's machine reach).
+    store: str | None = None
+    #: Whether ``store`` is that embedded store, which a worker creates and fills if it is new,
+    #: as the service does (a configured store is created by ``exporter store init``).
+    store_embedded: bool = False
     # -- worker --------------------------------------------------------------------------
     concurrency: int = 1
     soft_time_limit: float = 60.0
@@ -85,14 +91,19 @@ def load_settings(config: str | os.PathLike | None = None, broker: str | None = 
     """
     env = os.environ if env is None else env
     values: dict[str, Any] = {k: v for k, v in (defaults or {}).items() if v is not None}
+    if "store" not in values:
+        # The store the service with this config reads ([store] url, EXPORTER_STORE_URL, or
+        # its embedded store), resolved by the service's own config reader.
+        from ..config import load_config
+
+        service = load_config(config, env=env)
+        values["store"] = service.store_url
+        values["store_embedded"] = not service.store.url
     if config is not None:
+        from ..config import read_toml
+
         path = Path(config)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise UsageError(f"--config {config}: {exc.strerror or exc}") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise UsageError(f"--config {config}: not valid TOML: {exc}") from None
+        data = read_toml(path)
         table = data.get("celery", {})
         if not isinstance(table, dict):
             raise UsageError(f"--config {config}: [celery] must be a table")

@@ -47,6 +47,7 @@ if n > tonumber(ARGV[3]) then
   redis.call('HSET', KEYS[1], 'state', 'failed', 'finished', ARGV[2], 'error_code', 'poison',
              'error', ARGV[5] .. last)
   redis.call('PEXPIRE', KEYS[1], ARGV[6])
+  redis.call('PUBLISH', ARGV[7], ARGV[4])
   return {'poison', n}
 end
 redis.call('HSET', KEYS[1], 'state', 'running', 'started', ARGV[2], 'worker', ARGV[1])
@@ -77,6 +78,7 @@ redis.call('HINCRBYFLOAT', KEYS[4], 'done', 1)
 redis.call('HINCRBYFLOAT', KEYS[4], 'job_seconds_count', 1)
 redis.call('HINCRBYFLOAT', KEYS[4], 'job_seconds_sum', ARGV[6])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('PUBLISH', ARGV[7], ARGV[5])
 return 1
 """
 
@@ -88,6 +90,7 @@ redis.call('HSET', KEYS[1], 'state', 'failed', 'finished', ARGV[1], 'error', ARG
            'http_status', ARGV[6])
 redis.call('ZREM', KEYS[2], ARGV[5])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PUBLISH', ARGV[7], ARGV[5])
 return 1
 """
 
@@ -106,6 +109,7 @@ if state == 'queued' or state == 'running' then
   redis.call('HSET', KEYS[1], 'state', 'cancelled', 'finished', ARGV[1])
   redis.call('ZREM', KEYS[2], ARGV[3])
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  redis.call('PUBLISH', ARGV[4], ARGV[3])
 end
 return state
 """
@@ -153,6 +157,8 @@ class JobStore:
         self.seq_key = p + "seq"
         self.canary_key = p + "canary"
         self.stats_key = p + "stats"
+        #: A pub/sub channel: the id of each job that reaches a final state (see :meth:`listen`).
+        self.finished_channel = p + "finished"
         self._scripts = {name: self.r.register_script(src) for name, src in
                          (("create", _CREATE), ("begin", _BEGIN), ("publish", _PUBLISH), ("fail", _FAIL),
                           ("lost", _LOST), ("cancel", _CANCEL))}
@@ -243,7 +249,7 @@ class JobStore:
     def cancel(self, job_id: str) -> str:
         """Cancel a queued or running job; returns the state it was in (``'missing'``)."""
         state = self._script("cancel", [self.job_key(job_id), self.queued_key],
-                             [repr(time.time()), self._ttl_ms, job_id])
+                             [repr(time.time()), self._ttl_ms, job_id, self.finished_channel])
         state = state.decode() if isinstance(state, bytes) else state
         if state in ("queued", "running"):
             self.count(cancelled=1)
@@ -268,7 +274,7 @@ class JobStore:
                   f"and was given up (poison); last: ")
         found = self._script("begin", [self.job_key(job_id), self.queued_key],
                              [worker, repr(time.time()), self.settings.max_attempts, job_id, prefix,
-                              self._ttl_ms])
+                              self._ttl_ms, self.finished_channel])
         state = found[0].decode() if isinstance(found[0], bytes) else found[0]
         if state == "poison":
             self.count(failed=1, poison=1)
@@ -304,7 +310,7 @@ class JobStore:
             won = self._script("publish", [self.job_key(job_id), self.result_key(job_id), self.queued_key,
                                            self.stats_key],
                                [repr(time.time()), self._ttl_ms, stored, json.dumps(fields), job_id,
-                                f"{seconds:.6f}"])
+                                f"{seconds:.6f}", self.finished_channel])
         except BaseException:
             if tmp_final is not None:
                 tmp_final.unlink(missing_ok=True)
@@ -317,7 +323,8 @@ class JobStore:
         """Fail the job with ``reason`` (``http_status``: how the service reports it; 4xx for the
         reader's own errors, such as an option the renderer refuses)."""
         failed = self._script("fail", [self.job_key(job_id), self.queued_key],
-                              [repr(time.time()), reason, code, self._ttl_ms, job_id, http_status]) == 1
+                              [repr(time.time()), reason, code, self._ttl_ms, job_id, http_status,
+                               self.finished_channel]) == 1
         if failed:
             self.count(failed=1, **({"timeouts": 1} if code == "timeout" else {}))
         return failed

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import socket
 import sys
 import tempfile
@@ -45,6 +46,13 @@ def warm_up(settings: CelerySettings, app) -> list[str]:
     return warmed
 
 
+def _after_fork(**_: object) -> None:
+    from . import app as app_module
+
+    if app_module._runtime is not None:
+        app_module._runtime.after_fork()
+
+
 def run_worker(settings: CelerySettings, hostname: str | None = None, loglevel: str = "INFO",
                warm: bool = True) -> int:
     """Start a worker node in this process and block until it is stopped (SIGTERM: warm shutdown)."""
@@ -54,11 +62,61 @@ def run_worker(settings: CelerySettings, hostname: str | None = None, loglevel: 
     logging.getLogger("weasyprint").setLevel(logging.WARNING)
     app = make_app(settings)
     if warm:
-        warmed = warm_up(settings, app)
-        log.info("renderers warm: %s", ", ".join(warmed) or "none")
+        from ...errors import ExporterError
+
+        try:
+            warmed = warm_up(settings, app)
+            log.info("renderers warm: %s", ", ".join(warmed) or "none")
+        except ExporterError as exc:  # e.g. the annotation store is not reachable yet
+            log.warning("renderers cold: %s; jobs fail with this reason until it is fixed", exc)
+    from celery.signals import worker_process_init
+
+    worker_process_init.connect(_after_fork, weak=False)
     node = hostname or f"exporter-{os.getpid()}@{socket.gethostname()}"
-    worker = app.Worker(hostname=node, concurrency=settings.concurrency, loglevel=loglevel,
-                        pool="prefork", optimization="fair", without_gossip=True, without_mingle=True,
-                        quiet=True)
-    worker.start()
-    return int(worker.exitcode or 0)
+    # Made before the pool forks, so that every rendering process writes its results there.
+    root = scratch_root()
+    sweep_scratch(root)
+    scratch = runtime(app).scratch = tempfile.mkdtemp(prefix=f"exporter-worker-{os.getpid()}-", dir=root)
+    try:
+        worker = app.Worker(hostname=node, concurrency=settings.concurrency, loglevel=loglevel,
+                            pool="prefork", optimization="fair", without_gossip=True, without_mingle=True,
+                            quiet=True)
+        worker.start()
+        return int(worker.exitcode or 0)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+#: Free space a memory-backed folder must have to hold results on their way to the store.
+SCRATCH_FREE = 256 * 1024 * 1024
+
+
+def sweep_scratch(root: str) -> None:
+    """Remove the scratch folders of nodes on this machine that ended without removing theirs
+    (killed with SIGKILL): those whose process is gone."""
+    for path in Path(root).glob("exporter-worker-*-*"):
+        pid = path.name.split("-")[2]
+        try:
+            if not pid.isdigit() or path.stat().st_uid != os.getuid():
+                continue
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            continue  # another user's process, or the folder is already gone
+
+
+def scratch_root() -> str:
+    """``/dev/shm`` when it is there with room to spare, else the temporary folder.
+
+    A result's file is written (with the engine's fsyncs) and read back at once; on a disk under
+    load those fsyncs cost more than the render of a small export.
+    """
+    shm = "/dev/shm"
+    try:
+        st = os.statvfs(shm)
+        if os.path.isdir(shm) and os.access(shm, os.W_OK) and st.f_bavail * st.f_frsize >= SCRATCH_FREE:
+            return shm
+    except OSError:
+        pass
+    return tempfile.gettempdir()
