@@ -16,7 +16,7 @@ from collections import Counter
 import httpx
 import pytest
 
-from conftest import EXPORTER
+from conftest import EXPORTER, run_cli
 from support.protocol_server import LD, W3C, annotation, free_port
 from support.service_server import assert_problem
 
@@ -161,3 +161,11 @@ def test_port_zero_start_line_names_the_chosen_port(tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate(timeout=30)
     assert proc.returncode == 0
+
+
+def test_a_style_search_without_match_says_so():
+    """An empty answer to `exporter styles --search` looks like a hang or a broken catalog."""
+    res = run_cli("styles", "--search", "no such style title zzqx")
+    assert res.returncode == 0 and res.stdout == b""
+    assert res.stderr.decode().strip() == "exporter: no style matches 'no such style title zzqx'"
+    assert json.loads(run_cli("styles", "--search", "no such style title zzqx", "--json").stdout) == []

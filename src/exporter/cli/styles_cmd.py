@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -32,4 +33,6 @@ def run(args: argparse.Namespace) -> int:
             lines.append(f"{r['name']:<34} {r['kind']:<8} {r['title']}{extra}")
         if lines:
             print("\n".join(lines))
+        elif args.search:
+            print(f"exporter: no style matches {args.search!r}", file=sys.stderr)
     return 0
