@@ -169,3 +169,24 @@ def test_a_style_search_without_match_says_so():
     assert res.returncode == 0 and res.stdout == b""
     assert res.stderr.decode().strip() == "exporter: no style matches 'no such style title zzqx'"
     assert json.loads(run_cli("styles", "--search", "no such style title zzqx", "--json").stdout) == []
+
+
+def test_sigterm_at_start_up_stops_the_server(tmp_path):
+    """A SIGTERM sent as soon as `exporter serve` names its address, while its workers are still
+    starting, stops the server with exit code 0 (the command's own handler, in place before that
+    line, asks the server to stop rather than swallowing the signal)."""
+    env = dict(os.environ, EXPORTER_STATE=str(tmp_path / "state"))
+    proc = subprocess.Popen([str(EXPORTER), "serve", "--port", "0", "--workers", "1"], env=env,
+                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+                            start_new_session=True)
+    try:
+        for line in proc.stderr:  # type: ignore[union-attr]
+            if "serving the bundled sample on" in line:
+                proc.send_signal(signal.SIGTERM)
+                break
+        proc.communicate(timeout=90)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=30)
+        raise AssertionError("the server went on after SIGTERM") from None
+    assert proc.returncode == 0

@@ -67,13 +67,14 @@ def run(args: argparse.Namespace) -> int:
         app, host=config.service.host, port=config.service.port, lifespan="on",
         access_log=args.access_log or bool(os.environ.get("EXPORTER_ACCESS_LOG")), log_level="info",
         server_header=False, timeout_graceful_shutdown=None))
+    # uvicorn handles SIGTERM itself (stop listening, finish requests, then our drain) and sends
+    # it again to the process once it is done; by then the work is finished, so that second
+    # delivery only sets a flag already set, and the command ends with 0.  A SIGTERM that comes
+    # before uvicorn has put in its handler asks the server to stop as soon as it has started.
+    signal.signal(signal.SIGTERM, lambda *_: setattr(server, "should_exit", True))
     print(f"exporter: serving {config.corpus_path or 'the bundled sample'} on "
           f"http://{config.service.host}:{config.service.port} with "
           f"{'Celery workers' if 'celery' in config.jobs.backend else f'{config.jobs.workers} worker(s)'}; "
           f"state in {config.state_path}", file=sys.stderr, flush=True)
-    # uvicorn handles SIGTERM itself (stop listening, finish requests, then our drain) and sends
-    # it again to the process once it is done; by then the work is finished, so that second
-    # delivery is ignored and the command ends with 0.
-    signal.signal(signal.SIGTERM, lambda *_: None)
     server.run(sockets=sockets)
     return 0 if server.started else 1
