@@ -55,10 +55,11 @@ def corpora() -> dict[str, list[dict]]:
 
     from exporter.csl import entry_to_csl
     from exporter.engine import Engine
+    from exporter.sources.corpus import default_corpus
 
     engine = Engine()
     return {
-        "sample": [entry_to_csl(e) for e in engine.load(ROOT / "corpus").entries],
+        "sample": [entry_to_csl(e) for e in engine.load(default_corpus()).entries],
         "mixed": mixed_records.make(),
     }
 
