@@ -452,6 +452,53 @@ def patch_sort_name_and(model) -> None:
     model.Name.get_option = get_option
 
 
+class _Subsequent:
+    """Whether the names being rendered belong to a cite past its first (``active``)."""
+
+    active = False
+
+
+def _name_attribute(element, name: str, parent) -> int | None:
+    """``name`` as set on the cs:name, else on its cs:citation, else on cs:style (unset: None)."""
+    for holder in (element, parent, element.get_root()):
+        value = holder.get(name)
+        if value is not None:
+            return int(value)
+    return None
+
+
+def patch_et_al_subsequent(model) -> None:
+    """``et-al-subsequent-min`` / ``et-al-subsequent-use-first`` replace ``et-al-min`` /
+    ``et-al-use-first`` in a citation's cites that are not first (subsequent, ibid), as
+    citeproc-js does; an unset one keeps the first cite's value.  citeproc-py read both and
+    used neither."""
+    original_process = model.Name.process
+    original_option = model.Name.get_option
+
+    def process(self, item, variable, context=None, sort_options=None, **kwargs):
+        given = item.get("exporter_position") if hasattr(item, "get") else None
+        if sort_options or given is None or given[0] == FIRST or _Subsequent.active:
+            return original_process(self, item, variable, context, sort_options, **kwargs)
+        _Subsequent.active = True
+        try:
+            return original_process(self, item, variable, context, sort_options, **kwargs)
+        finally:
+            _Subsequent.active = False
+
+    def get_option(self, name, context=None, sort_options=None):
+        if _Subsequent.active and name in ("et-al-min", "et-al-use-first") and not sort_options:
+            parent = (context if context is not None else self).xpath_search(
+                "./ancestor::*[self::cs:citation or self::cs:bibliography][1]")[0]
+            if parent.tag.endswith("citation"):
+                value = _name_attribute(self, name.replace("et-al-", "et-al-subsequent-"), parent)
+                if value is not None:
+                    return value
+        return original_option(self, name, context, sort_options)
+
+    model.Name.process = process
+    model.Name.get_option = get_option
+
+
 # -- cite grouping and collapsing --------------------------------------------------------------
 
 class _FirstNames:
@@ -489,4 +536,4 @@ def patch_first_names(model) -> None:
 #: Every fidelity patch, in installation order.
 PATCHES = (patch_initialize, patch_stop_words, patch_position, patch_conditions, patch_text_case,
            patch_author_substitute, patch_page_ranges, patch_substitute, patch_givenname,
-           patch_sort_name_labels, patch_sort_name_and, patch_first_names)
+           patch_sort_name_labels, patch_sort_name_and, patch_first_names, patch_et_al_subsequent)
