@@ -452,10 +452,16 @@ def patch_sort_name_and(model) -> None:
     model.Name.get_option = get_option
 
 
-class _Subsequent:
-    """Whether the names being rendered belong to a cite past its first (``active``)."""
+class _EtAl:
+    """The names being rendered: whether their cite is past its first (``subsequent``), how
+    many names disambiguation adds (``extra``, set by the driver) and how many there are."""
 
-    active = False
+    subsequent = False
+    extra = 0
+    count = 0
+
+
+ETAL = _EtAl
 
 
 def _name_attribute(element, name: str, parent) -> int | None:
@@ -471,29 +477,47 @@ def patch_et_al_subsequent(model) -> None:
     """``et-al-subsequent-min`` / ``et-al-subsequent-use-first`` replace ``et-al-min`` /
     ``et-al-use-first`` in a citation's cites that are not first (subsequent, ibid), as
     citeproc-js does; an unset one keeps the first cite's value.  citeproc-py read both and
-    used neither."""
+    used neither.  Names added by ``disambiguate-add-names`` (``ETAL.extra``) raise
+    ``et-al-use-first``, and a list no longer than ``et-al-use-first`` gets no "et al."
+    (citeproc-py printed "A, B, C et al." when every name was shown)."""
     original_process = model.Name.process
     original_option = model.Name.get_option
 
     def process(self, item, variable, context=None, sort_options=None, **kwargs):
-        given = item.get("exporter_position") if hasattr(item, "get") else None
-        if sort_options or given is None or given[0] == FIRST or _Subsequent.active:
+        if sort_options:
             return original_process(self, item, variable, context, sort_options, **kwargs)
-        _Subsequent.active = True
+        given = item.get("exporter_position") if hasattr(item, "get") else None
+        saved = _EtAl.subsequent, _EtAl.count
+        _EtAl.subsequent = given is not None and given[0] != FIRST
+        try:
+            _EtAl.count = len(item.reference.get(variable) or [])
+        except (AttributeError, TypeError):
+            _EtAl.count = 0
         try:
             return original_process(self, item, variable, context, sort_options, **kwargs)
         finally:
-            _Subsequent.active = False
+            _EtAl.subsequent, _EtAl.count = saved
+
+    def in_citation(self, context) -> tuple[bool, object]:
+        parent = (context if context is not None else self).xpath_search(
+            "./ancestor::*[self::cs:citation or self::cs:bibliography][1]")[0]
+        return parent.tag.endswith("citation"), parent
 
     def get_option(self, name, context=None, sort_options=None):
-        if _Subsequent.active and name in ("et-al-min", "et-al-use-first") and not sort_options:
-            parent = (context if context is not None else self).xpath_search(
-                "./ancestor::*[self::cs:citation or self::cs:bibliography][1]")[0]
-            if parent.tag.endswith("citation"):
-                value = _name_attribute(self, name.replace("et-al-", "et-al-subsequent-"), parent)
-                if value is not None:
-                    return value
-        return original_option(self, name, context, sort_options)
+        if sort_options or name not in ("et-al-min", "et-al-use-first"):
+            return original_option(self, name, context, sort_options)
+        value = None
+        citing, parent = in_citation(self, context)
+        if _EtAl.subsequent and citing:
+            value = _name_attribute(self, name.replace("et-al-", "et-al-subsequent-"), parent)
+        if value is None:
+            value = original_option(self, name, context, sort_options)
+        if name == "et-al-use-first" and _EtAl.extra and citing:
+            value += _EtAl.extra
+        if name == "et-al-min" and value and _EtAl.count:
+            if get_option(self, "et-al-use-first", context, sort_options) >= _EtAl.count:
+                return 0  # every name is shown: no "et al."
+        return value
 
     model.Name.process = process
     model.Name.get_option = get_option
