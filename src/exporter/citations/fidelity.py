@@ -523,6 +523,58 @@ def patch_et_al_subsequent(model) -> None:
     model.Name.get_option = get_option
 
 
+class _ImplicitSuffix:
+    """The cite whose year suffix went out already, and the suffix the next year part takes."""
+
+    item: object = None
+    pending: str | None = None
+
+
+def _explicit_year_suffix(root, memo: dict = {}) -> bool:  # noqa: B006 -- a per-process memo
+    key = id(root)
+    if key not in memo:
+        memo[key] = bool(root.xpath_search("//cs:text[@variable='year-suffix']"))
+    return memo[key]
+
+
+def patch_implicit_year_suffix(model) -> None:
+    """A style that never prints the ``year-suffix`` variable gets the suffix after the first
+    year it prints in a cite or entry ("2000a"), as citeproc-js does; citeproc-py printed a
+    disambiguating suffix only through ``<text variable="year-suffix"/>``."""
+    original_date = model.Date.process
+    original_part = model.Date_Part.process
+
+    def process(self, item, variable=None, show_parts=None, context=None, **kwargs):
+        pending = None
+        if not kwargs.get("sort_options") and _ImplicitSuffix.item is not item:
+            reference = getattr(item, "reference", None)
+            suffix = dict.get(reference, "year_suffix") if isinstance(reference, dict) else None
+            root = self.get_root()
+            if isinstance(root, model.Locale):  # a localized date: the style decides
+                root = root.style
+            if suffix and not _explicit_year_suffix(root):
+                pending = str(suffix)
+        saved = _ImplicitSuffix.pending
+        _ImplicitSuffix.pending = pending
+        try:
+            out = original_date(self, item, variable, show_parts, context, **kwargs)
+        finally:
+            if pending is not None and _ImplicitSuffix.pending is None:
+                _ImplicitSuffix.item = item  # the suffix went out in this cite
+            _ImplicitSuffix.pending = saved
+        return out
+
+    def part_process(self, date, context=None):
+        text = original_part(self, date, context)
+        if text and self.get("name") == "year" and _ImplicitSuffix.pending:
+            text = str(text) + _ImplicitSuffix.pending
+            _ImplicitSuffix.pending = None
+        return text
+
+    model.Date.process = process
+    model.Date_Part.process = part_process
+
+
 # -- cite grouping and collapsing --------------------------------------------------------------
 
 class _FirstNames:
@@ -560,4 +612,5 @@ def patch_first_names(model) -> None:
 #: Every fidelity patch, in installation order.
 PATCHES = (patch_initialize, patch_stop_words, patch_position, patch_conditions, patch_text_case,
            patch_author_substitute, patch_page_ranges, patch_substitute, patch_givenname,
-           patch_sort_name_labels, patch_sort_name_and, patch_first_names, patch_et_al_subsequent)
+           patch_sort_name_labels, patch_sort_name_and, patch_first_names, patch_et_al_subsequent,
+           patch_implicit_year_suffix)
