@@ -8,20 +8,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
 APT_PACKAGES=(chromium nodejs)
-missing=()
-for pkg in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "setup-bench: installing system packages: ${missing[*]}" >&2
-    apt-get update -q >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
-  else
-    echo "setup-bench: missing system packages (install them as root): ${missing[*]}" >&2
-    exit 1
-  fi
-fi
+source scripts/apt-packages.sh
+ensure_debian_packages setup-bench fail "${APT_PACKAGES[@]}"
 .venv/bin/python -c "import websocket" 2>/dev/null || .venv/bin/python -m pip install -q -e ".[test,bench]"
 # citeproc-js for the citation references (bench_cite.py, bench_service.py)
 if [ ! -d scripts/citeproc-js/node_modules/citeproc ]; then

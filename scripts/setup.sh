@@ -9,19 +9,8 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(pandoc poppler-utils epubcheck fonts-dejavu-core libharfbuzz-subset0 biber texlive-latex-base texlive-bibtex-extra
   redis-server postgresql)
-missing=()
-for pkg in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "setup: installing system packages: ${missing[*]}" >&2
-    apt-get update -q >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
-  else
-    echo "setup: warning: missing system packages (install them as root): ${missing[*]}" >&2
-  fi
-fi
+source scripts/apt-packages.sh
+ensure_debian_packages setup warn "${APT_PACKAGES[@]}"
 
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then

@@ -199,11 +199,9 @@ def bib_date_text(issued: dict, circa: bool) -> str:
     return "-".join(f"{p:02d}" if i else f"{p:04d}" for i, p in enumerate(parts)) + ("~" if circa else "")
 
 
-def bib_expected(entry) -> dict:
-    """Decoded field values an entry's ``bibtex`` (Zotero) entry should read back with."""
-    rec = entry_to_csl(entry)
-    letter = rec["type"] == "personal_communication"
-    exp: dict = {}
+def _bib_fields(exp: dict):
+    """``put(key, value)`` and ``people(key, names)``: set a decoded BibTeX field of ``exp`` when
+    the value is not empty (shared by the BibTeX and BibLaTeX expectations)."""
 
     def put(key, value):
         v = tex_value(str(value)) if value is not None else ""
@@ -215,6 +213,15 @@ def bib_expected(entry) -> dict:
         if values:
             exp[key] = " and ".join(values)
 
+    return put, people
+
+
+def bib_expected(entry) -> dict:
+    """Decoded field values an entry's ``bibtex`` (Zotero) entry should read back with."""
+    rec = entry_to_csl(entry)
+    letter = rec["type"] == "personal_communication"
+    exp: dict = {}
+    put, people = _bib_fields(exp)
     people("author", rec.get("author", []))
     put("title", rec.get("title"))
     put("type", rec.get("genre"))
@@ -247,17 +254,7 @@ def biblatex_expected(entry) -> dict:
 
     rec = entry_to_csl(entry)
     exp: dict = {}
-
-    def put(key, value):
-        v = tex_value(str(value)) if value is not None else ""
-        if v:
-            exp[key] = v
-
-    def people(key, names):
-        values = [v for v in (bib_name(n) for n in names) if v]
-        if values:
-            exp[key] = " and ".join(values)
-
+    put, people = _bib_fields(exp)
     people("author", rec.get("author", []))
     put("title", rec.get("title"))
     put("type", rec.get("genre"))

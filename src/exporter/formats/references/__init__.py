@@ -17,6 +17,8 @@ that what they write equals what is written from the mapping.  See ``docs/refere
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from importlib import import_module
 from typing import BinaryIO
 
 from ... import hookimpl
@@ -32,36 +34,24 @@ def _info(fallbacks: list[str], fmt: str) -> RenderInfo | None:
                                 for v in dict.fromkeys(fallbacks)])
 
 
-def render_ris(doc: Document, out: BinaryIO) -> RenderInfo | None:
-    from .ris import write_ris
+def _renderer(fmt: str, module: str, writer: str) -> Callable[[Document, BinaryIO], RenderInfo | None]:
+    """The render function of ``fmt``: imports ``writer`` from ``module`` on first use (the writers
+    are not loaded with the plugins) and reports the volumes it wrote through the mapping."""
 
-    fallbacks: list[str] = []
-    write_ris(doc.entries, out, fallbacks)
-    return _info(fallbacks, "ris")
+    def render(doc: Document, out: BinaryIO) -> RenderInfo | None:
+        write = getattr(import_module(f".{module}", __name__), writer)
+        fallbacks: list[str] = []
+        write(doc.entries, out, fallbacks)
+        return _info(fallbacks, fmt)
 
-
-def render_bibtex(doc: Document, out: BinaryIO) -> RenderInfo | None:
-    from .bibtex import write_bibtex
-
-    fallbacks: list[str] = []
-    write_bibtex(doc.entries, out, fallbacks)
-    return _info(fallbacks, "bibtex")
+    render.__name__ = render.__qualname__ = f"render_{module}"
+    return render
 
 
-def render_biblatex(doc: Document, out: BinaryIO) -> RenderInfo | None:
-    from .biblatex import write_biblatex
-
-    fallbacks: list[str] = []
-    write_biblatex(doc.entries, out, fallbacks)
-    return _info(fallbacks, "biblatex")
-
-
-def render_csl_json(doc: Document, out: BinaryIO) -> RenderInfo | None:
-    from .csl_json import write_csl_json
-
-    fallbacks: list[str] = []
-    write_csl_json(doc.entries, out, fallbacks)
-    return _info(fallbacks, "csl-json")
+render_ris = _renderer("ris", "ris", "write_ris")
+render_bibtex = _renderer("bibtex", "bibtex", "write_bibtex")
+render_biblatex = _renderer("biblatex", "biblatex", "write_biblatex")
+render_csl_json = _renderer("csl-json", "csl_json", "write_csl_json")
 
 
 @hookimpl

@@ -19,25 +19,26 @@ from typing import BinaryIO
 from ...csl import CSL_TYPE, csl_name, entry_to_csl
 from ...model import Entry
 from .bibtex import (
-    _TEX_LIG_BYTES,
     _URL_BAD,
     LANGID,
     NL,
     _bib_csl_name,
     _cached_names,
     _field_line,
-    _plain,
     bib_date,
     bib_url,
+    entry_url,
     key_id,
     key_name,
     key_prefix,
     key_year,
+    page_text,
     pages_text,
+    plain_values,
     tex,
     text,
 )
-from .common import CHUNK, volume_info
+from .common import Chunks, check_volume, volume_info
 
 #: Entry types by CSL type.
 BIBLATEX_TYPE = {"personal_communication": "letter", "manuscript": "unpublished"}
@@ -134,8 +135,8 @@ def write_biblatex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str]
     titles: dict = {}
     volumes: dict[int, tuple] = {}
     written: set[str] = set()  # volumes whose @collection is out (one key each: never twice)
-    buf: list[str] = []
-    count = 0
+    out_chunks = Chunks(out)
+    collection = ""  # a volume's @collection, written before its first entry
     cur_vol = None
     vol_lang, base, base_safe, related = "", "", False, ""
     for e in entries:
@@ -146,13 +147,11 @@ def write_biblatex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str]
             key = edition_key(e)
             if key not in written:
                 written.add(key)
-                buf.append(info[1] if info[1] is not None else collection_entry(entry_to_csl(e), e))
+                # the @collection is not a record of ``entries``: it joins the next one's parts
+                collection = (info[1] if info[1] is not None else collection_entry(entry_to_csl(e), e))
             if info[1] is None:  # this volume goes through the mapping (see the guard below)
-                buf.append(biblatex_from_csl(entry_to_csl(e), e))
-                count += 1
-                if not count % CHUNK:
-                    out.write("".join(buf).encode("utf-8"))
-                    buf.clear()
+                out_chunks.add((collection.encode("utf-8"), biblatex_from_csl(entry_to_csl(e), e).encode("utf-8")))
+                collection = ""
                 continue
             cur_vol = vol
             _, _, vol_lang, base, base_safe, related = info
@@ -214,27 +213,11 @@ def write_biblatex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str]
             hit = dates[dkey] = ((f"  date = {{{bib_date(d.year, d.month, d.day, d.approximate)}}},\n"
                                   if d.year is not None else ""), key_year(d.year))
         date, year = hit
-        if base:
-            local = e.local_id
-            url = (f"{base}{local}" if base_safe and ((simple_id and local == eid)
-                                                      or (local.isascii() and local.isalnum())
-                                                      or not _URL_BAD.search(local))
-                   else bib_url(f"{base}{local}"))
-        else:
-            url = ""
-        page = ""
-        for layer in e.layers.values():
-            lp = layer.pages
-            if lp:
-                page = lp[0] if lp[0] == lp[-1] else f"{lp[0]}-{lp[-1]}"
-                break
+        url = entry_url(e, base, base_safe, simple_id)
+        page = page_text(e)
         number, repo, aid, desc = e.number, e.repository, e.archival_id, e.description
         raw = f"{number or ''}{page}{repo or ''}{aid or ''}{desc or ''}"
-        # One escaping check for all of the entry's own values (text() of each, inlined): most
-        # need none, and a substring of a value that needs none needs none either.
-        if (_plain(raw) if not raw.isascii() else (
-                "  " not in raw and "--" not in raw and ",," not in raw
-                if len(raw.encode().translate(None, _TEX_LIG_BYTES)) == len(raw) else _plain(raw))):
+        if plain_values(raw):  # one escaping check for all of the entry's own values
             number = number.strip(" ") if number else ""
             page = page.strip(" ")
             desc = desc.strip(" ") if desc else ""
@@ -255,20 +238,14 @@ def write_biblatex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str]
                 f"{f'  abstract = {{{desc}}},{NL}' if desc else ''}{related}"
                 f"{f'  addendum = {{{addendum}}},{NL}' if addendum else ''}"
                 "}\n\n")
-        if check:
-            # Guard: the first entry of each volume must equal the one written from the mapping.
-            reference = biblatex_from_csl(entry_to_csl(e), e)
-            if body != reference:
+        if check:  # the guard on the volume's first entry (see check_volume)
+            reference = check_volume(body, biblatex_from_csl(entry_to_csl(e), e), volumes, vol, fallbacks)
+            if reference is not None:
                 body = reference
-                volumes[id(vol)] = (vol, None)
                 cur_vol = None
-                if fallbacks is not None:
-                    fallbacks.append(vol.id)
-        buf.append(body)
-        count += 1
-        if not count % CHUNK:
-            out.write("".join(buf).encode("utf-8"))
-            buf.clear()
-    if buf:
-        out.write("".join(buf).encode("utf-8"))
-    return count
+        if collection:
+            out_chunks.add((collection.encode("utf-8"), body.encode("utf-8")))
+            collection = ""
+        else:
+            out_chunks.add((body.encode("utf-8"),))
+    return out_chunks.close()

@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from ...csl import CSL_TYPE, csl_name, entry_to_csl
 from ...model import Entry, Person
-from .common import CHUNK, LINE_BREAKS, volume_info
+from .common import LINE_BREAKS, Chunks, check_volume, page_span, volume_info
 
 _ESCAPES = {
     "\\": r"\textbackslash{}",
@@ -286,6 +286,35 @@ def _plain(raw: str) -> bool:
                 or (">" in raw and ">>" in raw) or ("," in raw and ",," in raw))
 
 
+def plain_values(raw: str) -> bool:
+    """Whether the joined values ``raw`` of one entry need no escaping (the check of ``text()``,
+    inlined for the common case: ASCII with none of TeX's special characters or ligature pairs).
+    A substring of a value that needs none needs none either, so one check serves them all."""
+    if not raw.isascii():
+        return _plain(raw)
+    if len(raw.encode().translate(None, _TEX_LIG_BYTES)) == len(raw):
+        return "  " not in raw and "--" not in raw and ",," not in raw
+    return _plain(raw)
+
+
+def entry_url(entry: Entry, base: str, base_safe: bool, simple_id: bool) -> str:
+    """The entry's URL for a ``url`` field: ``base`` + its local id, percent-encoded only where
+    the id holds characters a URL may not (``base_safe``: the base itself needs none)."""
+    if not base:
+        return ""
+    local = entry.local_id
+    if base_safe and ((simple_id and local == entry.id) or (local.isascii() and local.isalnum())
+                      or not _URL_BAD.search(local)):
+        return f"{base}{local}"
+    return bib_url(f"{base}{local}")
+
+
+def page_text(entry: Entry) -> str:
+    """``first-last`` (or the one page) of the entry's first paged layer."""
+    first, last = page_span(entry)
+    return f"{first}-{last}" if last else first
+
+
 def _cached_names(people: list[Person], cache: dict) -> str:
     if len(people) == 1:
         p = people[0]
@@ -336,8 +365,7 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] |
     # The cached lines are kept UTF-8 encoded and the output is joined as bytes: one non-ASCII
     # name or title makes a joined chunk a wide string that UTF-8 encodes character by
     # character, while the per-entry parts left to encode are nearly always ASCII (a copy).
-    buf: list[bytes] = []
-    count = 0
+    out_chunks = Chunks(out)
     cur_vol = None  # entries come volume by volume: skip the volume lookup while it stays the same
     edition, vol_lang, base, base_safe = b"", "", "", False
     for e in entries:
@@ -346,11 +374,7 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] |
         if vol is not cur_vol:
             info, check = volume_info(volumes, e, _volume_info)
             if info[1] is None:  # this volume goes through the mapping (see the guard below)
-                buf.append(bib_from_csl(entry_to_csl(e), e).encode("utf-8"))
-                count += 1
-                if not count % CHUNK:
-                    out.write(b"".join(buf))
-                    buf.clear()
+                out_chunks.add((bib_from_csl(entry_to_csl(e), e).encode("utf-8"),))
                 continue
             cur_vol = vol
             _, edition, vol_lang, base, base_safe = info
@@ -409,28 +433,12 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] |
             hit = dates[dkey] = ((f"  date = {{{bib_date(d.year, d.month, d.day, False)}}},\n".encode()
                                   if d.year is not None else b""), key_year(d.year))
         date, year = hit
-        if base:
-            local = e.local_id
-            url = (f"{base}{local}" if base_safe and ((simple_id and local == eid)
-                                                      or (local.isascii() and local.isalnum())
-                                                      or not _URL_BAD.search(local))
-                   else bib_url(f"{base}{local}"))
-        else:
-            url = ""
-        page = ""
-        for layer in e.layers.values():
-            lp = layer.pages
-            if lp:
-                page = lp[0] if lp[0] == lp[-1] else f"{lp[0]}-{lp[-1]}"
-                break
+        url = entry_url(e, base, base_safe, simple_id)
+        page = page_text(e)
         number, repo, aid, desc = e.number, e.repository, e.archival_id, e.description
         letter_place = place if letter else None
         raw = f"{number or ''}{page}{repo or ''}{aid or ''}{desc or ''}{letter_place or ''}"
-        # One escaping check for all of the entry's own values (text() of each, inlined): most
-        # need none, and a substring of a value that needs none needs none either.
-        if (_plain(raw) if not raw.isascii() else (
-                "  " not in raw and "--" not in raw and ",," not in raw
-                if len(raw.encode().translate(None, _TEX_LIG_BYTES)) == len(raw) else _plain(raw))):
+        if plain_values(raw):  # one escaping check for all of the entry's own values
             number = number.strip(" ") if number else ""
             page = page.strip(" ")
             repo = repo.strip(" ") if repo else ""
@@ -473,21 +481,11 @@ def write_bibtex(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] |
                  (f"{f'  url = {{{url}}},{NL}' if url else ''}{f'  abstract = {{{desc}}},{NL}' if desc else ''}"
                   ).encode(),
                  published, f"  note = {{{note}}},\n".encode() if note else b"", b"}\n\n")
-        if check:
-            # Guard: the first entry of each volume must equal the one written from the mapping;
-            # if the mapping changed in a way this writer does not follow, use it for the volume.
-            reference = bib_from_csl(entry_to_csl(e), e).encode("utf-8")
-            if b"".join(parts) != reference:
+        if check:  # the guard on the volume's first entry (see check_volume)
+            reference = check_volume(b"".join(parts), bib_from_csl(entry_to_csl(e), e).encode("utf-8"),
+                                     volumes, vol, fallbacks)
+            if reference is not None:
                 parts = (reference,)
-                volumes[id(vol)] = (vol, None)
                 cur_vol = None
-                if fallbacks is not None:
-                    fallbacks.append(vol.id)
-        buf += parts
-        count += 1
-        if not count % CHUNK:
-            out.write(b"".join(buf))
-            buf.clear()
-    if buf:
-        out.write(b"".join(buf))
-    return count
+        out_chunks.add(parts)
+    return out_chunks.close()

@@ -18,7 +18,7 @@ from typing import BinaryIO
 
 from ...csl import CSL_TYPE, csl_name, entry_to_csl
 from ...model import Entry, Person
-from .common import CHUNK, LINE_BREAKS, volume_info
+from .common import LINE_BREAKS, Chunks, check_volume, page_span, volume_info
 from .zotero import ZOTERO_TYPE, edition_lines, extra_name, zotero_record
 
 ONE_LINE = str.maketrans({c: " " for c in LINE_BREAKS})
@@ -177,8 +177,7 @@ def write_ris(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] | No
     # The cached lines are kept UTF-8 encoded and the output is joined as bytes: one non-ASCII
     # name or title makes a joined chunk a wide string that UTF-8 encodes character by
     # character, while the per-entry parts left to encode are nearly always ASCII (a copy).
-    buf: list[bytes] = []
-    count = 0
+    out_chunks = Chunks(out)
     for e in entries:
         vol = e.volume
         check = False
@@ -189,7 +188,7 @@ def write_ris(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] | No
             if vol_m2 is not None:
                 _, vol_m2, vol_lang, base, vol_prefix = info
         if vol_m2 is None:  # this volume goes through the plain path (see the guard below)
-            buf.append(ris_from_csl(None, e).encode("utf-8"))
+            out_chunks.add((ris_from_csl(None, e).encode("utf-8"),))
         else:
             genre = e.genre
             head = lines.get(genre)
@@ -233,14 +232,7 @@ def write_ris(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] | No
             recipients = e.recipients
             rc, rc_m2 = (_names("A2" if is_letter else "M2", "recipient", recipients, names, lines)
                          if recipients else (b"", b""))
-            first = last = ""
-            for layer in e.layers.values():
-                pages = layer.pages
-                if pages:
-                    first = pages[0]
-                    if pages[-1] != first:
-                        last = pages[-1]
-                    break
+            first, last = page_span(e)
             page = f"{first}-{last}" if last else first
             number, repo, aid, desc = e.number, e.repository, e.archival_id, e.description
             url = f"{base}{e.local_id}" if base else ""
@@ -277,21 +269,11 @@ def write_ris(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] | No
                          (f"{f'M2  - number: {number}{CRLF}' if number else ''}"
                           f"{f'M2  - page: {page}{CRLF}' if page else ''}").encode(),
                          rc_m2, au_m2, END)
-            if check:
-                # Guard: the first record of each volume must equal the plain path's; if the
-                # mapping changed in a way this writer does not follow, use that for the volume.
-                reference = ris_from_csl(None, e).encode("utf-8")
-                if b"".join(parts) != reference:
+            if check:  # the guard on the volume's first record (see check_volume)
+                reference = check_volume(b"".join(parts), ris_from_csl(None, e).encode("utf-8"),
+                                         volumes, vol, fallbacks)
+                if reference is not None:
                     parts = (reference,)
-                    volumes[id(vol)] = (vol, None)
                     vol_m2 = None
-                    if fallbacks is not None:
-                        fallbacks.append(vol.id)
-            buf += parts
-        count += 1
-        if not count % CHUNK:
-            out.write(b"".join(buf))
-            buf.clear()
-    if buf:
-        out.write(b"".join(buf))
-    return count
+            out_chunks.add(parts)
+    return out_chunks.close()
