@@ -687,6 +687,20 @@ def prepare_style(style) -> None:
     style.uses_citation_number = bool(root.xpath(
         "//cs:text[@variable='citation-number'] | //cs:key[@variable='citation-number']",
         namespaces=root.nsmap))
+    _second_field_space(root)
+
+
+def _second_field_space(root) -> None:
+    """With ``second-field-align``, citeproc-js's text output sets the first field of an entry
+    apart from the rest with a space ("1. Doe" where the layout prints "1." and "Doe"): the
+    first element of the bibliography's layout gets that space after its suffix."""
+    ns = root.nsmap
+    layout = root.find("cs:bibliography/cs:layout", ns)
+    if layout is None or not root.find("cs:bibliography", ns).get("second-field-align"):
+        return
+    first = next((e for e in layout if isinstance(e.tag, str)), None)
+    if first is not None:
+        first.set("suffix", (first.get("suffix") or "") + " ")
 
 
 def _bibliography_needs_disambiguation(root) -> bool:
