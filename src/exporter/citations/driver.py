@@ -923,13 +923,17 @@ def _assemble(run, citation, cites: list[_ClusterCite], grouping: bool, collapse
     if not grouping:
         return _join([(delimiter, c.shown) for c in cites])
     group_delimiter = citation.get("cite-group-delimiter", ", ")
+    sorted_citation = citation.find("cs:sort", citation.nsmap) is not None
     suffix_delimiter = citation.get("year-suffix-delimiter", delimiter)
     groups: list[list[_ClusterCite]] = []
     for cite in cites:
         # group only by names the cite prints first (a style may render other names first, e.g.
         # in a condition, and print the editors instead)
         names = cite.names if cite.names and strip_markers(cite.shown).startswith(cite.names) else None
-        home = next((g for g in groups if names and g[0].names == names
+        # a sorted citation brings cites of the same names together; an unsorted one only groups
+        # a run of adjacent cites (citeproc-js: "Aalto 2015a, b; Bartleby 2010; Aalto 2015c")
+        candidates = groups if sorted_citation else groups[-1:]
+        home = next((g for g in candidates if names and g[0].names == names
                      and strip_markers(g[0].shown).startswith(names)), None)
         if home is None:
             groups.append([cite])
