@@ -537,16 +537,49 @@ def _explicit_year_suffix(root, memo: dict = {}) -> bool:  # noqa: B006 -- a per
     return memo[key]
 
 
+def _shown_parts(date) -> set[str]:
+    """The date parts a cs:date prints (a localized one: its ``date-parts``)."""
+    if date.get("form") is not None:
+        return set((date.get("date-parts") or "year-month-day").split("-"))
+    return {p.get("name") for p in date.iterchildren() if isinstance(p.tag, str) and p.get("name")}
+
+
+def _date_sort_key(value, parts: set[str]) -> str:
+    """A date's sort form with only the parts shown (YYYYYMMDD, missing parts as 0)."""
+    from citeproc.source import Date, DateRange
+
+    if isinstance(value, DateRange):
+        end = value.get("end", None)
+        return _date_sort_key(value.begin, parts) + "-" + (_date_sort_key(end, parts) if end else "")
+    if not isinstance(value, Date):
+        return value.sort_key()  # a literal date
+    month = value.get("month", 0) if "month" in parts else 0
+    day = value.get("day", 0) if "day" in parts else 0
+    return "{:05}{:02}{:02}".format(value.year + 10000, month, day)
+
+
 def patch_implicit_year_suffix(model) -> None:
     """A style that never prints the ``year-suffix`` variable gets the suffix after the first
     year it prints in a cite or entry ("2000a"), as citeproc-js does; citeproc-py printed a
     disambiguating suffix only through ``<text variable="year-suffix"/>``."""
+    from citeproc.source import DateBase
+
     original_date = model.Date.process
     original_part = model.Date_Part.process
 
     def process(self, item, variable=None, show_parts=None, context=None, **kwargs):
+        if kwargs.get("sort_options"):
+            # in a macro sort key a date sorts by its value (citeproc-js's sort form), not by
+            # its text ("July 16, 1917" before "1919")
+            try:
+                value = item.reference.get((variable or self.get("variable") or "").replace("-", "_"))
+            except AttributeError:
+                value = None
+            if isinstance(value, DateBase):
+                return _date_sort_key(value, _shown_parts(self))
+            return original_date(self, item, variable, show_parts, context, **kwargs)
         pending = None
-        if not kwargs.get("sort_options") and _ImplicitSuffix.item is not item:
+        if _ImplicitSuffix.item is not item:
             reference = getattr(item, "reference", None)
             suffix = dict.get(reference, "year_suffix") if isinstance(reference, dict) else None
             root = self.get_root()
