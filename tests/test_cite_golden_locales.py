@@ -1,7 +1,7 @@
-"""Fidelity in en-GB and ru-RU: the project's citations compared with citeproc-js's on 200 mixed
-English and Russian archival records, in the styles and locales of ``COMBINATIONS`` in
+"""Fidelity in en-US, en-GB and ru-RU: the project's citations compared with citeproc-js's on 200
+mixed English and Russian archival records, in the 16 styles x 3 locales of ``COMBINATIONS`` in
 scripts/citeproc-js/dump_locale_inputs.py (featured, house and catalog styles, the dependent
-Turabian included; en-US is covered by tests/test_cite_golden.py).
+Turabian included; the sample and FRUS in en-US are in tests/test_cite_golden.py).
 
 The goldens in tests/golden/citations/locales/ were written by citeproc-js 2.4.63
 (scripts/citeproc-js/regenerate_locales.sh) from the records stored beside them, the same style
@@ -145,12 +145,18 @@ def test_identical_to_citeproc_js(golden_name):
     assert not failures, "\n".join(failures)
 
 
-def record_differences() -> None:  # pragma: no cover -- run by hand after fixes or new goldens
-    """Write differences.json: the lines that differ today (python tests/test_cite_golden_locales.py)."""
-    data = {name: {k: v[0] for k, v in compare(name).items()} for name in _goldens()}
+def record_differences(only: list[str]) -> None:  # pragma: no cover -- run by hand after fixes
+    """Write differences.json: the lines that differ today (``python tests/test_cite_golden_locales.py
+    [GOLDEN.json ...]``: every golden, or only those named, keeping the others' entries)."""
+    names = [n for n in _goldens() if not only or n in only]
+    data = {n: v for n, v in _known().items() if n in _goldens()} if only else {}
+    data.update({name: {k: v[0] for k, v in compare(name).items()} for name in names})
+    data = dict(sorted(data.items()))
     DIFFERENCES_PATH.write_text(json.dumps(data, indent=None, sort_keys=True).replace('}, "', '},\n "') + "\n",
                                 encoding="utf-8")
     for name, modes in data.items():
+        if only and name not in only:
+            continue
         print(name, {k: len(v) for k, v in modes.items() if v} or "identical")
 
 
@@ -158,4 +164,4 @@ if __name__ == "__main__":  # pragma: no cover
     import sys
 
     sys.path.insert(0, str(Path(__file__).parent))
-    record_differences()
+    record_differences(sys.argv[1:])
