@@ -8,7 +8,7 @@ shopt -s nullglob
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(pandoc poppler-utils epubcheck fonts-dejavu-core libharfbuzz-subset0 biber texlive-latex-base texlive-bibtex-extra
-  redis-server postgresql)
+  redis-server postgresql chromium chromium-driver nodejs)
 source scripts/apt-packages.sh
 ensure_debian_packages setup warn "${APT_PACKAGES[@]}"
 
@@ -27,6 +27,13 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   done
   .venv/bin/python -m pip install -q "${args[@]}"
   echo "$want" > "$stamp"
+fi
+# axe-core for the reader's page accessibility scan, pinned by tests/browser/package-lock.json;
+# installed here, never while the tests run.
+# Debian's nodejs comes without npm (NodeSource's has it built in, and conflicts with Debian's npm).
+command -v npm >/dev/null || ensure_debian_packages setup warn npm
+if [ ! -f tests/browser/node_modules/axe-core/axe.min.js ] && command -v npm >/dev/null; then
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 # Byte-compile the project as a wheel install would: the pdf format's modules are first imported
 # while a render runs, when Python writes no byte-code cache.

@@ -112,4 +112,37 @@ with tempfile.TemporaryDirectory() as tmp:
     print("check_format epub:", ", ".join(checked.checks))
 EOF
 
-step "ok: toc, styles, cite, pdf, html, docx, epub and check_format from the wheels"
+step "exporter serve answers the reader's page"
+port=$("$VPY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+EXPORTER_STATE="$WORK/state" "$EXPORTER" serve --port "$port" --workers 1 >"$WORK/serve.log" 2>&1 &
+serve_pid=$!
+stop_serve() { kill -TERM "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null || true; }
+trap 'stop_serve; cleanup' EXIT
+"$VPY" - "$port" <<'EOF' || { tail -20 "$WORK/serve.log" >&2; fail "the reader's page from the installed wheel"; }
+import sys, time, urllib.request
+base = f"http://127.0.0.1:{sys.argv[1]}"
+def get(path):
+    with urllib.request.urlopen(base + path, timeout=30) as r:
+        return r.status, r.headers, r.read().decode("utf-8")
+end = time.monotonic() + 120
+while True:
+    try:
+        get("/healthz")
+        break
+    except OSError:
+        if time.monotonic() > end:
+            raise SystemExit("exporter serve did not start")
+        time.sleep(0.3)
+status, headers, toc = get("/")
+assert status == 200 and "3 March (1)" in toc and "3 March (2)" in toc, "the table of contents"
+assert "script-src 'self'" in (headers.get("Content-Security-Policy") or ""), dict(headers)
+status, _h, page = get("/entries/kd1-1918-03-06?layer=transcription")
+assert status == 200 and "Page 23" in page and "Document Details" in page, "the entry page"
+for asset in ("reader.js", "reader.css"):
+    status, _h, body = get(f"/reader/static/{asset}")
+    assert status == 200 and len(body) > 500, asset
+print("reader's page: /, an entry page and its assets served from the wheel")
+EOF
+stop_serve
+
+step "ok: toc, styles, cite, pdf, html, docx, epub, check_format and the reader's page from the wheels"

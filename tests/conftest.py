@@ -27,6 +27,20 @@ VALIDATORS = DATA / "validators"
 EXPORTER = Path(sys.executable).parent / "exporter"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _corpus_index_dir(tmp_path_factory):
+    """Corpus indexes (see exporter.sources.lazy) go to a folder of the test session, not the
+    user's cache; a test that needs its own sets EXPORTER_INDEX_DIR itself."""
+    if "EXPORTER_INDEX_DIR" in os.environ:
+        yield
+        return
+    os.environ["EXPORTER_INDEX_DIR"] = str(tmp_path_factory.mktemp("corpus-index"))
+    try:
+        yield
+    finally:
+        os.environ.pop("EXPORTER_INDEX_DIR", None)
+
+
 @pytest.fixture(scope="session")
 def sample_path() -> Path:
     return SAMPLE

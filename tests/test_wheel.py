@@ -29,9 +29,11 @@ def test_smoke_script_passes_from_the_wheels(smoke):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     for what in ("exporter toc (the bundled sample)", "exporter styles lists the house style",
                  "exporter cite --style archival-documents", "pdf", "html", "docx",
-                 "epub (the plugin's own wheel)", "check_format on the installed epub plugin"):
+                 "epub (the plugin's own wheel)", "check_format on the installed epub plugin",
+                 "exporter serve answers the reader's page"):
         assert f"wheel-smoke: {what}\n" in proc.stderr
     assert "check_format epub: registration, export, media type, terms, print limit" in proc.stdout
+    assert "reader's page: /, an entry page and its assets served from the wheel" in proc.stdout
     assert "wheel-smoke: ok:" in proc.stderr
     installed = (work / "venv").glob("lib/python*/site-packages/exporter")
     assert [p for p in installed if p.is_dir()], "the package is not installed in the scratch venv"
@@ -45,6 +47,8 @@ def test_wheel_carries_the_package_data(smoke):
     for data in ("exporter/styles/pdf.css", "exporter/styles/html.css", "exporter/styles/archival-documents.csl",
                  "exporter/templates/pdf.html.j2", "exporter/templates/html.html.j2",
                  "exporter/contexts/exporter.jsonld", "exporter/sample/dolgorukov-diaries-1918.xml",
-                 "exporter/sample/archive.json", "exporter/sample/annotations/irina.jsonld"):
+                 "exporter/sample/archive.json", "exporter/sample/annotations/irina.jsonld",
+                 "exporter/service/reader/templates/entry.html", "exporter/service/reader/static/reader.js",
+                 "exporter/service/reader/static/reader.css"):
         assert data in names, f"{data} is not in {wheel.name}"
     assert not [n for n in names if n.startswith(("tests/", "corpus/", "styles/"))]

@@ -19,9 +19,10 @@ character that is illegal in XML.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 #: Layer names.  A volume without translation/transcription divisions has one layer, ``text``.
 TRANSLATION = "translation"
@@ -331,6 +332,48 @@ class Folder:
     group: str | None = None
 
 
+class EntrySummary(Protocol):
+    """What a table of contents and a selection read of an entry without its text: an
+    :class:`Entry`, or a row of a corpus index (:mod:`exporter.sources.lazy`)."""
+
+    id: str
+    local_id: str
+    title: str
+    date: EntryDate
+    volume: Volume
+    order: int
+
+    @property
+    def qualified_id(self) -> str: ...
+
+    def pages(self) -> dict[str, list[str]]: ...
+
+
+class EntryStore(list[Entry]):
+    """Entries read on demand (from an on-disk corpus index) instead of held in memory.
+
+    It is a list in shape -- ``len``, indexing, slicing and iteration work, building the entries
+    they reach -- so every reader of :attr:`Corpus.entries` keeps working; :class:`Corpus` asks it
+    for an entry by id and for summaries, which it answers without building entries.
+    """
+
+    def find(self, entry_id: str) -> Entry | None:
+        """The entry named ``entry_id`` (its id or qualified id), or ``None``."""
+        raise NotImplementedError
+
+    def summaries(self, volume: str | None = None) -> Iterator[EntrySummary]:
+        """Every entry (of ``volume``) in volume order, without its text."""
+        raise NotImplementedError
+
+    def counts(self) -> dict[str, int]:
+        """Entries per volume id."""
+        raise NotImplementedError
+
+    def layer_targets(self) -> Mapping[str, tuple[EntrySummary, str]]:
+        """Layer IRI -> (entry, layer name), what annotation targets name."""
+        raise NotImplementedError
+
+
 @dataclass(slots=True)
 class Corpus:
     """Everything loaded from ``--corpus``: volumes, entries in volume order, annotations."""
@@ -363,13 +406,42 @@ class Corpus:
 
     def reindex(self) -> None:
         self._by_id = {}
+        if isinstance(self.entries, EntryStore):
+            return  # it numbers and finds its entries itself
         for i, entry in enumerate(self.entries):
             entry.order = i
             self._by_id[entry.id] = entry
             self._by_id.setdefault(entry.qualified_id, entry)
 
     def get(self, entry_id: str) -> Entry | None:
+        if isinstance(self.entries, EntryStore):
+            return self.entries.find(entry_id)
         return self._by_id.get(entry_id)
+
+    def layer_targets(self) -> Mapping[str, tuple[EntrySummary, str]]:
+        """Layer IRI (``<entry IRI>/<layer>``) -> (entry, layer name): what annotation targets name."""
+        if isinstance(self.entries, EntryStore):
+            return self.entries.layer_targets()
+        return {e.layer_iri(name): (e, name) for e in self.entries for name in e.layers}
+
+    def entry_counts(self) -> dict[str, int]:
+        """How many entries each volume (by id) has."""
+        if isinstance(self.entries, EntryStore):
+            return self.entries.counts()
+        counts: dict[str, int] = {}
+        for entry in self.entries:
+            counts[entry.volume.id] = counts.get(entry.volume.id, 0) + 1
+        return counts
+
+    def summaries(self, volume: str | None = None) -> Iterator[EntrySummary]:
+        """Every entry (of the volume with id ``volume``) in volume order, as far as a table of
+        contents or a selection needs it; an indexed corpus answers without reading volumes."""
+        if isinstance(self.entries, EntryStore):
+            yield from self.entries.summaries(volume)
+            return
+        for entry in self.entries:
+            if volume is None or entry.volume.id == volume:
+                yield entry
 
 
 @dataclass(slots=True)

@@ -205,3 +205,63 @@ def document_dict(doc: Document) -> dict[str, Any]:
         "entries": [entry_dict(e) for e in doc.entries],
         "warnings": doc.warnings,
     }
+
+
+# -- what a reading view shows ---------------------------------------------------------------------
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
+#: What a details table shows for an empty field.
+NOT_AVAILABLE = "N/A"
+
+
+def _day(entry: Entry, with_year: bool) -> str:
+    d = entry.date
+    if d.year is None:  # told apart by the document's number (or id), not by a place in a day
+        return f"Undated (No. {entry.number})" if entry.number else f"Undated ({entry.local_id})"
+    if d.month is None:
+        return str(d.year)
+    parts = ([str(d.day)] if d.day else []) + [_MONTHS[d.month - 1]] + ([str(d.year)] if with_year or not d.day else [])
+    return ("c. " if d.approximate else "") + " ".join(parts)
+
+
+def toc_labels(entries: Sequence[Entry]) -> list[str]:
+    """Short labels for a table of contents, one per entry, in the given order.
+
+    The label is the entry's day ("3 March"; with the year when the entries span several years);
+    entries that share a day are told apart by their place in the day ("3 March (1)",
+    "3 March (2)"); an undated entry by its document number ("Undated (No. 28)").
+    """
+    with_year = len({e.date.year for e in entries if e.date.year is not None}) > 1
+    days = [_day(e, with_year) for e in entries]
+    keys = [(e.volume.id, e.date.iso or f"#{e.id}") for e in entries]
+    total: dict[tuple[str, str], int] = {}
+    for k in keys:
+        total[k] = total.get(k, 0) + 1
+    seen: dict[tuple[str, str], int] = {}
+    out = []
+    for day, k in zip(days, keys, strict=True):
+        seen[k] = seen.get(k, 0) + 1
+        out.append(f"{day} ({seen[k]})" if total[k] > 1 else day)
+    return out
+
+
+def details_rows(entry: Entry) -> list[tuple[str, str]]:
+    """The Document Details table of a reading view: every row present, ``N/A`` where empty.
+
+    Title, author, recipient, repository, ID (the archival id, else the entry's id in its
+    volume), description, date and volume.
+    """
+    d = entry.date
+    date = (("c. " if d.approximate else "") + (d.text or d.iso or "")) if (d.text or d.iso) else ""
+    rows = [
+        ("Title", entry.title),
+        ("Author", "; ".join(p.display for p in entry.authors)),
+        ("Recipient", "; ".join(p.display for p in entry.recipients)),
+        ("Repository", entry.repository or ""),
+        ("ID", entry.archival_id or entry.qualified_id),
+        ("Description", entry.description or ""),
+        ("Date", date),
+        ("Volume", entry.volume.title),
+    ]
+    return [(k, v.strip() or NOT_AVAILABLE) for k, v in rows]

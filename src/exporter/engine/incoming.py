@@ -170,8 +170,11 @@ def as_written(writer: Format, entry: Entry, layer: str, ann: Annotation) -> dic
 
 def _layer(corpus: Corpus, source: str) -> tuple[Entry, str]:
     base, _, layer = source.rstrip("/").rpartition("/")
-    for entry in corpus.entries:
-        if entry.iri == base and layer in entry.layers:
+    # The corpus's layer targets: an indexed corpus answers them without reading every volume.
+    found = corpus.layer_targets().get(f"{base}/{layer}")
+    if found is not None:
+        entry = found[0] if isinstance(found[0], Entry) else corpus.get(found[0].id)
+        if entry is not None and layer in entry.layers:
             return entry, layer
     raise Rejected(422, f"the target source {source[:200]!r} is not a layer of an entry in this archive")
 

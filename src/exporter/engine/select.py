@@ -34,11 +34,12 @@ def lookup(corpus: Corpus, entry_id: str) -> Entry:
     entry = corpus.get(entry_id)
     if entry is not None:
         return entry
-    matches = [e for e in corpus.entries if e.local_id == entry_id]
+    # Summaries: an indexed corpus answers these without reading its volumes.
+    matches = [e.qualified_id for e in corpus.summaries() if e.local_id == entry_id]
     if len(matches) > 1:
-        names = ", ".join(e.qualified_id for e in matches)
+        names = ", ".join(matches)
         raise SelectionError(f"entry id '{entry_id}' is in several volumes; name one of: {names}")
-    close = [e.id for e in corpus.entries if entry_id.lower() in e.id.lower()][:5]
+    close = [e.id for e in corpus.summaries() if entry_id.lower() in e.id.lower()][:5]
     hint = f"; did you mean {', '.join(close)}?" if close else "; `exporter toc` lists the ids"
     raise SelectionError(f"unknown entry id '{entry_id}'{hint}")
 
@@ -89,14 +90,14 @@ def by_dates(corpus: Corpus, spec: str) -> list[Entry]:
     if hi < lo:
         raise UsageError(f"--dates {spec!r}: range is reversed")
     out = []
-    for e in corpus.entries:
+    for e in corpus.summaries():
         if e.date.year is None:
             continue  # undated entries never match a date range
         # A partial date matches when its whole span overlaps the range.
         start = (e.date.year, e.date.month or 1, e.date.day or 1)
         stop = (e.date.year, e.date.month or 12, e.date.day or 31)
         if stop >= lo and start <= hi:
-            out.append(e)
+            out.append(e if isinstance(e, Entry) else corpus.entries[e.order])
     return out
 
 

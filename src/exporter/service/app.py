@@ -27,7 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
 from ..engine import CiteRequest, CiteResult, Engine, ExportRequest
-from ..errors import ExporterError
+from ..errors import ExporterError, PolicyRefusal
 from . import problems
 from .asgi import Guard
 from .auth import Identity, TokenError, Verifier
@@ -239,10 +239,11 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
     async def volumes(reader: Reader) -> list[dict[str, Any]]:
         """The volumes of the corpus: identity, bibliographic data, terms and entry count."""
         c = await engine_call(corpus)
+        counts = c.entry_counts()
         return [{"id": v.id, "title": v.title, "editors": [p.display for p in v.editors], "publisher": v.publisher,
                  "place": v.place, "year": v.year, "series": v.series, "identifier": v.identifier,
                  "languages": v.languages, "terms": v.terms, "url": v.base_url,
-                 "entries": sum(1 for e in c.entries if e.volume is v)} for v in c.volumes]
+                 "entries": counts.get(v.id, 0)} for v in c.volumes]
 
     @app.get("/v1/volumes/{volume}/entries", tags=["reading"])
     async def volume_entries(volume: str, reader: Reader) -> list[dict[str, Any]]:
@@ -251,7 +252,7 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
         if not any(v.id == volume for v in c.volumes):
             raise Problem(404, f"unknown volume '{volume}'; known: {', '.join(v.id for v in c.volumes)}")
         return [{"id": e.id, "title": e.title, "date": e.date.iso, "volume": e.volume.id, "pages": e.pages()}
-                for e in c.entries if e.volume.id == volume]
+                for e in c.summaries(volume)]
 
     @app.get("/v1/entries/{entry_id}", tags=["reading"])
     async def entry(entry_id: str, reader: Reader) -> dict[str, Any]:
@@ -335,6 +336,37 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
     async def create_export(body: ExportBody, reader: Reader, prefer: Annotated[str | None, Header()] = None):
         """Queue an export.  The print policy (page limit, terms) is checked before anything is queued."""
         return await accept(body, reader, prefer)
+
+    @app.post("/v1/exports/check", tags=["exports"])
+    async def check_export(body: ExportBody, reader: Reader) -> dict[str, Any]:
+        """What an export of this body would cover, without queuing it: the engine's count of the
+        distinct source pages (the print policy's own) and the limit that applies.
+
+        The terms are taken as accepted here (the count does not depend on them); an over-limit
+        selection is answered with ``within_limit: false``, not refused.  The reader's page shows
+        it live in the Print dialog; ``POST /v1/exports`` remains the judge.
+        """
+        req = service.request(
+            reader, format=body.format, entries=",".join(body.entries) if body.entries else None,
+            range=body.range, folder=body.folder, dates=body.dates, all=body.all, layer=body.layer,
+            pages=body.pages, annotations=body.annotations, tags=list(body.tags), creators=list(body.creators),
+            style=body.style, accept_terms=True, options=dict(body.options))
+
+        def run() -> dict[str, Any]:
+            c = service.engine.load(req.corpus)
+            limit = service.engine.print_limit_for(c, service.engine.resolve(c, req), req)
+            try:
+                check = service.engine.check(req)
+            except PolicyRefusal as exc:
+                if exc.pages is None:
+                    raise
+                return {"format": req.format, "source_pages": exc.pages, "limit": exc.limit or limit,
+                        "within_limit": False, "material": True}
+            return {"format": check.format, "source_pages": check.source_pages, "limit": limit,
+                    "within_limit": not check.material or check.source_pages <= limit,
+                    "material": check.material, "entries": check.entries}
+
+        return await engine_call(run)
 
     def own_job(job_id: str, reader: Identity) -> JobStatus:
         status = service.backend.status(job_id) if len(job_id) <= 64 else None
@@ -452,9 +484,11 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
                                           "Content-Length": str(result.size)})
 
     from . import annotations_api, library_api
+    from . import reader as reader_page
 
     annotations_api.install(app, service, identity)
     library_api.install(app, service, identity)
+    reader_page.install(app, service, identity)
     return Guard(app, config.service.max_body_bytes, service.metrics)
 
 

@@ -68,7 +68,8 @@ def plan(engine: Engine, kind: str, *, corpus: str | None, fmt: str | None = Non
         {e.volume.id for e in loaded.entries})
     if volume is not None and volume not in volumes:
         raise UsageError(f"--volume {volume!r}: the corpus has {', '.join(volumes)}")
-    entries = [e for e in loaded.entries if volume is None or e.volume.id == volume]
+    # Summaries first: an indexed corpus builds only the entries of the volume asked for.
+    entries = [loaded.entries[e.order] for e in loaded.summaries(volume)]
     if range_:
         within = {e.id for e in engine.resolve(loaded, ExportRequest(format=fmt, range=range_))}
         entries = [e for e in entries if e.id in within]

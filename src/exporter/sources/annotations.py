@@ -9,11 +9,11 @@ the extension term ``visibility`` (``private`` | ``group`` | ``public``) with ``
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..model import Annotation, Entry
+from ..model import Annotation, EntrySummary
 from ..textnorm import Cleaner
 from ..view import VISIBILITIES
 from . import safejson
@@ -93,7 +93,7 @@ def owner_of(item: Any) -> Owner | None:
     return (creator, visibility, group)
 
 
-def read_annotations(path: Path, layer_index: dict[str, tuple[Entry, str]], cleaner: Cleaner,
+def read_annotations(path: Path, layer_index: Mapping[str, tuple[EntrySummary, str]], cleaner: Cleaner,
                      warnings: list[str], owned: list[tuple[Owner, str]] | None = None) -> list[Annotation]:
     """Read one JSON-LD file, checked against the annotation schemas.
 
@@ -133,7 +133,7 @@ def read_annotations(path: Path, layer_index: dict[str, tuple[Entry, str]], clea
     return found
 
 
-def parse_annotation(item: dict, layer_index: dict[str, tuple[Entry, str]],
+def parse_annotation(item: dict, layer_index: Mapping[str, tuple[EntrySummary, str]],
                      cleaner: Cleaner, origin: str = "") -> Annotation:
     """Turn one JSON-LD annotation into a model :class:`Annotation` (not yet anchored)."""
     c = cleaner.clean

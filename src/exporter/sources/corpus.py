@@ -19,10 +19,10 @@ from collections import Counter
 from pathlib import Path
 
 from ..errors import CorpusError
-from ..model import Corpus, Entry, Folder, Group
+from ..model import Corpus, Entry, Folder, Group, Volume
 from ..registry import LoadedVolume, Registry, Source
 from ..textnorm import Cleaner
-from . import safejson
+from . import lazy, safejson
 from .annotations import read_annotations
 from .schema import SchemaError, validate
 
@@ -88,6 +88,11 @@ def _one_line(exc: BaseException) -> str:
 
 def _load_file(path: Path, sources: list[Source], cleaner: Cleaner, warnings: list[str],
                required: bool) -> list[LoadedVolume]:
+    return _load_file_with(path, sources, cleaner, warnings, required)[0]
+
+
+def _load_file_with(path: Path, sources: list[Source], cleaner: Cleaner, warnings: list[str],
+                    required: bool) -> tuple[list[LoadedVolume], Source | None]:
     """Load one file with the first accepting source that succeeds.
 
     A refusal (:class:`CorpusError`, e.g. hostile XML) from a built-in source is final; a
@@ -101,7 +106,7 @@ def _load_file(path: Path, sources: list[Source], cleaner: Cleaner, warnings: li
         if required:
             raise CorpusError(f"{path}: no source accepts this file "
                               f"(sources: {', '.join(s.name for s in sources)})")
-        return []
+        return [], None
     failures = []
     for source in accepting:
         try:
@@ -122,12 +127,12 @@ def _load_file(path: Path, sources: list[Source], cleaner: Cleaner, warnings: li
                             f"{_one_line(exc)}; ignored")
             continue
         if loaded:
-            return loaded
+            return loaded, source
         failures.append(source)
     if required:
         names = ", ".join(s.name for s in failures)
         raise CorpusError(f"{path}: no volume could be loaded (tried sources: {names})")
-    return []
+    return [], None
 
 
 def load_corpus(path: Path, sources: Registry[Source]) -> Corpus:
@@ -148,6 +153,7 @@ def load_corpus(path: Path, sources: Registry[Source]) -> Corpus:
         exists = path.exists()
     except (OSError, ValueError) as exc:
         raise CorpusError(f"{path}: cannot read: {exc}") from None
+    plan: list[tuple[Path, bool]] = []  # (file, regular) in folder order
     if is_dir:
         folder = path
         try:
@@ -157,35 +163,38 @@ def load_corpus(path: Path, sources: Registry[Source]) -> Corpus:
         for file in files:
             if file.name in _NOT_VOLUMES or file.suffix.lower() == ".jsonld" or file.is_dir():
                 continue
-            if not _is_regular(file):
+            plan.append((file, _is_regular(file)))
+    elif exists:
+        if not _is_regular(path):
+            raise CorpusError(f"{path}: not a regular file or folder")
+        plan.append((path, True))
+    else:
+        raise CorpusError(f"{path}: no such file or folder")
+    required = folder is None
+    opened = _open_index(path, [f for f, regular in plan if regular], ordered, required, warnings)
+    if opened is not None:
+        corpus = _indexed_corpus(path, plan, opened, warnings, inputs, sources.names())
+        cleaner.replaced += opened.replaced
+    else:
+        for file, regular in plan:
+            if not regular:
                 warnings.append(f"{file.name}: not a regular file; skipped")
                 continue
-            found = _load_file(file, ordered, cleaner, warnings, required=False)
+            found = _load_file(file, ordered, cleaner, warnings, required=required)
             if found:
                 inputs.append(str(file))
             loaded.extend(found)
         if not loaded:
             raise CorpusError(f"{path}: no volume found (sources: {', '.join(sources.names())})")
-    elif exists:
-        if not _is_regular(path):
-            raise CorpusError(f"{path}: not a regular file or folder")
-        loaded.extend(_load_file(path, ordered, cleaner, warnings, required=True))
-        inputs.append(str(path))
-    else:
-        raise CorpusError(f"{path}: no such file or folder")
-    for lv in loaded:
-        warnings.extend(lv.warnings)
-    vol_ids = Counter(lv.volume.id for lv in loaded)
-    clash = [v for v, n in vol_ids.items() if n > 1]
-    if clash:
-        sharing = ", ".join(lv.volume.source_path for lv in loaded if lv.volume.id == clash[0])
-        raise CorpusError(f"two volumes share the id '{clash[0]}': {sharing}")
-    entries: list[Entry] = [e for lv in loaded for e in lv.entries]
-    local_ids = Counter(e.local_id for e in entries)
-    for e in entries:
-        if local_ids[e.local_id] > 1:
-            e.id = e.qualified_id
-    corpus = Corpus(volumes=[lv.volume for lv in loaded], entries=entries, warnings=warnings)
+        for lv in loaded:
+            warnings.extend(lv.warnings)
+        _check_volume_ids([lv.volume for lv in loaded])
+        entries: list[Entry] = [e for lv in loaded for e in lv.entries]
+        local_ids = Counter(e.local_id for e in entries)
+        for e in entries:
+            if local_ids[e.local_id] > 1:
+                e.id = e.qualified_id
+        corpus = Corpus(volumes=[lv.volume for lv in loaded], entries=entries, warnings=warnings)
     corpus.inputs = inputs
     if folder is not None:
         corpus.folder = str(folder)
@@ -193,7 +202,7 @@ def load_corpus(path: Path, sources: Registry[Source]) -> Corpus:
         if archive.exists() or archive.is_symlink():
             _load_archive(archive, corpus, cleaner)
             inputs.append(str(archive))
-        layer_index = {e.layer_iri(name): (e, name) for e in entries for name in e.layers}
+        layer_index = corpus.layer_targets()
         ann_files = sorted(folder.glob("*.jsonld")) + sorted((folder / "annotations").glob("*.jsonld"))
         for file in ann_files:
             inputs.append(str(file))
@@ -209,6 +218,57 @@ def load_corpus(path: Path, sources: Registry[Source]) -> Corpus:
     if warn and warn not in corpus.warnings:
         corpus.warnings.append(warn)
     return corpus
+
+
+def _check_volume_ids(volumes: list[Volume]) -> None:
+    vol_ids = Counter(v.id for v in volumes)
+    clash = [v for v, n in vol_ids.items() if n > 1]
+    if clash:
+        sharing = ", ".join(v.source_path for v in volumes if v.id == clash[0])
+        raise CorpusError(f"two volumes share the id '{clash[0]}': {sharing}")
+
+
+def _open_index(path: Path, files: list[Path], ordered: list[Source], required: bool,
+                warnings: list[str]) -> lazy.Opened | None:
+    """The corpus index over ``files`` when one applies and can be used (see :mod:`.lazy`)."""
+    from ..plugins import BUILTIN_PLUGINS
+
+    if not files or not lazy.wanted(files):
+        return None
+
+    def load_one(file: Path) -> tuple[list[LoadedVolume], Source | None, list[str], int]:
+        own: list[str] = []
+        counter = Cleaner()
+        found, source = _load_file_with(file, ordered, counter, own, required)
+        return found, source, own, counter.replaced
+
+    try:
+        return lazy.open_index(path, files, ordered, set(BUILTIN_PLUGINS), load_one)
+    except lazy.IndexUnavailable as exc:
+        if str(exc):
+            warnings.append(f"{exc}; every volume is loaded instead")
+        return None
+
+
+def _indexed_corpus(path: Path, plan: list[tuple[Path, bool]], opened: lazy.Opened, warnings: list[str],
+                    inputs: list[str], sources: list[str]) -> Corpus:
+    """A corpus whose entries are read from the index, with the warnings loading would give."""
+    volume_warnings: list[str] = []
+    for file, regular in plan:
+        if not regular:
+            warnings.append(f"{file.name}: not a regular file; skipped")
+            continue
+        name = os.path.abspath(file)
+        own, of_volumes = opened.warnings.get(name, ([], []))
+        warnings.extend(own)
+        volume_warnings.extend(of_volumes)
+        if name in opened.loaded_files:
+            inputs.append(str(file))
+    if not opened.volumes:
+        raise CorpusError(f"{path}: no volume found (sources: {', '.join(sources)})")
+    warnings.extend(volume_warnings)
+    _check_volume_ids(opened.volumes)
+    return Corpus(volumes=opened.volumes, entries=opened.entries, warnings=warnings)
 
 
 def reserved_name(corpus: Corpus, path: str) -> str | None:

@@ -35,7 +35,7 @@ def _annotations(base: Corpus, store: Store, warnings: list) -> list[Annotation]
         if per_store.get("key") != key:
             per_store.clear()
             per_store["key"] = key
-            per_store["index"] = {e.layer_iri(name): (e, name) for e in base.entries for name in e.layers}
+            per_store["index"] = base.layer_targets()  # an indexed corpus answers without reading volumes
         cache: dict[tuple[int, int], Annotation | str] = per_store.setdefault("items", {})
     rows = store.versions([v.id for v in base.volumes])
     versions = {pk: version for pk, version, _, _ in rows}
