@@ -16,8 +16,8 @@ import warnings
 from typing import Any
 
 from . import speedups
-from .fidelity import FIRST, IBID, IBID_LOC, SUBSEQUENT, TERM_MARK, Locator
 from .fidelity import ETAL as _EtAl
+from .fidelity import FIRST, IBID, IBID_LOC, SUBSEQUENT, TERM_MARK, Locator
 from .fidelity import GIVEN as _Given
 from .fidelity import SAS as _SAS
 from .markup import strip_markers

@@ -555,7 +555,7 @@ def _date_sort_key(value, parts: set[str]) -> str:
         return value.sort_key()  # a literal date
     month = value.get("month", 0) if "month" in parts else 0
     day = value.get("day", 0) if "day" in parts else 0
-    return "{:05}{:02}{:02}".format(value.year + 10000, month, day)
+    return f"{value.year + 10000:05}{month:02}{day:02}"
 
 
 def patch_implicit_year_suffix(model) -> None:
