@@ -1,13 +1,16 @@
-"""Fidelity in en-GB and ru-RU: the project's citations compared with citeproc-js's on 200 mixed
-English and Russian archival records, in the styles and locales of ``COMBINATIONS`` in
+"""Fidelity in en-US, en-GB and ru-RU: the project's citations compared with citeproc-js's on 200
+mixed English and Russian archival records, in the 16 styles x 3 locales of ``COMBINATIONS`` in
 scripts/citeproc-js/dump_locale_inputs.py (featured, house and catalog styles, the dependent
-Turabian included; en-US is covered by tests/test_cite_golden.py).
+Turabian included; the sample and FRUS in en-US are in tests/test_cite_golden.py).
 
 The goldens in tests/golden/citations/locales/ were written by citeproc-js 2.4.63
 (scripts/citeproc-js/regenerate_locales.sh) from the records stored beside them, the same style
 files and the same pinned locale files (citeproc-py's), with the locale forced.  Each (file,
-output, mode) is compared exactly; ``matched.json`` beside the goldens records how many lines
-are identical today, and a figure below it fails (a regression).  The test prints every figure.
+output, mode) is compared line by line; ``differences.json`` beside the goldens lists, per file
+and mode, exactly which lines differ today (their indexes; docs/citations.md says why).  A line
+that differs and is not listed fails (a regression), and so does a listed line that is now
+identical (the list is stale: rerun ``python tests/test_cite_golden_locales.py``).  The test
+prints every figure.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import pytest
 
 GOLDEN = Path(__file__).parent / "golden" / "citations" / "locales"
 MODES = ("bibliography", "note-first", "note-subsequent", "in-text", "multi-note", "multi-in-text")
-MATCHED_PATH = GOLDEN / "matched.json"
+DIFFERENCES_PATH = GOLDEN / "differences.json"
 
 
 def _goldens() -> list[str]:
@@ -68,28 +71,31 @@ def outputs(golden_name: str) -> tuple[dict, dict]:
     return golden, ours
 
 
-def compare(golden_name: str) -> dict[str, tuple[int, int, list[str]]]:
-    """(output/mode) -> (identical lines, lines, differences)."""
+def compare(golden_name: str) -> dict[str, tuple[list[int], int, list[str]]]:
+    """(output/mode) -> (indexes of the lines that differ, lines, differences shown)."""
     golden, ours = outputs(golden_name)
     out = {}
     for fmt in ("text",):  # the HTML path is compared by tests/test_cite_golden.py
         for mode in MODES:
             expected, mine = golden[fmt][mode], ours[mode]
             if expected is None or mine is None:  # a style without a bibliography
-                out[f"{fmt}/{mode}"] = (int(expected is None and mine is None), 1, [] if expected == mine else
+                same = expected is None and mine is None
+                out[f"{fmt}/{mode}"] = ([] if same else [0], 1, [] if same else
                                         [f"  ours: {mine!r:.80}\n  citeproc-js: {expected!r:.80}"])
                 continue
             got = [(f.text if fmt == "text" else f.html) if f.ok else f"<error: {f.error}>" for f in mine]
-            diffs = [f"  ours:        {a}\n  citeproc-js: {b}" for a, b in zip(got, expected) if a != b]
-            same = len(expected) - len(diffs) if len(got) == len(expected) else 0
-            if len(got) != len(expected):
-                diffs.append(f"  {len(got)} lines, citeproc-js has {len(expected)}")
-            out[f"{fmt}/{mode}"] = (same, len(expected), diffs)
+            if len(got) != len(expected):  # every line counts as different
+                out[f"{fmt}/{mode}"] = (list(range(len(expected))), len(expected),
+                                        [f"  {len(got)} lines, citeproc-js has {len(expected)}"])
+                continue
+            differ = [n for n, (a, b) in enumerate(zip(got, expected)) if a != b]
+            out[f"{fmt}/{mode}"] = (differ, len(expected), [f"  [{n}] ours:        {got[n]}\n"
+                                                            f"  [{n}] citeproc-js: {expected[n]}" for n in differ])
     return out
 
 
-def _matched() -> dict:
-    return json.loads(MATCHED_PATH.read_text(encoding="utf-8")) if MATCHED_PATH.exists() else {}
+def _known() -> dict:
+    return json.loads(DIFFERENCES_PATH.read_text(encoding="utf-8")) if DIFFERENCES_PATH.exists() else {}
 
 
 def test_goldens_cover_the_styles_and_locales():
@@ -102,7 +108,7 @@ def test_goldens_cover_the_styles_and_locales():
     expected = {"--".join(c) + ".json" for c in COMBINATIONS}
     missing = sorted(expected - names)
     assert not missing, f"{len(missing)} goldens missing, e.g. {missing[:3]}"
-    assert set(_matched()) == names
+    assert set(_known()) == names
     assert len(_records("mixed")) == 200
 
 
@@ -123,25 +129,39 @@ def test_stored_records_are_todays():
 
 @pytest.mark.parametrize("golden_name", _goldens())
 def test_identical_to_citeproc_js(golden_name):
-    floors = _matched().get(golden_name, {})
+    known = _known().get(golden_name, {})
     report, failures = [], []
-    for key, (same, total, diffs) in compare(golden_name).items():
-        report.append(f"{key}: {same}/{total}")
-        if same < floors.get(key, total):
-            failures.append(f"{key}: {same}/{total} identical, recorded {floors.get(key, total)}\n"
-                            + "\n".join(diffs[:4]))
+    for key, (differ, total, diffs) in compare(golden_name).items():
+        report.append(f"{key}: {total - len(differ)}/{total}")
+        listed = set(known.get(key, []))
+        new = [d for n, d in zip(differ, diffs) if n not in listed] if len(diffs) == len(differ) else diffs
+        if set(differ) - listed:
+            failures.append(f"{key}: {len(set(differ) - listed)} line(s) differ that differences.json does not "
+                            f"list\n" + "\n".join(new[:4]))
+        if listed - set(differ):
+            failures.append(f"{key}: now identical, remove from differences.json (rerun "
+                            f"python tests/test_cite_golden_locales.py): {sorted(listed - set(differ))[:10]}")
     print(f"{golden_name}: " + ", ".join(report))
     assert not failures, "\n".join(failures)
 
 
-def record_matched() -> None:  # pragma: no cover -- run by hand after fixes or new goldens
-    """Write matched.json: today's identical-line figures (python tests/test_cite_golden_locales.py)."""
-    data = {name: {k: v[0] for k, v in compare(name).items()} for name in _goldens()}
-    MATCHED_PATH.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+def record_differences(only: list[str]) -> None:  # pragma: no cover -- run by hand after fixes
+    """Write differences.json: the lines that differ today (``python tests/test_cite_golden_locales.py
+    [GOLDEN.json ...]``: every golden, or only those named, keeping the others' entries)."""
+    names = [n for n in _goldens() if not only or n in only]
+    data = {n: v for n, v in _known().items() if n in _goldens()} if only else {}
+    data.update({name: {k: v[0] for k, v in compare(name).items()} for name in names})
+    data = dict(sorted(data.items()))
+    DIFFERENCES_PATH.write_text(json.dumps(data, indent=None, sort_keys=True).replace('}, "', '},\n "') + "\n",
+                                encoding="utf-8")
+    for name, modes in data.items():
+        if only and name not in only:
+            continue
+        print(name, {k: len(v) for k, v in modes.items() if v} or "identical")
 
 
 if __name__ == "__main__":  # pragma: no cover
     import sys
 
     sys.path.insert(0, str(Path(__file__).parent))
-    record_matched()
+    record_differences(sys.argv[1:])

@@ -369,6 +369,65 @@ def test_citations_as_exporter_cite(client):
     assert_problem(client.get("/v1/citations", params={"entries": "nope", "style": "apa"}), 404)
 
 
+CLUSTER = "kd1-1918-03-10,kd1-1918-03-06;kd1-1918-03-10@21;kd1-1918-03-10@22"
+
+
+@pytest.mark.parametrize("style,mode,locale", [("chicago-notes-bibliography", "note", "ru-RU"),
+                                               ("apa", "in-text", "en-GB"),
+                                               ("gost-r-7-0-5-2008", "bibliography", None)])
+def test_cluster_and_locale_as_exporter_cite(client, style, mode, locale):
+    args = ["--cluster", CLUSTER, "--style", style, "--mode", mode] + (["--locale", locale] if locale else [])
+    params = {"cluster": CLUSTER, "style": style, "mode": mode, **({"locale": locale} if locale else {})}
+    for as_ in ("text", "html"):
+        proc = run_cli("cite", *args, "--as", as_)
+        r = client.get("/v1/citations", params={**params, "as": as_})
+        assert r.status_code == 200, r.text
+        lines = [c["citation"] for c in r.json()["citations"]]
+        assert lines == proc.stdout.decode().splitlines() and lines
+    if locale == "ru-RU":  # the locale is used, not only passed along
+        assert "под ред." in lines[0] and "«10 March 1918»" in lines[0]
+        english = client.get("/v1/citations", params={**params, "locale": "en-US"}).json()["citations"]
+        assert "“10 March 1918,”" in english[0]["citation"] and "под ред." not in english[0]["citation"]
+
+
+def test_bad_locale_or_cluster_is_a_problem(client):
+    base = {"style": "apa", "mode": "note"}
+    body = assert_problem(client.get("/v1/citations", params={**base, "entries": "kd1-1918-03-06",
+                                                              "locale": "xx-YY"}), 400)
+    assert body["detail"].startswith("unknown locale 'xx-YY'; available:") and "ru-RU" in body["detail"]
+    body = assert_problem(client.get("/v1/citations", params={**base, "entries": "kd1-1918-03-06",
+                                                              "locale": "../../etc/passwd"}), 400)
+    assert body["detail"].startswith("query.locale:")
+    body = assert_problem(client.get("/v1/citations", params={**base, "cluster": "kd1-1918-03-06,,;"}), 400)
+    assert body["detail"].startswith("cluster: empty entry id")
+    body = assert_problem(client.get("/v1/citations", params={**base, "cluster": "kd1-1918-03-06,nope"}), 404)
+    assert "'nope'" in body["detail"]
+    body = assert_problem(client.get("/v1/citations", params={**base, "cluster": "kd1-1918-03-06",
+                                                              "entries": "kd1-1918-03-06"}), 400)
+    assert "either cluster or a selection" in body["detail"]
+    assert_problem(client.get("/v1/citations", params={**base, "cluster": ""}), 400)
+    assert_problem(client.get("/v1/export", params={"format": "annotations-md", "all": "true",
+                                                    "style": "apa", "locale": "xx-YY"}), 400)
+    assert_problem(client.post("/v1/exports", json={"format": "annotations-md", "all": True, "locale": "x"}), 400)
+
+
+def test_exports_take_the_locale(client, tokens):
+    def citations(text: str) -> list[str]:
+        return [line for line in text.splitlines() if line.startswith(("Citation:", "Reference:"))]
+
+    args = ("--format", "annotations-md", "--style", "chicago-notes-bibliography", "--locale", "ru-RU")
+    proc = run_cli("export", "--all", *args, "--output", "-")
+    params = {"format": "annotations-md", "all": "true", "style": "chicago-notes-bibliography"}
+    r = client.get("/v1/export", params={**params, "locale": "ru-RU"})
+    assert r.status_code == 200, r.text
+    assert citations(r.text) == citations(proc.stdout.decode()) and "под ред." in r.text
+    assert "под ред." not in client.get("/v1/export", params=params).text
+    r = client.post("/v1/exports", json={"format": "annotations-md", "all": True, "style": "chicago-notes-bibliography",
+                                         "locale": "ru-RU"}, headers={"Prefer": "wait=60"})
+    assert r.status_code == 200, r.text
+    assert citations(r.text) == citations(proc.stdout.decode())
+
+
 def test_streamed_exports_match_the_command_line(client, tokens):
     for fmt in ("ris", "bibtex", "csl-json"):
         proc = run_cli("export", "--all", "--format", fmt, "--output", "-")

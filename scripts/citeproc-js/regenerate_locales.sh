@@ -1,7 +1,8 @@
 #!/bin/sh
 # Regenerate tests/golden/citations/locales/ with citeproc-js (needs node + npm; the tests do not).
 # Arguments CORPUS--STYLE--LOCALE (e.g. mixed--apa--ru-RU) choose the goldens; without them, the
-# combinations listed in dump_locale_inputs.py (COMBINATIONS). Minutes per combination.
+# combinations listed in dump_locale_inputs.py (COMBINATIONS: every style in every locale).
+# Minutes per combination.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)

@@ -16,6 +16,7 @@ import warnings
 from typing import Any
 
 from . import speedups
+from .fidelity import ETAL as _EtAl
 from .fidelity import FIRST, IBID, IBID_LOC, SUBSEQUENT, TERM_MARK, Locator
 from .fidelity import GIVEN as _Given
 from .fidelity import SAS as _SAS
@@ -432,7 +433,20 @@ def year_suffix(n: int) -> str:
     return out
 
 
-def _render_with_given(run, given: bool, render):
+def _names_state(run, rid: str) -> tuple[bool, int]:
+    """How a record's names are shown: (with given names, names added by add-names)."""
+    return rid in run.given, getattr(run, "add_names", {}).get(rid, 0)
+
+
+def _render_with_given(run, given: bool | tuple[bool, int], render):
+    if isinstance(given, tuple):
+        given, extra = given
+        if extra:
+            _EtAl.extra = extra
+            try:
+                return _render_with_given(run, given, render)
+            finally:
+                _EtAl.extra = 0
     if not given:
         return render()
     citation = run.style.root.citation
@@ -461,37 +475,65 @@ def disambiguate(run, cached) -> dict[str, tuple[bool, str]]:
     citation = style.root.citation
     add_suffix = citation.get("disambiguate-add-year-suffix", "false") == "true"
     add_given = citation.get("disambiguate-add-givenname", "false") == "true"
+    add_names = citation.get("disambiguate-add-names", "false") == "true"
     state: dict[str, tuple[bool, str]] = {}
     run.given = set()
+    run.add_names = {}
     run.disambiguation = state
-    if not (add_suffix or add_given or style.has_disambiguate_conditions) or len(run.records) < 2:
+    if not (add_suffix or add_given or add_names or style.has_disambiguate_conditions) or len(run.records) < 2:
         return state
     layout = citation.layout
+    # note styles: ambiguity is judged on the short (subsequent) note, as citeproc-js does; an
+    # in-text style with et-al-subsequent-* on its first and its subsequent cites
+    positions = [(SUBSEQUENT, False)] if style.is_note else [(FIRST, False)]
+    if not style.is_note and citation.xpath_search(
+            "descendant-or-self::*[@et-al-subsequent-min or @et-al-subsequent-use-first]"):
+        positions.append((SUBSEQUENT, False))
 
-    def ambiguity_key(rid: str, flag: bool, given: bool = False) -> str | None:
-        key = (run.keys[rid], run.style_key, "ambiguity", flag, given)
+    def ambiguity_key(rid: str, flag: bool, given: bool = False, extra: int | None = None) -> str | None:
+        names = (given, run.add_names.get(rid, 0) if extra is None else extra)
+        key = (run.keys[rid], run.style_key, "ambiguity", flag, names)
 
         def render_plain():
             _set_suffix(run, rid, "")
-            # note styles: ambiguity is judged on the short (subsequent) note, as citeproc-js does
-            position = (SUBSEQUENT, False) if style.is_note else (FIRST, False)
-            item = _new_item(run, rid, exporter_position=position, exporter_disambiguate=flag)
-            citation.cites = []
-            layout.repressed = {}
-            text = layout.render_children(item)
-            return strip_markers(str(text)) if text is not None else ""
+            texts = []
+            for position in positions:
+                item = _new_item(run, rid, exporter_position=position, exporter_disambiguate=flag)
+                citation.cites = []
+                layout.repressed = {}
+                text = layout.render_children(item)
+                texts.append(strip_markers(str(text)) if text is not None else "")
+            return "\x1f".join(texts)
 
         try:
-            return cached(key, lambda: _render_with_given(run, given, render_plain))
+            return cached(key, lambda: _render_with_given(run, names, render_plain))
         except Exception:
             return None
 
     def groups(keys: dict[str, str | None]) -> list[list[str]]:
-        by_key: dict[str, list[str]] = {}
-        for rid, k in keys.items():
-            if k:
-                by_key.setdefault(k, []).append(rid)
-        return [g for g in by_key.values() if len(g) > 1]
+        """Records whose cites print the same in some position, joined into groups."""
+        owner: dict[str, str] = {}
+
+        def find(rid: str) -> str:
+            while owner[rid] != rid:
+                rid = owner[rid]
+            return rid
+
+        for n in range(len(positions)):
+            by_key: dict[str, str] = {}
+            for rid, k in keys.items():
+                if k:
+                    owner.setdefault(rid, rid)
+                    text = k.split("\x1f")[n] if len(positions) > 1 else k
+                    if text in by_key:
+                        owner[find(rid)] = find(by_key[text])
+                    else:
+                        by_key[text] = rid
+        joined: dict[str, list[str]] = {}
+        for rid in keys:
+            if rid in owner:
+                joined.setdefault(find(rid), []).append(rid)
+        return [g for g in joined.values() if len(g) > 1]
 
     rule = citation.get("givenname-disambiguation-rule", "by-cite")
     if add_given and rule != "by-cite":
@@ -508,6 +550,29 @@ def disambiguate(run, cached) -> dict[str, tuple[bool, str]]:
         run.given.update(rid for rid, (family, _) in firsts.items() if len(givens[family]) > 1)
     keys = {rid: ambiguity_key(rid, False, rid in run.given) for rid in run.records}
     ambiguous = groups(keys)
+    if ambiguous and add_names:
+        # add names one at a time to the cites of a group; a cite keeps the count that tells it
+        # apart, and the cites no count tells apart keep their names (citeproc-js's step 1)
+        still = []
+        for group in ambiguous:
+            most = max(len(run.records[rid].get(var) or []) for rid in group
+                       for var in ("author", "editor", "translator", "recipient", "composer", "director"))
+            rest = list(group)
+            for extra in range(1, most):
+                expanded = {rid: ambiguity_key(rid, False, rid in run.given, extra) for rid in rest}
+                if len(set(expanded.values())) == 1:
+                    continue
+                left = {rid for g in groups(expanded) for rid in g}
+                for rid in rest:
+                    if rid not in left:
+                        run.add_names[rid] = extra
+                        keys[rid] = expanded[rid]
+                rest = [rid for rid in rest if rid in left]
+                if not rest:
+                    break
+            if rest:
+                still.append(rest)
+        ambiguous = still
     if ambiguous and add_given:
         still = []
         for group in ambiguous:
@@ -553,7 +618,7 @@ def render_citations(run, cites: list[tuple[str, str | None]], note: bool, cache
             out.append((rid, None, f"no record with id {rid!r}"))
             continue
         flag, suffix = state.get(rid, (False, ""))
-        given = rid in run.given
+        given = _names_state(run, rid)
         # notes differ from in-text citations only by the capitalisation of note styles' notes
         kind = "note" if note and run.style.is_note else "cite"
         key = (run.keys[rid], run.style_key, kind, pos, near, loc, flag, suffix, given)
@@ -622,6 +687,20 @@ def prepare_style(style) -> None:
     style.uses_citation_number = bool(root.xpath(
         "//cs:text[@variable='citation-number'] | //cs:key[@variable='citation-number']",
         namespaces=root.nsmap))
+    _second_field_space(root)
+
+
+def _second_field_space(root) -> None:
+    """With ``second-field-align``, citeproc-js's text output sets the first field of an entry
+    apart from the rest with a space ("1. Doe" where the layout prints "1." and "Doe"): the
+    first element of the bibliography's layout gets that space after its suffix."""
+    ns = root.nsmap
+    layout = root.find("cs:bibliography/cs:layout", ns)
+    if layout is None or not root.find("cs:bibliography", ns).get("second-field-align"):
+        return
+    first = next((e for e in layout if isinstance(e.tag, str)), None)
+    if first is not None:
+        first.set("suffix", (first.get("suffix") or "") + " ")
 
 
 def _bibliography_needs_disambiguation(root) -> bool:
@@ -788,7 +867,7 @@ class _ClusterCite:
         run, rid = self.run, self.rid
         citation = run.style.root.citation
         layout = citation.layout
-        given = rid in run.given
+        given = _names_state(run, rid)
         key = (run.keys[rid], run.style_key, "cluster-cite", self.pos, self.near, self.loc, self.label,
                self.flag, self.suffix, given, self.grouping, suppress)
 
@@ -844,13 +923,17 @@ def _assemble(run, citation, cites: list[_ClusterCite], grouping: bool, collapse
     if not grouping:
         return _join([(delimiter, c.shown) for c in cites])
     group_delimiter = citation.get("cite-group-delimiter", ", ")
+    sorted_citation = citation.find("cs:sort", citation.nsmap) is not None
     suffix_delimiter = citation.get("year-suffix-delimiter", delimiter)
     groups: list[list[_ClusterCite]] = []
     for cite in cites:
         # group only by names the cite prints first (a style may render other names first, e.g.
         # in a condition, and print the editors instead)
         names = cite.names if cite.names and strip_markers(cite.shown).startswith(cite.names) else None
-        home = next((g for g in groups if names and g[0].names == names
+        # a sorted citation brings cites of the same names together; an unsorted one only groups
+        # a run of adjacent cites (citeproc-js: "Aalto 2015a, b; Bartleby 2010; Aalto 2015c")
+        candidates = groups if sorted_citation else groups[-1:]
+        home = next((g for g in candidates if names and g[0].names == names
                      and strip_markers(g[0].shown).startswith(names)), None)
         if home is None:
             groups.append([cite])

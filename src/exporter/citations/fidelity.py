@@ -452,6 +452,162 @@ def patch_sort_name_and(model) -> None:
     model.Name.get_option = get_option
 
 
+class _EtAl:
+    """The names being rendered: whether their cite is past its first (``subsequent``), how
+    many names disambiguation adds (``extra``, set by the driver) and how many there are."""
+
+    subsequent = False
+    extra = 0
+    count = 0
+
+
+ETAL = _EtAl
+
+
+def _name_attribute(element, name: str, parent) -> int | None:
+    """``name`` as set on the cs:name, else on its cs:citation, else on cs:style (unset: None)."""
+    for holder in (element, parent, element.get_root()):
+        value = holder.get(name)
+        if value is not None:
+            return int(value)
+    return None
+
+
+def patch_et_al_subsequent(model) -> None:
+    """``et-al-subsequent-min`` / ``et-al-subsequent-use-first`` replace ``et-al-min`` /
+    ``et-al-use-first`` in a citation's cites that are not first (subsequent, ibid), as
+    citeproc-js does; an unset one keeps the first cite's value.  citeproc-py read both and
+    used neither.  Names added by ``disambiguate-add-names`` (``ETAL.extra``) raise
+    ``et-al-use-first``, and a list no longer than ``et-al-use-first`` gets no "et al."
+    (citeproc-py printed "A, B, C et al." when every name was shown)."""
+    original_process = model.Name.process
+    original_option = model.Name.get_option
+
+    def process(self, item, variable, context=None, sort_options=None, **kwargs):
+        if sort_options:
+            return original_process(self, item, variable, context, sort_options, **kwargs)
+        given = item.get("exporter_position") if hasattr(item, "get") else None
+        saved = _EtAl.subsequent, _EtAl.count
+        _EtAl.subsequent = given is not None and given[0] != FIRST
+        try:
+            _EtAl.count = len(item.reference.get(variable) or [])
+        except (AttributeError, TypeError):
+            _EtAl.count = 0
+        try:
+            return original_process(self, item, variable, context, sort_options, **kwargs)
+        finally:
+            _EtAl.subsequent, _EtAl.count = saved
+
+    def in_citation(self, context) -> tuple[bool, object]:
+        parent = (context if context is not None else self).xpath_search(
+            "./ancestor::*[self::cs:citation or self::cs:bibliography][1]")[0]
+        return parent.tag.endswith("citation"), parent
+
+    def get_option(self, name, context=None, sort_options=None):
+        if sort_options or name not in ("et-al-min", "et-al-use-first"):
+            return original_option(self, name, context, sort_options)
+        value = None
+        citing, parent = in_citation(self, context)
+        if _EtAl.subsequent and citing:
+            value = _name_attribute(self, name.replace("et-al-", "et-al-subsequent-"), parent)
+        if value is None:
+            value = original_option(self, name, context, sort_options)
+        if name == "et-al-use-first" and _EtAl.extra and citing:
+            value += _EtAl.extra
+        if name == "et-al-min" and value and _EtAl.count:
+            if get_option(self, "et-al-use-first", context, sort_options) >= _EtAl.count:
+                return 0  # every name is shown: no "et al."
+        return value
+
+    model.Name.process = process
+    model.Name.get_option = get_option
+
+
+class _ImplicitSuffix:
+    """The cite whose year suffix went out already, and the suffix the next year part takes."""
+
+    item: object = None
+    pending: str | None = None
+
+
+def _explicit_year_suffix(root, memo: dict = {}) -> bool:  # noqa: B006 -- a per-process memo
+    key = id(root)
+    if key not in memo:
+        memo[key] = bool(root.xpath_search("//cs:text[@variable='year-suffix']"))
+    return memo[key]
+
+
+def _shown_parts(date) -> set[str]:
+    """The date parts a cs:date prints (a localized one: its ``date-parts``)."""
+    if date.get("form") is not None:
+        return set((date.get("date-parts") or "year-month-day").split("-"))
+    return {p.get("name") for p in date.iterchildren() if isinstance(p.tag, str) and p.get("name")}
+
+
+def _date_sort_key(value, parts: set[str]) -> str:
+    """A date's sort form with only the parts shown (YYYYYMMDD, missing parts as 0)."""
+    from citeproc.source import Date, DateRange
+
+    if isinstance(value, DateRange):
+        end = value.get("end", None)
+        return _date_sort_key(value.begin, parts) + "-" + (_date_sort_key(end, parts) if end else "")
+    if not isinstance(value, Date):
+        return value.sort_key()  # a literal date
+    month = value.get("month", 0) if "month" in parts else 0
+    day = value.get("day", 0) if "day" in parts else 0
+    return f"{value.year + 10000:05}{month:02}{day:02}"
+
+
+def patch_implicit_year_suffix(model) -> None:
+    """A style that never prints the ``year-suffix`` variable gets the suffix after the first
+    year it prints in a cite or entry ("2000a"), as citeproc-js does; citeproc-py printed a
+    disambiguating suffix only through ``<text variable="year-suffix"/>``."""
+    from citeproc.source import DateBase
+
+    original_date = model.Date.process
+    original_part = model.Date_Part.process
+
+    def process(self, item, variable=None, show_parts=None, context=None, **kwargs):
+        if kwargs.get("sort_options"):
+            # in a macro sort key a date sorts by its value (citeproc-js's sort form), not by
+            # its text ("July 16, 1917" before "1919")
+            try:
+                value = item.reference.get((variable or self.get("variable") or "").replace("-", "_"))
+            except AttributeError:
+                value = None
+            if isinstance(value, DateBase):
+                return _date_sort_key(value, _shown_parts(self))
+            return original_date(self, item, variable, show_parts, context, **kwargs)
+        pending = None
+        if _ImplicitSuffix.item is not item:
+            reference = getattr(item, "reference", None)
+            suffix = dict.get(reference, "year_suffix") if isinstance(reference, dict) else None
+            root = self.get_root()
+            if isinstance(root, model.Locale):  # a localized date: the style decides
+                root = root.style
+            if suffix and not _explicit_year_suffix(root):
+                pending = str(suffix)
+        saved = _ImplicitSuffix.pending
+        _ImplicitSuffix.pending = pending
+        try:
+            out = original_date(self, item, variable, show_parts, context, **kwargs)
+        finally:
+            if pending is not None and _ImplicitSuffix.pending is None:
+                _ImplicitSuffix.item = item  # the suffix went out in this cite
+            _ImplicitSuffix.pending = saved
+        return out
+
+    def part_process(self, date, context=None):
+        text = original_part(self, date, context)
+        if text and self.get("name") == "year" and _ImplicitSuffix.pending:
+            text = str(text) + _ImplicitSuffix.pending
+            _ImplicitSuffix.pending = None
+        return text
+
+    model.Date.process = process
+    model.Date_Part.process = part_process
+
+
 # -- cite grouping and collapsing --------------------------------------------------------------
 
 class _FirstNames:
@@ -489,4 +645,5 @@ def patch_first_names(model) -> None:
 #: Every fidelity patch, in installation order.
 PATCHES = (patch_initialize, patch_stop_words, patch_position, patch_conditions, patch_text_case,
            patch_author_substitute, patch_page_ranges, patch_substitute, patch_givenname,
-           patch_sort_name_labels, patch_sort_name_and, patch_first_names)
+           patch_sort_name_labels, patch_sort_name_and, patch_first_names, patch_et_al_subsequent,
+           patch_implicit_year_suffix)

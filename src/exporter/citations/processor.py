@@ -68,6 +68,10 @@ def load_style(path: Path, locale: str | None = None):
                 return _styles.setdefault(key, load_style(source, locale or own_locale))
             style = CitationStylesStyle(str(source), locale=locale, validate=False)
             style.exporter_locale = locale or style.root.get("default-locale") or DEFAULT_LOCALE
+            # a record without a language is in the locale's language (English only title-cases
+            # under an English locale), as citeproc-js assumes; citeproc-py read the style's
+            # default-locale for it whatever locale was chosen (this tree is this locale's own)
+            style.root.set("default-locale", style.exporter_locale)
             driver.prepare_style(style)
             _styles[key] = style
         return style

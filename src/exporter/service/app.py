@@ -35,7 +35,7 @@ from .config import Config
 from .jobs import FINISHED, BackendUnavailable, JobBackend, JobSpec, JobStatus, QueueFull, new_job_id
 from .metrics import CONTENT_TYPE as METRICS_TYPE
 from .metrics import Metrics
-from .models import ExportBody
+from .models import LOCALE_PATTERN, ExportBody
 from .problems import Problem
 from .store import JobStore, QuotaSpent
 
@@ -296,7 +296,7 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
             reader, format=body.format, entries=",".join(body.entries) if body.entries else None,
             range=body.range, folder=body.folder, dates=body.dates, all=body.all, layer=body.layer,
             pages=body.pages, annotations=body.annotations, tags=list(body.tags), creators=list(body.creators),
-            style=body.style, accept_terms=body.accept_terms, options=dict(body.options))
+            style=body.style, locale=body.locale, accept_terms=body.accept_terms, options=dict(body.options))
         check = await engine_call(service.engine.check, req)  # the policy, before anything is queued
         data = asdict(req)
         data["corpus"] = str(data["corpus"]) if data["corpus"] is not None else None
@@ -417,11 +417,19 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
         mode: Literal["bibliography", "note", "in-text"] = "bibliography",
         as_: Annotated[Literal["text", "html"], Query(alias="as")] = "text",
         locator: Annotated[str | None, Query(max_length=100)] = None,
+        locale: Annotated[str | None, Query(pattern=LOCALE_PATTERN, max_length=35,
+                                            description="citation locale (en-GB, ru-RU, ru); "
+                                                        "default: the style's")] = None,
+        cluster: Annotated[str | None, Query(min_length=1, max_length=100_000,
+                                             description="multi-item citations instead of a selection: "
+                                                         "ID,ID;ID@PAGE")] = None,
     ) -> dict[str, Any]:
-        """Formatted citations, at once, as ``exporter cite`` prints them."""
+        """Formatted citations, at once, as ``exporter cite`` prints them (``cluster`` and
+        ``locale`` as its ``--cluster`` and ``--locale``)."""
         service.request(reader, format="json")  # a reader unknown to the archive is refused
         req = CiteRequest(style=style, mode=mode, locator=locator, entries=entries, range=range, folder=folder,
-                          dates=dates, all=all, corpus=config.corpus_path, user=reader.user)
+                          dates=dates, all=all, corpus=config.corpus_path, user=reader.user, locale=locale,
+                          cluster=cluster)
 
         def run() -> dict[str, Any]:
             with service.cite_lock:
@@ -445,6 +453,7 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
         tags: Annotated[list[str] | None, Query(max_length=100)] = None,
         creators: Annotated[list[str] | None, Query(max_length=100)] = None,
         style: Annotated[str | None, Query(max_length=200)] = None,
+        locale: Annotated[str | None, Query(pattern=LOCALE_PATTERN, max_length=35)] = None,
     ):
         """Citation and annotation formats at once, streamed from a spool file (memory stays flat)."""
         fmt = service.engine.plugins.formats
@@ -454,7 +463,7 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
             raise Problem(400, f"format '{format}' reproduces archive material: queue it with POST /v1/exports")
         req = service.request(reader, format=format, entries=entries, range=range, folder=folder, dates=dates,
                               all=all, layer=layer, pages=pages, annotations=annotations, tags=list(tags or []),
-                              creators=list(creators or []), style=style)
+                              creators=list(creators or []), style=style, locale=locale)
         fd, tmp = tempfile.mkstemp(dir=service.scratch, prefix=".stream-")
         os.close(fd)
         try:

@@ -12,6 +12,9 @@ Short = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 MAX_IDS = 2000
 MAX_FILTERS = 100
 MAX_OPTIONS = 20
+#: The shape of a locale name (``en-GB``, ``ru-RU``, ``ru``); the engine checks that it exists.
+LOCALE_PATTERN = r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,3}$"
+Locale = Annotated[str, StringConstraints(min_length=2, max_length=35, pattern=LOCALE_PATTERN)]
 
 
 class ExportBody(BaseModel):
@@ -33,6 +36,7 @@ class ExportBody(BaseModel):
     tags: Annotated[list[Name], Field(max_length=MAX_FILTERS)] = []
     creators: Annotated[list[Name], Field(max_length=MAX_FILTERS)] = []
     style: Name | None = None
+    locale: Locale | None = Field(default=None, description="citation locale (en-GB, ru-RU); default: the style's")
     accept_terms: bool = False
     #: Options the format declares (``exporter formats --json`` lists them); checked by the engine.
     options: Annotated[dict[Name, Annotated[str, StringConstraints(max_length=200)] | bool | int | float],

@@ -81,6 +81,7 @@ def _service_words(text: str) -> str:
                         ("--annotations", "annotations"), ("(give --user)", "(send a token)"), ("--user", "a token"),
                         ("--style", "style"),
                         ("--format", "format"), ("--accept-terms", "accept_terms"), ("--locator", "locator"),
+                        ("--locale", "locale"), ("--cluster", "cluster"),
                         ("--mode", "mode")):
         text = text.replace(flag, field)
     # What is left are format options (--pdf-variant): the request names them by key (pdf_variant).
