@@ -51,6 +51,9 @@ def test_cluster_api_matches_single_citations(engine, sample):
 def test_cluster_usage_errors(cli):
     res = cli("cite", "--cluster", "kd1-1918-01-03;;", "--style", "apa", "--mode", "note")
     assert res.returncode == 2 and b"--cluster: empty entry id" in res.stderr and res.stdout == b""
+    res = cli("cite", "--cluster", "kd1-1918-03-06@", "--style", "apa", "--mode", "in-text")
+    assert res.returncode == 2 and b"--cluster: empty locator after 'kd1-1918-03-06@'" in res.stderr
+    assert res.stdout == b""
     res = cli("cite", "--cluster", "kd1-1918-01-03", "--all", "--style", "apa")
     assert res.returncode == 2 and b"either --cluster or a selection" in res.stderr
     res = cli("cite", "--cluster", "nope-1", "--style", "apa", "--mode", "note")

@@ -102,15 +102,17 @@ class Cite:
 def parse_clusters(text: str) -> list[list[tuple[str, str | None]]]:
     """``"ID,ID;ID@21"`` -> clusters of (entry id, page): ``;`` separates citations, ``,`` the
     cites of one citation, ``@PAGE`` a cite's locator.  Raises ``ValueError`` on an empty
-    citation or id."""
+    citation, id or locator."""
     clusters: list[list[tuple[str, str | None]]] = []
     for part in text.split(";"):
         cites: list[tuple[str, str | None]] = []
         for cite in part.split(","):
-            ident, _, locator = cite.strip().partition("@")
+            ident, at, locator = cite.strip().partition("@")
             ident, page = ident.strip(), " ".join(locator.split()) or None
             if not ident:
                 raise ValueError(f"empty entry id in citation {part.strip()!r} of {text!r}")
+            if at and page is None:  # "ID@" is a locator left out by mistake, not "no locator"
+                raise ValueError(f"empty locator after '{ident}@' in {text!r}")
             cites.append((ident, page))
         clusters.append(cites)
     return clusters
