@@ -74,6 +74,21 @@ def test_pages_narrow_the_text(engine):
     assert doc.source_pages == 2
 
 
+def test_entries_left_out_by_the_pages_are_one_warning(engine):
+    """Narrowing a whole volume to a few pages leaves out most entries: one line names them
+    (the first ten and a count), not one line per entry."""
+    doc = engine.assemble(ExportRequest(format="json", all=True, pages="20-29", layer="translation",
+                                        annotations="none"))
+    left = [w for w in doc.warnings if "no text on pages 20-29" in w]
+    assert len(left) == 1
+    total = 46 - len(doc.entries)
+    assert left[0].startswith(f"{total} entries have no text on pages 20-29; left out: kd1-1918-01-03, ")
+    assert left[0].endswith(f" and {total - 10} more")
+    one = engine.assemble(ExportRequest(format="json", range="kd1-1918-03-03a..kd1-1918-03-06",
+                                        pages="21-22", layer="translation", annotations="none"))
+    assert [w for w in one.warnings if "no text" in w] == ["entry kd1-1918-03-06 has no text on pages 21-22; left out"]
+
+
 def test_layer_choice(engine):
     doc = engine.assemble(ExportRequest(format="json", entries="kd1-1918-03-06,kd1-1918-03-20",
                                         layer="translation", annotations="none"))

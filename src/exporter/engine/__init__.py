@@ -324,6 +324,7 @@ class Engine:
         for ann in anns:
             by_layer.setdefault((ann.entry_id, ann.layer), []).append(ann)
         entries: list[Entry] = []
+        left_out: list[str] = []  # entries with no text on the chosen pages: one warning for all
         for entry in chosen:
             layers, note = narrow.choose_layers(entry.layers, request.layer)
             if note:
@@ -340,12 +341,20 @@ class Engine:
                 new_layers[name] = layer
             if not new_layers:
                 if pages:
-                    warnings.append(f"entry {entry.id} has no text on pages {pages[0]}-{pages[1]}; left out")
+                    left_out.append(entry.id)
                 continue
             copy = replace(entry, layers=new_layers, annotations=[])
             copy.annotations = [i.annotation for lay in new_layers.values() for b in lay.blocks
                                 for i in b.inlines if isinstance(i, AnnotationStart)]
             entries.append(copy)
+        if left_out and pages:
+            span = f"pages {pages[0]}-{pages[1]}"
+            if len(left_out) == 1:
+                warnings.append(f"entry {left_out[0]} has no text on {span}; left out")
+            else:
+                # one line, not one per entry: a whole volume narrowed to ten pages leaves out hundreds
+                shown = ", ".join(left_out[:10]) + (f" and {len(left_out) - 10} more" if len(left_out) > 10 else "")
+                warnings.append(f"{len(left_out)} entries have no text on {span}; left out: {shown}")
         if not entries:
             raise SelectionError("the selection contains no text" + (
                 f" on pages {pages[0]}-{pages[1]}" if pages else ""))
