@@ -290,7 +290,7 @@ HOSTILE = [
     ({"format": "ris", "all": True, "layer": "secret"}, 400),
     ({"format": "ris", "all": True, "unknown": 1}, 400),
     ({"format": "ris", "all": True, "options": {"a": {"b": 1}}}, 400),
-    ({"format": "ris", "all": True, "annotations": "mine"}, 400),
+    ({"format": "ris", "all": True, "annotations": "mine"}, 401),  # anonymous: a token is missing
     ([1, 2, 3], 400),
     ("a string", 400),
     (None, 400),

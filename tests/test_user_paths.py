@@ -128,6 +128,12 @@ def test_http_errors_point_to_the_api_not_the_command_line(server):
     assert "exporter styles" not in body["detail"] and "GET /v1/styles?search=TEXT" in body["detail"]
     body = assert_problem(server.client.post("/v1/exports", json={"format": "ris", "entries": ["nope"]}), 404)
     assert "exporter toc" not in body["detail"] and "GET /v1/volumes/{volume}/entries" in body["detail"]
+    # "mine" without a token: the missing token is the problem (401), not a command-line --user
+    res = server.client.get("/v1/export", params={"format": "ris", "entries": "kd1-1918-03-06",
+                                                  "annotations": "mine"})
+    body = assert_problem(res, 401)
+    assert "--user" not in body["detail"] and "token" in body["detail"]
+    assert res.headers["WWW-Authenticate"] == "Bearer"
 
 
 def test_port_zero_start_line_names_the_chosen_port(tmp_path):

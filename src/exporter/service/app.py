@@ -74,6 +74,9 @@ class Service:
         A signed token for a reader the archive's data does not know is refused here, without
         the engine's list of known readers (which the command line prints to its own user).
         """
+        if identity.user is None and fields.get("annotations") == "mine":
+            # the engine's own reason names the command line's --user, which a client cannot give
+            raise Problem(401, "annotations 'mine' needs a token", headers={"WWW-Authenticate": "Bearer"})
         if identity.user is not None:
             users = self.engine.load(self.config.corpus_path).users
             if users and identity.user not in users:
