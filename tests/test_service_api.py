@@ -177,8 +177,8 @@ def test_visibility_matrix_through_http(client, tokens, user):
         params = {"format": "annotations-jsonld", "all": "true", "annotations": mode}
         body = {"format": "annotations-jsonld", "all": True, "annotations": mode}
         if mode == "mine" and user is None:
-            assert_problem(client.get("/v1/export", params=params), 400)
-            assert_problem(client.post("/v1/exports", json=body), 400)
+            assert_problem(client.get("/v1/export", params=params), 401)
+            assert_problem(client.post("/v1/exports", json=body), 401)
             continue
         want = expected_visible(user, mode)
         r = client.get("/v1/export", params=params, headers=h)
