@@ -250,25 +250,17 @@ def write_ris(entries: Iterable[Entry], out: BinaryIO, fallbacks: list[str] | No
                 desc = desc.strip() if desc else ""
                 url = url.strip()
                 page = page.strip()
+            # The record's own lines, the same for both kinds; only the order around them differs.
+            id_line = f"ID  - {qid}{CRLF}".encode() if qid else b""
+            archive = (f"{f'DB  - {repo}{CRLF}' if repo else ''}{f'AN  - {aid}{CRLF}' if aid else ''}"
+                       f"{f'UR  - {url}{CRLF}' if url else ''}{f'AB  - {desc}{CRLF}' if desc else ''}").encode()
+            position = (f"{f'M2  - number: {number}{CRLF}' if number else ''}"
+                        f"{f'M2  - page: {page}{CRLF}' if page else ''}").encode()
             parts: tuple[bytes, ...]
             if is_letter:
-                parts = (ty, f"ID  - {qid}{CRLF}".encode() if qid else b"", ti, au, rc, da, m3, la,
-                         (f"{f'DB  - {repo}{CRLF}' if repo else ''}{f'AN  - {aid}{CRLF}' if aid else ''}"
-                          f"{f'UR  - {url}{CRLF}' if url else ''}{f'AB  - {desc}{CRLF}' if desc else ''}"
-                          ).encode(),
-                         vol_m2,
-                         (f"{f'M2  - number: {number}{CRLF}' if number else ''}"
-                          f"{f'M2  - page: {page}{CRLF}' if page else ''}").encode(),
-                         pl, au_m2, rc_m2, END)
+                parts = (ty, id_line, ti, au, rc, da, m3, la, archive, vol_m2, position, pl, au_m2, rc_m2, END)
             else:
-                parts = (ty, f"ID  - {qid}{CRLF}".encode() if qid else b"", ti, au, da, m3, pl, la,
-                         (f"{f'DB  - {repo}{CRLF}' if repo else ''}{f'AN  - {aid}{CRLF}' if aid else ''}"
-                          f"{f'UR  - {url}{CRLF}' if url else ''}{f'AB  - {desc}{CRLF}' if desc else ''}"
-                          ).encode(),
-                         vol_m2,
-                         (f"{f'M2  - number: {number}{CRLF}' if number else ''}"
-                          f"{f'M2  - page: {page}{CRLF}' if page else ''}").encode(),
-                         rc_m2, au_m2, END)
+                parts = (ty, id_line, ti, au, da, m3, pl, la, archive, vol_m2, position, rc_m2, au_m2, END)
             if check:  # the guard on the volume's first record (see check_volume)
                 reference = check_volume(b"".join(parts), ris_from_csl(None, e).encode("utf-8"),
                                          volumes, vol, fallbacks)
