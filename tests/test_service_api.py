@@ -450,3 +450,25 @@ def test_metrics_count(client, server):
     assert values[five] == server.baseline[five], "no 5xx answer after start-up"
     assert values["exporter_job_seconds_count"] >= 1
     assert values['exporter_jobs_total{outcome="done"}'] >= 1
+
+
+def test_a_remembered_token_still_expires(tmp_path):
+    """The verifier remembers tokens that verified (no signature check per request); a token
+    it remembers is refused once it expires, and a forged one never reaches the memory."""
+    from exporter.service.auth import TokenError, Verifier
+    from exporter.service.config import Config
+
+    config = Config()
+    config.auth.secret, config.auth.leeway = SECRET, 0
+    config.service.state_dir = str(tmp_path)
+    verifier = Verifier(config)
+    token = jwt.encode(_claims(exp=int(time.time()) + 2), SECRET, "HS256")
+    assert verifier.identity(f"Bearer {token}").user == "irina"
+    assert verifier.identity(f"Bearer {token}").user == "irina"  # from the memory
+    forged = jwt.encode(_claims(sub="leila"), "another-secret-that-is-long-enough-0123456789", "HS256")
+    for _ in range(2):
+        with pytest.raises(TokenError, match="signature"):
+            verifier.identity(f"Bearer {forged}")
+    time.sleep(3)
+    with pytest.raises(TokenError, match="expired"):
+        verifier.identity(f"Bearer {token}")
