@@ -400,12 +400,16 @@ class Corpus:
     #: Users with the moderator role (they also receive hidden annotations).
     moderators: set[str] = field(default_factory=set)
     _by_id: dict[str, Entry] = field(default_factory=dict, init=False, repr=False)
+    #: :meth:`layer_targets` of these entries (the list and its length, so a change is seen).
+    _targets: tuple[int, int, dict[str, tuple[EntrySummary, str]]] | None = field(
+        default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.reindex()
 
     def reindex(self) -> None:
         self._by_id = {}
+        self._targets = None
         if isinstance(self.entries, EntryStore):
             return  # it numbers and finds its entries itself
         for i, entry in enumerate(self.entries):
@@ -422,7 +426,11 @@ class Corpus:
         """Layer IRI (``<entry IRI>/<layer>``) -> (entry, layer name): what annotation targets name."""
         if isinstance(self.entries, EntryStore):
             return self.entries.layer_targets()
-        return {e.layer_iri(name): (e, name) for e in self.entries for name in e.layers}
+        # Built once: a service checks every new annotation's target against it.
+        key = (id(self.entries), len(self.entries))
+        if self._targets is None or self._targets[:2] != key:
+            self._targets = (*key, {e.layer_iri(name): (e, name) for e in self.entries for name in e.layers})
+        return self._targets[2]
 
     def entry_counts(self) -> dict[str, int]:
         """How many entries each volume (by id) has."""
