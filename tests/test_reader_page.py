@@ -289,6 +289,28 @@ def test_frus_toc_and_entry_page(frus_server):
         assert any(a.get("rel") == "next" for t, a in page.tags if t == "a")
 
 
+def test_frus_print_layer_is_one_the_service_takes(frus_server):
+    """FRUS documents have one ``text`` layer: the Print dialog offers it as ``both`` (all the
+    document's text), a value the export API takes, and its page count is the policy's."""
+    with frus_server.client() as c:
+        _r, page = get(c, "/entries/d5")
+        select = next(i for i, (t, a) in enumerate(page.tags) if t == "select" and a.get("id") == "print-layer")
+        options = [a for t, a in page.tags[select + 1:select + 4] if t == "option"]
+        assert [o["value"] for o in options] == ["both"] and "selected" in options[0]
+        check = c.post("/v1/exports/check", json={"format": "pdf", "range": "d5..d8", "layer": "both"})
+        assert check.status_code == 200 and check.json()["source_pages"] == 4
+
+
+def test_print_layer_choices():
+    from exporter.service.reader.pages import print_layers
+
+    assert print_layers(["translation", "transcription"], "transcription") == (
+        [("translation", "Translation"), ("transcription", "Transcription"), ("both", "Both layers")],
+        "transcription")
+    assert print_layers(["text"], "text") == ([("both", "Text")], "both")
+    assert print_layers(["translation"], "translation") == ([("translation", "Translation")], "translation")
+
+
 # -- the view helpers the page uses (public API) --------------------------------------------------
 
 def test_toc_labels_and_details_rows(sample, frus):
