@@ -22,7 +22,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .registry import Style
 
 #: Layer names.  A volume without translation/transcription divisions has one layer, ``text``.
 TRANSLATION = "translation"
@@ -484,6 +487,9 @@ class Document:
     #: against what the format declares (:class:`exporter.registry.Option`).
     options: dict[str, str | int | float | bool] = field(default_factory=dict)
     archive_name: str = "the archive"
+    #: The resolved citation style, set by the engine for formats that print citations or a
+    #: bibliography (``Format.citations``, ``Format.bibliography``); else None.
+    citation_style: Style | None = None
 
     @property
     def annotations(self) -> list[Annotation]:
