@@ -22,10 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .registry import Style
+from typing import Protocol
 
 #: Layer names.  A volume without translation/transcription divisions has one layer, ``text``.
 TRANSLATION = "translation"
@@ -260,6 +257,19 @@ class Citation:
 
 
 @dataclass(slots=True)
+class BibliographyLine:
+    """One line of a selection's bibliography in a CSL style (see ``Document.bibliography``)."""
+
+    entry_id: str
+    text: str
+    #: The line as HTML: markup from the style only, every value from the record escaped.
+    html: str
+    #: Why the style could not format the entry; ``text`` and ``html`` are then a marked plain
+    #: citation.
+    error: str | None = None
+
+
+@dataclass(slots=True)
 class Entry:
     """One entry (diary entry, letter, telegram, document) with its metadata and layers."""
 
@@ -487,9 +497,10 @@ class Document:
     #: against what the format declares (:class:`exporter.registry.Option`).
     options: dict[str, str | int | float | bool] = field(default_factory=dict)
     archive_name: str = "the archive"
-    #: The resolved citation style, set by the engine for formats that print citations or a
-    #: bibliography (``Format.citations``, ``Format.bibliography``); else None.
-    citation_style: Style | None = None
+    #: The selection's bibliography in the chosen style, sorted as the style sorts (entries the
+    #: style prints nothing for are left out, with a warning); filled by the engine only for
+    #: formats that print one (``Format.bibliography``), else None.
+    bibliography: list[BibliographyLine] | None = None
 
     @property
     def annotations(self) -> list[Annotation]:

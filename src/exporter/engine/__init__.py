@@ -388,17 +388,35 @@ class Engine:
         """Fill each entry's citation: the chosen CSL style when the format prints citations."""
         from ..csl import plain_citation
 
-        if fmt is not None and (fmt.citations or fmt.bibliography):
-            name = self._style_name(doc.style)
-            if name:
-                doc.citation_style = self.style(name)
-                if fmt.citations:
-                    from ..citations import format_document_citations
+        name = self._style_name(doc.style) if fmt is not None else None
+        if fmt is not None and fmt.bibliography and name:
+            self._bibliography(doc, self.style(name))
+        if fmt is not None and fmt.citations and name:
+            from ..citations import format_document_citations
 
-                    format_document_citations(doc, doc.citation_style, locale=doc.locale)
-                    return
+            format_document_citations(doc, self.style(name), locale=doc.locale)
+            return
         for entry in doc.entries:
             entry.citation = plain_citation(entry)
+
+    @staticmethod
+    def _bibliography(doc: Document, style: Style) -> None:
+        """``doc.bibliography``: what ``exporter cite --mode bibliography`` prints for the same
+        entries, style and locale; what it says on stderr goes to the document's warnings."""
+        from ..citations import cite_entries
+        from ..model import BibliographyLine
+
+        doc.bibliography = []
+        for line in cite_entries(doc.entries, style, "bibliography", locale=doc.locale,
+                                 refuse_without_bibliography=True):
+            if line.omitted:
+                doc.warnings.append(f"entry {line.entry_id}: style '{style.name}' prints nothing for it in "
+                                    "bibliography mode; left out")
+                continue
+            if line.error:
+                doc.warnings.append(f"entry {line.entry_id}: style '{style.name}' could not format it "
+                                    f"({line.error}); printed a marked plain citation")
+            doc.bibliography.append(BibliographyLine(line.entry_id, line.text, line.html, line.error))
 
     def _style_name(self, name: str | None) -> str | None:
         """The style an export uses: the one asked for, else the house style if registered."""
