@@ -127,7 +127,7 @@ def search(text: str) -> list[Entry]:
     independent styles first, then by title."""
     words = _fold(text).split()
     lines, count = _lines(), _index().count
-    hits = range(count, 2 * count)  # the folded lines
+    hits: range | list[int] = range(count, 2 * count)  # the folded lines
     for word in words:  # one C-speed test per line and word, over what is left
         hits = [i for i in hits if word in lines[i]]
         if not hits:
