@@ -257,6 +257,19 @@ class Citation:
 
 
 @dataclass(slots=True)
+class BibliographyLine:
+    """One line of a selection's bibliography in a CSL style (see ``Document.bibliography``)."""
+
+    entry_id: str
+    text: str
+    #: The line as HTML: markup from the style only, every value from the record escaped.
+    html: str
+    #: Why the style could not format the entry; ``text`` and ``html`` are then a marked plain
+    #: citation.
+    error: str | None = None
+
+
+@dataclass(slots=True)
 class Entry:
     """One entry (diary entry, letter, telegram, document) with its metadata and layers."""
 
@@ -492,6 +505,10 @@ class Document:
     #: against what the format declares (:class:`exporter.registry.Option`).
     options: dict[str, str | int | float | bool] = field(default_factory=dict)
     archive_name: str = "the archive"
+    #: The selection's bibliography in the chosen style, sorted as the style sorts (entries the
+    #: style prints nothing for are left out, with a warning); filled by the engine only for
+    #: formats that print one (``Format.bibliography``), else None.
+    bibliography: list[BibliographyLine] | None = None
 
     @property
     def annotations(self) -> list[Annotation]:
