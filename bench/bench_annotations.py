@@ -22,7 +22,7 @@ import os
 import statistics
 import time
 import tracemalloc
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from exporter.model import Annotation, Block, Document, Entry, EntryDate, Layer, PageBreak, Selection, Text, Volume
 
@@ -66,12 +66,14 @@ def build(count: int) -> Document:
                 start=start, end=end, page=str(e + 1), number=e * PER_ENTRY + k + 1))
         entries.append(entry)
     return Document(entries=entries, volumes=[vol], selection=Selection("all", ""), user="irina",
-                    user_name="Irina Sokolova", exported_at=datetime.now(timezone.utc).replace(microsecond=0),
+                    user_name="Irina Sokolova", exported_at=datetime.now(UTC).replace(microsecond=0),
                     annotations_mode="visible")
 
 
 def renderers():
-    from exporter.formats.annotations import csv as annotations_csv, jsonld as annotations_jsonld, markdown as annotations_md
+    from exporter.formats.annotations import csv as annotations_csv
+    from exporter.formats.annotations import jsonld as annotations_jsonld
+    from exporter.formats.annotations import markdown as annotations_md
 
     return {"annotations-jsonld": annotations_jsonld.render, "annotations-csv": annotations_csv.render,
             "annotations-md": annotations_md.render}

@@ -49,12 +49,12 @@ def main() -> None:
         for fmt in ("epub", "html"):
             request = ExportRequest(format=fmt, accept_terms=True, **sel)
             engine.export(request, out)  # warm-up: lazy imports
-            ms = median_ms(lambda: engine.export(request, out), args.repeat)
+            ms = median_ms(lambda request=request: engine.export(request, out), args.repeat)
             print(f"  {label:<32} {fmt:<5} {ms:8.1f} ms  ({out.stat().st_size} bytes)")
     exe = str(Path(sys.executable).parent / "exporter")
     for label, extra in (("installed plugins", {}), ("EXPORTER_PLUGINS= (reference)", {"EXPORTER_PLUGINS": ""})):
         env = {**os.environ, **extra}
-        ms = median_ms(lambda: subprocess.run([exe, "formats"], env=env, capture_output=True, check=True),
+        ms = median_ms(lambda env=env: subprocess.run([exe, "formats"], env=env, capture_output=True, check=True),
                        args.repeat)
         print(f"  exporter formats, {label:<32} {ms:8.1f} ms")
 

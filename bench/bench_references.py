@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from exporter.model import Entry, EntryDate, Layer, Person, Volume  # noqa: E402
+from exporter.model import Entry, EntryDate, Layer, Person, Volume
 
 VOLUME = Volume(id="frus1918Russiav03", title="Papers Relating to the Foreign Relations of the United States, "
                 "1918, Russia, Volume III", editors=[Person(family="Kennan", given="George F.")],

@@ -266,7 +266,7 @@ def throughput(fn, jobs: int, clients: int, limit: int | None = None) -> tuple[f
                     fn()
             else:
                 fn()
-        except Exception as exc:  # noqa: BLE001 -- counted
+        except Exception as exc:  # counted
             errors += 1
             print(f"  error: {exc}", file=sys.stderr)
 
@@ -352,7 +352,8 @@ def main() -> int:
             try:
                 if "latency" not in args.skip:
                     lat = latency(svc.print_, lambda: chrome.print_(html.as_uri()), args.runs)
-                    print(f"latency, ten-page print, {args.runs} sequential: exporter serve p50 {lat['ours_p50']:.3f} s, "
+                    print(f"latency, ten-page print, {args.runs} sequential: exporter serve p50 "
+                          f"{lat['ours_p50']:.3f} s, "
                           f"p95 {lat['ours_p95']:.3f} s; chromium p50 {lat['chromium_p50']:.3f} s, p95 "
                           f"{lat['chromium_p95']:.3f} s; ratio p50 {lat['ours_p50'] / lat['chromium_p50']:.2f} "
                           f"(target <= 0.6)")
@@ -395,7 +396,8 @@ def main() -> int:
                 print("citations:", cit)
             else:
                 print(f"citations, 100-entry Chicago bibliography (FRUS): GET /v1/citations p50 "
-                      f"{cit['ours_p50'] * 1000:.1f} ms; citeproc-js warm in node p50 {cit['citeproc_js_p50'] * 1000:.1f} "
+                      f"{cit['ours_p50'] * 1000:.1f} ms; citeproc-js warm in node p50 "
+                      f"{cit['citeproc_js_p50'] * 1000:.1f} "
                       f"ms; ratio {cit['ours_p50'] / cit['citeproc_js_p50']:.2f} (target <= 1)")
     print("load average at the end:", " ".join(f"{x:.2f}" for x in os.getloadavg()))
     return 0

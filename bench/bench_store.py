@@ -176,7 +176,8 @@ def print_figures(store_url: str, folder: Path, runs: int) -> dict[str, float]:
     shutil.copy(default_corpus() / "dolgorukov-diaries-1918.xml", corpus)
     shutil.copy(default_corpus() / "archive.json", corpus)
     base = Engine().load(corpus)
-    entries = [e for e in base.entries if base.get("kd1-1918-02-22").order <= e.order <= base.get("kd1-1918-03-03b").order]
+    first, last = base.get("kd1-1918-02-22").order, base.get("kd1-1918-03-03b").order
+    entries = [e for e in base.entries if first <= e.order <= last]
     items, n = [], 0
     while len(items) < 200:
         for e in entries:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from exporter.engine import ExportRequest, anchor
-from exporter.model import AnnotationEnd, AnnotationStart, NoteRef, PageBreak, Text
+from exporter.model import AnnotationEnd, AnnotationStart, Text
 
 
 def anchored(engine, entry_id, user="tomas"):

@@ -15,8 +15,8 @@ import pytest
 import rispy
 from pypdf import PdfReader
 
-from support.celery_workers import EXPORTER, Node, fixture_env, plugin_site, wait_for, write_config  # noqa: F401
 from conftest import run_cli
+from support.celery_workers import EXPORTER, Node, fixture_env, plugin_site, wait_for, write_config
 
 RANGE = "kd1-1918-01-03..kd1-1918-01-19"  # three entries of two source pages in two layers
 
@@ -42,7 +42,7 @@ def test_entries_are_cut_within_the_print_limit(tmp_path):
     # Each entry has pages N and N+1 in two layers (4 counted pages): two pieces of one page each.
     assert names == ["kd1-1918-01-03.p1-1", "kd1-1918-01-03.p2-2", "kd1-1918-01-08.p3-3",
                      "kd1-1918-01-08.p4-4", "kd1-1918-01-19.p5-5", "kd1-1918-01-19.p6-6"]
-    for name, rec in m["pieces"].items():
+    for rec in m["pieces"].values():
         assert rec["state"] == "done" and rec["pages"] == 2
         path = out / rec["file"]
         assert sha(path) == rec["sha256"] and path.stat().st_size == rec["size"]
@@ -240,7 +240,7 @@ def test_frus_entries_through_celery(celery_node, frus_path, tmp_path):
     assert proc.returncode == 0, proc.stderr
     pieces = manifest(out)["pieces"]
     assert sorted(pieces) == ["d1", "d2", "d3"]
-    for name, rec in pieces.items():
+    for rec in pieces.values():
         path = out / rec["file"]
         assert rec["state"] == "done" and sha(path) == rec["sha256"] and 1 <= rec["pages"] <= 10
         text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout

@@ -13,11 +13,11 @@ import time
 import pytest
 from pypdf import PdfReader
 
-from support.celery_workers import Node, fixture_env, plugin_site, wait_for, write_config  # noqa: F401
 from exporter.engine import ExportRequest
 from exporter.service.celery_backend.app import RENDER_TASK
 from exporter.service.celery_backend.client import CeleryJobs
 from exporter.service.celery_backend.settings import load_settings
+from support.celery_workers import Node, fixture_env, plugin_site, wait_for, write_config
 
 ENTRY = "kd1-1918-01-03"
 

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
-from support.celery_workers import EXPORTER, Node, fixture_env, plugin_site, wait_for, write_config
 from exporter.service.celery_backend.local_redis import LocalRedis, free_port
+from support.celery_workers import EXPORTER, Node, fixture_env, plugin_site, wait_for, write_config
 
 ENTRY = "kd1-1918-01-03"
 
@@ -121,7 +121,7 @@ def test_redis_down_then_back_loses_no_accepted_job(stack):
         redis.start()
     # The service and the workers reconnect by themselves; every accepted job finishes once.
     for location in accepted:
-        job = wait_for(lambda: (j := client.get(location)).status_code == 200 and j.json()["state"] in
+        job = wait_for(lambda location=location: (j := client.get(location)).status_code == 200 and j.json()["state"] in
                        ("done", "failed") and j.json(), 90, what=f"job {location}")
         assert job["state"] == "done", job
         result = client.get(location + "/result")
@@ -164,6 +164,6 @@ def test_full_queue_gets_429_and_drains(stack):
         for node in nodes:
             os.killpg(node.proc.pid, 18)  # SIGCONT
     for location in accepted:
-        job = wait_for(lambda: (j := client.get(location).json())["state"] in ("done", "failed") and j, 60,
-                       what="the queued jobs")
+        job = wait_for(lambda location=location: (j := client.get(location).json())["state"] in ("done", "failed")
+                       and j, 60, what="the queued jobs")
         assert job["state"] == "done", job

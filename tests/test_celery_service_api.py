@@ -10,7 +10,7 @@ import pytest
 
 from support.celery_workers import TEST_LIMITS, Node, fixture_env, plugin_site
 from support.service_server import Server
-from test_service_api import *  # noqa: F401,F403 -- the same tests, collected again here
+from test_service_api import *  # noqa: F403 -- the same tests, collected again here
 from test_service_api import _link, metric_values  # noqa: F401 -- _link: autouse, not in import *
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import subprocess
 
-from support.celery_workers import Node, fixture_env, plugin_site, write_config  # noqa: F401
-from test_store_basics import _new_annotation
 from exporter.engine import ExportRequest
 from exporter.service.celery_backend.client import CeleryJobs
 from exporter.service.celery_backend.settings import load_settings
+from support.celery_workers import Node, fixture_env, plugin_site, write_config
+from test_store_basics import _new_annotation
 
 ENTRY = "kd1-1918-03-06"
 

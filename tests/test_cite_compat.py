@@ -108,7 +108,8 @@ def test_speedups_off_prints_the_same(sample_path, frus_path):
 def test_other_citeproc_version_runs_unpatched_and_correct(sample_path):
     """On a citeproc-py release other than the one the patches were written for, nothing is
     patched, a warning says why, and the bibliography is exactly citeproc-py's own."""
-    done = _run(_OTHER_VERSION, str(sample_path), "chicago-notes-bibliography,modern-language-association,archival-documents")
+    done = _run(_OTHER_VERSION, str(sample_path),
+                "chicago-notes-bibliography,modern-language-association,archival-documents")
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     assert out["installed"] == {"version": "0.12.0", "fidelity": False, "speedups": False}

@@ -11,7 +11,7 @@ one of those becomes identical too, so the list cannot go stale.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -22,12 +22,12 @@ GOLDEN = Path(__file__).parent / "golden" / "citations" / "etal-subsequent.json"
 KNOWN: dict[tuple[str, str, int], str] = {}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _golden() -> dict:
     return json.loads(GOLDEN.read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _engine():
     from exporter.engine import Engine
 

@@ -11,7 +11,7 @@ remaining differences; nothing is counted as a match that is not identical.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -36,7 +36,7 @@ def _goldens() -> list[Path]:
     return sorted(GOLDEN.glob("*--*.json"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _outputs(golden_name: str) -> tuple[dict, dict]:
     """(golden, ours) for one golden file; ours computed exactly as the goldens were."""
     from exporter.citations import processor
@@ -58,7 +58,7 @@ def _outputs(golden_name: str) -> tuple[dict, dict]:
     return golden, ours
 
 
-@lru_cache(maxsize=None)
+@cache
 def _engine():
     from exporter.engine import Engine
 

@@ -16,7 +16,7 @@ prints every figure.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -30,14 +30,14 @@ def _goldens() -> list[str]:
     return sorted(p.name for p in GOLDEN.glob("*--*--*.json"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _engine():
     from exporter.engine import Engine
 
     return Engine()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _records(corpus: str) -> list[dict]:
     return json.loads((GOLDEN / f"records--{corpus}.json").read_text(encoding="utf-8"))
 

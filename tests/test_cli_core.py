@@ -89,7 +89,8 @@ def test_json_to_stdout(cli):
 
 def test_formats_and_toc_import_no_renderer():
     code = ("import sys; from exporter.cli import main; main(['formats']); main(['toc']);"
-            "heavy = [m for m in ('weasyprint', 'docx', 'pypdf', 'citeproc', 'ebooklib', 'jinja2') if m in sys.modules];"
+            "heavy = [m for m in ('weasyprint', 'docx', 'pypdf', 'citeproc', 'ebooklib', 'jinja2')"
+            " if m in sys.modules];"
             "print('HEAVY', heavy)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert "HEAVY []" in r.stdout, r.stdout[-500:] + r.stderr[-2000:]

@@ -81,7 +81,8 @@ def test_published_form_with_opener(tmp_path, frus_path, engine):
     data = frus_path.read_bytes()
     text = data.decode("utf-8-sig")
     text = re.sub(r'(<div type="document" xml:id="d1" n="1")', r'\1 subtype="historical-document" '
-                  r'frus:doc-dateTime-min="1917-04-03T18:00:00-05:00" frus:doc-dateTime-max="1917-04-03T18:00:00-05:00"', text)
+                  r'frus:doc-dateTime-min="1917-04-03T18:00:00-05:00" '
+                  r'frus:doc-dateTime-max="1917-04-03T18:00:00-05:00"', text)
     text = re.sub(r'<note rend="inline" type="source">\[Telegram\]</note>\s*<dateline>',
                   '<opener><note rend="inline" type="source">[Telegram]</note>\n<dateline>', text, count=1)
     text = text.replace('6 p.m.</hi></date></dateline>', '6 p.m.</hi></date></dateline></opener>', 1)

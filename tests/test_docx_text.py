@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import unicodedata
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from lxml import etree
@@ -86,7 +86,7 @@ def _document(blocks, annotations):
                   layers={"text": Layer("text", "en", blocks, ["1", "2"], start_page="1")},
                   annotations=annotations)
     return Document(entries=[entry], volumes=[vol], selection=Selection("entries", "e1"), user=None,
-                    user_name=None, exported_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+                    user_name=None, exported_at=datetime(2026, 1, 1, tzinfo=UTC))
 
 
 def _render(doc) -> io.BytesIO:

@@ -141,8 +141,9 @@ def test_cli_offers_the_declared_options_and_refuses_them_elsewhere(cli, tmp_pat
     proc = cli("export", "--entries", ENTRY, "--format", "docx", "-o", str(out), "--accept-terms", "--paper", "a5")
     assert proc.returncode == 2 and proc.stderr.decode().endswith("--paper 'a5': unknown; known values: a4, letter\n")
     rows = {r["name"]: r for r in json.loads(cli("formats", "--json").stdout)}
-    assert rows["docx"]["options"] == [{"name": "paper", "flag": "--paper", "type": "str", "help": "paper size (default a4)",
-                                        "default": "a4", "choices": ["a4", "letter"]}]
+    assert rows["docx"]["options"] == [{"name": "paper", "flag": "--paper", "type": "str",
+                                        "help": "paper size (default a4)", "default": "a4",
+                                        "choices": ["a4", "letter"]}]
     assert rows["pdf"]["options"][1]["name"] == "pdf_variant" and rows["html"]["options"] == []
 
 

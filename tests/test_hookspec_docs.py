@@ -95,7 +95,8 @@ def test_guide_example_is_the_tested_plugin():
 
 def test_guide_names_every_fixture_fault():
     text = guide()
-    for words in ("fails on import", "argument the hook does not have", "name is no hook", "raises (or calls `sys.exit`) while registering",
+    for words in ("fails on import", "argument the hook does not have", "name is no hook",
+                  "raises (or calls `sys.exit`) while registering",
                   "registers a name that is taken", "raises while rendering", "hangs while rendering",
                   "writes outside its output", "EXPORTER_PLUGINS", "EXPORTER_DISABLE_PLUGINS",
                   "exporter plugins --json", "material=True", "check_format", "exporter_format_check"):

@@ -6,7 +6,6 @@ overwrite an input of the export, and never leave its hidden temp file or scratc
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal

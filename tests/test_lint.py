@@ -1,4 +1,5 @@
-"""ruff and mypy are clean on ``src/`` (configured in pyproject.toml; both are test extras)."""
+"""ruff is clean on the whole repository's Python and mypy on ``src/`` (configured in pyproject.toml;
+both are test extras)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,12 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_ruff_is_clean_on_src():
     proc = _run("ruff", "check", "--no-cache", "src")
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+
+
+def test_ruff_is_clean_on_tests_benchmarks_scripts_and_plugins():
+    """The code a maintainer reads beside the package is held to the same rules."""
+    proc = _run("ruff", "check", "--no-cache", "tests", "bench", "scripts", "plugins")
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
 
 

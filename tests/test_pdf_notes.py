@@ -11,7 +11,7 @@ import io
 import random
 import shutil
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -72,7 +72,7 @@ def dropping_document() -> Document:
     second = Entry(id="e2", local_id="e2", volume=vol, title="Second entry", heading=[Text("Second entry")],
                    layers={"text": Layer("text", "en", [short], pages=["3"])})
     return Document(entries=[first, second], volumes=[vol], selection=Selection("entries", "e1,e2"),
-                    user=None, user_name=None, exported_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+                    user=None, user_name=None, exported_at=datetime(2026, 1, 1, tzinfo=UTC))
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC
 
 import pytest
 
@@ -422,17 +423,18 @@ assert "_lazy_arguments" not in weasyprint.UA_STYLESHEET.__dict__
 def test_fast_glyph_drawing_matches_weasyprints_own(engine):
     """Glyphs no font has (.notdef), emoji, combining marks and right-to-left text: the faster
     drawing writes exactly what weasyprint's own does, or hands the line to it."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from exporter.engine import ExportRequest
     from exporter.formats import pdf
-    from exporter.formats.pdf.speedups import draw as pdf_draw, tuning as pdf_tuning
+    from exporter.formats.pdf.speedups import draw as pdf_draw
+    from exporter.formats.pdf.speedups import tuning as pdf_tuning
     from exporter.model import Annotation
 
     request = ExportRequest(format="pdf", accept_terms=True, entries="kd1-1918-03-03a", layer="both",
                             user="irina", annotations="visible")
     doc = engine.assemble(request, engine.plugins.formats.get("pdf"))
-    doc.exported_at = datetime(2026, 1, 2, tzinfo=timezone.utc)
+    doc.exported_at = datetime(2026, 1, 2, tzinfo=UTC)
     assert doc.annotations and isinstance(doc.annotations[0], Annotation)
     doc.annotations[0].body = ("\U0001F600 \U0010FFFD e\u0301\u0327 \u05e9\u05dc\u05d5\u05dd "
                                "\u0627\u0644\u0633\u0644\u0627\u0645 x\u00adx")
@@ -559,15 +561,15 @@ def test_line_cache_key_holds_every_style_value_read(engine, frus_path, monkeypa
     function is run on styles that record each value asked for, over the sample (both layers,
     hostile annotation text with a tab and a soft hyphen), FRUS and a page with decorations,
     spacing and hyphenation."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     import weasyprint.layout.inline as inline
     import weasyprint.layout.preferred as preferred
 
     from exporter.engine import ExportRequest
     from exporter.formats import pdf
-    from exporter.formats.pdf.speedups import tuning as pdf_tuning
     from exporter.formats.pdf.fetcher import make_fetcher
+    from exporter.formats.pdf.speedups import tuning as pdf_tuning
 
     fmt = engine.plugins.formats.get("pdf")
     sample = engine.assemble(ExportRequest(format="pdf", accept_terms=True, layer="both", user="irina",
@@ -576,7 +578,7 @@ def test_line_cache_key_holds_every_style_value_read(engine, frus_path, monkeypa
     frus = engine.assemble(ExportRequest(format="pdf", accept_terms=True, entries="d1,d2,d3",
                                          corpus=str(frus_path)), fmt)
     for doc in (sample, frus):
-        doc.exported_at = datetime(2026, 1, 2, tzinfo=timezone.utc)
+        doc.exported_at = datetime(2026, 1, 2, tzinfo=UTC)
     pdf.render(frus, io.BytesIO())  # installs the speed-ups
     original = pdf_tuning._installed["split_first_line"]
     read: set[str] = set()

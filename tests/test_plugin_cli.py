@@ -156,7 +156,8 @@ def test_exporter_plugins_and_disable_plugins_restrict_loading(cli, site):
     proc = cli("plugins", "--json", env={**base, "EXPORTER_PLUGINS": "",
                                          "EXPORTER_DISABLE_PLUGINS": "exporter.formats.html"})
     assert "html" not in {p["name"] for p in json.loads(proc.stdout)["plugins"]}
-    assert proc.stderr.decode() == ("exporter: warning: EXPORTER_DISABLE_PLUGINS: plugin name 'exporter.formats.html' is "
+    assert proc.stderr.decode() == ("exporter: warning: EXPORTER_DISABLE_PLUGINS: plugin name "
+                                    "'exporter.formats.html' is "
                            "deprecated and will not be accepted in the next release; use 'html'\n")
     proc = cli("plugins", "--json", env={**base, "EXPORTER_DISABLE_PLUGINS": "fails-on-import,wrong-signature"})
     names = {f["name"] for f in json.loads(proc.stdout)["failures"]}

@@ -162,6 +162,6 @@ def test_helper_checks_non_material_formats_need_no_terms(tmp_path):
     assert checked.checks[-1] == "not print-limited"
 
 
-def test_helper_fixture_on_builtin_and_installed_formats(exporter_format_check):
+def test_helper_fixture_on_builtin_and_installed_formats(exporter_format_check):  # noqa: F811 -- the fixture
     assert exporter_format_check("json").result.media_type == "application/json"
     assert exporter_format_check("html").path.suffix == ".html"

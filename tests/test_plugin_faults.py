@@ -181,7 +181,8 @@ def test_builtin_plugins_have_short_names(clean):
 @pytest.mark.parametrize("variable", ["EXPORTER_DISABLE_PLUGINS", "EXPORTER_PLUGINS"])
 def test_former_builtin_module_names_are_accepted_with_a_deprecation_warning(variable, clean):
     env = {variable: "exporter.formats.annotation_exports"}
-    with pytest.warns(DeprecationWarning, match="'exporter.formats.annotation_exports' is deprecated.*use 'annotations'"):
+    with pytest.warns(DeprecationWarning,
+                      match="'exporter.formats.annotation_exports' is deprecated.*use 'annotations'"):
         plugins = load_plugins(env=env, entry_points=[])
     assert plugins.notices == [f"{variable}: plugin name 'exporter.formats.annotation_exports' is deprecated and "
                                "will not be accepted in the next release; use 'annotations'"]

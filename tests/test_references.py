@@ -9,10 +9,17 @@ import shutil
 import subprocess
 
 import pytest
-from support.references_expect import (bib_expected, biblatex_expected, collection_expected, csl_expected, read_bib,
-                                    read_ris, ris_expected)
 
 from conftest import FRUS, SAMPLE, VALIDATORS
+from support.references_expect import (
+    bib_expected,
+    biblatex_expected,
+    collection_expected,
+    csl_expected,
+    read_bib,
+    read_ris,
+    ris_expected,
+)
 
 CORPORA = {"sample": SAMPLE, "frus": FRUS}
 FORMATS = ("ris", "bibtex", "biblatex", "csl-json")
@@ -181,7 +188,6 @@ def test_bibtex_keys_are_stable(exports, cli):
 def test_csl_json_validates_and_round_trips(exports, corpora, cname):
     import jsonschema
 
-    from exporter.csl import entry_to_csl
 
     records = json.loads(exports[cname, "csl-json"])
     assert records == [csl_expected(e) for e in corpora[cname]]

@@ -19,8 +19,6 @@ from urllib.parse import unquote
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support.references_expect import (bib_expected, biblatex_expected, collection_expected, csl_expected, read_bib,
-                                    read_ris, ris_expected)
 
 from conftest import VALIDATORS
 from exporter.csl import entry_to_csl
@@ -29,6 +27,15 @@ from exporter.formats.references.bibtex import bib_key, key_id, write_bibtex
 from exporter.formats.references.csl_json import write_csl_json
 from exporter.formats.references.ris import write_ris
 from exporter.model import Entry, EntryDate, Layer, Person, Volume
+from support.references_expect import (
+    bib_expected,
+    biblatex_expected,
+    collection_expected,
+    csl_expected,
+    read_bib,
+    read_ris,
+    ris_expected,
+)
 
 PIECES = ["{", "}", "{{", "}}", "%", "\\", "\\n", "\n", "\r\n", "\r", "\nER  - ", "ER  - ", "TY  - JOUR", "=",
           "@misc{x,", "\"", "#", "&", "_", "$", "^", "~", "--", "---", "''", "``", "?`", "<<", ",,", "  ", "\t",
@@ -75,7 +82,8 @@ def entry_lists(draw, value=value, maybe=maybe):
     for k, vol in enumerate(vols):
         vol.id = f"{vol.id}{k}"  # volume ids are unique in a corpus
     n = draw(st.integers(1, 6))
-    ids = draw(st.lists(st.one_of(st.text(CHARS, min_size=1, max_size=10), st.sampled_from(["d1", "a_b", "a b", "a:b"])),
+    ids = draw(st.lists(st.one_of(st.text(CHARS, min_size=1, max_size=10),
+                                  st.sampled_from(["d1", "a_b", "a b", "a:b"])),
                         min_size=n, max_size=n, unique=True))
     out = []
     for i, local in enumerate(ids):
@@ -219,7 +227,8 @@ def test_biber_reads_hostile_bib(tmp_path, writer):
     biber = shutil.which("biber")
     if not biber:
         pytest.skip("biber is not installed (Debian package biber; scripts/setup.sh installs it)")
-    vol = Volume(id="v", title="Vol {1} 100% & #2 \\ ^ ~ $x$ _y_", editors=[Person(family="O'Brien", given="and Co, Ltd")])
+    vol = Volume(id="v", title="Vol {1} 100% & #2 \\ ^ ~ $x$ _y_",
+                 editors=[Person(family="O'Brien", given="and Co, Ltd")])
     entries = [Entry(id=f"e{i}", local_id=f"e{i}", volume=vol, heading=[], title=t, genre=g,
                      authors=[Person(literal=t[:40]), Person(family="Долгоруков", given="К. А.")],
                      date=EntryDate(1918, 3, 1, approximate=True), description=t)

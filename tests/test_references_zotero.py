@@ -14,9 +14,9 @@ import re
 from collections import Counter
 
 import pytest
-from support.zotero_import import import_bibtex, import_csl_file, import_ris, read_ris_tags
 
 from conftest import FRUS, SAMPLE
+from support.zotero_import import import_bibtex, import_csl_file, import_ris, read_ris_tags
 
 CORPORA = {"sample": SAMPLE, "frus": FRUS}
 BREAKS = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")

@@ -19,7 +19,8 @@ def fmt(name):
 def test_duplicate_names_both_plugins():
     reg = Registry("format")
     reg.add(fmt("x"), "first-plugin")
-    with pytest.raises(PluginError, match="format 'x' from plugin 'second' is already registered by plugin 'first-plugin'"):
+    with pytest.raises(PluginError,
+                       match="format 'x' from plugin 'second' is already registered by plugin 'first-plugin'"):
         reg.add(fmt("x"), "second")
 
 

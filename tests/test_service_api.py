@@ -17,8 +17,10 @@ import rispy
 
 from conftest import SAMPLE, run_cli
 from support.service_server import SECRET, Server, assert_problem, auth, wait_state
-from test_pdf import MARCH, assert_notes_near_calls, expected as expected_doc, norm, page_texts
-from test_visibility import USERS, expected as expected_visible, raw
+from test_pdf import MARCH, assert_notes_near_calls, norm, page_texts
+from test_pdf import expected as expected_doc
+from test_visibility import USERS, raw
+from test_visibility import expected as expected_visible
 
 pypdf = pytest.importorskip("pypdf")
 
@@ -307,7 +309,8 @@ def test_an_option_the_format_refuses_is_the_readers_error_before_any_job(client
     body = {"format": "pdf", "entries": ["kd1-1918-03-06"], "accept_terms": True, "options": {"paper": "papyrus"}}
     p = assert_problem(client.post("/v1/exports", json=body, headers={"Prefer": "wait=60"}), 400)
     assert p["detail"] == "paper 'papyrus': unknown; known values: a4, letter" and "job" not in p
-    body = {"format": "docx", "entries": ["kd1-1918-03-06"], "accept_terms": True, "options": {"pdf_variant": "pdf/ua-1"}}
+    body = {"format": "docx", "entries": ["kd1-1918-03-06"], "accept_terms": True,
+            "options": {"pdf_variant": "pdf/ua-1"}}
     p = assert_problem(client.post("/v1/exports", json=body), 400)
     assert p["detail"] == "format 'docx' has no option pdf_variant; its options: paper" and "job" not in p
 

@@ -23,7 +23,8 @@ LATIN = [("Miliukov", "Pavel"), ("Nabokov", "Vladimir D."), ("Francis", "David R
 RU_TITLES = ["Письмо о положении в Петрограде", "Дневник, январь 1918 года", "Донесение о переговорах в Брест-Литовске",
              "Телеграмма министру иностранных дел", "Записка об эвакуации посольства", "О продовольственном кризисе",
              "Воспоминания о Февральской революции", "Отчёт о заседании Учредительного собрания"]
-EN_TITLES = ["Letter on the Situation in Petrograd", "Diary, January 1918", "Report on the Negotiations at Brest-Litovsk",
+EN_TITLES = ["Letter on the Situation in Petrograd", "Diary, January 1918",
+             "Report on the Negotiations at Brest-Litovsk",
              "Telegram to the Minister of Foreign Affairs", "Memorandum on the Evacuation of the Embassy",
              "On the Food Crisis", "Recollections of the February Revolution",
              "Report on the Session of the Constituent Assembly"]
@@ -33,8 +34,10 @@ ARCHIVES = [("Государственный архив Российской Ф�
             ("The National Archives", "Kew", "FO {a}/{b}"),
             ("National Archives and Records Administration", "College Park, MD", "RG 59, File {a}.{b}/{c}")]
 CONTAINERS = [("Русские дипломатические документы, 1917–1921", "Наука", "Москва", "ru"),
-              ("Papers Relating to the Foreign Relations of the United States, 1918, Russia", "GPO", "Washington", "en"),
-              ("The Diaries and Correspondence of Konstantin A. Dolgorukov", "Exporter Project Sample Archive", "Uppsala", "en")]
+              ("Papers Relating to the Foreign Relations of the United States, 1918, Russia", "GPO",
+               "Washington", "en"),
+              ("The Diaries and Correspondence of Konstantin A. Dolgorukov", "Exporter Project Sample Archive",
+               "Uppsala", "en")]
 
 
 def _name(rng: random.Random, pool) -> dict:

@@ -100,9 +100,8 @@ class State:
 def pers(name):
     fore, _, sur = name.strip().rpartition(" ")
     if not fore:
-        return "<persName>%s</persName>" % escape(sur)
-    return "<persName><forename>%s</forename> <surname>%s</surname></persName>" % (
-        escape(fore), escape(sur))
+        return f"<persName>{escape(sur)}</persName>"
+    return f"<persName><forename>{escape(fore)}</forename> <surname>{escape(sur)}</surname></persName>"
 
 
 def inline(text, st, layer, eid):
@@ -115,11 +114,11 @@ def inline(text, st, layer, eid):
         if m.group(1) is not None:
             st.note += 1
             n = st.note
-            body = re.sub(r"\*(.+?)\*", lambda mm: '<hi rend="italic">%s</hi>' % mm.group(1),
+            body = re.sub(r"\*(.+?)\*", lambda mm: f'<hi rend="italic">{mm.group(1)}</hi>',
                           escape(m.group(1)))
-            out.append('<note n="%d" xml:id="kd1-n%d">%s</note>' % (n, n, body))
+            out.append(f'<note n="{n}" xml:id="kd1-n{n}">{body}</note>')
         elif m.group(3) is not None:
-            out.append('<hi rend="italic">%s</hi>' % escape(m.group(3)))
+            out.append(f'<hi rend="italic">{escape(m.group(3))}</hi>')
         else:
             out.append(pb(st, layer, bool(m.group(2))))
         pos = m.end()
@@ -131,35 +130,34 @@ def pb(st, layer, facs):
     st.page[layer] += 1
     n = st.page[layer]
     if facs:
-        img = "images/p%03d.jpg" % n if layer == "en" else "images/ru-%03d.jpg" % n
-        return '<pb n="%d" facs="%s"/>' % (n, img)
-    return '<pb n="%d"/>' % n
+        img = f"images/p{n:03d}.jpg" if layer == "en" else f"images/ru-{n:03d}.jpg"
+        return f'<pb n="{n}" facs="{img}"/>'
+    return f'<pb n="{n}"/>'
 
 
 def layer_xml(name, lang, text, st):
     paras = [p.strip() for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
-    lines = ['   <div type="%s" xml:lang="%s">' % (name, lang)]
+    lines = [f'   <div type="{name}" xml:lang="{lang}">']
     closer = []
-    opener = []
     for p in paras:
         p = " ".join(p.split())
         if re.fullmatch(r"\[pb\*?\]", p):
             lines.append("    " + pb(st, lang, p == "[pb*]"))
         elif p.startswith("# "):
-            lines.append("    <head>%s</head>" % inline(p[2:], st, lang, None))
+            lines.append(f"    <head>{inline(p[2:], st, lang, None)}</head>")
         elif p.startswith("> "):
-            lines.append("    <quote>%s</quote>" % inline(p[2:], st, lang, None))
+            lines.append(f"    <quote>{inline(p[2:], st, lang, None)}</quote>")
         elif p.startswith("DATELINE: "):
-            lines.append("    <opener><dateline>%s</dateline></opener>" % inline(p[10:], st, lang, None))
+            lines.append(f"    <opener><dateline>{inline(p[10:], st, lang, None)}</dateline></opener>")
         elif p.startswith("SALUTE: "):
-            closer.append("<salute>%s</salute>" % inline(p[8:], st, lang, None))
+            closer.append(f"<salute>{inline(p[8:], st, lang, None)}</salute>")
         elif p.startswith("SIGNED: "):
-            closer.append("<signed>%s</signed>" % inline(p[8:], st, lang, None))
+            closer.append(f"<signed>{inline(p[8:], st, lang, None)}</signed>")
         else:
-            assert not closer, "text after closer: %r" % p[:40]
-            lines.append("    <p>%s</p>" % inline(p, st, lang, None))
+            assert not closer, f"text after closer: {p[:40]!r}"
+            lines.append(f"    <p>{inline(p, st, lang, None)}</p>")
     if closer:
-        lines.append("    <closer>%s</closer>" % "".join(closer))
+        lines.append("    <closer>{}</closer>".format("".join(closer)))
     lines.append("   </div>")
     return "\n".join(lines)
 
@@ -189,24 +187,24 @@ def parse_sources():
 
 def entry_xml(e, st):
     sub = e["sub"]
-    out = ['  <div type="entry" xml:id="%s" subtype="%s" xml:lang="%s">' % (e["id"], sub, e["lang"])]
-    out.append("   <head>%s</head>" % inline(e["head"], st, None, e["id"]))
-    out.append("   <docAuthor>%s</docAuthor>" % pers(e.get("author", "Konstantin Dolgorukov")))
+    out = ['  <div type="entry" xml:id="{}" subtype="{}" xml:lang="{}">'.format(e["id"], sub, e["lang"])]
+    out.append("   <head>{}</head>".format(inline(e["head"], st, None, e["id"])))
+    out.append("   <docAuthor>{}</docAuthor>".format(pers(e.get("author", "Konstantin Dolgorukov"))))
     date = e.get("date", "none")
     if date != "none":
-        cert = ' cert="%s"' % e["cert"] if e.get("cert") else ""
-        out.append('   <docDate when="%s"%s>%s</docDate>' % (date, cert, escape(e["datetext"])))
+        cert = ' cert="{}"'.format(e["cert"]) if e.get("cert") else ""
+        out.append('   <docDate when="{}"{}>{}</docDate>'.format(date, cert, escape(e["datetext"])))
     meta = ['   <note type="meta">']
     for r in e["recip"]:
         meta.append('    ' + pers(r).replace("<persName>", '<persName role="recipient">', 1))
     for r in e["recip-org"]:
-        meta.append('    <orgName role="recipient">%s</orgName>' % escape(r))
-    meta.append("    <placeName>%s</placeName>" % escape(e["place"]))
-    meta.append('    <orgName type="repository">%s</orgName>' % escape(
-        e.get("repo", "State Archive of the Russian Federation (GARF)")))
-    meta.append('    <idno type="archival">%s</idno>' % escape(e["arch"]))
-    meta.append('    <term type="kind">%s</term>' % KINDS[sub])
-    meta.append("    <desc>%s</desc>" % escape(e["desc"]))
+        meta.append(f'    <orgName role="recipient">{escape(r)}</orgName>')
+    meta.append("    <placeName>{}</placeName>".format(escape(e["place"])))
+    meta.append('    <orgName type="repository">{}</orgName>'.format(escape(
+        e.get("repo", "State Archive of the Russian Federation (GARF)"))))
+    meta.append('    <idno type="archival">{}</idno>'.format(escape(e["arch"])))
+    meta.append(f'    <term type="kind">{KINDS[sub]}</term>')
+    meta.append("    <desc>{}</desc>".format(escape(e["desc"])))
     meta.append("   </note>")
     out.extend(meta)
     for lang, text in e["layers"]:
@@ -223,8 +221,8 @@ def main():
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, "w", encoding="utf-8") as f:
         f.write(HEADER + body + "\n" + FOOTER)
-    print("%d entries, pages en=%d ru=%d, notes=%d -> %s" % (
-        len(entries), st.page["en"], st.page["ru"], st.note, OUT), file=sys.stderr)
+    print(f"{len(entries)} entries, pages en={st.page['en']} ru={st.page['ru']}, notes={st.note} -> {OUT}",
+          file=sys.stderr)
 
 
 if __name__ == "__main__":

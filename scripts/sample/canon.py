@@ -1,5 +1,6 @@
 """Canonical plain text of a layer of the sample TEI volume (see make_annotations.py)."""
 import re
+
 from lxml import etree
 
 TEI = "http://www.tei-c.org/ns/1.0"
@@ -55,7 +56,7 @@ def load_layers(path):
     """{(entry_id, layer_type): text}"""
     tree = etree.parse(path)
     res = {}
-    for entry in tree.iterfind(".//{%s}div[@type='entry']" % TEI):
-        for layer in entry.findall("{%s}div" % TEI):
+    for entry in tree.iterfind(f".//{{{TEI}}}div[@type='entry']"):
+        for layer in entry.findall(f"{{{TEI}}}div"):
             res[(entry.get(XML_ID), layer.get("type"))] = layer_text(layer)
     return res

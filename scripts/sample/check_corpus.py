@@ -7,13 +7,13 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import canon  # noqa: E402
-from lxml import etree  # noqa: E402
+import canon
+from lxml import etree
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-T = "{%s}" % canon.TEI
+T = f"{{{canon.TEI}}}"
 tree = etree.parse(os.path.join(ROOT, "src", "exporter", "sample", "dolgorukov-diaries-1918.xml"))
-entries = tree.findall(".//%sdiv[@type='entry']" % T)
+entries = tree.findall(f".//{T}div[@type='entry']")
 ids = [e.get(canon.XML_ID) for e in entries]
 assert len(ids) == len(set(ids))
 dated = [e for e in entries if e.find(T + "docDate") is not None]
@@ -23,11 +23,11 @@ for e in entries:
     layers = e.findall(T + "div")
     if len(layers) == 1:
         one_layer.append(e.get(canon.XML_ID))
-    for l in layers:
-        pbs = [p.get("n") for p in l.iter(T + "pb")]
-        pages[l.get("type")] += pbs
+    for div in layers:
+        pbs = [p.get("n") for p in div.iter(T + "pb")]
+        pages[div.get("type")] += pbs
         if not pbs and len(layers) == 2:
-            nopb.append((e.get(canon.XML_ID), l.get("type")))
+            nopb.append((e.get(canon.XML_ID), div.get("type")))
 for k, v in pages.items():
     nums = [int(x) for x in v]
     assert nums == sorted(nums) and len(set(nums)) == len(nums), k

@@ -17,7 +17,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import canon  # noqa: E402
+import canon
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TEI_PATH = os.path.join(ROOT, "src", "exporter", "sample", "dolgorukov-diaries-1918.xml")
@@ -184,7 +184,7 @@ def find_nth(text, sub, n):
     for _ in range(n):
         pos = text.find(sub, pos + 1)
         if pos < 0:
-            raise ValueError("occurrence %d of %r not found" % (n, sub))
+            raise ValueError(f"occurrence {n} of {sub!r} not found")
     return pos
 
 
@@ -194,7 +194,7 @@ def is_cyrillic(s):
 
 def main():
     layers = canon.load_layers(TEI_PATH)
-    base_time = datetime.datetime(2026, 1, 12, 9, 0, tzinfo=datetime.timezone.utc)
+    base_time = datetime.datetime(2026, 1, 12, 9, 0, tzinfo=datetime.UTC)
     per_user = {u: [] for u in USERS}
     special_ids = {}
     for i, row in enumerate(A, start=1):
@@ -205,32 +205,32 @@ def main():
         text = layers[(entry, layer)]
         count = text.count(exact)
         if occ == 1 and count != 1:
-            raise SystemExit("a%04d: %r occurs %d times in %s/%s" % (i, exact, count, entry, layer))
+            raise SystemExit(f"a{i:04d}: {exact!r} occurs {count} times in {entry}/{layer}")
         start = find_nth(text, exact, occ)
         end = start + len(exact)
         assert text[start:end] == exact
-        aid = "a%04d" % i
+        aid = f"a{i:04d}"
         for key, (s_suf, s_start) in SPECIAL.items():
             if s_suf == suffix and exact.startswith(s_start) and (key != "markup_body" or "<b>" in comment):
                 special_ids[key] = aid
         created = base_time + datetime.timedelta(hours=27 * i + (i * 7) % 60 / 60)
         ann = {
             "@context": CONTEXT,
-            "id": "%s/kd/annotations/%s" % (BASE, aid),
+            "id": f"{BASE}/kd/annotations/{aid}",
             "type": "Annotation",
             "motivation": "commenting",
             "created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
         if i % 3 == 0:
             ann["modified"] = (created + datetime.timedelta(days=1, hours=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        ann["creator"] = {"id": "%s/users/%s" % (BASE, user), "type": "Person",
+        ann["creator"] = {"id": f"{BASE}/users/{user}", "type": "Person",
                           "name": USERS[user], "nickname": user}
         body = [{"type": "TextualBody", "value": comment, "format": "text/plain",
                  "language": "ru" if is_cyrillic(comment) else "en", "purpose": "commenting"}]
         body += [{"type": "TextualBody", "value": t, "purpose": "tagging"} for t in tags]
         ann["body"] = body
         ann["target"] = {
-            "source": "%s/%s/%s" % (VOLUME_URI, entry, layer),
+            "source": f"{VOLUME_URI}/{entry}/{layer}",
             "selector": [
                 {"type": "TextQuoteSelector", "exact": exact,
                  "prefix": text[max(0, start - CTX):start], "suffix": text[end:end + CTX]},
@@ -246,7 +246,7 @@ def main():
         with open(os.path.join(OUT_DIR, user + ".jsonld"), "w", encoding="utf-8") as f:
             json.dump(anns, f, ensure_ascii=False, indent=2)
             f.write("\n")
-    print("%d annotations; special cases: %s" % (len(A), json.dumps(special_ids)), file=sys.stderr)
+    print(f"{len(A)} annotations; special cases: {json.dumps(special_ids)}", file=sys.stderr)
 
 
 if __name__ == "__main__":

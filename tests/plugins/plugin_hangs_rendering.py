@@ -19,7 +19,7 @@ def render_swallows(doc, out):
     while time.monotonic() < end:
         try:
             time.sleep(0.05)
-        except BaseException:  # noqa: BLE001 -- deliberately stubborn
+        except BaseException:  # deliberately stubborn
             pass
     out.write(b"finished\n")
 

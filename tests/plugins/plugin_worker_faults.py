@@ -32,7 +32,7 @@ def render_hang(doc, out):
     while True:
         try:
             time.sleep(0.05)
-        except BaseException:  # noqa: BLE001 -- deliberately stubborn
+        except BaseException:  # deliberately stubborn
             pass
 
 

@@ -80,7 +80,7 @@ class Node:
     def hostname(self) -> str:
         return f"{self.name}@test"
 
-    def start(self) -> "Node":
+    def start(self) -> Node:
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
                 [str(EXPORTER), "worker", "--config", str(self.config), "--hostname", self.hostname,

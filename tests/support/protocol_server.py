@@ -55,7 +55,7 @@ class StoreServer:
         self.proc: subprocess.Popen | None = None
         self._tokens: dict[str, str] = {}
 
-    def start(self, timeout: float = 180) -> "StoreServer":
+    def start(self, timeout: float = 180) -> StoreServer:
         env = {"EXPORTER_STORE": ""}
         cli("store", "init", "--store", self.store_url, env=env)
         cli("store", "import", "--store", self.store_url, env=env)

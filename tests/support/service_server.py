@@ -57,7 +57,7 @@ class Server:
             lines += [f"{k} = {toml_value(v)}" for k, v in values.items()]
         self.config.write_text("\n".join(lines) + "\n")
 
-    def start(self, ready: bool = True, timeout: float = 120) -> "Server":
+    def start(self, ready: bool = True, timeout: float = 120) -> Server:
         self.write_config()
         env = {**os.environ, **self.env}
         exe = str(EXPORTER) if EXPORTER.exists() else "exporter"

@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 
@@ -181,7 +181,7 @@ def test_page_markers_and_page_list(sample_books):
         docs = chapters(zf)
         nav = next(d for _, d in spine_documents(zf) if d.find(".//h:nav[@epub:type='toc']", NS) is not None)
     listed = []
-    for (name, doc), entry in zip(docs, model["entries"], strict=True):
+    for (_name, doc), entry in zip(docs, model["entries"], strict=True):
         for layer_name, layer in entry["layers"].items():
             section = doc.find(f".//h:section[@id='layer-{layer_name}']", NS)
             marks = [m.get("title") for m in section.iter() if m.get(EPUB_TYPE) == "pagebreak"]
@@ -202,7 +202,8 @@ def test_citation_and_metadata_per_entry(sample_books):
             cite = doc.find(".//h:p[@class='citation']", NS)
             assert entry["citation"]["note"] in text(cite)
             meta = doc.find(".//h:dl", NS)
-            pairs = dict(zip([text(d) for d in meta.iterfind("h:dt", NS)], [text(d) for d in meta.iterfind("h:dd", NS)]))
+            pairs = dict(zip([text(d) for d in meta.iterfind("h:dt", NS)],
+                             [text(d) for d in meta.iterfind("h:dd", NS)]))
             assert pairs["Archival id"] == entry["archival_id"]
             assert pairs["Author"] == entry["authors"][0]["name"]
 
@@ -227,9 +228,25 @@ def test_annotations_highlighted_and_listed(sample_books):
 @pytest.fixture(scope="module")
 def hostile_book(tmp_path_factory):
     """A book made from a model whose every string is hostile markup."""
-    from exporter.model import (Annotation, AnnotationEnd, AnnotationStart, Block, Citation, Document, Entry,
-                                Layer, Note, NoteRef, PageBreak, Person, Selection, Text, Volume)
     from exporter_epub import render
+
+    from exporter.model import (
+        Annotation,
+        AnnotationEnd,
+        AnnotationStart,
+        Block,
+        Citation,
+        Document,
+        Entry,
+        Layer,
+        Note,
+        NoteRef,
+        PageBreak,
+        Person,
+        Selection,
+        Text,
+        Volume,
+    )
 
     evil = '<script>alert("x")</script> & </p><p epub:type="x">'
     vol = Volume(id="v", title=evil, editors=[Person(literal=evil)], languages=["en"], terms=evil)
@@ -242,7 +259,7 @@ def hostile_book(tmp_path_factory):
                   authors=[Person(literal=evil)], layers={"text": Layer("text", "en", blocks, ["1"])},
                   annotations=[ann], citation=Citation(note=evil, bibliography=evil))
     doc = Document(entries=[entry], volumes=[vol], selection=Selection("entries", "e"), user="u", user_name=evil,
-                   exported_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+                   exported_at=datetime(2026, 1, 1, tzinfo=UTC))
     out = BytesIO()
     render(doc, out)
     path = tmp_path_factory.mktemp("hostile") / "evil.epub"

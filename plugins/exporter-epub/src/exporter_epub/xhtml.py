@@ -69,7 +69,7 @@ def page_document(title: str, body: str, lang: str, epub_types: str = "") -> byt
         f'<head>\n<meta charset="utf-8"/>\n<title>{esc(title)}</title>\n'
         f'<link rel="stylesheet" type="text/css" href="{STYLESHEET}"/>\n</head>\n'
         f"<body{epub_types}>\n{body}</body>\n</html>\n"
-    ).encode("utf-8")
+    ).encode()
 
 
 @dataclass
