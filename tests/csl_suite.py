@@ -103,7 +103,7 @@ def run_fixture(path: Path) -> Outcome:
                 ok = _normalise(got) == want
         finally:
             style_path.unlink()
-    except Exception as exc:
+    except Exception as exc:  # a fixture the formatter cannot take fails
         got, ok = f"{type(exc).__name__}: {exc}", False
     return Outcome(name, group, ok, expected, got)
 
