@@ -302,6 +302,31 @@ def patch_sort_name_labels(model) -> None:
 
 
 
+def patch_empty_label(model) -> None:
+    """A ``cs:label`` of a variable the item does not have prints nothing, as CSL says and
+    citeproc-js does (citeproc-py printed the term anyway: "(1918), p. ." in
+    the-historical-journal's notes for a record without pages)."""
+    original = model.Label.process
+
+    def process(self, item, variable=None, plural=None, context=None, **kwargs):
+        if variable is None:  # a standalone cs:label (cs:names passes its role)
+            name = self.get("variable")
+            if name == "locator":
+                if not item.has_locator:
+                    return None
+            elif name:
+                try:
+                    value = item.reference[name.replace("-", "_")]
+                except model.VariableError:
+                    return None
+                if value is None or str(value).strip() == "":
+                    return None
+        return original(self, item, variable, plural, context, **kwargs)
+
+    model.Label.process = process
+
+
+
 # -- positions -------------------------------------------------------------------------------
 
 FIRST, SUBSEQUENT, IBID, IBID_LOC = "first", "subsequent", "ibid", "ibid-with-locator"
@@ -646,4 +671,4 @@ def patch_first_names(model) -> None:
 PATCHES = (patch_initialize, patch_stop_words, patch_position, patch_conditions, patch_text_case,
            patch_author_substitute, patch_page_ranges, patch_substitute, patch_givenname,
            patch_sort_name_labels, patch_sort_name_and, patch_first_names, patch_et_al_subsequent,
-           patch_implicit_year_suffix)
+           patch_implicit_year_suffix, patch_empty_label)
