@@ -17,7 +17,7 @@ from typing import Any
 
 from . import speedups
 from .fidelity import ETAL as _EtAl
-from .fidelity import FIRST, IBID, IBID_LOC, SUBSEQUENT, TERM_MARK, Locator
+from .fidelity import FIRST, IBID, IBID_LOC, SUBSEQUENT, TERM_MARK, Locator, substitution
 from .fidelity import GIVEN as _Given
 from .fidelity import SAS as _SAS
 from .markup import strip_markers
@@ -375,6 +375,7 @@ def render_bibliography(run, ordered: list[str], cached) -> list[tuple[str, str 
     known = set(keys)
     run.bib.keys[:] = keys + [k for k in run.bib.keys if k not in known]
     substitute = bibliography.get("subsequent-author-substitute")
+    rule = bibliography.get("subsequent-author-substitute-rule")
     previous: str | None = None
     for rid in ordered:
         flag, suffix = state.get(rid, (False, ""))
@@ -395,8 +396,9 @@ def render_bibliography(run, ordered: list[str], cached) -> list[tuple[str, str 
         try:
             key = (run.keys[rid], run.style_key, "bibliography", suffix)
             raw, names = cached(key, render)
-            if substitute is not None and names and names == previous:
-                raw, _ = cached(key + ("substitute",), lambda: render(replace=substitute))
+            replace = None if substitute is None else substitution(rule, substitute, names, previous)
+            if replace is not None:
+                raw, _ = cached(key + ("substitute", replace), lambda replace=replace: render(replace=replace))
             previous = names
             out.append((rid, raw, None))
         except Exception as exc:

@@ -140,8 +140,8 @@ class _Substitution:
 
     active = False
     seen = False
-    captured: str | None = None
-    replace: str | None = None
+    captured: tuple[str, tuple] | None = None
+    replace: str | tuple[str, int] | None = None
     #: Whether the last cs:substitute used names (not a title) in place of the missing ones.
     substituted_names: bool | None = None
 
@@ -152,25 +152,71 @@ SAS = _SAS
 
 
 def patch_author_substitute(model) -> None:
-    """``subsequent-author-substitute`` (rule ``complete-all``): the first names of a
-    bibliography entry that repeat the previous entry's are replaced (citeproc-py ignored it)."""
+    """``subsequent-author-substitute``: the first names of a bibliography entry that repeat the
+    previous entry's are replaced (citeproc-py ignored it).  The capture is ``(output, names)``,
+    ``names`` each name's parts, so the driver can apply every rule: ``complete-all`` replaces
+    the whole output (``SAS.replace`` a string); ``complete-each``, ``partial-each`` and
+    ``partial-first`` replace the first *n* names one by one (``SAS.replace`` is
+    ``(substitute, n)``), as citeproc-js does ("——, George Buchanan, and Raymond Robins")."""
     original = model.Names.render
 
     def render(self, item, *args, **kwargs):
         _SAS.substituted_names = None
-        out = original(self, item, *args, **kwargs)
-        if _SAS.active and not _SAS.seen and out and not kwargs.get("sort_options"):
+        capturing = _SAS.active and not _SAS.seen and not kwargs.get("sort_options")
+        variables = (self.get("variable") or "").split()
+        present = [v.replace("-", "_") for v in variables if v.replace("-", "_") in item.reference]
+        swapped = None
+        if capturing and present and isinstance(_SAS.replace, tuple):
+            text, count = _SAS.replace
+            reference, key = item.reference, present[0]
+            swapped = (reference, key, reference[key])
+            dict.__setitem__(reference, key, [model_name(literal=text)] * count + list(reference[key])[count:])
+        try:
+            out = original(self, item, *args, **kwargs)
+        finally:
+            if swapped is not None:
+                dict.__setitem__(*swapped)
+        if capturing and out and not _SAS.seen:
             _SAS.seen = True
-            variables = (self.get("variable") or "").split()
-            real_names = any(v.replace("-", "_") in item.reference for v in variables)
-            if not (real_names or _SAS.substituted_names):
+            if not (present or _SAS.substituted_names):
                 return out  # a title standing in for the names is never replaced (citeproc-js)
-            _SAS.captured = strip_markers(str(out)).replace(TERM_MARK, "")
-            if _SAS.replace is not None:
+            parts = tuple(tuple(n.parts()) for n in (swapped[2] if swapped else
+                                                     item.reference[present[0]] if present else ()))
+            _SAS.captured = (strip_markers(str(out)).replace(TERM_MARK, ""), parts)
+            if isinstance(_SAS.replace, str):
                 return _SAS.replace
         return out
 
     model.Names.render = render
+
+
+def model_name(**parts):
+    """A citeproc-py name (the substitute stands in for a name as a literal)."""
+    from citeproc.source import Name
+
+    return Name(**parts)
+
+
+def substitution(rule: str | None, substitute: str, captured, previous):
+    """What ``SAS.replace`` must be for an entry whose names capture is ``captured`` after one
+    whose capture was ``previous`` under ``subsequent-author-substitute-rule`` ``rule``
+    (None: nothing replaced)."""
+    if not captured or not previous:
+        return None
+    (text, names), (previous_text, previous_names) = captured, previous
+    rule = rule or "complete-all"
+    if rule == "complete-all":
+        return substitute if text == previous_text else None
+    if rule == "complete-each":
+        return (substitute, len(names)) if text == previous_text and names else None
+    same = 0
+    for mine, theirs in zip(names, previous_names):
+        if mine != theirs:
+            break
+        same += 1
+    if not same:
+        return None
+    return (substitute, 1) if rule == "partial-first" else (substitute, same)
 
 
 # -- page ranges -------------------------------------------------------------------------------
