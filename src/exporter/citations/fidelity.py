@@ -288,6 +288,72 @@ def patch_substitute(model) -> None:
     model.Substitute.render = render
 
 
+def patch_substituted_names_once(model) -> None:
+    """A names variable that a ``cs:substitute`` rendered is not rendered again by a later
+    ``cs:names`` of the same entry, as citeproc-js does (its ``done_vars``).  citeproc-py noted
+    it as repressed but only ``cs:text`` honoured that, so the Oxford style's "in [container
+    author]" repeated the author that stood in for a composer (citeproc-js falls through to
+    the editor: "in Pavel Miliukov (ed.), …")."""
+    original = model.Names.process
+    names_tag = "{http://purl.org/net/xbiblio/csl}names"
+
+    def process(self, item, names_context=None, context=None, **kwargs):
+        repressed = (context if context is not None else self).get_layout().repressed.get(names_tag)
+        if repressed:
+            done = {v for entry in repressed if entry for v in entry.split()}
+            roles = (self.get("variable") or "").split()
+            if done.intersection(roles):
+                kept = [r for r in roles if r not in done]
+                if not kept:  # nothing left to print: on to this element's own substitute
+                    substitute = self.substitute()
+                    if substitute is None:
+                        raise model.VariableError
+                    return substitute.render(item, context=context if context is not None else self, **kwargs)
+                self.set("variable", " ".join(kept))
+                try:
+                    return original(self, item, names_context=names_context, context=context, **kwargs)
+                finally:
+                    self.set("variable", " ".join(roles))
+        return original(self, item, names_context=names_context, context=context, **kwargs)
+
+    model.Names.process = process
+
+
+
+def patch_substitute_nested_names(model) -> None:
+    """A ``cs:names`` anywhere inside a ``cs:substitute`` (in a ``cs:choose`` too) acts as a
+    direct child does, as in citeproc-js: without a ``cs:name`` it takes the name and label of
+    the ``cs:names`` it substitutes for, and the variables it prints are not printed again in
+    the entry.  citeproc-py did both only for a direct child of ``cs:substitute``, so the
+    Oxford style printed "in N. Shcherbatov, …, ed. Nikolai Shcherbatov" for "in Nikolai
+    Shcherbatov (ed.), …"."""
+    original = model.Names.process
+    facts: dict[int, tuple] = {}
+    keep: list = []  # the elements whose ids are keys
+    names_tag = "{http://purl.org/net/xbiblio/csl}names"
+
+    def process(self, item, names_context=None, context=None, **kwargs):
+        key = id(self)
+        known = facts.get(key)
+        if known is None:
+            substitutes = self.xpath_search("./ancestor::cs:substitute[1]")
+            nested = bool(substitutes) and self.getparent() is not substitutes[0]
+            outer = substitutes[0].getparent() if nested and self.find("cs:name", self.nsmap) is None else None
+            known = facts[key] = (nested, outer)
+            keep.append(self)
+        nested, outer = known
+        if not nested:
+            return original(self, item, names_context=names_context, context=context, **kwargs)
+        text = original(self, item, names_context=names_context or outer, context=context, **kwargs)
+        if text:
+            layout = (context if context is not None else self).get_layout()
+            layout.repressed.setdefault(names_tag, []).append(self.get("variable"))
+        return text
+
+    model.Names.process = process
+
+
+
 # -- add-givenname disambiguation -----------------------------------------------------------------
 
 class _Given:
@@ -717,4 +783,5 @@ def patch_first_names(model) -> None:
 PATCHES = (patch_initialize, patch_stop_words, patch_position, patch_conditions, patch_text_case,
            patch_author_substitute, patch_page_ranges, patch_substitute, patch_givenname,
            patch_sort_name_labels, patch_sort_name_and, patch_first_names, patch_et_al_subsequent,
-           patch_implicit_year_suffix, patch_empty_label)
+           patch_implicit_year_suffix, patch_empty_label, patch_substituted_names_once,
+           patch_substitute_nested_names)
