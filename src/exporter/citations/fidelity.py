@@ -483,7 +483,9 @@ def patch_conditions(model) -> None:
     * ``disambiguate="true"`` holds only for cites still ambiguous after the other steps
       (citeproc-py ignored the test, so those branches were always taken);
     * ``is-numeric`` accepts ranges and lists ("1-2", "12, 15", "3 & 4"), not only "12";
-    * the ``match`` rule applies to all tests together, including ``disambiguate``.
+    * the ``match`` rule applies to all tests together, including ``disambiguate``;
+    * the types of one ``type`` attribute are one test, true for any of them, whatever the
+      ``match`` ("all" was false for every record on ``type="book chapter"``).
     """
 
     plans: dict[int, tuple] = {}
@@ -511,7 +513,7 @@ def patch_conditions(model) -> None:
         results = []
         if types is not None:
             ref_type = item.reference.type
-            results += [t == ref_type for t in types]
+            results.append(ref_type in types)  # one test: any of the types (citeproc-js)
         if variables is not None:
             reference = item.reference
             results += [("locator" in item) if v == "locator" else (v in reference) for v in variables]
