@@ -591,6 +591,33 @@ def patch_sort_name_and(model) -> None:
     model.Name.get_option = get_option
 
 
+def patch_sort_name_et_al(model) -> None:
+    """A name list in a sort key that the style's ``et-al-min`` shortens has no "et al.", as
+    citeproc-js builds name sort keys: "Francis, David R., et al." sorts with "Francis, David
+    R." by the next key (citeproc-py's "Francis David R. et al." sorted after it).  A key with
+    its own ``names-min`` keeps it (APA's citation sort, as citeproc-js)."""
+    original_process = model.Name.process
+    original_et_al = model.Name.et_al
+    sorting = [0]
+
+    def process(self, item, variable, context=None, sort_options=None, **kwargs):
+        if not sort_options or "et-al-min" in sort_options or "et-al-use-first" in sort_options:
+            # (a key's own names-min / names-use-first keep their "et al.", as in citeproc-js)
+            return original_process(self, item, variable, context, sort_options, **kwargs)
+        sorting[0] += 1
+        try:
+            return original_process(self, item, variable, context, sort_options, **kwargs)
+        finally:
+            sorting[0] -= 1
+
+    def et_al(self):
+        return None if sorting[0] else original_et_al(self)
+
+    model.Name.process = process
+    model.Name.et_al = et_al
+
+
+
 class _EtAl:
     """The names being rendered: whether their cite is past its first (``subsequent``), how
     many names disambiguation adds (``extra``, set by the driver) and how many there are."""
@@ -598,6 +625,9 @@ class _EtAl:
     subsequent = False
     extra = 0
     count = 0
+    #: the names a bibliography entry shows at least: as many as its cites' disambiguation
+    #: showed (citeproc-js carries ``disambiguate-add-names`` into the bibliography)
+    shown = 0
 
 
 ETAL = _EtAl
@@ -653,6 +683,8 @@ def patch_et_al_subsequent(model) -> None:
             value = original_option(self, name, context, sort_options)
         if name == "et-al-use-first" and _EtAl.extra and citing:
             value += _EtAl.extra
+        if name == "et-al-use-first" and _EtAl.shown and not citing:
+            value = max(value, _EtAl.shown)  # a bibliography entry (not its sort key)
         if name == "et-al-min" and value and _EtAl.count:
             if get_option(self, "et-al-use-first", context, sort_options) >= _EtAl.count:
                 return 0  # every name is shown: no "et al."
@@ -786,4 +818,4 @@ PATCHES = (patch_initialize, patch_stop_words, patch_position, patch_conditions,
            patch_author_substitute, patch_page_ranges, patch_substitute, patch_givenname,
            patch_sort_name_labels, patch_sort_name_and, patch_first_names, patch_et_al_subsequent,
            patch_implicit_year_suffix, patch_empty_label, patch_substituted_names_once,
-           patch_substitute_nested_names)
+           patch_substitute_nested_names, patch_sort_name_et_al)
