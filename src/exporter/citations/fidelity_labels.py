@@ -1,0 +1,33 @@
+"""Fidelity patch: a ``cs:label`` prints nothing without its variable (one unit, installed by
+:mod:`.fidelity`'s ``PATCHES``).
+
+citeproc-py printed the term of a standalone label whatever the record held, so a style with
+``<label variable="page"/>`` before ``<text variable="page"/>`` gave "p. ." for a record without
+pages, and ``<label variable="locator"/>`` a "p." for a cite without a locator.  citeproc-js
+renders a label only when its variable has a value.
+"""
+
+from __future__ import annotations
+
+
+def patch_label_needs_variable(model) -> None:
+    """``Label.render``: nothing when the label's own variable is empty (a label inside
+    ``cs:names``, called with the names' variable, is left to citeproc-py)."""
+    original = model.Label.render
+
+    def render(self, item, *args, **kwargs):
+        if not args:
+            variable = self.get("variable")
+            if variable == "locator":
+                if not item.has_locator:
+                    return None
+            elif variable:
+                try:
+                    value = item.reference[variable.replace("-", "_")]
+                except Exception:
+                    return None
+                if value in (None, ""):
+                    return None
+        return original(self, item, *args, **kwargs)
+
+    model.Label.render = render
