@@ -9,6 +9,10 @@
 4. They export citations as RIS and annotations as CSV: the files are the CLI's.
 5. A second reader does not see the first one's private annotation.
 
+6. On the real FRUS volume: the reader finds a document in the table of contents, follows a
+   footnote call, cites it as ``exporter cite --corpus`` does, and prints seven source pages,
+   whose PDF holds the documents' text and as many pages as the command line's.
+
 Also: an annotation body of ``<img src=x onerror=alert(1)>`` shows as text and no alert fires;
 axe-core (installed by scripts/setup.sh from tests/browser/package-lock.json) finds no serious
 or critical violation on the TOC, the entry and every dialog; a screenshot of each step is kept
@@ -29,7 +33,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import EXPORTER, ROOT
+from conftest import EXPORTER, FRUS, ROOT
 from support.service_server import Server
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -462,6 +466,61 @@ def test_xss_body_renders_as_text(server, driver):
     assert not css_all(driver, "#entry-text img")
     no_alert(driver)
     shot(driver, "6-xss-as-text")
+
+
+@pytest.fixture(scope="module")
+def frus_server(server, tmp_path_factory):
+    """The service over the FRUS volume instead of the bundled sample."""
+    srv = Server(tmp_path_factory.mktemp("reader-browser-frus"), {"corpus": {"path": str(FRUS)}}).start()
+    yield srv
+    assert srv.stop() == 0, srv.log.read_text()
+
+
+def test_6_frus_volume(frus_server, driver, downloads, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    driver.get(frus_server.url + "/")
+    labels = [e.text for e in css_all(driver, ".toc-label")]
+    assert len(labels) == 478 and labels[:2] == ["3 April 1917", "6 April 1917"]
+    axe_clean(driver, "the FRUS table of contents")
+    shot(driver, "8-frus-toc")
+    driver.find_element(By.LINK_TEXT, "21 April 1917 (1)").click()  # two documents that day
+    wait(lambda: driver.current_url.endswith("/entries/d5"), 20, "the FRUS document d5")
+    assert "The Ambassador in Russia (Francis) to the Secretary of State" in css(driver, "h1").text
+    notes = css_all(driver, ".note-list li")
+    assert len(notes) == 1 and notes[0].text
+    css(driver, "a.noteref").click()
+    assert driver.current_url.endswith("#" + notes[0].get_attribute("id"))
+    axe_clean(driver, "the FRUS document")
+    shot(driver, "8-frus-entry")
+    open_dialog(driver, "cite")
+    wait(lambda: css(driver, "#cite-style").get_attribute("value") == "chicago-notes-bibliography", 10, "the style")
+    note = wait(lambda: (t := css(driver, "#cite-note").text) and t != "…" and t, 60, "the FRUS note")
+    assert note.strip() == cli("cite", "--corpus", str(FRUS), "--entries", "d5",
+                               "--style", "chicago-notes-bibliography", "--mode", "note").strip()
+    close_dialog(driver, css(driver, "#dlg-cite"))
+    # Print d5 to d8 (pages 4-7) from the entry's page, read by pypdf and against the command line.
+    dialog = open_dialog(driver, "print")
+    Select(css(driver, "#print-to")).select_by_value("d8")
+    assert Select(css(driver, "#print-layer")).first_selected_option.text == "Text"
+    wait(lambda: css(driver, "#print-count").text.startswith("4 "), 30, "the count of four pages")
+    css(driver, "#print-terms").click()
+    wait(lambda: css(driver, "#print-go").is_enabled(), 10, "Print to be enabled")
+    before = {p.name for p in downloads.iterdir()}
+    css(driver, "#print-go").click()
+    pdf = download(downloads, ".pdf", before, timeout=180)
+    shot(driver, "8-frus-printed")
+    close_dialog(driver, dialog)
+    cli("export", "--corpus", str(FRUS), "--range", "d5..d8", "--format", "pdf", "--accept-terms",
+        "--output", str(tmp_path / "cli.pdf"))
+    from pypdf import PdfReader
+
+    ours, theirs = PdfReader(io.BytesIO(pdf.read_bytes())), PdfReader(str(tmp_path / "cli.pdf"))
+    assert len(ours.pages) == len(theirs.pages) >= 2
+    text = " ".join(" ".join(page.extract_text() or "" for page in ours.pages).split())
+    assert text == " ".join(" ".join(page.extract_text() or "" for page in theirs.pages).split())
+    assert "The Ambassador in Russia (Francis) to the Secretary of State" in text
 
 
 @pytest.fixture(scope="module")

@@ -289,6 +289,58 @@ def test_frus_toc_and_entry_page(frus_server):
         assert any(a.get("rel") == "next" for t, a in page.tags if t == "a")
 
 
+def test_frus_print_layer_is_one_the_service_takes(frus_server):
+    """FRUS documents have one ``text`` layer: the Print dialog offers it as ``both`` (all the
+    document's text), a value the export API takes, and its page count is the policy's."""
+    with frus_server.client() as c:
+        _r, page = get(c, "/entries/d5")
+        select = next(i for i, (t, a) in enumerate(page.tags) if t == "select" and a.get("id") == "print-layer")
+        options = [a for t, a in page.tags[select + 1:select + 4] if t == "option"]
+        assert [o["value"] for o in options] == ["both"] and "selected" in options[0]
+        check = c.post("/v1/exports/check", json={"format": "pdf", "range": "d5..d8", "layer": "both"})
+        assert check.status_code == 200 and check.json()["source_pages"] == 4
+
+
+def test_frus_annotation_from_the_entry_api_reaches_the_print(frus_server):
+    """A client finds the layer's IRI in ``GET /v1/entries/{id}``, annotates the FRUS document
+    through the W3C protocol, and the annotation is in the next PDF (read with pypdf) and CSV."""
+    import io
+
+    from pypdf import PdfReader
+
+    from support.protocol_server import LD, W3C, annotation
+
+    body = "Compare the loan figures <b>of 1204</b>"
+    auth = {"Authorization": f"Bearer {frus_server.token('historian')}"}
+    with frus_server.client(headers=auth) as c:
+        layer = c.get("/v1/entries/d5").json()["layers"]["text"]
+        assert layer["iri"] == "https://history.state.gov/historicaldocuments/frus1918Russiav03/d5/text"
+        made = c.post("/annotations/frus1918Russiav03/", json=annotation(
+            layer["iri"], "undoubtedly meet all obligations", body, visibility="private"),
+            headers={"Content-Type": f'{LD}; profile="{W3C}"'})
+        assert made.status_code == 201, made.text
+        pdf = c.post("/v1/exports", json={"format": "pdf", "entries": ["d5"], "annotations": "mine",
+                                          "accept_terms": True}, headers={"Prefer": "wait=120"})
+        assert pdf.status_code == 200, pdf.text[:300]
+        text = " ".join(" ".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf.content)).pages).split())
+        assert body in text  # the markup is text
+        csv = c.get("/v1/export", params={"format": "annotations-csv", "entries": "d5", "annotations": "mine"})
+        assert csv.status_code == 200 and body in csv.text and "undoubtedly meet all obligations" in csv.text
+    with frus_server.client() as anonymous:  # private: not in an anonymous reader's export
+        csv = anonymous.get("/v1/export", params={"format": "annotations-csv", "entries": "d5"})
+        assert csv.status_code == 200 and body not in csv.text
+
+
+def test_print_layer_choices():
+    from exporter.service.reader.pages import print_layers
+
+    assert print_layers(["translation", "transcription"], "transcription") == (
+        [("translation", "Translation"), ("transcription", "Transcription"), ("both", "Both layers")],
+        "transcription")
+    assert print_layers(["text"], "text") == ([("both", "Text")], "both")
+    assert print_layers(["translation"], "translation") == ([("translation", "Translation")], "translation")
+
+
 # -- the view helpers the page uses (public API) --------------------------------------------------
 
 def test_toc_labels_and_details_rows(sample, frus):

@@ -185,7 +185,8 @@ def entry_dict(e: Entry) -> dict[str, Any]:
         "notes": [{"id": n.id, "label": n.label, "layer": n.layer, "text": n.text} for n in e.notes],
         "annotations": [annotation_dict(a) for a in e.annotations],
         "layers": {
-            name: {"language": lay.language, "pages": lay.pages,
+            # ``iri``: the layer as an annotation's target ``source`` (W3C Web Annotation)
+            name: {"iri": e.layer_iri(name), "language": lay.language, "pages": lay.pages,
                    "blocks": [{"kind": b.kind, "inlines": [_inline(i) for i in b.inlines]} for b in lay.blocks]}
             for name, lay in e.layers.items()
         },

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,6 +49,8 @@ visible_folders = select.visible_folders
 lookup_entry = select.lookup
 
 DEFAULT_TIMEOUT = 300.0
+#: Corpora (by path) an :class:`Engine` keeps read; the least recently used goes first.
+MAX_CORPORA = 8
 #: The style of per-entry citations in formats that print them, when ``--style`` is not given:
 #: the archive's house style for archival documents.
 DEFAULT_STYLE = "archival-documents"
@@ -186,14 +189,17 @@ class Engine:
         #: Stop the process when a renderer swallows every time-out (see :mod:`.guard`); the
         #: command line sets this, a library caller's process is left alone.
         self.hard_stop = False
-        self._corpora: dict[tuple[str, float], Corpus] = {}
+        #: The corpora read from files, by resolved path: (newest file time, corpus), the most
+        #: recently used last.  A changed corpus replaces its old reading, and only the last
+        #: :data:`MAX_CORPORA` paths are kept, so a long-running service does not grow.
+        self._corpora: OrderedDict[str, tuple[float, Corpus]] = OrderedDict()
         self.store: Store | None = None
         if store is not None:
             from ..store import Store
 
             self.store = store if isinstance(store, Store) else Store(str(store))
             self.store.check()
-        self._with_store: dict[tuple[int, int], Corpus] = {}
+        self._with_store: dict[tuple[str, float, int], Corpus] = {}
 
     def print_limit_for(self, corpus: Corpus, entries: list[Entry], request: ExportRequest | None = None) -> int:
         """The print limit that applies to ``entries`` of ``corpus`` (see :mod:`.policy`)."""
@@ -254,7 +260,8 @@ class Engine:
         if self.store is None:
             return files
         # The volumes stay cached; what the store holds is read again after every write to it.
-        store_key = (id(files), self.store.revision())
+        key = self._files_key(path)
+        store_key = (key, self._corpora[key][0], self.store.revision())
         corpus = self._with_store.get(store_key)
         if corpus is None:
             from ..store.source import with_store
@@ -270,16 +277,29 @@ class Engine:
         from ..sources.corpus import default_corpus, load_corpus
 
         p = Path(path) if path is not None else default_corpus()
+        key = str(p.resolve())
         try:
             stamp = _newest_mtime(p)
         except OSError:
             stamp = 0.0
-        key = (str(p.resolve()), stamp)
-        if key not in self._corpora:
-            # Third-party sources run here: what they print must not reach stdout, nor end the process.
-            with guard.stdout_to_stderr(), guard.no_exit():
-                self._corpora[key] = load_corpus(p, self.plugins.sources)
-        return self._corpora[key]
+        cached = self._corpora.get(key)
+        if cached is not None and cached[0] == stamp:
+            self._corpora.move_to_end(key)
+            return cached[1]
+        # Third-party sources run here: what they print must not reach stdout, nor end the process.
+        with guard.stdout_to_stderr(), guard.no_exit():
+            corpus = load_corpus(p, self.plugins.sources)
+        self._corpora[key] = (stamp, corpus)
+        self._corpora.move_to_end(key)
+        while len(self._corpora) > MAX_CORPORA:
+            self._corpora.popitem(last=False)
+        return corpus
+
+    @staticmethod
+    def _files_key(path: str | os.PathLike[str] | None) -> str:
+        from ..sources.corpus import default_corpus
+
+        return str((Path(path) if path is not None else default_corpus()).resolve())
 
     def check_annotation(self, data: Any, **kwargs: Any) -> Checked:
         """Accept a reader's new annotation (W3C JSON-LD) or raise :class:`Rejected`; see

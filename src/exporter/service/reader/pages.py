@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.staticfiles import StaticFiles
 
-from ...engine import ExportRequest, lookup_entry
+from ...engine import LAYERS, ExportRequest, lookup_entry
 from ...errors import ExporterError
 from ...model import Annotation, Block, Entry, PageBreak
 from ...view import LAYER_TITLES, details_rows, inline_html, toc_labels
@@ -42,6 +42,21 @@ def environment() -> Environment:
 
     return Environment(loader=PackageLoader("exporter.service.reader", "templates"), autoescape=True,
                        trim_blocks=True, lstrip_blocks=True)
+
+
+def print_layers(names: list[str], chosen: str | None) -> tuple[list[tuple[str, str]], str]:
+    """The Print dialog's layer options as values the engine takes, and the one selected.
+
+    An entry whose one layer is neither a translation nor a transcription (the FRUS volume's
+    ``text``) prints all its text: its option is ``both``, under the layer's own title.
+    """
+    options = [(n, LAYER_TITLES.get(n, n.title())) for n in names if n in LAYERS and n != "both"]
+    if len(names) > 1:
+        options.append(("both", "Both layers"))
+    elif names and not options:
+        options.append(("both", LAYER_TITLES.get(names[0], names[0].title())))
+    values = [value for value, _ in options]
+    return options, chosen if chosen in values else "both"
 
 
 def layer_html(blocks: list[Block], layer: str, start_page: str | None) -> Markup:
@@ -175,6 +190,7 @@ def install(app: FastAPI, service: Any, identity: Any) -> None:
         return {
             "entry": entry, "label": labels[i], "layer": chosen,
             "layers": [(n, LAYER_TITLES.get(n, n.title())) for n in names],
+            "print_layers": print_layers(names, chosen),
             "text": layer_html(lay.blocks, chosen, lay.start_page) if lay and chosen else "",
             "notes": notes, "details": details_rows(entry), "layer_iri": entry.layer_iri(chosen) if chosen else "",
             "annotations": annotation_views(entry, chosen, user) if chosen else [],
