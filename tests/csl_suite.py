@@ -9,6 +9,10 @@ project's formatter, as citeproc-js's own runner does, and reports the pass rate
 * ``bibliography`` fixtures: the records cited (or all) through ``format_bibliography``, as
   citeproc-js's HTML (``<div class="csl-bib-body">`` with one ``csl-entry`` per line).
 
+Records are read with ``rich_text=True``: fixtures are CSL-JSON as citeproc-js takes it, whose
+field values and cite affixes carry formatting tags (``<i>``, nocase spans, ...); the archive's
+own records are formatted with it off (their text is data).
+
 Run ``python tests/csl_suite.py [GROUP|FIXTURE ...] [-v]`` for the table (and with ``-v`` the
 differences); ``tests/test_cite_suite.py`` runs it as a test with a floor per group.
 """

@@ -76,6 +76,34 @@ def record_problems(rec: dict[str, Any]) -> list[str]:
     return check_record(probe)
 
 
+_LEADING_PARTICLES = re.compile(r"^((?:[a-z\u00e0-\u00ff]+\s+)+)(?=[A-Z\u00c0-\u00de])")
+_TRAILING_PARTICLES = re.compile(r"^(.*?\S)\s+((?:[a-z\u00e0-\u00ff]+\s*)+)$")
+
+
+def _parse_particles(name: dict) -> None:
+    """Name particles as citeproc-js parses them from a record without particle fields: a
+    family name in straight quotes is taken as it is ("\"Van Dyke\""), lower-case words
+    before a family name are its non-dropping particle ("van Gogh"; "al-One" stays whole, as
+    citeproc-py would print "al- One"), and lower-case
+    words after the given names their dropping particle ("Alexander von")."""
+    family = name.get("family")
+    if not isinstance(family, str) or "literal" in name:
+        return
+    if len(family) > 2 and family[0] == family[-1] == '"':
+        name["family"] = family[1:-1]
+        return
+    if "non-dropping-particle" not in name:
+        m = _LEADING_PARTICLES.match(family)
+        if m and len(family) > m.end():
+            name["non-dropping-particle"] = m.group(1).rstrip()
+            name["family"] = family[m.end():]
+    given = name.get("given")
+    if isinstance(given, str) and "dropping-particle" not in name:
+        m = _TRAILING_PARTICLES.match(given)
+        if m:
+            name["given"], name["dropping-particle"] = m.group(1), m.group(2).strip()
+
+
 def _citeproc_name(name: Any) -> Any:
     """A name as citeproc-py reads it: ``isInstitution`` makes the family name a literal one
     (citeproc-js prints it whole, never inverted or initialised); ``multi`` is dropped."""
@@ -84,6 +112,7 @@ def _citeproc_name(name: Any) -> Any:
     if name.get("isInstitution") and "family" in name and "literal" not in name:
         return {"literal": name["family"]}
     name = {k: v for k, v in name.items() if k not in _EXTRA_NAME_KEYS}
+    _parse_particles(name)
     given = name.get("given")
     if isinstance(given, str) and ", " in given and "suffix" not in name:
         # citeproc-js reads "John, III" as the given name "John" with the suffix "III"
@@ -132,6 +161,14 @@ def parse_record(rec: dict[str, Any], rich_text: bool = False):
         warnings.simplefilter("ignore")  # citeproc-py warns about variables it does not know
         source = CiteProcJSON([clean])
     (ref,) = source.values()
+    if not rich_text:
+        # citeproc-py's reader takes <span class="nocase"> out of any value: without rich text a
+        # value is text, tags and all
+        from citeproc.string import String
+
+        for key, value in clean.items():
+            if isinstance(value, str) and "<span class=\"nocase\">" in value.lower():
+                ref[key.replace("-", "_")] = String(value)
     # lets macro renderings be shared (speedups); citeproc-py's __setattr__ writes dict items
     return speedups.track(ref)
 

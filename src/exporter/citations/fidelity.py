@@ -657,4 +657,5 @@ PATCHES = (patch_initialize, patch_stop_words, patch_position, patch_conditions,
            patch_author_substitute, patch_page_ranges, fidelity_pages.patch_page_ranges,
            patch_substitute, patch_givenname,
            patch_sort_name_labels, patch_sort_name_and, patch_first_names, patch_et_al_subsequent,
-           patch_implicit_year_suffix, fidelity_labels.patch_label_needs_variable)
+           patch_implicit_year_suffix, fidelity_labels.patch_label_needs_variable,
+           fidelity_labels.patch_name_count)

@@ -1,5 +1,5 @@
-"""Fidelity patch: a ``cs:label`` prints nothing without its variable (one unit, installed by
-:mod:`.fidelity`'s ``PATCHES``).
+"""Fidelity patches: a ``cs:label`` prints nothing without its variable; ``form="count"``
+counts the names of every variable (two units, installed by :mod:`.fidelity`'s ``PATCHES``).
 
 citeproc-py printed the term of a standalone label whatever the record held, so a style with
 ``<label variable="page"/>`` before ``<text variable="page"/>`` gave "p. ." for a record without
@@ -31,3 +31,17 @@ def patch_label_needs_variable(model) -> None:
         return original(self, item, *args, **kwargs)
 
     model.Label.render = render
+
+
+def patch_name_count(model) -> None:
+    """``<name form="count"/>`` of ``<names variable="author editor">`` is the sum of the
+    counts (citeproc-js: "5"); citeproc-py formatted each count as text first and joined them
+    ("32")."""
+    original = model.Name.markup
+
+    def markup(self, text):
+        if isinstance(text, int) and not isinstance(text, bool):
+            return text if text else None  # Names.process sums the counts of its variables
+        return original(self, text)
+
+    model.Name.markup = markup
