@@ -47,9 +47,11 @@ def test_rich_text_is_formatting_only_when_asked(style):
 
 def test_nocase_and_nodecor(style):
     path = style('text-case="title"')
-    out = _cite(path, 'a <span class="nocase">smith</span> pencil and <span class="nodecor">v.</span> x',
+    out = _cite(path, 'a <span class="nocase">smith</span> pencil and <span class="nodecor">v.</span> the end',
                 rich=True)
-    assert out.html == ('<i>A smith Pencil and <span style="font-style:normal;">v.</span> X</i>')
+    assert out.html == '<i>A smith Pencil and <span style="font-style:normal;">v.</span> the End</i>'
+    # without rich text the spans are text, in the title case like any other words
+    assert "&#60;span" in _cite(path, 'a <span class="nocase">smith</span>', rich=False).html
 
 
 def test_field_quotes_nest_and_follow_the_locale(style):

@@ -4,7 +4,8 @@ counts the names of every variable (two units, installed by :mod:`.fidelity`'s `
 citeproc-py printed the term of a standalone label whatever the record held, so a style with
 ``<label variable="page"/>`` before ``<text variable="page"/>`` gave "p. ." for a record without
 pages, and ``<label variable="locator"/>`` a "p." for a cite without a locator.  citeproc-js
-renders a label only when its variable has a value.
+renders a label only when its variable has a value (and labels ``number-of-volumes`` with the
+"volume" term).
 """
 
 from __future__ import annotations
@@ -28,6 +29,13 @@ def patch_label_needs_variable(model) -> None:
                     return None
                 if value in (None, ""):
                     return None
+                if variable == "number-of-volumes":
+                    # the "volume" term, plural for more than one (citeproc-js: "volumes 2")
+                    try:
+                        plural = int(str(value)) > 1
+                    except ValueError:
+                        plural = False
+                    return original(self, item, "volume", plural, **kwargs)
         return original(self, item, *args, **kwargs)
 
     model.Label.render = render

@@ -76,7 +76,10 @@ def patch_text_case(model) -> None:
                 for j, tok in enumerate(toks):
                     if not tok or tok.isspace():
                         continue
-                    first = prev in _SENTENCE_END or (i, j) == last
+                    # the last word is capitalised too, unless it starts with a single letter
+                    # ("of β-Carotine")
+                    first = prev in _SENTENCE_END or (
+                        (i, j) == last and len(_PARTS.split(tok)[0].strip(_NOT_WORD)) > 1)
                     parts = _PARTS.split(tok)
                     compound = len(parts) > 1
                     cased = []
