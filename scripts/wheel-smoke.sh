@@ -64,6 +64,12 @@ cite=$("$EXPORTER" cite --entries kd1-1918-03-06 --style archival-documents)
 [ -n "$cite" ] || fail "cite printed nothing"
 printf '%s\n' "$cite" | grep -q 'Dolgorukov' || fail "cite output lacks the author: $cite"
 
+step "exporter styles --search and the bibliography format (the style index)"
+found=$("$EXPORTER" styles --search "historical journal")
+printf '%s\n' "$found" | grep '^the-historical-journal ' >/dev/null || fail "style search lacks the-historical-journal"
+"$EXPORTER" export --all --format bibliography --style gost-r-7-0-5-2008 --output bib.txt >/dev/null
+[ "$(wc -l < bib.txt)" -eq 46 ] || fail "the bibliography has not one line per sample entry"
+
 SEL=(--range kd1-1918-03-03a..kd1-1918-03-06 --layer translation --user irina --accept-terms)
 step "pdf"
 "$EXPORTER" export "${SEL[@]}" --format pdf --output out.pdf >/dev/null

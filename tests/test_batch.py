@@ -265,3 +265,23 @@ def test_a_volumes_citations_through_celery(celery_node, tmp_path):
     assert sha(path) == rec["sha256"]
     entries = bibtexparser.parse_string(path.read_text(encoding="utf-8")).entries
     assert len(entries) == 46
+
+
+def test_a_volumes_bibliography_in_a_style_through_celery(celery_node, tmp_path):
+    """The citations plan with --style on the Celery backend: the volume's bibliography in that
+    style and locale, as exporter cite prints it."""
+    config, env = celery_node
+    out = tmp_path / "bib"
+    args = [str(EXPORTER), "batch", "citations", "--style", "chicago-notes-bibliography", "--locale", "ru-RU",
+            "--output", str(out), "--config", str(config), "--backend", "celery", "--operator", "ops-bib"]
+    proc = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    [(name, rec)] = manifest(out)["pieces"].items()
+    assert name == "kd1.citations" and rec["state"] == "done" and rec["file"] == "kd1.citations.txt"
+    path = out / rec["file"]
+    assert sha(path) == rec["sha256"]
+    cite = run_cli("cite", "--all", "--mode", "bibliography", "--style", "chicago-notes-bibliography",
+                   "--locale", "ru-RU")
+    assert path.read_bytes() == cite.stdout and cite.stdout.count(b"\n") == 46
+    again = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and "1 already finished" in again.stdout, again.stderr

@@ -30,6 +30,34 @@ def test_shipped_index_matches_the_installed_styles():
     assert not missing
 
 
+def test_shipped_index_is_what_the_builder_writes_of_its_rows():
+    """The folded search lines agree with the rows (a hand edit of one would not)."""
+    from exporter.citations import catalog
+
+    text = catalog.INDEX_PATH.read_bytes().decode("utf-8")
+    assert catalog.index_text(list(catalog.index().values()), catalog.index_version()) == text
+
+
+@pytest.mark.parametrize("query", ["historical journal", "Société", "ÖSTERREICH", "gost", "chicago notes",
+                                   "in-text", "note", "en-us", "zookeys", "2d", "x-no-such-words", "Россия", ""])
+def test_search_is_every_word_in_the_folded_title_or_id(query):
+    """The index's search equals a plain scan of every style's title and id."""
+    import unicodedata
+
+    from exporter.citations import catalog
+
+    def fold(text):
+        return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+
+    words = fold(query).split()
+    expected = sorted((e for e in catalog.index().values() if all(w in fold(f"{e.title} {e.id}") for w in words)),
+                      key=lambda e: (e.dependent, fold(e.title), e.id))
+    assert catalog.search(query) == expected
+    for e in expected[:50]:
+        assert catalog.get(e.id) == e
+    assert catalog.get("x-no-such-style") is None and catalog.get("ap") is None
+
+
 @pytest.mark.parametrize("name", [
     "turabian-notes-bibliography", "gost-r-7-0-5-2008", "gost-r-7-0-5-2008-numeric", "mhra-notes",
     "oxford-guide-to-style-notes", "cambridge-university-press-note", "the-historical-journal",

@@ -88,6 +88,29 @@ def test_builtin_formats_declare_their_options(engine):
     assert [o.name for o in formats.get("docx").options] == ["paper"]
     assert all(not formats.get(n).options for n in ("html", "json", "ris", "bibtex", "csl-json", "epub"))
     assert "pdf/ua-1" in formats.get("pdf").options[1].allowed()
+    [as_] = formats.get("bibliography").options
+    assert as_.name == "as" and as_.flag == "--as" and as_.allowed() == ("text", "html") and as_.default == "text"
+
+
+def test_every_builtin_format_is_documented_and_tested(engine):
+    """Each built-in format is named with its plugin in docs/plugins.md, and exported by name
+    (``"--format", "NAME"`` or ``format="NAME"``/``"format": "NAME"``) in some test file."""
+    from pathlib import Path
+
+    from exporter.plugins import BUILTIN_PLUGINS
+
+    root = Path(__file__).resolve().parents[1]
+    guide = (root / "docs" / "plugins.md").read_text(encoding="utf-8")
+    builtin = guide[guide.index("The built-in plugins have short, stable names"):]
+    builtin = builtin[:builtin.index("\n\n")]
+    tests = "".join(p.read_text(encoding="utf-8") for p in (root / "tests").glob("test_*.py"))
+    for fmt in engine.plugins.formats:
+        if fmt.plugin not in BUILTIN_PLUGINS:
+            continue
+        assert f"`{fmt.name}`" in builtin and f"`{fmt.plugin}`" in builtin, fmt.name
+        used = (f'"--format", "{fmt.name}"', f'format="{fmt.name}"', f'"format": "{fmt.name}"',
+                f'--format {fmt.name}', f'for fmt in ("{fmt.name}"')
+        assert any(u in tests for u in used) or f'"{fmt.name}"' in tests, fmt.name
 
 
 def test_malformed_option_declarations_are_refused_at_registration():

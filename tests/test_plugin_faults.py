@@ -171,7 +171,8 @@ def test_exporter_disable_plugins(plugin_path, clean):
 
 
 def test_builtin_plugins_have_short_names(clean):
-    assert set(clean.info) == {"tei", "json", "html", "pdf", "docx", "references", "annotations", "styles"}
+    assert set(clean.info) == {"tei", "json", "html", "pdf", "docx", "references", "bibliography", "annotations",
+                               "styles"}
     assert all(info.builtin for info in clean.info.values())
     assert clean.formats.get("pdf").plugin == "pdf" and clean.formats.get("ris").plugin == "references"
     assert clean.formats.get("annotations-csv").plugin == "annotations" and clean.sources.get("tei").plugin == "tei"

@@ -441,6 +441,47 @@ def test_streamed_exports_match_the_command_line(client, tokens):
     assert r.status_code == 200 and r.content == proc.stdout
 
 
+@pytest.mark.parametrize("style,locale,as_", [("chicago-notes-bibliography", None, "text"),
+                                              ("apa", "ru-RU", "html")])
+def test_a_bibliography_in_a_style_as_exporter_cite(client, tokens, style, locale, as_):
+    """The bibliography format streamed and queued: what exporter cite prints, byte for byte."""
+    proc = run_cli("cite", "--all", "--mode", "bibliography", "--style", style, "--as", as_,
+                   *(["--locale", locale] if locale else []))
+    assert proc.returncode == 0 and proc.stdout.count(b"\n") == 46
+    params = {"format": "bibliography", "all": "true", "style": style, "as": as_,
+              **({"locale": locale} if locale else {})}
+    r = client.get("/v1/export", params=params)
+    assert r.status_code == 200, r.text
+    assert r.content == proc.stdout
+    assert r.headers["content-type"] == "text/plain; charset=utf-8"
+    assert r.headers["content-disposition"].startswith('attachment; filename="all.txt"')
+    body = {"format": "bibliography", "all": True, "style": style, "options": {"as": as_},
+            **({"locale": locale} if locale else {})}
+    h = auth(tokens["tomas"])
+    r = client.post("/v1/exports", json=body, headers=h)
+    assert r.status_code == 202, r.text
+    done = wait_state(client, r.json()["id"], ("done", "failed"), headers=h)
+    assert done["state"] == "done", done
+    assert client.get(done["result"], headers=h).content == proc.stdout
+
+
+def test_a_bibliography_with_a_bad_style_is_a_problem_and_no_job(client, server):
+    before = jobs_in_store(server)
+    for style, words in (("no-such-style", "style 'no-such-style' is an unknown style"),
+                         ("agora", "style 'agora' has no bibliography")):
+        body = assert_problem(client.get("/v1/export", params={"format": "bibliography", "all": "true",
+                                                               "style": style}), 400)
+        assert body["detail"].startswith(words), body
+        body = assert_problem(client.post("/v1/exports", json={"format": "bibliography", "all": True,
+                                                                "style": style}), 400)
+        assert body["detail"].startswith(words), body
+    body = assert_problem(client.get("/v1/export", params={"format": "bibliography", "all": "true", "style": "apa",
+                                                           "as": "pdf"}), 400)
+    assert body["detail"] == "as 'pdf': unknown; known values: text, html"  # the service's spelling
+    assert jobs_in_store(server) == before
+    assert not list(server.state.rglob(".stream-*"))  # no spool file left behind
+
+
 def test_metrics_count(client, server):
     text = client.get("/metrics").text
     assert 'exporter_jobs_total{outcome="done"}' in text and "exporter_queue_depth 0" in text
@@ -450,3 +491,25 @@ def test_metrics_count(client, server):
     assert values[five] == server.baseline[five], "no 5xx answer after start-up"
     assert values["exporter_job_seconds_count"] >= 1
     assert values['exporter_jobs_total{outcome="done"}'] >= 1
+
+
+def test_a_remembered_token_still_expires(tmp_path):
+    """The verifier remembers tokens that verified (no signature check per request); a token
+    it remembers is refused once it expires, and a forged one never reaches the memory."""
+    from exporter.service.auth import TokenError, Verifier
+    from exporter.service.config import Config
+
+    config = Config()
+    config.auth.secret, config.auth.leeway = SECRET, 0
+    config.service.state_dir = str(tmp_path)
+    verifier = Verifier(config)
+    token = jwt.encode(_claims(exp=int(time.time()) + 2), SECRET, "HS256")
+    assert verifier.identity(f"Bearer {token}").user == "irina"
+    assert verifier.identity(f"Bearer {token}").user == "irina"  # from the memory
+    forged = jwt.encode(_claims(sub="leila"), "another-secret-that-is-long-enough-0123456789", "HS256")
+    for _ in range(2):
+        with pytest.raises(TokenError, match="signature"):
+            verifier.identity(f"Bearer {forged}")
+    time.sleep(3)
+    with pytest.raises(TokenError, match="expired"):
+        verifier.identity(f"Bearer {token}")

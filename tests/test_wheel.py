@@ -28,7 +28,8 @@ def test_smoke_script_passes_from_the_wheels(smoke):
     work, proc = smoke
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     for what in ("exporter toc (the bundled sample)", "exporter styles lists the house style",
-                 "exporter cite --style archival-documents", "pdf", "html", "docx",
+                 "exporter cite --style archival-documents",
+                 "exporter styles --search and the bibliography format (the style index)", "pdf", "html", "docx",
                  "epub (the plugin's own wheel)", "check_format on the installed epub plugin",
                  "exporter serve answers the reader's page"):
         assert f"wheel-smoke: {what}\n" in proc.stderr
@@ -48,6 +49,7 @@ def test_wheel_carries_the_package_data(smoke):
                  "exporter/templates/pdf.html.j2", "exporter/templates/html.html.j2",
                  "exporter/contexts/exporter.jsonld", "exporter/sample/dolgorukov-diaries-1918.xml",
                  "exporter/sample/archive.json", "exporter/sample/annotations/irina.jsonld",
+                 "exporter/citations/data/style-index.tsv",
                  "exporter/service/reader/templates/entry.html", "exporter/service/reader/static/reader.js",
                  "exporter/service/reader/static/reader.css"):
         assert data in names, f"{data} is not in {wheel.name}"

@@ -257,6 +257,19 @@ class Citation:
 
 
 @dataclass(slots=True)
+class BibliographyLine:
+    """One line of a selection's bibliography in a CSL style (see ``Document.bibliography``)."""
+
+    entry_id: str
+    text: str
+    #: The line as HTML: markup from the style only, every value from the record escaped.
+    html: str
+    #: Why the style could not format the entry; ``text`` and ``html`` are then a marked plain
+    #: citation.
+    error: str | None = None
+
+
+@dataclass(slots=True)
 class Entry:
     """One entry (diary entry, letter, telegram, document) with its metadata and layers."""
 
@@ -400,12 +413,16 @@ class Corpus:
     #: Users with the moderator role (they also receive hidden annotations).
     moderators: set[str] = field(default_factory=set)
     _by_id: dict[str, Entry] = field(default_factory=dict, init=False, repr=False)
+    #: :meth:`layer_targets` of these entries (the list and its length, so a change is seen).
+    _targets: tuple[int, int, dict[str, tuple[EntrySummary, str]]] | None = field(
+        default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.reindex()
 
     def reindex(self) -> None:
         self._by_id = {}
+        self._targets = None
         if isinstance(self.entries, EntryStore):
             return  # it numbers and finds its entries itself
         for i, entry in enumerate(self.entries):
@@ -422,7 +439,11 @@ class Corpus:
         """Layer IRI (``<entry IRI>/<layer>``) -> (entry, layer name): what annotation targets name."""
         if isinstance(self.entries, EntryStore):
             return self.entries.layer_targets()
-        return {e.layer_iri(name): (e, name) for e in self.entries for name in e.layers}
+        # Built once: a service checks every new annotation's target against it.
+        key = (id(self.entries), len(self.entries))
+        if self._targets is None or self._targets[:2] != key:
+            self._targets = (*key, {e.layer_iri(name): (e, name) for e in self.entries for name in e.layers})
+        return self._targets[2]
 
     def entry_counts(self) -> dict[str, int]:
         """How many entries each volume (by id) has."""
@@ -484,6 +505,10 @@ class Document:
     #: against what the format declares (:class:`exporter.registry.Option`).
     options: dict[str, str | int | float | bool] = field(default_factory=dict)
     archive_name: str = "the archive"
+    #: The selection's bibliography in the chosen style, sorted as the style sorts (entries the
+    #: style prints nothing for are left out, with a warning); filled by the engine only for
+    #: formats that print one (``Format.bibliography``), else None.
+    bibliography: list[BibliographyLine] | None = None
 
     @property
     def annotations(self) -> list[Annotation]:

@@ -55,6 +55,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "pdf": "exporter.formats.pdf",
     "docx": "exporter.formats.docx",
     "references": "exporter.formats.references",
+    "bibliography": "exporter.formats.bibliography",
     "annotations": "exporter.formats.annotations",
     "styles": "exporter.citations.styles",
 }

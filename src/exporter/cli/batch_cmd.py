@@ -15,18 +15,24 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                     "with --backend celery), with a progress bar and a manifest (piece -> file, pages, "
                     "checksum) in the output folder. Running it again resumes: finished pieces are skipped. "
                     "Plans: entries (every entry as its own file, cut into pieces within the print limit), "
-                    "citations (each volume's references), annotations (each reader's own annotations).")
+                    "citations (each volume's references; with --style, its bibliography in that style), "
+                    "annotations (each reader's own annotations).")
     p.add_argument("plan", choices=("entries", "citations", "annotations"))
     p.add_argument("--output", "-o", required=True, metavar="DIR", help="folder for the files and manifest.json")
     p.add_argument("--corpus", metavar="PATH", help="a TEI volume or corpus folder (default: the config's, "
                                                    "or the bundled sample)")
     p.add_argument("--volume", metavar="ID", help="only this volume")
     p.add_argument("--range", metavar="A..B", help="only the entries from A to B (volume order)")
-    p.add_argument("--format", metavar="NAME", help="output format (default: pdf, ris, annotations-jsonld by plan)")
+    p.add_argument("--format", metavar="NAME", help="output format (default: pdf, ris, annotations-jsonld by plan; "
+                                                   "citations with --style: bibliography)")
     p.add_argument("--layer", default="both", choices=("translation", "transcription", "both"))
     p.add_argument("--user", metavar="NAME", help="entries: include this reader's visible annotations; "
                                                   "annotations: only this reader")
-    p.add_argument("--style", metavar="NAME", help="citation style for formats that print citations")
+    p.add_argument("--style", metavar="NAME", help="citation style for formats that print citations (a name or "
+                                                  "CSL id, see 'exporter styles')")
+    p.add_argument("--locale", metavar="LANG", help="citation locale, e.g. en-GB, ru-RU (default: the style's)")
+    p.add_argument("--as", dest="as_", choices=("text", "html"),
+                   help="bibliography format: plain text (default), or HTML with the records' values escaped")
     p.add_argument("--accept-terms", action="store_true", help="accept the archive's terms (needed for prints)")
     p.add_argument("--operator", metavar="NAME", help="who runs the batch, for the audit log (default: login name)")
     p.add_argument("--config", metavar="FILE", help="the service's TOML config (job backend, corpus, limits)")
@@ -86,11 +92,14 @@ def run(args: argparse.Namespace) -> int:
         engine.print_limit = config.policy.print_limit
     pieces = plan(engine, args.plan, corpus=config.corpus_path, fmt=args.format, volume=args.volume,
                   layer=args.layer, annotations="visible" if args.user else "none", user=args.user,
-                  style=args.style, accept_terms=args.accept_terms, range_=args.range)
+                  style=args.style, accept_terms=args.accept_terms, range_=args.range, locale=args.locale,
+                  options={"as": args.as_} if args.as_ else None)
     operator = args.operator or _login()
     params = {"plan": args.plan, "corpus": config.corpus_path, "volume": args.volume, "range": args.range,
               "format": pieces[0].request.format if pieces else args.format,
               "layer": args.layer, "user": args.user, "style": args.style, "operator": operator}
+    # Only when given: a manifest written before these existed still matches its own batch.
+    params.update({k: v for k, v in (("locale", args.locale), ("as", args.as_)) if v})
     manifest = Manifest(output, params)
     backend, store = open_backend(config, store_url)
     drain = False

@@ -408,15 +408,52 @@ class Engine:
         """Fill each entry's citation: the chosen CSL style when the format prints citations."""
         from ..csl import plain_citation
 
-        if fmt is not None and fmt.citations:
-            name = doc.style or (DEFAULT_STYLE if DEFAULT_STYLE in self.plugins.styles else None)
-            if name:
-                from ..citations import format_document_citations
+        name = self._style_name(doc.style) if fmt is not None else None
+        if fmt is not None and fmt.bibliography and name:
+            self._bibliography(doc, self.style(name))
+        if fmt is not None and fmt.citations and name:
+            from ..citations import format_document_citations
 
-                format_document_citations(doc, self.style(name), locale=doc.locale)
-                return
+            format_document_citations(doc, self.style(name), locale=doc.locale)
+            return
         for entry in doc.entries:
             entry.citation = plain_citation(entry)
+
+    @staticmethod
+    def _bibliography(doc: Document, style: Style) -> None:
+        """``doc.bibliography``: what ``exporter cite --mode bibliography`` prints for the same
+        entries, style and locale; what it says on stderr goes to the document's warnings."""
+        from ..citations import cite_entries
+        from ..model import BibliographyLine
+
+        doc.bibliography = []
+        for line in cite_entries(doc.entries, style, "bibliography", locale=doc.locale,
+                                 refuse_without_bibliography=True):
+            if line.omitted:
+                doc.warnings.append(f"entry {line.entry_id}: style '{style.name}' prints nothing for it in "
+                                    "bibliography mode; left out")
+                continue
+            if line.error:
+                doc.warnings.append(f"entry {line.entry_id}: style '{style.name}' could not format it "
+                                    f"({line.error}); printed a marked plain citation")
+            doc.bibliography.append(BibliographyLine(line.entry_id, line.text, line.html, line.error))
+
+    def _style_name(self, name: str | None) -> str | None:
+        """The style an export uses: the one asked for, else the house style if registered."""
+        return name or (DEFAULT_STYLE if DEFAULT_STYLE in self.plugins.styles else None)
+
+    def _check_bibliography(self, request: ExportRequest) -> None:
+        """A format that prints a bibliography needs a style that has one: refused before any
+        work (and before a job is queued), not half-way through a render."""
+        from ..citations import processor
+
+        name = self._style_name(request.style)
+        if name is None:
+            raise UsageError("this format prints a bibliography: give a citation style with --style")
+        style = self.style(name)
+        if not processor.has_bibliography(style.path, request.locale):
+            raise UsageError(f"style '{style.name}' has no bibliography; choose a style that has one "
+                             "(e.g. chicago-notes-bibliography)")
 
     # -- citations -----------------------------------------------------------------------
     def citations(self, request: CiteRequest) -> CiteResult:
@@ -496,6 +533,8 @@ class Engine:
             from ..citations.locales import check_locale
 
             request = replace(request, locale=check_locale(request.locale))
+        if fmt.bibliography:
+            self._check_bibliography(request)
         target = self.check_output(request, output) if output is not None else None
         try:
             doc = self._assemble(request, deadline)

@@ -90,11 +90,12 @@ class Containers:
         name, role, groups = self.store.reader(reader.user)
         return name, groups, role == "moderator"
 
-    def volume_ids(self) -> list[str]:
-        return [v.id for v in self.corpus().volumes]
+    def volume_ids(self, corpus=None) -> list[str]:
+        return [v.id for v in (corpus if corpus is not None else self.corpus()).volumes]
 
-    def check_volume(self, volume: str) -> None:
-        ids = self.volume_ids()
+    def check_volume(self, volume: str, corpus=None) -> None:
+        """404 unless ``volume`` has a container (in ``corpus``, when the caller has it already)."""
+        ids = self.volume_ids(corpus)
         if volume not in ids:
             raise Problem(404, f"no annotation container for volume '{volume[:100]}'; containers: "
                                + ", ".join(f"/annotations/{v}/" for v in ids))
@@ -299,11 +300,12 @@ def install(app: FastAPI, service, identity) -> None:
         # One trip to a worker thread for the whole create (each trip is two thread switches);
         # the checks keep their order: the volume, then the body, then the annotation.
         def work() -> StoredAnnotation:
-            containers.check_volume(volume)
+            corpus = containers.corpus()  # once: each load checks the corpus files' times
+            containers.check_volume(volume, corpus)
             data = parse_json(request, raw)
             name, groups, _mod = containers.reader(reader)
-            checked = service.engine.check_annotation(data, corpus=containers.corpus(), volume=volume, user=user,
-                                       user_name=name, groups=groups)
+            checked = service.engine.check_annotation(data, corpus=corpus, volume=volume, user=user,
+                                                      user_name=name, groups=groups)
             return containers.store.create(volume=volume, entry=checked.entry.local_id, layer=checked.layer,
                                            creator=user, visibility=checked.visibility, group=checked.group,
                                            document=checked.document, iri_for=lambda slug: cid + slug)

@@ -85,6 +85,12 @@ class Service:
                              print_limit=self.config.policy.print_limit or None, **fields)
 
 
+#: The query parameters of ``GET /v1/export`` itself: a format option spelled like one of them
+#: is not taken from the query.
+_EXPORT_QUERY = frozenset({"format", "entries", "range", "folder", "dates", "all", "layer", "pages", "annotations",
+                           "tags", "creators", "style", "locale", "token", "access_token"})
+
+
 def make_backend(config: Config, store: JobStore) -> JobBackend:
     if config.jobs.backend == "local":
         from .local import LocalBackend
@@ -443,6 +449,7 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
 
     @app.get("/v1/export", tags=["exports"])
     async def export_now(
+        http: Request,
         reader: Reader,
         format: Annotated[str, Query(min_length=1, max_length=64)],
         entries: Annotated[str | None, Query(max_length=100_000)] = None,
@@ -458,15 +465,20 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
         style: Annotated[str | None, Query(max_length=200)] = None,
         locale: Annotated[str | None, Query(pattern=LOCALE_PATTERN, max_length=35)] = None,
     ):
-        """Citation and annotation formats at once, streamed from a spool file (memory stays flat)."""
+        """Citation and annotation formats at once, streamed from a spool file (memory stays flat).
+
+        The options the format declares are query parameters of their own name
+        (``format=bibliography&style=apa&as=html``); the engine checks their values."""
         fmt = service.engine.plugins.formats
         if format not in fmt:
             raise Problem(400, f"unknown format '{format[:64]}'; known: {', '.join(fmt.names())}")
         if fmt.get(format).material:
             raise Problem(400, f"format '{format}' reproduces archive material: queue it with POST /v1/exports")
+        options = {o.name: http.query_params[o.name][:200] for o in fmt.get(format).options
+                   if o.name in http.query_params and o.name not in _EXPORT_QUERY}
         req = service.request(reader, format=format, entries=entries, range=range, folder=folder, dates=dates,
                               all=all, layer=layer, pages=pages, annotations=annotations, tags=list(tags or []),
-                              creators=list(creators or []), style=style, locale=locale)
+                              creators=list(creators or []), style=style, locale=locale, options=options)
         fd, tmp = tempfile.mkstemp(dir=service.scratch, prefix=".stream-")
         os.close(fd)
         try:

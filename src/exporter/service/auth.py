@@ -17,6 +17,8 @@ from ..errors import UsageError
 from .config import Config
 
 KEY_FILE = "signing.key"
+#: Verified tokens remembered (see :class:`Verifier`); the memory is emptied when full.
+VERIFIED_TOKENS = 4096
 
 
 class TokenError(Exception):
@@ -118,6 +120,11 @@ class Verifier:
         self._jwt = jwt
         self.config = config
         self.key = verifying_key(config)
+        #: token -> (reader, expiry) of tokens that verified: a client sends the same token on
+        #: every request, and checking its signature again costs more than the rest of a small
+        #: request.  Only the expiry can change a verified token's answer (``nbf`` and ``iat``
+        #: once passed stay passed), so a hit checks the expiry again.
+        self._verified: dict[str, tuple[Identity, float]] = {}
 
     def identity(self, authorization: str | None) -> Identity:
         """The reader named by an ``Authorization`` header; anonymous when there is none."""
@@ -126,10 +133,16 @@ class Verifier:
         scheme, _, token = authorization.strip().partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise TokenError("the Authorization header must be 'Bearer <token>'")
+        token = token.strip()
+        known = self._verified.get(token)
+        if known is not None:
+            if time.time() < known[1]:  # as PyJWT: expired once exp <= now - leeway
+                return known[0]
+            self._verified.pop(token, None)
         jwt = self._jwt
         try:
             claims = jwt.decode(
-                token.strip(), self.key, algorithms=[self.config.auth.algorithm],
+                token, self.key, algorithms=[self.config.auth.algorithm],
                 audience=self.config.auth.audience, issuer=self.config.auth.issuer,
                 leeway=self.config.auth.leeway,
                 options={"require": ["sub", "exp", "iss", "aud"]})
@@ -150,4 +163,8 @@ class Verifier:
         sub = claims.get("sub")
         if not isinstance(sub, str) or not sub.strip() or len(sub) > 200:
             raise TokenError("the token's 'sub' must name a reader")
-        return Identity(sub)
+        identity = Identity(sub)
+        if len(self._verified) >= VERIFIED_TOKENS:
+            self._verified.clear()
+        self._verified[token] = (identity, float(claims["exp"]) + self.config.auth.leeway)
+        return identity

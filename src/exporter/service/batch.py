@@ -4,7 +4,8 @@ A *plan* turns a corpus into pieces, each an :class:`~exporter.engine.ExportRequ
 
 * ``entries`` -- every entry (of one volume, or all) as its own file; an entry longer than the
   print limit is cut into page ranges that each stay within it;
-* ``citations`` -- each volume's references in one file (``ris``, ``bibtex`` or ``csl-json``);
+* ``citations`` -- each volume's references in one file (``ris``, ``bibtex``, ``csl-json``), or,
+  with a style and no format, its bibliography in that style (the ``bibliography`` format);
 * ``annotations`` -- each reader's own annotations in one file.
 
 Every piece passes :meth:`Engine.check <exporter.engine.Engine.check>` (the print policy and
@@ -58,11 +59,15 @@ def _file_name(text: str) -> str:
 
 def plan(engine: Engine, kind: str, *, corpus: str | None, fmt: str | None = None, volume: str | None = None,
          layer: str = "both", annotations: str = "none", user: str | None = None, style: str | None = None,
-         accept_terms: bool = False, limit: int | None = None, range_: str | None = None) -> list[Piece]:
-    """The pieces of a batch (not yet checked against the policy)."""
+         accept_terms: bool = False, limit: int | None = None, range_: str | None = None,
+         locale: str | None = None, options: dict[str, Any] | None = None) -> list[Piece]:
+    """The pieces of a batch (not yet checked against the policy).
+
+    ``style`` and ``locale`` reach formats that print citations; ``options`` are the format's
+    own (``{"as": "html"}`` for ``bibliography``)."""
     if kind not in PLANS:
         raise UsageError(f"batch plan {kind!r}: expected one of {', '.join(PLANS)}")
-    fmt = fmt or DEFAULT_FORMAT[kind]
+    fmt = fmt or default_format(kind, style)
     loaded = engine.load(corpus)
     volumes = [v.id for v in loaded.volumes] if getattr(loaded, "volumes", None) else sorted(
         {e.volume.id for e in loaded.entries})
@@ -75,8 +80,8 @@ def plan(engine: Engine, kind: str, *, corpus: str | None, fmt: str | None = Non
         entries = [e for e in entries if e.id in within]
     if not entries:
         raise UsageError("the batch selects no entry")
-    base: dict[str, Any] = dict(format=fmt, corpus=corpus, layer=layer, style=style, accept_terms=accept_terms,
-                                timeout=None)
+    base: dict[str, Any] = dict(format=fmt, corpus=corpus, layer=layer, style=style, locale=locale,
+                                options=dict(options or {}), accept_terms=accept_terms, timeout=None)
     pieces: list[Piece] = []
     if kind == "entries":
         for entry in entries:
@@ -101,6 +106,12 @@ def plan(engine: Engine, kind: str, *, corpus: str | None, fmt: str | None = Non
             pieces.append(Piece(_file_name(f"{reader}.annotations"), ExportRequest(
                 user=reader, annotations="mine", **selection, **base)))
     return pieces
+
+
+def default_format(kind: str, style: str | None) -> str:
+    """The format of a plan when none is given: a citations batch with a style is a bibliography
+    in that style (RIS has no style); otherwise :data:`DEFAULT_FORMAT`."""
+    return "bibliography" if kind == "citations" and style else DEFAULT_FORMAT[kind]
 
 
 def _page_ranges(entry, layer: str, limit: int) -> list[str | None]:
@@ -144,8 +155,10 @@ class Manifest:
                 old = json.loads(self.path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
                 raise UsageError(f"{self.path}: unreadable manifest ({exc}); move it away to start afresh") from None
-            same = {k: v for k, v in old.get("batch", {}).items() if k not in ("runs", "operator")}
-            mine = {k: v for k, v in params.items() if k not in ("runs", "operator")}
+            # what a run records about itself (who, how often, when it ended) is not the batch
+            own = ("runs", "operator", "finished")
+            same = {k: v for k, v in old.get("batch", {}).items() if k not in own}
+            mine = {k: v for k, v in params.items() if k not in own}
             if same != mine:
                 raise UsageError(f"{folder} holds another batch ({old.get('batch', {}).get('plan')}); "
                                  f"use another --output folder")
