@@ -17,7 +17,7 @@ from typing import Any
 
 from . import richtext, speedups
 from .fidelity import ETAL as _EtAl
-from .fidelity import FIRST, IBID, IBID_LOC, SUBSEQUENT, TERM_MARK, Locator
+from .fidelity import FIRST, IBID, IBID_LOC, SUBSEQUENT, TERM_MARK, Locator, substitution
 from .fidelity import GIVEN as _Given
 from .fidelity import SAS as _SAS
 from .markup import DISPLAY, FIELD_SPLIT, strip_markers
@@ -449,13 +449,16 @@ def render_bibliography(run, ordered: list[str], cached) -> list[tuple[str, str 
     if bibliography is None:
         return [(rid, None, "the style has no bibliography") for rid in ordered]
     layout = bibliography.layout
-    state = disambiguate(run, cached) if run.style.bib_needs_disambiguation else {}
+    # the names a cite's disambiguation added are shown in its entry too (citeproc-js)
+    carry = _may_carry_names(run)
+    state = disambiguate(run, cached) if run.style.bib_needs_disambiguation or carry else {}
     # citation numbers follow the bibliography's order (citeproc-js numbers a sorted bibliography
     # in its sorted order)
     keys = [rid.lower() for rid in ordered]
     known = set(keys)
     run.bib.keys[:] = keys + [k for k in run.bib.keys if k not in known]
     substitute = bibliography.get("subsequent-author-substitute")
+    rule = bibliography.get("subsequent-author-substitute-rule")
     previous: str | None = None
     for rid in ordered:
         flag, suffix = state.get(rid, (False, ""))
@@ -473,11 +476,15 @@ def render_bibliography(run, ordered: list[str], cached) -> list[tuple[str, str 
                 raise NoOutput()
             return finish_bibliography(run, str(layout.format(layout.wrap(text)))), _SAS.captured
 
+        carried = (False, getattr(run, "add_names", {}).get(rid, 0)) if carry else (False, 0)
+        if carried[1]:
+            render = _carrying_names(run, carried, render)
         try:
-            key = (run.keys[rid], run.style_key, "bibliography", suffix)
+            key = (run.keys[rid], run.style_key, "bibliography", suffix, carried)
             raw, names = cached(key, render)
-            if substitute is not None and names and names == previous:
-                raw, _ = cached(key + ("substitute",), lambda: render(replace=substitute))
+            replace = None if substitute is None else substitution(rule, substitute, names, previous)
+            if replace is not None:
+                raw, _ = cached(key + ("substitute", replace), functools.partial(render, replace=replace))
             previous = names
             out.append((rid, raw, None))
         except Exception as exc:
@@ -565,6 +572,39 @@ def _render_with_given(run, given: bool | tuple[bool, int], render):
         return render()
     finally:
         _Given.active = False
+
+
+def _may_carry_names(run) -> bool:
+    """Whether a bibliography entry can show names that ``disambiguate-add-names`` added to its
+    cites: the style adds names and some record has a name list its bibliography shortens
+    (else the cites' disambiguation is not worth running for the bibliography)."""
+    root = run.style.root
+    if root.citation.get("disambiguate-add-names") != "true":
+        return False
+    minimum = root.bibliography.get("et-al-min") or root.get("et-al-min")
+    if minimum is None or not str(minimum).isdigit():
+        return True  # set on a cs:name, if anywhere: judge by rendering
+    return any(isinstance(v, list) and len(v) >= int(minimum) and isinstance(v[0], dict)
+               for rec in run.records.values() for v in rec.values())
+
+
+def _carrying_names(run, carried: tuple[bool, int], render):
+    """``render`` of a bibliography entry showing as many names as its cites show after
+    ``disambiguate-add-names``, as citeproc-js does ("Buchanan, George, George Buchanan, and
+    Raymond Robins" where the style's bibliography says "et al." after one name)."""
+    extra = carried[1]
+    citation = run.style.root.citation
+
+    def carrying(*args, **kwargs):
+        saved = _EtAl.shown
+        if extra:
+            _EtAl.shown = int(citation.get("et-al-use-first") or run.style.root.get("et-al-use-first") or 1) + extra
+        try:
+            return render(*args, **kwargs)
+        finally:
+            _EtAl.shown = saved
+
+    return carrying
 
 
 def disambiguate(run, cached) -> dict[str, tuple[bool, str]]:

@@ -149,8 +149,8 @@ class _Substitution:
 
     active = False
     seen = False
-    captured: str | None = None
-    replace: str | None = None
+    captured: tuple[str, tuple] | None = None
+    replace: str | tuple[str, int] | None = None
     #: Whether the last cs:substitute used names (not a title) in place of the missing ones.
     substituted_names: bool | None = None
 
@@ -161,25 +161,71 @@ SAS = _SAS
 
 
 def patch_author_substitute(model) -> None:
-    """``subsequent-author-substitute`` (rule ``complete-all``): the first names of a
-    bibliography entry that repeat the previous entry's are replaced (citeproc-py ignored it)."""
+    """``subsequent-author-substitute``: the first names of a bibliography entry that repeat the
+    previous entry's are replaced (citeproc-py ignored it).  The capture is ``(output, names)``,
+    ``names`` each name's parts, so the driver can apply every rule: ``complete-all`` replaces
+    the whole output (``SAS.replace`` a string); ``complete-each``, ``partial-each`` and
+    ``partial-first`` replace the first *n* names one by one (``SAS.replace`` is
+    ``(substitute, n)``), as citeproc-js does ("——, George Buchanan, and Raymond Robins")."""
     original = model.Names.render
 
     def render(self, item, *args, **kwargs):
         _SAS.substituted_names = None
-        out = original(self, item, *args, **kwargs)
-        if _SAS.active and not _SAS.seen and out and not kwargs.get("sort_options"):
+        capturing = _SAS.active and not _SAS.seen and not kwargs.get("sort_options")
+        variables = (self.get("variable") or "").split()
+        present = [v.replace("-", "_") for v in variables if v.replace("-", "_") in item.reference]
+        swapped = None
+        if capturing and present and isinstance(_SAS.replace, tuple):
+            text, count = _SAS.replace
+            reference, key = item.reference, present[0]
+            swapped = (reference, key, reference[key])
+            dict.__setitem__(reference, key, [model_name(literal=text)] * count + list(reference[key])[count:])
+        try:
+            out = original(self, item, *args, **kwargs)
+        finally:
+            if swapped is not None:
+                dict.__setitem__(*swapped)
+        if capturing and out and not _SAS.seen:
             _SAS.seen = True
-            variables = (self.get("variable") or "").split()
-            real_names = any(v.replace("-", "_") in item.reference for v in variables)
-            if not (real_names or _SAS.substituted_names):
+            if not (present or _SAS.substituted_names):
                 return out  # a title standing in for the names is never replaced (citeproc-js)
-            _SAS.captured = strip_markers(str(out)).replace(TERM_MARK, "")
-            if _SAS.replace is not None:
+            parts = tuple(tuple(n.parts()) for n in (swapped[2] if swapped else
+                                                     item.reference[present[0]] if present else ()))
+            _SAS.captured = (strip_markers(str(out)).replace(TERM_MARK, ""), parts)
+            if isinstance(_SAS.replace, str):
                 return _SAS.replace
         return out
 
     model.Names.render = render
+
+
+def model_name(**parts):
+    """A citeproc-py name (the substitute stands in for a name as a literal)."""
+    from citeproc.source import Name
+
+    return Name(**parts)
+
+
+def substitution(rule: str | None, substitute: str, captured, previous):
+    """What ``SAS.replace`` must be for an entry whose names capture is ``captured`` after one
+    whose capture was ``previous`` under ``subsequent-author-substitute-rule`` ``rule``
+    (None: nothing replaced)."""
+    if not captured or not previous:
+        return None
+    (text, names), (previous_text, previous_names) = captured, previous
+    rule = rule or "complete-all"
+    if rule == "complete-all":
+        return substitute if text == previous_text else None
+    if rule == "complete-each":
+        return (substitute, len(names)) if text == previous_text and names else None
+    same = 0
+    for mine, theirs in zip(names, previous_names):
+        if mine != theirs:
+            break
+        same += 1
+    if not same:
+        return None
+    return (substitute, 1) if rule == "partial-first" else (substitute, same)
 
 
 # -- page ranges -------------------------------------------------------------------------------
@@ -251,6 +297,72 @@ def patch_substitute(model) -> None:
     model.Substitute.render = render
 
 
+def patch_substituted_names_once(model) -> None:
+    """A names variable that a ``cs:substitute`` rendered is not rendered again by a later
+    ``cs:names`` of the same entry, as citeproc-js does (its ``done_vars``).  citeproc-py noted
+    it as repressed but only ``cs:text`` honoured that, so the Oxford style's "in [container
+    author]" repeated the author that stood in for a composer (citeproc-js falls through to
+    the editor: "in Pavel Miliukov (ed.), …")."""
+    original = model.Names.process
+    names_tag = "{http://purl.org/net/xbiblio/csl}names"
+
+    def process(self, item, names_context=None, context=None, **kwargs):
+        repressed = (context if context is not None else self).get_layout().repressed.get(names_tag)
+        if repressed:
+            done = {v for entry in repressed if entry for v in entry.split()}
+            roles = (self.get("variable") or "").split()
+            if done.intersection(roles):
+                kept = [r for r in roles if r not in done]
+                if not kept:  # nothing left to print: on to this element's own substitute
+                    substitute = self.substitute()
+                    if substitute is None:
+                        raise model.VariableError
+                    return substitute.render(item, context=context if context is not None else self, **kwargs)
+                self.set("variable", " ".join(kept))
+                try:
+                    return original(self, item, names_context=names_context, context=context, **kwargs)
+                finally:
+                    self.set("variable", " ".join(roles))
+        return original(self, item, names_context=names_context, context=context, **kwargs)
+
+    model.Names.process = process
+
+
+
+def patch_substitute_nested_names(model) -> None:
+    """A ``cs:names`` anywhere inside a ``cs:substitute`` (in a ``cs:choose`` too) acts as a
+    direct child does, as in citeproc-js: without a ``cs:name`` it takes the name and label of
+    the ``cs:names`` it substitutes for, and the variables it prints are not printed again in
+    the entry.  citeproc-py did both only for a direct child of ``cs:substitute``, so the
+    Oxford style printed "in N. Shcherbatov, …, ed. Nikolai Shcherbatov" for "in Nikolai
+    Shcherbatov (ed.), …"."""
+    original = model.Names.process
+    facts: dict[int, tuple] = {}
+    keep: list = []  # the elements whose ids are keys
+    names_tag = "{http://purl.org/net/xbiblio/csl}names"
+
+    def process(self, item, names_context=None, context=None, **kwargs):
+        key = id(self)
+        known = facts.get(key)
+        if known is None:
+            substitutes = self.xpath_search("./ancestor::cs:substitute[1]")
+            nested = bool(substitutes) and self.getparent() is not substitutes[0]
+            outer = substitutes[0].getparent() if nested and self.find("cs:name", self.nsmap) is None else None
+            known = facts[key] = (nested, outer)
+            keep.append(self)
+        nested, outer = known
+        if not nested:
+            return original(self, item, names_context=names_context, context=context, **kwargs)
+        text = original(self, item, names_context=names_context or outer, context=context, **kwargs)
+        if text:
+            layout = (context if context is not None else self).get_layout()
+            layout.repressed.setdefault(names_tag, []).append(self.get("variable"))
+        return text
+
+    model.Names.process = process
+
+
+
 # -- add-givenname disambiguation -----------------------------------------------------------------
 
 class _Given:
@@ -311,6 +423,31 @@ def patch_sort_name_labels(model) -> None:
 
 
 
+def patch_empty_label(model) -> None:
+    """A ``cs:label`` of a variable the item does not have prints nothing, as CSL says and
+    citeproc-js does (citeproc-py printed the term anyway: "(1918), p. ." in
+    the-historical-journal's notes for a record without pages)."""
+    original = model.Label.process
+
+    def process(self, item, variable=None, plural=None, context=None, **kwargs):
+        if variable is None:  # a standalone cs:label (cs:names passes its role)
+            name = self.get("variable")
+            if name == "locator":
+                if not item.has_locator:
+                    return None
+            elif name:
+                try:
+                    value = item.reference[name.replace("-", "_")]
+                except model.VariableError:
+                    return None
+                if value is None or str(value).strip() == "":
+                    return None
+        return original(self, item, variable, plural, context, **kwargs)
+
+    model.Label.process = process
+
+
+
 # -- positions -------------------------------------------------------------------------------
 
 FIRST, SUBSEQUENT, IBID, IBID_LOC = "first", "subsequent", "ibid", "ibid-with-locator"
@@ -355,7 +492,9 @@ def patch_conditions(model) -> None:
     * ``disambiguate="true"`` holds only for cites still ambiguous after the other steps
       (citeproc-py ignored the test, so those branches were always taken);
     * ``is-numeric`` accepts ranges and lists ("1-2", "12, 15", "3 & 4"), not only "12";
-    * the ``match`` rule applies to all tests together, including ``disambiguate``.
+    * the ``match`` rule applies to all tests together, including ``disambiguate``;
+    * the types of one ``type`` attribute are one test, true for any of them, whatever the
+      ``match`` ("all" was false for every record on ``type="book chapter"``).
     """
 
     plans: dict[int, tuple] = {}
@@ -383,7 +522,7 @@ def patch_conditions(model) -> None:
         results = []
         if types is not None:
             ref_type = item.reference.type
-            results += [t == ref_type for t in types]
+            results.append(ref_type in types)  # one test: any of the types (citeproc-js)
         if variables is not None:
             reference = item.reference
             results += [("locator" in item) if v == "locator" else (v in reference) for v in variables]
@@ -461,6 +600,33 @@ def patch_sort_name_and(model) -> None:
     model.Name.get_option = get_option
 
 
+def patch_sort_name_et_al(model) -> None:
+    """A name list in a sort key that the style's ``et-al-min`` shortens has no "et al.", as
+    citeproc-js builds name sort keys: "Francis, David R., et al." sorts with "Francis, David
+    R." by the next key (citeproc-py's "Francis David R. et al." sorted after it).  A key with
+    its own ``names-min`` keeps it (APA's citation sort, as citeproc-js)."""
+    original_process = model.Name.process
+    original_et_al = model.Name.et_al
+    sorting = [0]
+
+    def process(self, item, variable, context=None, sort_options=None, **kwargs):
+        if not sort_options or "et-al-min" in sort_options or "et-al-use-first" in sort_options:
+            # (a key's own names-min / names-use-first keep their "et al.", as in citeproc-js)
+            return original_process(self, item, variable, context, sort_options, **kwargs)
+        sorting[0] += 1
+        try:
+            return original_process(self, item, variable, context, sort_options, **kwargs)
+        finally:
+            sorting[0] -= 1
+
+    def et_al(self):
+        return None if sorting[0] else original_et_al(self)
+
+    model.Name.process = process
+    model.Name.et_al = et_al
+
+
+
 class _EtAl:
     """The names being rendered: whether their cite is past its first (``subsequent``), how
     many names disambiguation adds (``extra``, set by the driver) and how many there are."""
@@ -468,6 +634,9 @@ class _EtAl:
     subsequent = False
     extra = 0
     count = 0
+    #: the names a bibliography entry shows at least: as many as its cites' disambiguation
+    #: showed (citeproc-js carries ``disambiguate-add-names`` into the bibliography)
+    shown = 0
 
 
 ETAL = _EtAl
@@ -523,6 +692,8 @@ def patch_et_al_subsequent(model) -> None:
             value = original_option(self, name, context, sort_options)
         if name == "et-al-use-first" and _EtAl.extra and citing:
             value += _EtAl.extra
+        if name == "et-al-use-first" and _EtAl.shown and not citing:
+            value = max(value, _EtAl.shown)  # a bibliography entry (not its sort key)
         if name == "et-al-min" and value and _EtAl.count:
             if get_option(self, "et-al-use-first", context, sort_options) >= _EtAl.count:
                 return 0  # every name is shown: no "et al."
@@ -657,5 +828,6 @@ PATCHES = (patch_initialize, patch_stop_words, patch_position, patch_conditions,
            patch_author_substitute, patch_page_ranges, fidelity_pages.patch_page_ranges,
            patch_substitute, patch_givenname,
            patch_sort_name_labels, patch_sort_name_and, patch_first_names, patch_et_al_subsequent,
-           patch_implicit_year_suffix, fidelity_labels.patch_label_needs_variable,
-           fidelity_labels.patch_name_count)
+           patch_implicit_year_suffix, patch_empty_label, patch_substituted_names_once,
+           patch_substitute_nested_names, patch_sort_name_et_al,
+           fidelity_labels.patch_volumes_label, fidelity_labels.patch_name_count)

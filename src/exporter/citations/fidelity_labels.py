@@ -1,41 +1,28 @@
-"""Fidelity patches: a ``cs:label`` prints nothing without its variable; ``form="count"``
-counts the names of every variable (two units, installed by :mod:`.fidelity`'s ``PATCHES``).
-
-citeproc-py printed the term of a standalone label whatever the record held, so a style with
-``<label variable="page"/>`` before ``<text variable="page"/>`` gave "p. ." for a record without
-pages, and ``<label variable="locator"/>`` a "p." for a cite without a locator.  citeproc-js
-renders a label only when its variable has a value (and labels ``number-of-volumes`` with the
-"volume" term).
+"""Fidelity patches: ``number-of-volumes`` labelled with the "volume" term; ``form="count"``
+counts the names of every variable (two units, installed by :mod:`.fidelity`'s ``PATCHES``;
+a label of a variable the record lacks prints nothing: ``fidelity.patch_empty_label``).
 """
 
 from __future__ import annotations
 
 
-def patch_label_needs_variable(model) -> None:
-    """``Label.render``: nothing when the label's own variable is empty (a label inside
-    ``cs:names``, called with the names' variable, is left to citeproc-py)."""
+def patch_volumes_label(model) -> None:
+    """``<label variable="number-of-volumes"/>`` prints the "volume" term, plural for more than
+    one ("volumes 2"), as citeproc-js does; citeproc-py looked for a term of that name and
+    printed nothing."""
     original = model.Label.render
 
     def render(self, item, *args, **kwargs):
-        if not args:
-            variable = self.get("variable")
-            if variable == "locator":
-                if not item.has_locator:
-                    return None
-            elif variable:
-                try:
-                    value = item.reference[variable.replace("-", "_")]
-                except Exception:
-                    return None
-                if value in (None, ""):
-                    return None
-                if variable == "number-of-volumes":
-                    # the "volume" term, plural for more than one (citeproc-js: "volumes 2")
-                    try:
-                        plural = int(str(value)) > 1
-                    except ValueError:
-                        plural = False
-                    return original(self, item, "volume", plural, **kwargs)
+        if not args and self.get("variable") == "number-of-volumes":
+            try:
+                value = item.reference["number_of_volumes"]
+            except Exception:
+                return None
+            try:
+                plural = int(str(value)) > 1
+            except ValueError:
+                plural = False
+            return original(self, item, "volume", plural, **kwargs)
         return original(self, item, *args, **kwargs)
 
     model.Label.render = render

@@ -671,7 +671,7 @@ def patch_macro_cache(model) -> None:
                              None if locator is None else (locator.label, str(locator.identifier)))
             item_state = item["exporter_state"] = _item_states.setdefault(facts_of_item, len(_item_states))
         state = (key, ctx, item_state, tuple(sorted(sort_options.items())) if sort_options else None,
-                 _Given.initials if _Given.active else False, _EtAl.extra, before, id(root.formatter), sas)
+                 _Given.initials if _Given.active else False, _EtAl.extra, _EtAl.shown, before, id(root.formatter), sas)
         variants = _macro_cache.get(state)
         value_key = reference.exporter_value_key
         try:
