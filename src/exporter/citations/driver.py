@@ -15,25 +15,31 @@ import unicodedata
 import warnings
 from typing import Any
 
-from . import speedups
+from . import richtext, speedups
 from .fidelity import ETAL as _EtAl
 from .fidelity import FIRST, IBID, IBID_LOC, SUBSEQUENT, TERM_MARK, Locator, substitution
 from .fidelity import GIVEN as _Given
 from .fidelity import SAS as _SAS
-from .markup import strip_markers
+from .markup import DISPLAY, FIELD_SPLIT, strip_markers
 
 #: Error of a record the style renders as nothing (e.g. Chicago lists no unarchived manuscript).
 NO_OUTPUT = "the style prints nothing for this record"
 
 # -- post-processing -------------------------------------------------------------------------
 
-_PIQ = re.compile("([\u201d])([\ue000-\ue00d]*)([.,])")
+_PIQ = re.compile("([.?!]?)([\u201d])([\ue000-\ue00d]*)([.,])")
 
 
 def punctuation_in_quote(text: str) -> str:
     """en-US ``punctuation-in-quote``: a comma or period right after a closing quote moves
-    inside it (citeproc-py ignores the locale option)."""
-    return _PIQ.sub(lambda m: m.group(3) + m.group(1) + m.group(2), text)
+    inside it (citeproc-py ignores the locale option); a quotation that ends in ``.?!``
+    already keeps its own mark instead of a period ("“Article A?” Journal", but "lives?,”")."""
+    def move(m: re.Match) -> str:
+        own, mark = m.group(1), m.group(4)
+        inside = own if (own in ("?", "!") and mark == ".") or own == mark else own + mark
+        return inside + m.group(2) + m.group(3)
+
+    return _PIQ.sub(move, text)
 
 
 # -- records ---------------------------------------------------------------------------------
@@ -70,6 +76,34 @@ def record_problems(rec: dict[str, Any]) -> list[str]:
     return check_record(probe)
 
 
+_LEADING_PARTICLES = re.compile(r"^((?:[a-z\u00e0-\u00ff]+\s+)+)(?=[A-Z\u00c0-\u00de])")
+_TRAILING_PARTICLES = re.compile(r"^(.*?\S)\s+((?:[a-z\u00e0-\u00ff]+\s*)+)$")
+
+
+def _parse_particles(name: dict) -> None:
+    """Name particles as citeproc-js parses them from a record without particle fields: a
+    family name in straight quotes is taken as it is ("\"Van Dyke\""), lower-case words
+    before a family name are its non-dropping particle ("van Gogh"; "al-One" stays whole, as
+    citeproc-py would print "al- One"), and lower-case
+    words after the given names their dropping particle ("Alexander von")."""
+    family = name.get("family")
+    if not isinstance(family, str) or "literal" in name:
+        return
+    if len(family) > 2 and family[0] == family[-1] == '"':
+        name["family"] = family[1:-1]
+        return
+    if "non-dropping-particle" not in name:
+        m = _LEADING_PARTICLES.match(family)
+        if m and len(family) > m.end():
+            name["non-dropping-particle"] = m.group(1).rstrip()
+            name["family"] = family[m.end():]
+    given = name.get("given")
+    if isinstance(given, str) and "dropping-particle" not in name:
+        m = _TRAILING_PARTICLES.match(given)
+        if m:
+            name["given"], name["dropping-particle"] = m.group(1), m.group(2).strip()
+
+
 def _citeproc_name(name: Any) -> Any:
     """A name as citeproc-py reads it: ``isInstitution`` makes the family name a literal one
     (citeproc-js prints it whole, never inverted or initialised); ``multi`` is dropped."""
@@ -77,14 +111,24 @@ def _citeproc_name(name: Any) -> Any:
         return name
     if name.get("isInstitution") and "family" in name and "literal" not in name:
         return {"literal": name["family"]}
-    return {k: v for k, v in name.items() if k not in _EXTRA_NAME_KEYS}
+    name = {k: v for k, v in name.items() if k not in _EXTRA_NAME_KEYS}
+    _parse_particles(name)
+    given = name.get("given")
+    if isinstance(given, str) and ", " in given and "suffix" not in name:
+        # citeproc-js reads "John, III" as the given name "John" with the suffix "III"
+        given, suffix = given.rsplit(", ", 1)
+        if given and suffix and not suffix.startswith("!"):
+            name.update(given=given, suffix=suffix)
+    return name
 
 
-def parse_record(rec: dict[str, Any]):
+def parse_record(rec: dict[str, Any], rich_text: bool = False):
     """One CSL-JSON record as a citeproc-py Reference (raises on what citeproc-py cannot read).
 
-    Pre-processing done the citeproc-js way: straight apostrophes and quotes in text become
-    typographic ones, and an empty ``date-parts`` is treated as no date.
+    Pre-processing done the citeproc-js way: with ``rich_text``, formatting tags in text fields
+    become formatting (:mod:`.richtext`; without, every value is text); quotations become
+    quote marks chosen by nesting and locale, apostrophes typographic; dates as
+    :func:`_date_parts` reads them.
     """
     from citeproc.source.json import CiteProcJSON
 
@@ -94,25 +138,61 @@ def parse_record(rec: dict[str, Any]):
     clean = dict(rec)
     for key, value in rec.items():
         if isinstance(value, str) and key not in ("id", "type", "URL", "language", "DOI"):
-            clean[key] = smart_quotes(value)
+            clean[key] = (richtext.parse(value, richtext.field_quotes) if rich_text
+                          else richtext.field_quotes(value))
         if isinstance(value, list) and value and isinstance(value[0], dict):
-            clean[key] = [{k: smart_quotes(v) if isinstance(v, str) else v
+            clean[key] = [{k: (richtext.parse(v, smart_quotes) if rich_text else smart_quotes(v))
+                           if isinstance(v, str) else v
                            for k, v in _citeproc_name(n).items()} for n in value]
         if isinstance(value, dict) and "date-parts" in value:
-            parts = [p for p in value["date-parts"] if p and p[0] not in ("", None)]
+            parts, season = _date_parts(value["date-parts"])
             if not parts:
                 if "literal" in value:
                     clean[key] = {k: v for k, v in value.items() if k != "date-parts"}
+                elif isinstance(value.get("raw"), str) and value["raw"].strip():
+                    clean[key] = {"literal": value["raw"]}  # a raw date it cannot read is text
                 else:
                     del clean[key]
             else:
-                clean[key] = dict(value, **{"date-parts": [[int(x) for x in p] for p in parts]})
+                clean[key] = dict(value, **{"date-parts": parts})
+                if season and "season" not in value:
+                    clean[key]["season"] = season
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # citeproc-py warns about variables it does not know
         source = CiteProcJSON([clean])
     (ref,) = source.values()
+    if not rich_text:
+        # citeproc-py's reader takes <span class="nocase"> out of any value: without rich text a
+        # value is text, tags and all
+        from citeproc.string import String
+
+        for key, value in clean.items():
+            if isinstance(value, str) and "<span class=\"nocase\">" in value.lower():
+                ref[key.replace("-", "_")] = String(value)
     # lets macro renderings be shared (speedups); citeproc-py's __setattr__ writes dict items
     return speedups.track(ref)
+
+
+def _date_parts(date_parts: list) -> tuple[list[list[int]], int | None]:
+    """``date-parts`` as citeproc-js reads them: parts end at the first empty one ("2000", "",
+    ""), a month of 13-24 is a season (13, 17 and 21 are spring), any other month outside 1-12
+    is dropped with its day."""
+    parts: list[list[int]] = []
+    season = None
+    for part in date_parts:
+        numbers: list[int] = []
+        for x in part or []:
+            if x in ("", None):
+                break
+            numbers.append(int(x))
+        if not numbers:
+            continue
+        if len(numbers) > 1 and not 1 <= numbers[1] <= 12:
+            if 13 <= numbers[1] <= 24 and len(date_parts) == 1:
+                season = (numbers[1] - 13) % 4 + 1
+            numbers = numbers[:1]
+        parts.append(numbers)
+    return parts, season
 
 
 _DOUBLE = re.compile(r'"([^"]*)"')
@@ -292,7 +372,8 @@ def _fields_key(run, rid: str, fields: frozenset) -> str:
     picked = {k: v for k, v in rec.items()
               if ("title_short" if k == "shortTitle" else k.replace("-", "_")) in fields}
     suffix = run.source[rid.lower()].get("year_suffix")
-    return json.dumps([picked, None if suffix is None else str(suffix)], sort_keys=True, ensure_ascii=False)
+    return json.dumps([picked, None if suffix is None else str(suffix), getattr(run, "rich_text", False)],
+                      sort_keys=True, ensure_ascii=False)
 
 def _sort_value(key, item, context, cyrillic_first: bool = False):
     """One sort key value, compared the way citeproc-js compares them."""
@@ -412,7 +493,33 @@ def render_bibliography(run, ordered: list[str], cached) -> list[tuple[str, str 
     return out
 
 
+_DOUBLED_PERIOD = re.compile("([.!?][\ue000-\ue00d]+)\\.")
+
+
+def no_doubled_period(text: str) -> str:
+    """A period right after formatted text that ends in ``.``, ``!`` or ``?`` is dropped
+    ("<b>Doe Co.</b> 1965", not "<b>Doe Co.</b>. 1965"), as citeproc-js drops it; citeproc-py
+    only compared the characters on either side of a seam, here a formatting mark."""
+    return _DOUBLED_PERIOD.sub(r"\1", text) if "." in text else text
+
+
+_DROP_AFTER = re.compile("([:;!?][\ue000-\ue00d]*)[:.](?![\\w.])")
+_GIVE_WAY = re.compile("[:;]([\ue000-\ue00d]*[!?])")
+
+
+def merge_punctuation(text: str) -> str:
+    """Two marks where pieces meet, as citeproc-js merges them: ``:`` or ``.`` after ``:;!?``
+    is dropped ("semicolon; colon", "question? period"), ``!`` or ``?`` replaces a ``:`` or
+    ``;`` before it; other pairs stay ("comma,: colon", "period.? question")."""
+    if not any(c in text for c in ":;!?"):
+        return text
+    return _GIVE_WAY.sub(r"\1", _DROP_AFTER.sub(r"\1", text))
+
+
 def finish_bibliography(run, text: str) -> str:
+    text = no_doubled_period(merge_punctuation(richtext.resolve_quotes(text, *run.style.quote_marks)))
+    if FIELD_SPLIT in text:
+        text = _split_fields(text)
     if run.style.piq:
         text = punctuation_in_quote(text)
     return text.replace(TERM_MARK, "")
@@ -685,6 +792,7 @@ def render_citations(run, cites: list[tuple[str, str | None]], note: bool, cache
 
 
 def finish_citation(run, text: str, note: bool) -> str:
+    text = no_doubled_period(merge_punctuation(richtext.resolve_quotes(text, *run.style.quote_marks)))
     if run.style.piq:
         text = punctuation_in_quote(text)
     if note and run.style.is_note and _STARTS_WITH_TERM.match(text):
@@ -692,6 +800,7 @@ def finish_citation(run, text: str, note: bool) -> str:
     return text.replace(TERM_MARK, "")
 
 
+_SENTENCE_PREFIX = re.compile(r"\S\s+\S+[.!?]\s*$")
 _STARTS_WITH_TERM = re.compile("^[\ue000-\ue00d]*\ue00e")
 _FIRST_LETTER = re.compile("^([\ue000-\ue00e\u201c\u2018\"'(\\[]*)(\\w)")
 
@@ -721,6 +830,7 @@ def prepare_style(style) -> None:
     except Exception:
         piq = None
     style.piq = str(piq).lower() == "true"
+    style.quote_marks = _quote_marks(root)
     style.has_disambiguate_conditions = bool(root.xpath(
         "//cs:if[@disambiguate] | //cs:else-if[@disambiguate]", namespaces=root.nsmap))
     style.bib_needs_disambiguation = _bibliography_needs_disambiguation(root)
@@ -730,17 +840,47 @@ def prepare_style(style) -> None:
     _second_field_space(root)
 
 
+def _quote_marks(root) -> tuple[tuple[str, str], tuple[str, str]]:
+    """The locale's (outer, inner) quotation marks, for quotations in field values."""
+    marks = []
+    for name in ("open-quote", "close-quote", "open-inner-quote", "close-inner-quote"):
+        try:
+            term = root.get_term(name)  # read as XML: .single needs a formatter, set later
+            single = term.find("cs:single", term.nsmap)
+            marks.append((single.text if single is not None else term.text) or "")
+        except Exception:
+            marks.append("")
+    defaults = ("\u201c", "\u201d", "\u2018", "\u2019")
+    marks = [m or d for m, d in zip(marks, defaults)]
+    return (marks[0], marks[1]), (marks[2], marks[3])
+
+
 def _second_field_space(root) -> None:
-    """With ``second-field-align``, citeproc-js's text output sets the first field of an entry
-    apart from the rest with a space ("1. Doe" where the layout prints "1." and "Doe"): the
-    first element of the bibliography's layout gets that space after its suffix."""
+    """``display`` and ``second-field-align`` as citeproc-js writes them: an element with a
+    ``display`` gets its markers around its affixes (only when it prints something), and with
+    ``second-field-align`` the first element of the bibliography's layout ends with the split
+    marker; :func:`finish_bibliography` makes the two sides the left margin and the rest.  In
+    text the first field is set apart by a space ("1. Doe" where the layout prints "1." and
+    "Doe")."""
     ns = root.nsmap
+    for element in root.xpath("//*[@display]"):
+        marks = DISPLAY.get(element.get("display"))
+        if marks:
+            element.set("prefix", marks[0] + (element.get("prefix") or ""))
+            element.set("suffix", (element.get("suffix") or "") + marks[1])
     layout = root.find("cs:bibliography/cs:layout", ns)
     if layout is None or not root.find("cs:bibliography", ns).get("second-field-align"):
         return
     first = next((e for e in layout if isinstance(e.tag, str)), None)
     if first is not None:
-        first.set("suffix", (first.get("suffix") or "") + " ")
+        first.set("suffix", (first.get("suffix") or "") + FIELD_SPLIT)
+
+
+def _split_fields(text: str) -> str:
+    """``second-field-align``: the first field as the left margin, the rest right of it."""
+    left, _, right = text.partition(FIELD_SPLIT)
+    margin, rest = DISPLAY["left-margin"], DISPLAY["right-inline"]
+    return margin[0] + left + margin[1] + rest[0] + right.rstrip() + rest[1]
 
 
 def _bibliography_needs_disambiguation(root) -> bool:
@@ -931,7 +1071,15 @@ class _ClusterCite:
         if text is not None and (self.cite.get("prefix") or self.cite.get("suffix")):
             from citeproc.string import String
 
-            text = str(String(self.cite.get("prefix") or "") + text + String(self.cite.get("suffix") or ""))
+            # a cite's prefix and suffix are rich text, as field values are (citeproc-js)
+            read = ((lambda v: richtext.parse(v, richtext.field_quotes)) if self.run.rich_text
+                    else richtext.field_quotes)
+            prefix, suffix = (read(str(self.cite.get(k) or "")) for k in ("prefix", "suffix"))
+            if _SENTENCE_PREFIX.search(prefix) and _STARTS_WITH_TERM.match(text):
+                # a term after a prefix that ends a sentence of two words or more is capitalised
+                # ("This has been said. Ibid."; "See ibid."; "Nocapsafter. ibid.")
+                text = capitalize_first(text)
+            text = str(String(prefix) + text + String(suffix))
         return text, names
 
     def without_names(self) -> str | None:
@@ -961,10 +1109,13 @@ def _assemble(run, citation, cites: list[_ClusterCite], grouping: bool, collapse
     if collapse == "citation-number":
         return _join(_number_ranges(cites, delimiter, after))
     if not grouping:
-        return _join([(delimiter, c.shown) for c in cites])
+        return _join([(_delimiter_before(c, delimiter), c.shown) for c in cites])
     group_delimiter = citation.get("cite-group-delimiter", ", ")
     sorted_citation = citation.find("cs:sort", citation.nsmap) is not None
-    suffix_delimiter = citation.get("year-suffix-delimiter", delimiter)
+    # citeproc-js: without year-suffix-delimiter, an explicit cite-group-delimiter separates the
+    # suffixes too ("Aalto 2015a, b"), else the layout's delimiter does
+    suffix_delimiter = citation.get("year-suffix-delimiter",
+                                    citation.get("cite-group-delimiter", delimiter))
     groups: list[list[_ClusterCite]] = []
     for cite in cites:
         # group only by names the cite prints first (a style may render other names first, e.g.
@@ -982,7 +1133,7 @@ def _assemble(run, citation, cites: list[_ClusterCite], grouping: bool, collapse
     pieces: list[tuple[str, str]] = []
     collapsed_before = False
     for group in groups:
-        between = after if collapsed_before else delimiter
+        between = _delimiter_before(group[0], after if collapsed_before else delimiter)
         if len(group) == 1 or not collapse.startswith("year"):
             pieces.append((between, group[0].shown))
             pieces.extend((group_delimiter, c.shown) for c in group[1:])
@@ -991,6 +1142,7 @@ def _assemble(run, citation, cites: list[_ClusterCite], grouping: bool, collapse
         pieces.append((between, group[0].shown))
         previous = group[0]
         run_of_suffixes: list[str] = []
+        suffixed = False
         for cite in group[1:]:
             short = cite.without_names()
             if short is None:
@@ -1002,12 +1154,21 @@ def _assemble(run, citation, cites: list[_ClusterCite], grouping: bool, collapse
                 pieces.append((suffix_delimiter, cite.suffix))
                 run_of_suffixes.append(cite.suffix)
             else:
-                pieces.append((group_delimiter, short))
+                # after collapsed year suffixes the next year follows the after-collapse
+                # delimiter (citeproc-js: "Doe 2000a,b;2001")
+                pieces.append((after if suffixed else group_delimiter, short))
+            suffixed = bool(same_year)
             previous = cite
         if collapse == "year-suffix-ranged":
             pieces = _suffix_ranges(pieces)
         collapsed_before = True
     return _join(pieces)
+
+
+def _delimiter_before(cite: _ClusterCite, delimiter: str) -> str:
+    """A cite whose prefix starts with a comma takes the place of the delimiter before it
+    (citeproc-js: "Book A, cited in Book B")."""
+    return "" if str(cite.cite.get("prefix") or "").startswith(",") else delimiter
 
 
 def _year_part(cite: _ClusterCite) -> str | None:

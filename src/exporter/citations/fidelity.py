@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from . import fidelity_labels, fidelity_pages, fidelity_textcase
 from .markup import strip_markers
 
 
@@ -42,7 +43,10 @@ def patch_initialize(model) -> None:
     * ``initialize="false"``: keep full given names (citeproc-py always initialised them when
       ``initialize-with`` was set, so Chicago printed "K." for "Konstantin");
     * a given-name part that does not start with a capital ("of", "(Rufus") is kept as is,
-      without a stray initial mark before it (citeproc-py printed "E. of . (Rufus").
+      without a stray initial mark before it (citeproc-py printed "E. of . (Rufus");
+    * initials already in the name ("M.E", "M E.") and abbreviations ("Ph.", "Me.") get the
+      style's ``initialize-with`` in place of their own marks, with ``initialize="false"`` too
+      ("John M.E." -> "John M E" with ``initialize-with=" "``); an abbreviation stays whole.
     """
     model.CitationStylesElement._default_options.setdefault("initialize", "true")
 
@@ -51,29 +55,34 @@ def patch_initialize(model) -> None:
             value = self.get_option("initialize", context)
         except Exception:
             value = "true"
-        if str(value).lower() == "false":
-            return given
+        full = str(value).lower() == "false"
         if self.get_option("initialize-with-hyphen", context):
             hyphen_parts = given.split("-")
         else:
             hyphen_parts = [given.replace("-", " ")]
-        result_parts = []
-        for hyphen_part in hyphen_parts:
-            out, group = "", []
-            for part in hyphen_part.replace(".", " ").split():
-                if part[0].isupper():
-                    group.append(part[0])
-                else:
-                    if group:
-                        out += mark.join(group) + mark + " "
-                    out += part + " "
-                    group = []
-            if group:
-                out += mark.join(group) + mark
-            result_parts.append(" ".join(out.split()))
-        return "-".join(result_parts)
+        return "-".join(_initials(part, mark, full) for part in hyphen_parts)
 
     model.Name.initialize = initialize
+
+
+_GIVEN_TOKEN = re.compile(r"([^\s.]+)(\.?)")
+
+
+def _initials(given: str, mark: str, full: bool) -> str:
+    """One hyphen-free part of a given name with citeproc-js's initials (``full``: names that
+    are not initials or abbreviations stay whole)."""
+    out = ""
+    for m in _GIVEN_TOKEN.finditer(given):
+        word, period = m.group(1), m.group(2)
+        if not word[0].isupper():
+            out += " " + word + period + " "
+        elif len(word) == 1 or period:
+            out += word + mark  # an initial, or an abbreviation kept whole ("Ph.")
+        elif full:
+            out += " " + word + " "
+        else:
+            out += word[0] + mark
+    return " ".join(out.split())
 
 
 class _StopWords(frozenset):
@@ -814,8 +823,11 @@ def patch_first_names(model) -> None:
 
 
 #: Every fidelity patch, in installation order.
-PATCHES = (patch_initialize, patch_stop_words, patch_position, patch_conditions, patch_text_case,
-           patch_author_substitute, patch_page_ranges, patch_substitute, patch_givenname,
+PATCHES = (patch_initialize, patch_stop_words, patch_position, patch_conditions,
+           fidelity_textcase.patch_text_case, patch_text_case,
+           patch_author_substitute, patch_page_ranges, fidelity_pages.patch_page_ranges,
+           patch_substitute, patch_givenname,
            patch_sort_name_labels, patch_sort_name_and, patch_first_names, patch_et_al_subsequent,
            patch_implicit_year_suffix, patch_empty_label, patch_substituted_names_once,
-           patch_substitute_nested_names, patch_sort_name_et_al)
+           patch_substitute_nested_names, patch_sort_name_et_al,
+           fidelity_labels.patch_volumes_label, fidelity_labels.patch_name_count)

@@ -98,7 +98,8 @@ def _record_key(rec: dict[str, Any]) -> str:
 class _Run:
     """One formatting request: the records parsed for citeproc-py, and per-record errors."""
 
-    def __init__(self, records: Sequence[dict[str, Any]], style_path: Path, locale: str | None) -> None:
+    def __init__(self, records: Sequence[dict[str, Any]], style_path: Path, locale: str | None,
+                 rich_text: bool = False) -> None:
         from citeproc import CitationStylesBibliography
         from citeproc.source import BibliographySource
 
@@ -108,6 +109,7 @@ class _Run:
         self.locale = self.style.exporter_locale
         self.cyrillic_first = self.locale.startswith(driver.CYRILLIC_FIRST_LOCALES)
         self.source = BibliographySource()
+        self.rich_text = rich_text
         self.errors: dict[str, str] = {}
         self.keys: dict[str, str] = {}  # record id -> record json (cache key part)
         self.records: dict[str, dict[str, Any]] = {}
@@ -118,12 +120,12 @@ class _Run:
                 self.errors[rid] = "invalid CSL-JSON record: " + "; ".join(problems)
                 continue
             try:
-                ref = driver.parse_record(rec)
+                ref = driver.parse_record(rec, rich_text)
             except Exception as exc:
                 self.errors[rid] = f"citeproc-py cannot read the record: {type(exc).__name__}: {exc}"
                 continue
             self.source.add(ref)
-            self.keys[rid] = _record_key(rec)
+            self.keys[rid] = _record_key(rec) + ("\x1frich-text" if rich_text else "")
             self.records[rid] = rec
         self.bib = CitationStylesBibliography(self.style, self.source, MarkerFormatter)
         self.cached = _cached
@@ -149,13 +151,16 @@ def _finish(rid: str, raw: str | None, error: str | None) -> Formatted:
 
 
 def format_bibliography(records: Sequence[dict[str, Any]], style_path: Path,
-                        locale: str | None = None) -> list[Formatted]:
+                        locale: str | None = None, rich_text: bool = False) -> list[Formatted]:
     """Bibliography entries for ``records``, sorted as the style sorts them.
 
-    Records that cannot be formatted come last, each with its error.
+    Records that cannot be formatted come last, each with its error.  ``rich_text``: read
+    citeproc-js's formatting tags in field values (``<i>``, ``<b>``, ``<sc>``, nocase and
+    nodecor spans, ...; see :mod:`.richtext`) as formatting, as citeproc-js does for CSL-JSON
+    from elsewhere (Zotero); off, every field value is text (the archive's own records).
     """
     with _lock:
-        run = _Run(records, style_path, locale)
+        run = _Run(records, style_path, locale, rich_text)
         ordered = driver.sort_bibliography(run)
         raws = driver.render_bibliography(run, ordered, _cached)
     out = [_finish(rid, raw, err) for rid, raw, err in raws]
@@ -164,25 +169,29 @@ def format_bibliography(records: Sequence[dict[str, Any]], style_path: Path,
 
 
 def format_citations(records: Sequence[dict[str, Any]], cites: Iterable[tuple[str, str | None]],
-                     style_path: Path, note: bool, locale: str | None = None) -> list[Formatted]:
+                     style_path: Path, note: bool, locale: str | None = None,
+                     rich_text: bool = False) -> list[Formatted]:
     """Citations of ``cites`` ((record id, page locator or None), in document order) as
-    consecutive citations of one document: footnotes when ``note``, else in-text."""
+    consecutive citations of one document: footnotes when ``note``, else in-text
+    (``rich_text`` as for :func:`format_bibliography`)."""
     with _lock:
-        run = _Run(records, style_path, locale)
+        run = _Run(records, style_path, locale, rich_text)
         raws = driver.render_citations(run, list(cites), note, _cached)
     return [_finish(rid, raw, err) for rid, raw, err in raws]
 
 
 def format_clusters(records: Sequence[dict[str, Any]], clusters: Sequence[Sequence[dict[str, Any]]],
-                    style_path: Path, note: bool, locale: str | None = None) -> list[Formatted]:
+                    style_path: Path, note: bool, locale: str | None = None,
+                    rich_text: bool = False) -> list[Formatted]:
     """Multi-item citations: one :class:`Formatted` per cluster (its ``id`` the cluster's index).
 
     Each cluster is a list of cites (``{"id": ..., "locator": ..., "label": ..., "prefix": ...,
     "suffix": ...}``, all but ``id`` optional); the clusters are consecutive citations of one
     document, footnotes when ``note``.  Cites are sorted and rendered as the style says, with
-    positions (ibid, subsequent) across clusters.
+    positions (ibid, subsequent) across clusters.  ``rich_text`` as for
+    :func:`format_bibliography` (for the cites' prefixes and suffixes too).
     """
     with _lock:
-        run = _Run(records, style_path, locale)
+        run = _Run(records, style_path, locale, rich_text)
         raws = driver.render_clusters(run, [list(c) for c in clusters], note, _cached)
     return [_finish(str(n), raw, err) for n, (raw, err) in enumerate(raws)]
