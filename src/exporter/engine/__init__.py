@@ -256,12 +256,11 @@ class Engine:
     def load(self, path: str | os.PathLike[str] | None = None) -> Corpus:
         """Load (or reuse) the corpus at ``path``; the bundled sample when ``None``.  With a store,
         its annotations, users, groups and folders replace those of the corpus files."""
-        files = self.load_files(path)
+        key, stamp, files = self._read_files(path)
         if self.store is None:
             return files
         # The volumes stay cached; what the store holds is read again after every write to it.
-        key = self._files_key(path)
-        store_key = (key, self._corpora[key][0], self.store.revision())
+        store_key = (key, stamp, self.store.revision())
         corpus = self._with_store.get(store_key)
         if corpus is None:
             from ..store.source import with_store
@@ -274,6 +273,11 @@ class Engine:
 
     def load_files(self, path: str | os.PathLike[str] | None = None) -> Corpus:
         """The corpus at ``path`` as its files give it (cached until a file changes), store or not."""
+        return self._read_files(path)[2]
+
+    def _read_files(self, path: str | os.PathLike[str] | None) -> tuple[str, float, Corpus]:
+        """(resolved path, newest file time, corpus) of the corpus at ``path``, read again only
+        when a file changed."""
         from ..sources.corpus import default_corpus, load_corpus
 
         p = Path(path) if path is not None else default_corpus()
@@ -285,7 +289,7 @@ class Engine:
         cached = self._corpora.get(key)
         if cached is not None and cached[0] == stamp:
             self._corpora.move_to_end(key)
-            return cached[1]
+            return key, stamp, cached[1]
         # Third-party sources run here: what they print must not reach stdout, nor end the process.
         with guard.stdout_to_stderr(), guard.no_exit():
             corpus = load_corpus(p, self.plugins.sources)
@@ -293,13 +297,7 @@ class Engine:
         self._corpora.move_to_end(key)
         while len(self._corpora) > MAX_CORPORA:
             self._corpora.popitem(last=False)
-        return corpus
-
-    @staticmethod
-    def _files_key(path: str | os.PathLike[str] | None) -> str:
-        from ..sources.corpus import default_corpus
-
-        return str((Path(path) if path is not None else default_corpus()).resolve())
+        return key, stamp, corpus
 
     def check_annotation(self, data: Any, **kwargs: Any) -> Checked:
         """Accept a reader's new annotation (W3C JSON-LD) or raise :class:`Rejected`; see
