@@ -21,6 +21,7 @@ from .fidelity import FIRST, IBID, IBID_LOC, SUBSEQUENT, TERM_MARK, Locator, sub
 from .fidelity import GIVEN as _Given
 from .fidelity import SAS as _SAS
 from .markup import DISPLAY, FIELD_SPLIT, strip_markers
+from .positions import cluster_positions
 
 #: Error of a record the style renders as nothing (e.g. Chicago lists no unarchived manuscript).
 NO_OUTPUT = "the style prints nothing for this record"
@@ -537,6 +538,16 @@ def _set_suffix(run, rid: str, suffix: str) -> None:
         ref.pop("year_suffix", None)
 
 
+def _set_first_note(run, rid: str, note: int) -> None:
+    """``first-reference-note-number`` of the cite about to render (none: the variable is
+    empty, as for a first cite or one in the note of the item's first cite)."""
+    ref = run.source[rid.lower()]
+    if note:
+        ref["first_reference_note_number"] = str(note)
+    elif "first_reference_note_number" in ref:
+        del ref["first_reference_note_number"]
+
+
 def year_suffix(n: int) -> str:
     """0 -> "a", 25 -> "z", 26 -> "aa", ... (citeproc-js's sequence, bijective base 26)."""
     out = ""
@@ -909,45 +920,6 @@ def _bibliography_needs_disambiguation(root) -> bool:
 
 # -- multi-item citations (clusters) ----------------------------------------------------------
 
-def cluster_positions(clusters: list[list[tuple[str, str | None, str | None]]],
-                      near_note_distance: int = 5) -> list[list[tuple[str, bool]]]:
-    """(position, near-note) of every cite of every cluster ((id, locator, label) cites in
-    document order, one cluster per note), by the CSL 1.0.2 rules citeproc-js follows.
-
-    ``ibid``/``ibid-with-locator``: the same item as the cite right before it in the same
-    cluster, or, for the first cite of a cluster, as the previous cluster when that cluster has
-    exactly one cite; ``ibid`` when neither has a locator or both have the same one,
-    ``ibid-with-locator`` when this cite's locator differs or only it has one; a repeat without
-    a locator after one with a locator is ``subsequent``.
-    """
-    out: list[list[tuple[str, bool]]] = []
-    last_note: dict[str, int] = {}
-    previous: list[tuple[str, str | None, str | None]] = []
-    for note, cluster in enumerate(clusters, 1):
-        here: list[tuple[str, bool]] = []
-        for n, (rid, loc, label) in enumerate(cluster):
-            before = cluster[n - 1] if n else (previous[0] if len(previous) == 1 else None)
-            if rid not in last_note:
-                pos = FIRST
-            elif before is not None and before[0] == rid:
-                mine, theirs = (loc, label) if loc else None, (before[1], before[2]) if before[1] else None
-                if mine == theirs:
-                    pos = IBID
-                elif mine is not None:
-                    pos = IBID_LOC
-                else:
-                    pos = SUBSEQUENT
-            else:
-                pos = SUBSEQUENT
-            near = rid in last_note and note - last_note[rid] <= near_note_distance
-            here.append((pos, near))
-        for rid, _, _ in cluster:
-            last_note[rid] = note
-        previous = cluster
-        out.append(here)
-    return out
-
-
 def _citation_order(run, clusters: list[list[dict]]) -> None:
     """Number the records (``citation-number``) in bibliography order: the style's bibliography
     sort, or, without one, the order of first citation."""
@@ -970,8 +942,8 @@ def _citation_order(run, clusters: list[list[dict]]) -> None:
     run.bib.keys[:] = keys + [k for k in run.bib.keys if k not in known]
 
 
-def render_clusters(run, clusters: list[list[dict]], note: bool, cached
-                    ) -> list[tuple[str | None, str | None]]:
+def render_clusters(run, clusters: list[list[dict]], note: bool, cached,
+                    notes: list[int] | None = None) -> list[tuple[str | None, str | None]]:
     """(raw rendering, error) per cluster.  A cluster is a list of cites, each a dict with
     ``id`` and optionally ``locator``, ``label`` (default ``page``), ``prefix``, ``suffix``;
     the clusters are consecutive citations of one document (footnotes when ``note``).
@@ -979,7 +951,8 @@ def render_clusters(run, clusters: list[list[dict]], note: bool, cached
     Cites are sorted as the style's ``cs:citation`` sorts them, rendered with their positions
     and disambiguation, grouped and collapsed as the style says (``collapse``,
     ``cite-group-delimiter``, ``year-suffix-delimiter``, ``after-collapse-delimiter``), and
-    joined with the layout's delimiter inside its affixes and formatting.
+    joined with the layout's delimiter inside its affixes and formatting.  ``notes``: each
+    cluster's note number (0: in the text); by default notes 1, 2, ... when ``note``, else 0.
     """
     citation = run.style.root.citation
     layout = citation.layout
@@ -1002,7 +975,10 @@ def render_clusters(run, clusters: list[list[dict]], note: bool, cached
         ordered_clusters.append(cluster)
     cited = [[(c["id"], c.get("locator"), c.get("label") or "page") for c in cluster]
              for cluster in ordered_clusters]
-    positions = cluster_positions(cited)
+    if notes is None:
+        notes = [n if note else 0 for n in range(1, len(clusters) + 1)]
+    distance = citation.get("near-note-distance")
+    positions = cluster_positions(cited, notes, int(distance) if distance and distance.isdigit() else 5)
     for raw_cluster, cluster, places in zip(clusters, ordered_clusters, positions):
         missing = [c["id"] for c in raw_cluster if c["id"] not in run.records]
         if missing:
@@ -1010,8 +986,8 @@ def render_clusters(run, clusters: list[list[dict]], note: bool, cached
             out.append((None, run.errors.get(rid, f"no record with id {rid!r}")))
             continue
         try:
-            cites = [_ClusterCite(run, cite, pos, near, state, grouping, cached)
-                     for cite, (pos, near) in zip(cluster, places)]
+            cites = [_ClusterCite(run, cite, place, state, grouping, cached)
+                     for cite, place in zip(cluster, places)]
             cites = [c for c in cites if c.text is not None]
             if not cites:
                 raise NoOutput()
@@ -1026,8 +1002,9 @@ class _ClusterCite:
     """One cite of a cluster: its full rendering, the names it printed first (for grouping) and,
     on demand, its rendering without them (for year collapsing)."""
 
-    def __init__(self, run, cite: dict, pos: str, near: bool, state, grouping: bool, cached) -> None:
-        self.run, self.cite, self.pos, self.near, self.grouping, self.cached = run, cite, pos, near, grouping, cached
+    def __init__(self, run, cite: dict, place, state, grouping: bool, cached) -> None:
+        self.run, self.cite, self.grouping, self.cached = run, cite, grouping, cached
+        self.pos, self.near, self.first_note = place.position, place.near, place.first_note
         self.rid = cite["id"]
         self.flag, self.suffix = state.get(self.rid, (False, ""))
         self.loc, self.label = cite.get("locator"), cite.get("label") or "page"
@@ -1049,10 +1026,11 @@ class _ClusterCite:
         layout = citation.layout
         given = _names_state(run, rid)
         key = (run.keys[rid], run.style_key, "cluster-cite", self.pos, self.near, self.loc, self.label,
-               self.flag, self.suffix, given, self.grouping, suppress)
+               self.flag, self.suffix, given, self.grouping, suppress, self.first_note)
 
         def render():
             _set_suffix(run, rid, self.suffix)
+            _set_first_note(run, rid, self.first_note)
             extra = {"exporter_position": (self.pos, self.near), "exporter_disambiguate": self.flag}
             if self.loc:
                 extra["locator"] = Locator(self.label, str(self.loc))
