@@ -1088,7 +1088,10 @@ def _assemble(run, citation, cites: list[_ClusterCite], grouping: bool, collapse
         return _join(_number_ranges(cites, delimiter, after))
     if not grouping:
         return _join([(_delimiter_before(c, delimiter), c.shown) for c in cites])
-    group_delimiter = citation.get("cite-group-delimiter", ", ")
+    # citeproc-js: a collapsed cite follows ", " in an in-text style, the layout's delimiter in
+    # a note style, unless the style sets cite-group-delimiter
+    group_delimiter = citation.get("cite-group-delimiter",
+                                   delimiter if run.style.is_note else ", ")
     sorted_citation = citation.find("cs:sort", citation.nsmap) is not None
     # citeproc-js: without year-suffix-delimiter, an explicit cite-group-delimiter separates the
     # suffixes too ("Aalto 2015a, b"), else the layout's delimiter does
@@ -1110,8 +1113,21 @@ def _assemble(run, citation, cites: list[_ClusterCite], grouping: bool, collapse
             home.append(cite)
     pieces: list[tuple[str, str]] = []
     collapsed_before = False
-    for group in groups:
+    explicit_after = citation.get("after-collapse-delimiter") is not None
+    for n, group in enumerate(groups):
         between = _delimiter_before(group[0], after if collapsed_before else delimiter)
+        if collapse == "year" and explicit_after and n:
+            # citeproc-js's splice delimiter: after a cite with a locator, after a collapsed
+            # group, and between cites that do not collapse, the after-collapse-delimiter
+            between = _delimiter_before(group[0], after)
+        if collapse == "year" and explicit_after and len(group) > 1:
+            pieces.append((between, group[0].shown))
+            for previous, cite in zip(group, group[1:]):
+                short = cite.without_names()
+                if short is not None:
+                    pieces.append((after if previous.loc else delimiter, short))
+            collapsed_before = True
+            continue
         if len(group) == 1 or not collapse.startswith("year"):
             pieces.append((between, group[0].shown))
             pieces.extend((group_delimiter, c.shown) for c in group[1:])
