@@ -638,7 +638,10 @@ def disambiguate(run, cached) -> dict[str, tuple[bool, str]]:
     run.given = set()
     run.add_names = {}
     run.disambiguation = state
-    if not (add_suffix or add_given or add_names or style.has_disambiguate_conditions) or len(run.records) < 2:
+    # only the records cited take part, as in citeproc-js's registry
+    scope = getattr(run, "cited", None)
+    records = {rid: rec for rid, rec in run.records.items() if scope is None or rid in scope}
+    if not (add_suffix or add_given or add_names or style.has_disambiguate_conditions) or len(records) < 2:
         return state
     layout = citation.layout
     # note styles: ambiguity is judged on the short (subsequent) note, as citeproc-js does; an
@@ -699,21 +702,21 @@ def disambiguate(run, cached) -> dict[str, tuple[bool, str]]:
         # is always shown with given names (initials), ambiguous cite or not
         givens: dict[str, set] = {}
         firsts: dict[str, tuple[str, str]] = {}
-        for rid, rec in run.records.items():
+        for rid, rec in records.items():
             names = rec.get("author") or []
             if names and names[0].get("family"):
                 family, given = names[0]["family"], names[0].get("given", "")
                 givens.setdefault(family, set()).add(given)
                 firsts[rid] = (family, given)
         run.given.update(rid for rid, (family, _) in firsts.items() if len(givens[family]) > 1)
-    keys = {rid: ambiguity_key(rid, False, rid in run.given) for rid in run.records}
+    keys = {rid: ambiguity_key(rid, False, rid in run.given) for rid in records}
     ambiguous = groups(keys)
     if ambiguous and add_names:
         # add names one at a time to the cites of a group; a cite keeps the count that tells it
         # apart, and the cites no count tells apart keep their names (citeproc-js's step 1)
         still = []
         for group in ambiguous:
-            most = max(len(run.records[rid].get(var) or []) for rid in group
+            most = max(len(records[rid].get(var) or []) for rid in group
                        for var in ("author", "editor", "translator", "recipient", "composer", "director"))
             rest = list(group)
             for extra in range(1, most):
@@ -956,6 +959,7 @@ def render_clusters(run, clusters: list[list[dict]], note: bool, cached,
     """
     citation = run.style.root.citation
     layout = citation.layout
+    run.cited = {c["id"] for cluster in clusters for c in cluster}
     state = disambiguate(run, cached)
     if run.style.uses_citation_number:
         _citation_order(run, clusters)
