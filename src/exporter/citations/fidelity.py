@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from . import fidelity_labels, fidelity_pages, fidelity_textcase
+from . import fidelity_citation_label, fidelity_labels, fidelity_pages, fidelity_textcase
 from .markup import strip_markers
 
 
@@ -713,7 +713,8 @@ class _ImplicitSuffix:
 def _explicit_year_suffix(root, memo: dict = {}) -> bool:  # noqa: B006 -- a per-process memo
     key = id(root)
     if key not in memo:
-        memo[key] = bool(root.xpath_search("//cs:text[@variable='year-suffix']"))
+        # a citation-label carries the suffix itself (fidelity_citation_label)
+        memo[key] = bool(root.xpath_search("//cs:text[@variable='year-suffix' or @variable='citation-label']"))
     return memo[key]
 
 
@@ -830,4 +831,5 @@ PATCHES = (patch_initialize, patch_stop_words, patch_position, patch_conditions,
            patch_sort_name_labels, patch_sort_name_and, patch_first_names, patch_et_al_subsequent,
            patch_implicit_year_suffix, patch_empty_label, patch_substituted_names_once,
            patch_substitute_nested_names, patch_sort_name_et_al,
-           fidelity_labels.patch_volumes_label, fidelity_labels.patch_name_count)
+           fidelity_labels.patch_volumes_label, fidelity_labels.patch_name_count,
+           fidelity_citation_label.patch_citation_label)
