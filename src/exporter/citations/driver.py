@@ -462,11 +462,12 @@ def render_bibliography(run, ordered: list[str], cached) -> list[tuple[str, str 
     rule = bibliography.get("subsequent-author-substitute-rule")
     previous: str | None = None
     for rid in ordered:
-        flag, suffix = state.get(rid, (False, ""))
+        flag, suffix = state.get(rid, (0, ""))
 
-        def render(rid=rid, suffix=suffix, replace=None):
+        def render(rid=rid, suffix=suffix, replace=None, flag=flag):
             _set_suffix(run, rid, suffix)
-            item = _new_item(run, rid)
+            # the disambiguate tests the cites met hold in the entry too (citeproc-js)
+            item = _new_item(run, rid, exporter_disambiguate=flag) if flag else _new_item(run, rid)
             layout.repressed = {}
             _SAS.active, _SAS.seen, _SAS.captured, _SAS.replace = True, False, None, replace
             try:
@@ -481,7 +482,7 @@ def render_bibliography(run, ordered: list[str], cached) -> list[tuple[str, str 
         if carried[1]:
             render = _carrying_names(run, carried, render)
         try:
-            key = (run.keys[rid], run.style_key, "bibliography", suffix, carried)
+            key = (run.keys[rid], run.style_key, "bibliography", suffix, carried, flag)
             raw, names = cached(key, render)
             replace = None if substitute is None else substitution(rule, substitute, names, previous)
             if replace is not None:
@@ -618,8 +619,20 @@ def _carrying_names(run, carried: tuple[bool, int], render):
     return carrying
 
 
-def disambiguate(run, cached) -> dict[str, tuple[bool, str]]:
-    """Per record: (``disambiguate`` condition on, year suffix), as citeproc-js decides them.
+def _person_key(name: dict, initials_only: bool) -> tuple[str, str]:
+    """(family name with its particle, given name) of a name as the global given-name rules
+    compare them: "J. J." and "J.J." are one person; under the ``*-with-initials`` rules
+    only the initials count (Cecil and Charles Smith stay "Smith")."""
+    family = " ".join(p for p in (name.get("non-dropping-particle"), name.get("family")) if p)
+    given = str(name.get("given") or "")
+    if initials_only:
+        given = "".join(part[:1] for part in re.split(r"[\s.\-]+", given) if part)
+    return family, re.sub(r"[\s.]+", "", given)
+
+
+def disambiguate(run, cached) -> dict[str, tuple[int, str]]:
+    """Per record: (``disambiguate`` level: how many ``disambiguate="true"`` tests hold, year
+    suffix), as citeproc-js decides them.
 
     Cites are ambiguous when their rendering without locator is identical (first position for
     in-text styles, the subsequent short note for note styles).  Step 1,
@@ -634,7 +647,7 @@ def disambiguate(run, cached) -> dict[str, tuple[bool, str]]:
     add_suffix = citation.get("disambiguate-add-year-suffix", "false") == "true"
     add_given = citation.get("disambiguate-add-givenname", "false") == "true"
     add_names = citation.get("disambiguate-add-names", "false") == "true"
-    state: dict[str, tuple[bool, str]] = {}
+    state: dict[str, tuple[int, str]] = {}
     run.given = set()
     run.add_names = {}
     run.disambiguation = state
@@ -651,7 +664,7 @@ def disambiguate(run, cached) -> dict[str, tuple[bool, str]]:
             "descendant-or-self::*[@et-al-subsequent-min or @et-al-subsequent-use-first]"):
         positions.append((SUBSEQUENT, False))
 
-    def ambiguity_key(rid: str, flag: bool, given: bool = False, extra: int | None = None) -> str | None:
+    def ambiguity_key(rid: str, flag: int, given: bool = False, extra: int | None = None) -> str | None:
         names = (given, run.add_names.get(rid, 0) if extra is None else extra)
         key = (run.keys[rid], run.style_key, "ambiguity", flag, names)
 
@@ -701,36 +714,39 @@ def disambiguate(run, cached) -> dict[str, tuple[bool, str]]:
         # global name disambiguation: a first author whose family name another person shares
         # is always shown with given names (initials), ambiguous cite or not
         givens: dict[str, set] = {}
-        firsts: dict[str, tuple[str, str]] = {}
+        firsts: dict[str, str] = {}
+        initials_only = rule.endswith("with-initials")
         for rid, rec in records.items():
             names = rec.get("author") or []
-            if names and names[0].get("family"):
-                family, given = names[0]["family"], names[0].get("given", "")
-                givens.setdefault(family, set()).add(given)
-                firsts[rid] = (family, given)
-        run.given.update(rid for rid, (family, _) in firsts.items() if len(givens[family]) > 1)
-    keys = {rid: ambiguity_key(rid, False, rid in run.given) for rid in records}
+            if names and isinstance(names[0], dict) and names[0].get("family"):
+                family = _person_key(names[0], initials_only)
+                givens.setdefault(family[0], set()).add(family[1])
+                firsts[rid] = family[0]
+        run.given.update(rid for rid, family in firsts.items() if len(givens[family]) > 1)
+    keys = {rid: ambiguity_key(rid, 0, rid in run.given) for rid in records}
     ambiguous = groups(keys)
     if ambiguous and add_names:
         # add names one at a time to the cites of a group; a cite keeps the count that tells it
         # apart, and the cites no count tells apart keep their names (citeproc-js's step 1)
         still = []
-        for group in ambiguous:
-            most = max(len(records[rid].get(var) or []) for rid in group
+        work = [(list(group), 1) for group in ambiguous]
+        while work:
+            rest, start = work.pop(0)
+            most = max(len(records[rid].get(var) or []) for rid in rest
                        for var in ("author", "editor", "translator", "recipient", "composer", "director"))
-            rest = list(group)
-            for extra in range(1, most):
+            for extra in range(start, most):
                 expanded = {rid: ambiguity_key(rid, False, rid in run.given, extra) for rid in rest}
                 if len(set(expanded.values())) == 1:
-                    continue
-                left = {rid for g in groups(expanded) for rid in g}
+                    continue  # no cite told apart: no names kept for this step
+                # the count that told some apart is kept by all of them, the ones still
+                # ambiguous too (citeproc-js's "better base"); each group still ambiguous
+                # goes on from there
                 for rid in rest:
-                    if rid not in left:
-                        run.add_names[rid] = extra
-                        keys[rid] = expanded[rid]
-                rest = [rid for rid in rest if rid in left]
-                if not rest:
-                    break
+                    run.add_names[rid] = extra
+                    keys[rid] = expanded[rid]
+                work.extend((g, extra + 1) for g in groups(expanded))
+                rest = []
+                break
             if rest:
                 still.append(rest)
         ambiguous = still
@@ -746,16 +762,33 @@ def disambiguate(run, cached) -> dict[str, tuple[bool, str]]:
                 still.append(group)
         ambiguous = still
     if ambiguous and style.has_disambiguate_conditions:
-        for group in ambiguous:
+        # the disambiguate tests hold one more at a time (level 1: the first a cite meets)
+        # until the cites differ; cites still alike keep the last level, or level 1 when a
+        # year suffix follows (citeproc-js's disExtraText)
+        tests = len(style.root.xpath("//cs:if[@disambiguate='true'] | //cs:else-if[@disambiguate='true']",
+                                     namespaces=style.root.nsmap))
+        still = []
+        work = [(group, 1) for group in ambiguous]
+        while work:
+            group, level = work.pop(0)
             for rid in group:
-                state[rid] = (True, "")
-                keys[rid] = ambiguity_key(rid, True, rid in run.given)
-        ambiguous = groups({rid: keys[rid] for group in ambiguous for rid in group})
+                state[rid] = (level, "")
+                keys[rid] = ambiguity_key(rid, level, rid in run.given)
+            left = groups({rid: keys[rid] for rid in group})
+            if level < tests:
+                work.extend((g, level + 1) for g in left)
+            else:
+                still.extend(left)
+        if add_suffix:
+            for group in still:
+                for rid in group:
+                    state[rid] = (1, "")
+        ambiguous = still
     if ambiguous and add_suffix:
         order = {rid: i for i, rid in enumerate(sort_bibliography(run))}
         for group in ambiguous:
             for n, rid in enumerate(sorted(group, key=lambda r: order.get(r, 0))):
-                state[rid] = (state.get(rid, (False, ""))[0], year_suffix(n))
+                state[rid] = (state.get(rid, (0, ""))[0], year_suffix(n))
     return state
 
 
@@ -778,7 +811,7 @@ def render_citations(run, cites: list[tuple[str, str | None]], note: bool, cache
         if rid not in run.records:
             out.append((rid, None, f"no record with id {rid!r}"))
             continue
-        flag, suffix = state.get(rid, (False, ""))
+        flag, suffix = state.get(rid, (0, ""))
         given = _names_state(run, rid)
         # notes differ from in-text citations only by the capitalisation of note styles' notes
         kind = "note" if note and run.style.is_note else "cite"
@@ -1010,7 +1043,7 @@ class _ClusterCite:
         self.run, self.cite, self.grouping, self.cached = run, cite, grouping, cached
         self.pos, self.near, self.first_note = place.position, place.near, place.first_note
         self.rid = cite["id"]
-        self.flag, self.suffix = state.get(self.rid, (False, ""))
+        self.flag, self.suffix = state.get(self.rid, (0, ""))
         self.loc, self.label = cite.get("locator"), cite.get("label") or "page"
         self.plain = not (self.loc or cite.get("prefix") or cite.get("suffix"))
         self.text, self.names = self._render(False)

@@ -486,6 +486,20 @@ def patch_position(model) -> None:
     model.If._position = _position
 
 
+def _disambiguate_test(item) -> bool:
+    """``disambiguate="true"``: the cite's disambiguation level (``exporter_disambiguate``, an
+    int; True is 1) says how many of the tests it meets, in rendering order, hold (citeproc-js
+    raises the level one test at a time until the cites differ)."""
+    if not hasattr(item, "get"):
+        return False
+    level = int(item.get("exporter_disambiguate") or 0)
+    count = int(dict.get(item, "exporter_disambiguate_count", 0))
+    if count < level:
+        item["exporter_disambiguate_count"] = count + 1
+        return True
+    return False
+
+
 def patch_conditions(model) -> None:
     """``cs:if``/``cs:else-if`` as citeproc-js evaluates them.
 
@@ -535,8 +549,7 @@ def patch_conditions(model) -> None:
         if position:
             results += self._position(item, context)
         if disambiguate is not None:
-            flag = bool(item.get("exporter_disambiguate")) if hasattr(item, "get") else False
-            results.append(flag == disambiguate)
+            results.append(_disambiguate_test(item) == disambiguate)
         if match == "any":
             return any(results)
         if match == "none":
