@@ -847,8 +847,10 @@ def finish_citation(run, text: str, note: bool) -> str:
     return text.replace(TERM_MARK, "")
 
 
-_SENTENCE_PREFIX = re.compile(r"\S\s+\S+[.!?]\s*$")
-_STARTS_WITH_TERM = re.compile("^[\ue000-\ue00d]*\ue00e")
+# (a closing quotation may follow the sentence's mark: a quote mark or its marker)
+_SENTENCE_PREFIX = re.compile("\\S\\s+\\S+[.!?][\ue000-\uf8ff\u201d\u2019\"']*\\s*$")
+# (a layout prefix such as "(" may come first: citeproc-js prints "(Ibid.)")
+_STARTS_WITH_TERM = re.compile("^[\ue000-\ue00d(\\[]*\ue00e")
 _FIRST_LETTER = re.compile("^([\ue000-\ue00e\u201c\u2018\"'(\\[]*)(\\w)")
 
 
@@ -1070,7 +1072,7 @@ class _ClusterCite:
             _set_first_note(run, rid, self.first_note)
             extra = {"exporter_position": (self.pos, self.near), "exporter_disambiguate": self.flag}
             if self.loc:
-                extra["locator"] = Locator(self.label, str(self.loc))
+                extra["locator"] = Locator(self.label, clean_locator(self.loc))
             item = _new_item(run, rid, **extra)
             citation.cites = []
             layout.repressed = {}
@@ -1106,6 +1108,15 @@ class _ClusterCite:
             if rest:
                 return rest
         return self._render(True)[0]
+
+
+_LOCATOR_RANGE = re.compile(r"(\w)\s*[-\u2013]\s*(\w)")
+
+
+def clean_locator(locator: object) -> str:
+    """A cite's locator as citeproc-js reads it: trimmed, and a range's hyphen without the
+    spaces around it ("100 - 103" prints "100–103")."""
+    return _LOCATOR_RANGE.sub(r"\1-\2", str(locator).strip())
 
 
 def _join(pieces: list[tuple[str, str]]) -> object:
@@ -1197,9 +1208,9 @@ def _assemble(run, citation, cites: list[_ClusterCite], grouping: bool, collapse
 
 
 def _delimiter_before(cite: _ClusterCite, delimiter: str) -> str:
-    """A cite whose prefix starts with a comma takes the place of the delimiter before it
-    (citeproc-js: "Book A, cited in Book B")."""
-    return "" if str(cite.cite.get("prefix") or "").startswith(",") else delimiter
+    """A cite whose prefix starts with a comma, period or semicolon takes the place of the
+    delimiter before it (citeproc-js: "Book A, cited in Book B", "Book A. He said ...")."""
+    return "" if str(cite.cite.get("prefix") or "").startswith((",", ".", ";")) else delimiter
 
 
 def _year_part(cite: _ClusterCite) -> str | None:
