@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import KeysView
 from typing import Any
 
+from . import givens
 from .fidelity import ETAL as _EtAl
 from .fidelity import FIRST_NAMES as _FirstNames
 from .fidelity import GIVEN as _Given
@@ -674,7 +675,8 @@ def patch_macro_cache(model) -> None:
                              None if locator is None else (locator.label, str(locator.identifier)))
             item_state = item["exporter_state"] = _item_states.setdefault(facts_of_item, len(_item_states))
         state = (key, ctx, item_state, tuple(sorted(sort_options.items())) if sort_options else None,
-                 _Given.initials if _Given.active else False, _EtAl.extra, _EtAl.shown, before, id(root.formatter), sas)
+                 _Given.initials if _Given.active else False, _EtAl.extra, _EtAl.shown, before, id(root.formatter), sas,
+                 givens.CURRENT.key)
         variants = _macro_cache.get(state)
         value_key = reference.exporter_value_key
         try:
