@@ -1344,6 +1344,10 @@ def _assemble(run, citation, cites: list[_ClusterCite], grouping: bool, collapse
         candidates = groups if sorted_citation else groups[-1:]
         home = next((g for g in candidates if names and g[0].names == names
                      and strip_markers(g[0].shown).startswith(names)), None)
+        if home is None and cite.names is None and collapse.startswith("year-suffix"):
+            # a citation that prints no names: every cite has the same (none), and year
+            # suffixes collapse (citeproc-js: "(1965a,b)")
+            home = next((g for g in candidates if g[0].names is None), None)
         if home is None:
             groups.append([cite])
         else:
