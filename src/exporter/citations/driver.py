@@ -16,8 +16,8 @@ import warnings
 from typing import Any
 
 from . import givens, richtext, speedups
+from .fidelity import ALL_DISAMBIGUATE, FIRST, IBID, IBID_LOC, SUBSEQUENT, TERM_MARK, Locator, substitution
 from .fidelity import ETAL as _EtAl
-from .fidelity import FIRST, IBID, IBID_LOC, SUBSEQUENT, TERM_MARK, Locator, substitution
 from .fidelity import GIVEN as _Given
 from .fidelity import SAS as _SAS
 from .markup import DISPLAY, FIELD_SPLIT, strip_markers
@@ -960,14 +960,20 @@ def disambiguate(run, cached) -> dict[str, tuple[int, str]]:
         work = [(group, 1) for group in ambiguous]
         while work:
             group, level = work.pop(0)
+            before = [keys[rid] for rid in group]
             for rid in group:
                 state[rid] = (level, "")
                 keys[rid] = ambiguity_key(rid, level, rid in run.given)
             left = groups({rid: keys[rid] for rid in group})
-            if level < tests:
+            if level < tests and before != [keys[rid] for rid in group]:
                 work.extend((g, level + 1) for g in left)
-            else:
-                still.extend(left)
+                continue
+            # every test or no further one changes these cites: all of them hold (the level
+            # the macro cache can serve: see fidelity.ALL_DISAMBIGUATE)
+            for rid in group:
+                state[rid] = (ALL_DISAMBIGUATE, "")
+                keys[rid] = ambiguity_key(rid, ALL_DISAMBIGUATE, rid in run.given)
+            still.extend(groups({rid: keys[rid] for rid in group}))
         if add_suffix:
             for group in still:
                 for rid in group:

@@ -486,6 +486,10 @@ def patch_position(model) -> None:
     model.If._position = _position
 
 
+#: A disambiguation level at which every ``disambiguate="true"`` test holds.
+ALL_DISAMBIGUATE = 1 << 20
+
+
 def _disambiguate_test(item) -> bool:
     """``disambiguate="true"``: the cite's disambiguation level (``exporter_disambiguate``, an
     int; True is 1) says how many of the tests it meets, in rendering order, hold (citeproc-js
@@ -493,6 +497,8 @@ def _disambiguate_test(item) -> bool:
     if not hasattr(item, "get"):
         return False
     level = int(item.get("exporter_disambiguate") or 0)
+    if level >= ALL_DISAMBIGUATE:
+        return True
     count = int(dict.get(item, "exporter_disambiguate_count", 0))
     if count < level:
         item["exporter_disambiguate_count"] = count + 1

@@ -14,12 +14,12 @@ from collections.abc import KeysView
 from typing import Any
 
 from . import givens
+from .fidelity import ALL_DISAMBIGUATE, TERM_MARK
 from .fidelity import ETAL as _EtAl
 from .fidelity import FIRST_NAMES as _FirstNames
 from .fidelity import GIVEN as _Given
 from .fidelity import RECORDER as _Recorder
 from .fidelity import SAS as _SAS
-from .fidelity import TERM_MARK
 
 # -- speed ------------------------------------------------------------------------------------
 
@@ -643,8 +643,10 @@ def patch_macro_cache(model) -> None:
         # (cite grouping captures the first names: rendered afresh)
         if never or context is None or _Recorder.stack or not MACRO_CACHE_ENABLED or _FirstNames.active:
             return original(self, item, context, sort_options)
-        if dict.get(item, "exporter_disambiguate"):
-            # a disambiguated cite counts its disambiguate tests as it renders: rendered afresh
+        level = dict.get(item, "exporter_disambiguate")
+        if level and level < ALL_DISAMBIGUATE:
+            # a cite that meets only its first disambiguate tests counts them as it renders:
+            # rendered afresh (at ALL_DISAMBIGUATE every test holds, as before)
             return original(self, item, context, sort_options)
         # names still to be captured for subsequent-author-substitute: the replacement is part
         # of the key, and the capture is stored with the rendering and replayed
