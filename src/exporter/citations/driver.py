@@ -15,7 +15,7 @@ import unicodedata
 import warnings
 from typing import Any
 
-from . import fidelity_dates, richtext, speedups
+from . import fidelity_dates, fidelity_groups, richtext, speedups
 from .fidelity import ETAL as _EtAl
 from .fidelity import FIRST, IBID, IBID_LOC, SUBSEQUENT, TERM_MARK, Locator, substitution
 from .fidelity import GIVEN as _Given
@@ -43,8 +43,8 @@ def record_problems(rec: dict[str, Any]) -> list[str]:
     if not problems:
         return problems  # the common case: no lenient copy needed
     probe = {k: v for k, v in rec.items() if k != "multi"}
-    if "type" not in probe:
-        probe["type"] = "document"
+    if not probe.get("type"):
+        probe["type"] = "document"  # no type, or an empty one: matches no type test
     for key, value in rec.items():
         if key in _NAME_VARS and isinstance(value, list):
             probe[key] = [{k: v for k, v in n.items() if k not in _EXTRA_NAME_KEYS}
@@ -145,6 +145,7 @@ def parse_record(rec: dict[str, Any], rich_text: bool = False):
         warnings.simplefilter("ignore")  # citeproc-py warns about variables it does not know
         source = CiteProcJSON([clean])
     (ref,) = source.values()
+    fidelity_groups.hyphenated_names(ref)
     for key, value in rec.items():
         seasons = fidelity_dates.range_seasons(value.get("date-parts")) if isinstance(value, dict) else None
         date = ref.get(key.replace("-", "_")) if seasons else None
@@ -509,8 +510,15 @@ def merge_punctuation(text: str) -> str:
     return _GIVE_WAY.sub(r"\1", _DROP_AFTER.sub(r"\1", text))
 
 
+#: The layout's suffix after the entry's last display block ("….</div>", not "</div>.").
+_SUFFIX_AFTER_DISPLAY = re.compile("([\ue017\ue019\ue01b\ue01d])([^\ue000-\ue01f\\s][^\ue000-\ue01f]*)$")
+
+
 def finish_bibliography(run, text: str) -> str:
     text = no_doubled_period(merge_punctuation(richtext.resolve_quotes(text, *run.style.quote_marks)))
+    if "\ue017" in text or "\ue019" in text or "\ue01b" in text or "\ue01d" in text:
+        # citeproc-js puts it inside the last block
+        text = _SUFFIX_AFTER_DISPLAY.sub(r"\2\1", text)
     if FIELD_SPLIT in text:
         text = _split_fields(text)
     if run.style.piq:
@@ -1095,6 +1103,10 @@ def _join(pieces: list[tuple[str, str]]) -> object:
 
     out = String(pieces[0][1])
     for delimiter, text in pieces[1:]:
+        if delimiter[:1] in (",", ";") and strip_markers(str(out)).rstrip()[-1:] in (",", ";"):
+            # a cite ending in punctuation (its suffix "is one source,") takes the delimiter's
+            # mark's place, as citeproc-js merges them
+            delimiter = delimiter[1:]
         out = join([out, String(text)], delimiter)
     return out
 

@@ -13,6 +13,7 @@ import re
 
 from . import (
     fidelity_dates,
+    fidelity_decorations,
     fidelity_groups,
     fidelity_labels,
     fidelity_numbers,
@@ -846,4 +847,6 @@ PATCHES = (patch_initialize, patch_stop_words, patch_position, patch_conditions,
            patch_substitute_nested_names, patch_sort_name_et_al,
            fidelity_labels.patch_volumes_label, fidelity_labels.patch_name_count,
            fidelity_groups.patch_macro_as_group, fidelity_dates.patch_date_ranges,
-           fidelity_numbers.patch_number_hyphens, fidelity_ordinals.patch_ordinal_gender)
+           fidelity_numbers.patch_number_hyphens, fidelity_ordinals.patch_ordinal_gender,
+           fidelity_decorations.patch_explicit_normal, fidelity_dates.patch_substituted_dates,
+           fidelity_groups.patch_name_variables)
