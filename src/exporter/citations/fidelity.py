@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from . import (
+    fidelity_citation_label,
     fidelity_dates,
     fidelity_decorations,
     fidelity_groups,
@@ -501,6 +502,20 @@ def patch_position(model) -> None:
     model.If._position = _position
 
 
+def _disambiguate_test(item) -> bool:
+    """``disambiguate="true"``: the cite's disambiguation level (``exporter_disambiguate``, an
+    int; True is 1) says how many of the tests it meets, in rendering order, hold (citeproc-js
+    raises the level one test at a time until the cites differ)."""
+    if not hasattr(item, "get"):
+        return False
+    level = int(item.get("exporter_disambiguate") or 0)
+    count = int(dict.get(item, "exporter_disambiguate_count", 0))
+    if count < level:
+        item["exporter_disambiguate_count"] = count + 1
+        return True
+    return False
+
+
 def patch_conditions(model) -> None:
     """``cs:if``/``cs:else-if`` as citeproc-js evaluates them.
 
@@ -550,8 +565,7 @@ def patch_conditions(model) -> None:
         if position:
             results += self._position(item, context)
         if disambiguate is not None:
-            flag = bool(item.get("exporter_disambiguate")) if hasattr(item, "get") else False
-            results.append(flag == disambiguate)
+            results.append(_disambiguate_test(item) == disambiguate)
         if match == "any":
             return any(results)
         if match == "none":
@@ -728,7 +742,8 @@ class _ImplicitSuffix:
 def _explicit_year_suffix(root, memo: dict = {}) -> bool:  # noqa: B006 -- a per-process memo
     key = id(root)
     if key not in memo:
-        memo[key] = bool(root.xpath_search("//cs:text[@variable='year-suffix']"))
+        # a citation-label carries the suffix itself (fidelity_citation_label)
+        memo[key] = bool(root.xpath_search("//cs:text[@variable='year-suffix' or @variable='citation-label']"))
     return memo[key]
 
 
@@ -849,4 +864,5 @@ PATCHES = (patch_initialize, patch_stop_words, patch_position, patch_conditions,
            fidelity_groups.patch_macro_as_group, fidelity_dates.patch_date_ranges,
            fidelity_numbers.patch_number_hyphens, fidelity_ordinals.patch_ordinal_gender,
            fidelity_decorations.patch_explicit_normal, fidelity_dates.patch_substituted_dates,
-           fidelity_groups.patch_name_variables)
+           fidelity_groups.patch_name_variables,
+           fidelity_citation_label.patch_citation_label)
