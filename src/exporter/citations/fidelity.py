@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from . import fidelity_labels, fidelity_pages, fidelity_textcase
+from . import fidelity_labels, fidelity_pages, fidelity_terms, fidelity_textcase
 from .markup import strip_markers
 
 
@@ -830,4 +830,5 @@ PATCHES = (patch_initialize, patch_stop_words, patch_position, patch_conditions,
            patch_sort_name_labels, patch_sort_name_and, patch_first_names, patch_et_al_subsequent,
            patch_implicit_year_suffix, patch_empty_label, patch_substituted_names_once,
            patch_substitute_nested_names, patch_sort_name_et_al,
-           fidelity_labels.patch_volumes_label, fidelity_labels.patch_name_count)
+           fidelity_labels.patch_volumes_label, fidelity_labels.patch_name_count,
+           fidelity_terms.patch_term_lookup)
