@@ -70,8 +70,8 @@ if state ~= 'running' and state ~= 'queued' then
 end
 if ARGV[3] ~= '' then redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[2]) end
 local fields = cjson.decode(ARGV[4])
-for k, v in pairs(fields) do redis.call('HSET', KEYS[1], k, v) end
-redis.call('HSET', KEYS[1], 'state', 'done', 'finished', ARGV[1], 'progress', '1')
+for _, x in ipairs({'state', 'done', 'finished', ARGV[1], 'progress', '1'}) do fields[#fields + 1] = x end
+redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('HINCRBY', KEYS[1], 'publications', 1)
 redis.call('ZREM', KEYS[3], ARGV[5])
 redis.call('HINCRBYFLOAT', KEYS[4], 'done', 1)
@@ -307,9 +307,10 @@ class JobStore:
             fields["location"] = "redis"
         try:
             seconds = max(0.0, time.time() - float(meta.get("started") or time.time()))
+            flat = [x for kv in fields.items() for x in kv]  # one HSET of them all in the script
             won = self._script("publish", [self.job_key(job_id), self.result_key(job_id), self.queued_key,
                                            self.stats_key],
-                               [repr(time.time()), self._ttl_ms, stored, json.dumps(fields), job_id,
+                               [repr(time.time()), self._ttl_ms, stored, json.dumps(flat), job_id,
                                 f"{seconds:.6f}", self.finished_channel])
         except BaseException:
             if tmp_final is not None:
