@@ -91,11 +91,10 @@ def stop_nodes(procs: list[subprocess.Popen]) -> None:
             p.wait()
 
 
-def node_cpu(procs: list[subprocess.Popen]) -> float:
-    """user+sys seconds of every process in the nodes' process groups, from /proc."""
+def _proc_stats() -> dict[int, tuple[int, int, float]]:
+    """pid -> (ppid, pgrp, user+sys seconds of the process and of its children it waited for)."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    groups = {p.pid for p in procs}
+    out = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -103,9 +102,83 @@ def node_cpu(procs: list[subprocess.Popen]) -> float:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[2]) in groups:  # pgrp
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+        out[int(entry.name)] = (int(fields[1]), int(fields[2]), sum(int(x) for x in fields[11:15]) / tick)
+    return out
+
+
+def node_cpu(procs: list[subprocess.Popen]) -> float:
+    """user+sys seconds of every process in the nodes' process groups, from /proc."""
+    groups = {p.pid for p in procs}
+    return sum(cpu for _, pgrp, cpu in _proc_stats().values() if pgrp in groups)
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine has been busy (every process: /proc/stat, less idle and iowait)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuSplit:
+    """CPU seconds by part, summed over measured intervals: this benchmark process (its clients),
+    redis-server, each worker node's main process and its rendering (pool) processes, the local
+    backend's idle workers, and the rest of the machine (other users' work).
+
+    Each process counts its own user+sys time and that of its children it has waited for (a
+    recycled pool process ends in its node's main process)."""
+
+    def __init__(self, redis_pid: int, nodes: dict[str, subprocess.Popen]) -> None:
+        self.redis_pid, self.nodes = redis_pid, nodes
+        self.seconds: dict[str, float] = {}
+        self._start: tuple[dict[str, float], float] | None = None
+
+    def _parts(self) -> dict[str, float]:
+        stats, me = _proc_stats(), os.getpid()
+        node_of = {p.pid: name for name, p in self.nodes.items()}
+        parts: dict[str, float] = {}
+        for pid, (ppid, pgrp, cpu) in stats.items():
+            if pid == me:
+                part = "benchmark process (clients)"
+            elif pid == self.redis_pid:
+                part = "redis-server"
+            elif pid in node_of:
+                part = f"node {node_of[pid]}: main"
+            elif ppid in node_of:
+                part = f"node {node_of[ppid]}: render"
+            elif pgrp in node_of:
+                part = f"node {node_of[pgrp]}: other"
+            elif ppid == me:
+                part = "local backend (idle)"
+            else:
+                continue
+            parts[part] = parts.get(part, 0.0) + cpu
+        return parts
+
+    def __enter__(self) -> CpuSplit:
+        self._start = (self._parts(), machine_busy())
+        return self
+
+    def __exit__(self, *exc) -> None:
+        assert self._start is not None
+        before, busy0 = self._start
+        after, busy = self._parts(), machine_busy()
+        ours = 0.0
+        for part in after.keys() | before.keys():
+            d = after.get(part, 0.0) - before.get(part, 0.0)
+            self.seconds[part] = self.seconds.get(part, 0.0) + d
+            ours += d
+        other = "rest of the machine"
+        self.seconds[other] = self.seconds.get(other, 0.0) + max(0.0, busy - busy0 - ours)
+
+    def report(self, jobs: int, render_nodes: list[str]) -> str:
+        """The split per print, in ms: the rendering processes of ``render_nodes``, then every
+        other part of this benchmark's processes (the overhead), then the rest of the machine."""
+        render = sum(v for k, v in self.seconds.items() if k in {f"node {n}: render" for n in render_nodes})
+        rest = self.seconds.get("rest of the machine", 0.0)
+        over = {k: v for k, v in self.seconds.items() if k != "rest of the machine" and
+                k not in {f"node {n}: render" for n in render_nodes}}
+        parts = "; ".join(f"{k} {v / jobs * 1000:.1f}" for k, v in sorted(over.items(), key=lambda kv: -kv[1]))
+        return (f"render {render / jobs * 1000:.1f} ms, overhead {sum(over.values()) / jobs * 1000:.1f} ms "
+                f"({parts}); rest of the machine {rest / jobs * 1000:.1f} ms")
 
 
 def celery_wait(jobs: CeleryJobs, job_id: str) -> None:
@@ -119,10 +192,14 @@ def celery_wait(jobs: CeleryJobs, job_id: str) -> None:
 
 
 def celery_throughput(jobs: CeleryJobs, n: int) -> float:
+    """``n`` prints submitted at once, each waited for as a ``Prefer: wait`` request is (woken by
+    the store's notification, not polling): seconds from the first submit to the last result."""
     start = time.perf_counter()
     ids = [jobs.submit(ExportRequest(**PRINT)) for _ in range(n)]
     for i in ids:
-        celery_wait(jobs, i)
+        job = jobs.wait(i, 300)
+        if job is None or job.state != "done":
+            raise SystemExit(f"job {i} {job and job.state}: {job and job.error}")
     return time.perf_counter() - start
 
 
@@ -228,7 +305,8 @@ def main() -> None:
         for name in ("one", "two"):
             configs[name] = tmp / f"{name}.toml"
             configs[name].write_text(f'[celery]\nbroker_url = "{server.url}"\ncanary_interval = 5\n'
-                                     f'queue = "bench-{name}"\n[store]\nurl = "{store_url}"\n')
+                                     f'queue = "bench-{name}"\nkey_prefix = "bench-{name}:"\n'
+                                     f'[store]\nurl = "{store_url}"\n')
         one, two = (CeleryJobs(load_settings(configs[n], env={})) for n in ("one", "two"))
         rclient = redis.Redis.from_url(server.url)
         print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
@@ -240,26 +318,31 @@ def main() -> None:
         backend = store = None
         try:
             wait_ready(one, ["one@bench", "a@bench", "b@bench"])
-            backend, store = local_backend(tmp, 1, store_url)
             celery_throughput(one, 4)  # warm: first renders of this selection in each pool
             celery_throughput(two, 4)
-            local_latency(backend, PRINT, 3)
             # -- throughput: rounds of one node, then two ---------------------------------------
             per_round = max(2, args.jobs // ROUNDS)
             t1 = t2 = cpu = 0.0
             cmds = 0
+            named = {"one": nodes_one[0], "a": nodes_two[0], "b": nodes_two[1]}
+            split1, split2 = (CpuSplit(server.proc.pid, named) for _ in range(2))
             for _ in range(ROUNDS):
                 cpu0, cmd0 = node_cpu(nodes_one), commands(rclient)
-                t1 += celery_throughput(one, per_round)
+                with split1:
+                    t1 += celery_throughput(one, per_round)
                 cpu += node_cpu(nodes_one) - cpu0
                 cmds += commands(rclient) - cmd0
-                t2 += celery_throughput(two, per_round)
+                with split2:
+                    t2 += celery_throughput(two, per_round)
             total = per_round * ROUNDS
             cpu_per_job, cmds_per_job = cpu / total, cmds / total
             first = one.submit(ExportRequest(**PRINT))
             celery_wait(one, first)
             size = int(one.store.get(first).fields["size"])
             # -- latency: a Celery job and a local job in turn ----------------------------------
+            # The local backend starts only now: its canary renders would be in the rounds above.
+            backend, store = local_backend(tmp, 1, store_url)
+            local_latency(backend, PRINT, 3)
             phases: dict[str, list[float]] = {}
             runs: dict[str, tuple[list[float], list[float]]] = {}
             for label, fields, woken in (("print", PRINT, False), ("tiny (ris, 1 entry)", TINY, False),
@@ -283,6 +366,8 @@ def main() -> None:
     print(f"throughput, 1 node : {r1:.2f} prints/s ({t1:.2f} s for {total}, in {ROUNDS} rounds)")
     print(f"throughput, 2 nodes: {r2:.2f} prints/s ({t2:.2f} s for {total}, in {ROUNDS} rounds taking turns "
           f"with the 1-node ones); ratio {r2 / r1:.2f}x (target >= 1.8x)")
+    print(f"CPU per print, 1 node : {split1.report(total, ['one'])}")
+    print(f"CPU per print, 2 nodes: {split2.report(total, ['a', 'b'])}")
     for label, (c, loc) in runs.items():
         over = (statistics.median(c) - statistics.median(loc)) * 1000
         print(f"latency {label}: celery p50 {statistics.median(c) * 1000:.1f} ms, p95 {pct(c, .95) * 1000:.1f} ms; "
