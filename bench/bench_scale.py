@@ -6,26 +6,39 @@ visible annotations).  Everything runs on this machine: a private redis-server (
 file, ``appendfsync everysec`` as the project's scripts start it, or ``--fsync always``),
 ``exporter worker`` nodes with one rendering process each, and the service's local backend
 (``LocalBackend``, spawned warm workers) for the reference; the workers of both read one SQLite
-annotation store.  Jobs are submitted through the same clients the service uses and their state
-is polled every 2 ms on both backends, so polling does not favour either.  What is compared
-takes turns in time (this machine's load from other work changes by the minute):
+annotation store.  Jobs are submitted through the same clients the service uses.  What is
+compared takes turns in time (this machine's load from other work changes by the minute):
 
-* **throughput**: one node on one queue and two nodes on another, all up at once; ``--jobs``
-  prints in three rounds, each round a batch on the one node and then a batch on the two,
-  submitted at once, timed from the first submit to the last result (target: two nodes ≥ 1.8×
-  one);
+* **throughput**: one node on one queue and two nodes on another (each queue with its own key
+  prefix), all up at once; ``--jobs`` prints in three rounds, each round a batch on the one node
+  and then a batch on the two, submitted at once, timed from the first submit to the last
+  result (target: two nodes ≥ 1.8× one).  Each job is waited for as the service waits for a
+  ``Prefer: wait`` request (the Redis "finished" notification), by the same client for one node
+  and for two: a client polling every few ms would cost the worker machine CPU that a real
+  deployment spends on its service nodes, and with two nodes every CPU millisecond spent outside
+  the renders comes out of them;
+* **CPU per print, by process**, in those rounds (``/proc/PID/stat`` user+sys before and after,
+  children included): each node's rendering process and its main (Celery consumer) process,
+  redis-server, this benchmark process (the clients), and the rest of the machine (other
+  work, from ``/proc/stat``); also how many of the cores each kept busy.  With both cores
+  rendering, the ratio is about 2·render / (render + overhead), so this split says where the
+  throughput goes, and it is less disturbed by other work than the wall-clock ratio;
 * **overhead**: ``--latency-jobs`` jobs one after another (an idle queue), a Celery job on the
   one node and a local-backend job (one worker process) in turn; end-to-end latency submit →
-  done, p50 and p95 (target: Celery p50 − local p50 ≤ 15 ms); for the ten-page print, a tiny
-  job (one entry's RIS record, where the render is a few ms and the rest is queueing), and the
-  tiny job waited for as ``Prefer: wait`` does (the Redis notification; the local backend's
-  in-process wake-up), with the tiny Celery job's time split into its phases;
+  done, p50 and p95, the state polled every 2 ms on both backends (target: Celery p50 − local
+  p50 ≤ 15 ms); for the ten-page print, a tiny job (one entry's RIS record, where the render is
+  a few ms and the rest is queueing), and the tiny job waited for as ``Prefer: wait`` does (the
+  Redis notification; the local backend's in-process wake-up), with the tiny Celery job's time
+  split into its phases.  The local backend starts after the throughput rounds, so that its
+  canary renders are not in them;
 * **per-job cost** for docs/scaling.md: worker CPU seconds per print (the one node's user+sys
   time divided by jobs), Redis commands per job (``INFO commandstats`` around the one-node
-  rounds, less the benchmark's own polling; the idle nodes' few commands a second included)
+  rounds, less the benchmark's own reads of job state; the idle nodes' few commands a second
+  included)
   and the size of the print.
 
-Run: ``.venv/bin/python bench/bench_scale.py [--jobs 40] [--latency-jobs 30] [--fsync always]``.
+Run: ``.venv/bin/python bench/bench_scale.py [--jobs 40] [--latency-jobs 30] [--fsync always]``
+(docs/performance.md's figures: ``--jobs 90 --latency-jobs 30``).
 """
 
 from __future__ import annotations
@@ -169,16 +182,19 @@ class CpuSplit:
         other = "rest of the machine"
         self.seconds[other] = self.seconds.get(other, 0.0) + max(0.0, busy - busy0 - ours)
 
-    def report(self, jobs: int, render_nodes: list[str]) -> str:
+    def report(self, jobs: int, wall: float, render_nodes: list[str]) -> str:
         """The split per print, in ms: the rendering processes of ``render_nodes``, then every
-        other part of this benchmark's processes (the overhead), then the rest of the machine."""
+        other part of this benchmark's processes (the overhead), then the rest of the machine;
+        and how many of the machine's cores each side kept busy over ``wall`` seconds."""
         render = sum(v for k, v in self.seconds.items() if k in {f"node {n}: render" for n in render_nodes})
         rest = self.seconds.get("rest of the machine", 0.0)
         over = {k: v for k, v in self.seconds.items() if k != "rest of the machine" and
                 k not in {f"node {n}: render" for n in render_nodes}}
         parts = "; ".join(f"{k} {v / jobs * 1000:.1f}" for k, v in sorted(over.items(), key=lambda kv: -kv[1]))
+        ours = render + sum(over.values())
         return (f"render {render / jobs * 1000:.1f} ms, overhead {sum(over.values()) / jobs * 1000:.1f} ms "
-                f"({parts}); rest of the machine {rest / jobs * 1000:.1f} ms")
+                f"({parts}); rest of the machine {rest / jobs * 1000:.1f} ms; cores busy: "
+                f"{ours / wall:.2f} with this benchmark, {rest / wall:.2f} with other work, of {os.cpu_count()}")
 
 
 def celery_wait(jobs: CeleryJobs, job_id: str) -> None:
@@ -281,7 +297,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 def commands(client: redis.Redis) -> int:
-    """Redis commands served so far, less HGETALL (the benchmark's own polling of job state)."""
+    """Redis commands served so far, less HGETALL (the benchmark's own reads of job state)."""
     stats = client.info("commandstats")
     return sum(v["calls"] for k, v in stats.items() if k != "cmdstat_hgetall")
 
@@ -366,8 +382,8 @@ def main() -> None:
     print(f"throughput, 1 node : {r1:.2f} prints/s ({t1:.2f} s for {total}, in {ROUNDS} rounds)")
     print(f"throughput, 2 nodes: {r2:.2f} prints/s ({t2:.2f} s for {total}, in {ROUNDS} rounds taking turns "
           f"with the 1-node ones); ratio {r2 / r1:.2f}x (target >= 1.8x)")
-    print(f"CPU per print, 1 node : {split1.report(total, ['one'])}")
-    print(f"CPU per print, 2 nodes: {split2.report(total, ['a', 'b'])}")
+    print(f"CPU per print, 1 node : {split1.report(total, t1, ['one'])}")
+    print(f"CPU per print, 2 nodes: {split2.report(total, t2, ['a', 'b'])}")
     for label, (c, loc) in runs.items():
         over = (statistics.median(c) - statistics.median(loc)) * 1000
         print(f"latency {label}: celery p50 {statistics.median(c) * 1000:.1f} ms, p95 {pct(c, .95) * 1000:.1f} ms; "
@@ -377,7 +393,7 @@ def main() -> None:
         f"{name} {statistics.median(v) * 1000:.1f} ms" for name, v in phases.items()))
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"per print on a node: {cpu_per_job * 1000:.0f} ms CPU (worker processes); "
-          f"{cmds_per_job:.1f} Redis commands per job (broker, state, result; the benchmark's polling not counted); "
+          f"{cmds_per_job:.1f} Redis commands per job (broker, state, result; the benchmark's reads not counted); "
           f"the print is {size / 1024:.0f} KiB")
 
 
