@@ -182,6 +182,13 @@ class CpuSplit:
         other = "rest of the machine"
         self.seconds[other] = self.seconds.get(other, 0.0) + max(0.0, busy - busy0 - ours)
 
+    def part_sum(self, parts: list[str]) -> float:
+        return sum(self.seconds.get(p, 0.0) for p in parts)
+
+    def ours(self) -> float:
+        """CPU seconds of this benchmark's processes (everything but the rest of the machine)."""
+        return sum(v for k, v in self.seconds.items() if k != "rest of the machine")
+
     def report(self, jobs: int, wall: float, render_nodes: list[str]) -> str:
         """The split per print, in ms: the rendering processes of ``render_nodes``, then every
         other part of this benchmark's processes (the overhead), then the rest of the machine;
@@ -207,15 +214,18 @@ def celery_wait(jobs: CeleryJobs, job_id: str) -> None:
         time.sleep(POLL)
 
 
-def celery_throughput(jobs: CeleryJobs, n: int) -> float:
+def celery_throughput(jobs: CeleryJobs, n: int, per_node: dict[str, int] | None = None) -> float:
     """``n`` prints submitted at once, each waited for as a ``Prefer: wait`` request is (woken by
-    the store's notification, not polling): seconds from the first submit to the last result."""
+    the store's notification, not polling): seconds from the first submit to the last result.
+    ``per_node``: counts the prints each node rendered."""
     start = time.perf_counter()
     ids = [jobs.submit(ExportRequest(**PRINT)) for _ in range(n)]
     for i in ids:
         job = jobs.wait(i, 300)
         if job is None or job.state != "done":
             raise SystemExit(f"job {i} {job and job.state}: {job and job.error}")
+        if per_node is not None:
+            per_node[job.worker or "?"] = per_node.get(job.worker or "?", 0) + 1
     return time.perf_counter() - start
 
 
@@ -342,6 +352,7 @@ def main() -> None:
             cmds = 0
             named = {"one": nodes_one[0], "a": nodes_two[0], "b": nodes_two[1]}
             split1, split2 = (CpuSplit(server.proc.pid, named) for _ in range(2))
+            shares: dict[str, int] = {}
             for _ in range(ROUNDS):
                 cpu0, cmd0 = node_cpu(nodes_one), commands(rclient)
                 with split1:
@@ -349,7 +360,7 @@ def main() -> None:
                 cpu += node_cpu(nodes_one) - cpu0
                 cmds += commands(rclient) - cmd0
                 with split2:
-                    t2 += celery_throughput(two, per_round)
+                    t2 += celery_throughput(two, per_round, shares)
             total = per_round * ROUNDS
             cpu_per_job, cmds_per_job = cpu / total, cmds / total
             first = one.submit(ExportRequest(**PRINT))
@@ -382,8 +393,15 @@ def main() -> None:
     print(f"throughput, 1 node : {r1:.2f} prints/s ({t1:.2f} s for {total}, in {ROUNDS} rounds)")
     print(f"throughput, 2 nodes: {r2:.2f} prints/s ({t2:.2f} s for {total}, in {ROUNDS} rounds taking turns "
           f"with the 1-node ones); ratio {r2 / r1:.2f}x (target >= 1.8x)")
+    print(f"2-node rounds: prints per node {', '.join(f'{k} {v}' for k, v in sorted(shares.items()))}")
     print(f"CPU per print, 1 node : {split1.report(total, t1, ['one'])}")
     print(f"CPU per print, 2 nodes: {split2.report(total, t2, ['a', 'b'])}")
+    # With the machine to itself, one node renders on one core (the rest runs on the other) and
+    # two nodes share both cores with everything else: the ratio the CPU split predicts.
+    render1 = split1.part_sum(["node one: render"])
+    print(f"ratio the CPU split gives for an otherwise idle machine, 2 x render(1 node) / (render + overhead "
+          f"(2 nodes)): {2 * render1 / split2.ours():.2f}x (an estimate, not a measurement: it leaves out the "
+          f"wait between one job and the next)")
     for label, (c, loc) in runs.items():
         over = (statistics.median(c) - statistics.median(loc)) * 1000
         print(f"latency {label}: celery p50 {statistics.median(c) * 1000:.1f} ms, p95 {pct(c, .95) * 1000:.1f} ms; "
