@@ -231,7 +231,19 @@ class JobStore:
         self._call(pipe.execute)
 
     def get(self, job_id: str) -> Job | None:
-        raw = self._call(self.r.hgetall, self.job_key(job_id))
+        return self._job(job_id, self._call(self.r.hgetall, self.job_key(job_id)))
+
+    def get_with_position(self, job_id: str) -> tuple[Job | None, int | None]:
+        """The record and, while it is queued, its 0-based place in the queue: one round trip."""
+        pipe = self.r.pipeline(transaction=False)
+        pipe.hgetall(self.job_key(job_id))
+        pipe.zrank(self.queued_key, job_id)
+        raw, rank = self._call(pipe.execute)
+        job = self._job(job_id, raw)
+        return job, (rank if job is not None and job.state == "queued" else None)
+
+    @staticmethod
+    def _job(job_id: str, raw: dict[bytes, bytes]) -> Job | None:
         if not raw:
             return None
         f = {k.decode(): v.decode("utf-8", "replace") for k, v in raw.items()}
@@ -255,8 +267,9 @@ class JobStore:
             self.count(cancelled=1)
         return state
 
-    def result(self, job_id: str) -> bytes | None:
-        job = self.get(job_id)
+    def result(self, job_id: str, job: Job | None = None) -> bytes | None:
+        """The result's bytes (``job``: its record, when the caller has just read it)."""
+        job = job or self.get(job_id)
         if job is None or job.state != "done":
             return None
         if job.fields.get("location") == "file":
