@@ -45,23 +45,34 @@ def parse(path: Path) -> dict[str, str]:
     return {m.group(1): m.group(2) for m in _SECTION.finditer(path.read_text(encoding="utf-8"))}
 
 
-def _clusters(sections: dict[str, str], records: list[dict]) -> tuple[list[list[dict]], bool]:
-    """(clusters in document order, whether the fixture used CITATIONS)."""
+def _clusters(sections: dict[str, str], records: list[dict]
+              ) -> tuple[list[list[dict]], list[int] | None, bool]:
+    """(clusters in document order, their note numbers or None, whether the fixture used
+    CITATIONS).  For CITATIONS, the last call's citations before and after it (with their note
+    numbers) are the document's final state, as citeproc-js's runner leaves it."""
     if "CITATIONS" in sections:
         order: list[str] = []
         latest: dict[str, list[dict]] = {}
-        for citation, pre, _post in json.loads(sections["CITATIONS"]):
+        note_of: dict[str, int] = {}
+        calls = json.loads(sections["CITATIONS"])
+        for citation, pre, _post in calls:
             cid = citation["citationID"]
             latest[cid] = citation["citationItems"]
+            note_of[cid] = int((citation.get("properties") or {}).get("noteIndex") or 0)
             if cid in order:
                 continue
             before = [p[0] for p in pre]
             at = max((order.index(b) + 1 for b in before if b in order), default=0)
             order.insert(at, cid)
-        return [latest[c] for c in order], True
+        citation, pre, post = calls[-1]
+        final = [p[0] for p in pre] + [citation["citationID"]] + [p[0] for p in post]
+        if sorted(final) == sorted(order):
+            order = final
+            note_of.update({p[0]: int(p[1] or 0) for p in pre + post})
+        return [latest[c] for c in order], [note_of[c] for c in order], True
     if "CITATION-ITEMS" in sections:
-        return json.loads(sections["CITATION-ITEMS"]), False
-    return [[{"id": r["id"]} for r in records]], False
+        return json.loads(sections["CITATION-ITEMS"]), None, False
+    return [[{"id": r["id"]} for r in records]], None, False
 
 
 def _normalise(text: str) -> list[str]:
@@ -85,7 +96,7 @@ def run_fixture(path: Path) -> Outcome:
             f.write(sections["CSL"])
         style_path = Path(f.name)
         try:
-            clusters, documented = _clusters(sections, records)
+            clusters, notes, documented = _clusters(sections, records)
             for cluster in clusters:
                 for cite in cluster:
                     cite["id"] = str(cite["id"])
@@ -100,7 +111,7 @@ def run_fixture(path: Path) -> Outcome:
             else:
                 style = processor.load_style(style_path, None)
                 rows = processor.format_clusters(records, clusters, style_path, note=style.is_note,
-                                                 locale=None, rich_text=True)
+                                                 locale=None, rich_text=True, notes=notes)
                 got = "\n".join((r.html or "") for r in rows)
                 want = _normalise(expected)
                 if documented:

@@ -386,6 +386,12 @@ def test_4_exports_match_the_cli(server, driver, downloads, tmp_path):
     ris = download(downloads, ".ris", before)
     cli("export", "--entries", ENTRY, "--format", "ris", "--output", str(tmp_path / "cli.ris"))
     assert ris.read_bytes() == (tmp_path / "cli.ris").read_bytes()
+    before = {p.name for p in downloads.iterdir()}
+    css(driver, '#dlg-export-citation [data-format="biblatex"]').click()
+    bib = download(downloads, ".bib", before)
+    cli("export", "--entries", ENTRY, "--format", "biblatex", "--output", str(tmp_path / "cli.bib"))
+    assert bib.read_bytes() == (tmp_path / "cli.bib").read_bytes()
+    assert bib.read_text(encoding="utf-8").lstrip().startswith("@")
     shot(driver, "4-export-citation")
     close_dialog(driver, dialog)
     dialog = open_dialog(driver, "export-annotation")

@@ -21,6 +21,7 @@ from .fidelity import FIRST, IBID, IBID_LOC, SUBSEQUENT, TERM_MARK, Locator, sub
 from .fidelity import GIVEN as _Given
 from .fidelity import SAS as _SAS
 from .markup import DISPLAY, FIELD_SPLIT, strip_markers
+from .positions import cluster_positions
 
 #: Error of a record the style renders as nothing (e.g. Chicago lists no unarchived manuscript).
 NO_OUTPUT = "the style prints nothing for this record"
@@ -466,11 +467,12 @@ def render_bibliography(run, ordered: list[str], cached) -> list[tuple[str, str 
     rule = bibliography.get("subsequent-author-substitute-rule")
     previous: str | None = None
     for rid in ordered:
-        flag, suffix = state.get(rid, (False, ""))
+        flag, suffix = state.get(rid, (0, ""))
 
-        def render(rid=rid, suffix=suffix, replace=None):
+        def render(rid=rid, suffix=suffix, replace=None, flag=flag):
             _set_suffix(run, rid, suffix)
-            item = _new_item(run, rid)
+            # the disambiguate tests the cites met hold in the entry too (citeproc-js)
+            item = _new_item(run, rid, exporter_disambiguate=flag) if flag else _new_item(run, rid)
             layout.repressed = {}
             _SAS.active, _SAS.seen, _SAS.captured, _SAS.replace = True, False, None, replace
             try:
@@ -485,7 +487,7 @@ def render_bibliography(run, ordered: list[str], cached) -> list[tuple[str, str 
         if carried[1]:
             render = _carrying_names(run, carried, render)
         try:
-            key = (run.keys[rid], run.style_key, "bibliography", suffix, carried)
+            key = (run.keys[rid], run.style_key, "bibliography", suffix, carried, flag)
             raw, names = cached(key, render)
             replace = None if substitute is None else substitution(rule, substitute, names, previous)
             if replace is not None:
@@ -540,6 +542,16 @@ def _set_suffix(run, rid: str, suffix: str) -> None:
         ref["year_suffix"] = String(suffix)
     else:
         ref.pop("year_suffix", None)
+
+
+def _set_first_note(run, rid: str, note: int) -> None:
+    """``first-reference-note-number`` of the cite about to render (none: the variable is
+    empty, as for a first cite or one in the note of the item's first cite)."""
+    ref = run.source[rid.lower()]
+    if note:
+        ref["first_reference_note_number"] = str(note)
+    elif "first_reference_note_number" in ref:
+        del ref["first_reference_note_number"]
 
 
 def year_suffix(n: int) -> str:
@@ -612,8 +624,20 @@ def _carrying_names(run, carried: tuple[bool, int], render):
     return carrying
 
 
-def disambiguate(run, cached) -> dict[str, tuple[bool, str]]:
-    """Per record: (``disambiguate`` condition on, year suffix), as citeproc-js decides them.
+def _person_key(name: dict, initials_only: bool) -> tuple[str, str]:
+    """(family name with its particle, given name) of a name as the global given-name rules
+    compare them: "J. J." and "J.J." are one person; under the ``*-with-initials`` rules
+    only the initials count (Cecil and Charles Smith stay "Smith")."""
+    family = " ".join(p for p in (name.get("non-dropping-particle"), name.get("family")) if p)
+    given = str(name.get("given") or "")
+    if initials_only:
+        given = "".join(part[:1] for part in re.split(r"[\s.\-]+", given) if part)
+    return family, re.sub(r"[\s.]+", "", given)
+
+
+def disambiguate(run, cached) -> dict[str, tuple[int, str]]:
+    """Per record: (``disambiguate`` level: how many ``disambiguate="true"`` tests hold, year
+    suffix), as citeproc-js decides them.
 
     Cites are ambiguous when their rendering without locator is identical (first position for
     in-text styles, the subsequent short note for note styles).  Step 1,
@@ -628,11 +652,14 @@ def disambiguate(run, cached) -> dict[str, tuple[bool, str]]:
     add_suffix = citation.get("disambiguate-add-year-suffix", "false") == "true"
     add_given = citation.get("disambiguate-add-givenname", "false") == "true"
     add_names = citation.get("disambiguate-add-names", "false") == "true"
-    state: dict[str, tuple[bool, str]] = {}
+    state: dict[str, tuple[int, str]] = {}
     run.given = set()
     run.add_names = {}
     run.disambiguation = state
-    if not (add_suffix or add_given or add_names or style.has_disambiguate_conditions) or len(run.records) < 2:
+    # only the records cited take part, as in citeproc-js's registry
+    scope = getattr(run, "cited", None)
+    records = {rid: rec for rid, rec in run.records.items() if scope is None or rid in scope}
+    if not (add_suffix or add_given or add_names or style.has_disambiguate_conditions) or len(records) < 2:
         return state
     layout = citation.layout
     # note styles: ambiguity is judged on the short (subsequent) note, as citeproc-js does; an
@@ -642,7 +669,7 @@ def disambiguate(run, cached) -> dict[str, tuple[bool, str]]:
             "descendant-or-self::*[@et-al-subsequent-min or @et-al-subsequent-use-first]"):
         positions.append((SUBSEQUENT, False))
 
-    def ambiguity_key(rid: str, flag: bool, given: bool = False, extra: int | None = None) -> str | None:
+    def ambiguity_key(rid: str, flag: int, given: bool = False, extra: int | None = None) -> str | None:
         names = (given, run.add_names.get(rid, 0) if extra is None else extra)
         key = (run.keys[rid], run.style_key, "ambiguity", flag, names)
 
@@ -692,36 +719,39 @@ def disambiguate(run, cached) -> dict[str, tuple[bool, str]]:
         # global name disambiguation: a first author whose family name another person shares
         # is always shown with given names (initials), ambiguous cite or not
         givens: dict[str, set] = {}
-        firsts: dict[str, tuple[str, str]] = {}
-        for rid, rec in run.records.items():
+        firsts: dict[str, str] = {}
+        initials_only = rule.endswith("with-initials")
+        for rid, rec in records.items():
             names = rec.get("author") or []
-            if names and names[0].get("family"):
-                family, given = names[0]["family"], names[0].get("given", "")
-                givens.setdefault(family, set()).add(given)
-                firsts[rid] = (family, given)
-        run.given.update(rid for rid, (family, _) in firsts.items() if len(givens[family]) > 1)
-    keys = {rid: ambiguity_key(rid, False, rid in run.given) for rid in run.records}
+            if names and isinstance(names[0], dict) and names[0].get("family"):
+                family = _person_key(names[0], initials_only)
+                givens.setdefault(family[0], set()).add(family[1])
+                firsts[rid] = family[0]
+        run.given.update(rid for rid, family in firsts.items() if len(givens[family]) > 1)
+    keys = {rid: ambiguity_key(rid, 0, rid in run.given) for rid in records}
     ambiguous = groups(keys)
     if ambiguous and add_names:
         # add names one at a time to the cites of a group; a cite keeps the count that tells it
         # apart, and the cites no count tells apart keep their names (citeproc-js's step 1)
         still = []
-        for group in ambiguous:
-            most = max(len(run.records[rid].get(var) or []) for rid in group
+        work = [(list(group), 1) for group in ambiguous]
+        while work:
+            rest, start = work.pop(0)
+            most = max(len(records[rid].get(var) or []) for rid in rest
                        for var in ("author", "editor", "translator", "recipient", "composer", "director"))
-            rest = list(group)
-            for extra in range(1, most):
+            for extra in range(start, most):
                 expanded = {rid: ambiguity_key(rid, False, rid in run.given, extra) for rid in rest}
                 if len(set(expanded.values())) == 1:
-                    continue
-                left = {rid for g in groups(expanded) for rid in g}
+                    continue  # no cite told apart: no names kept for this step
+                # the count that told some apart is kept by all of them, the ones still
+                # ambiguous too (citeproc-js's "better base"); each group still ambiguous
+                # goes on from there
                 for rid in rest:
-                    if rid not in left:
-                        run.add_names[rid] = extra
-                        keys[rid] = expanded[rid]
-                rest = [rid for rid in rest if rid in left]
-                if not rest:
-                    break
+                    run.add_names[rid] = extra
+                    keys[rid] = expanded[rid]
+                work.extend((g, extra + 1) for g in groups(expanded))
+                rest = []
+                break
             if rest:
                 still.append(rest)
         ambiguous = still
@@ -737,16 +767,33 @@ def disambiguate(run, cached) -> dict[str, tuple[bool, str]]:
                 still.append(group)
         ambiguous = still
     if ambiguous and style.has_disambiguate_conditions:
-        for group in ambiguous:
+        # the disambiguate tests hold one more at a time (level 1: the first a cite meets)
+        # until the cites differ; cites still alike keep the last level, or level 1 when a
+        # year suffix follows (citeproc-js's disExtraText)
+        tests = len(style.root.xpath("//cs:if[@disambiguate='true'] | //cs:else-if[@disambiguate='true']",
+                                     namespaces=style.root.nsmap))
+        still = []
+        work = [(group, 1) for group in ambiguous]
+        while work:
+            group, level = work.pop(0)
             for rid in group:
-                state[rid] = (True, "")
-                keys[rid] = ambiguity_key(rid, True, rid in run.given)
-        ambiguous = groups({rid: keys[rid] for group in ambiguous for rid in group})
+                state[rid] = (level, "")
+                keys[rid] = ambiguity_key(rid, level, rid in run.given)
+            left = groups({rid: keys[rid] for rid in group})
+            if level < tests:
+                work.extend((g, level + 1) for g in left)
+            else:
+                still.extend(left)
+        if add_suffix:
+            for group in still:
+                for rid in group:
+                    state[rid] = (1, "")
+        ambiguous = still
     if ambiguous and add_suffix:
         order = {rid: i for i, rid in enumerate(sort_bibliography(run))}
         for group in ambiguous:
             for n, rid in enumerate(sorted(group, key=lambda r: order.get(r, 0))):
-                state[rid] = (state.get(rid, (False, ""))[0], year_suffix(n))
+                state[rid] = (state.get(rid, (0, ""))[0], year_suffix(n))
     return state
 
 
@@ -769,7 +816,7 @@ def render_citations(run, cites: list[tuple[str, str | None]], note: bool, cache
         if rid not in run.records:
             out.append((rid, None, f"no record with id {rid!r}"))
             continue
-        flag, suffix = state.get(rid, (False, ""))
+        flag, suffix = state.get(rid, (0, ""))
         given = _names_state(run, rid)
         # notes differ from in-text citations only by the capitalisation of note styles' notes
         kind = "note" if note and run.style.is_note else "cite"
@@ -805,8 +852,10 @@ def finish_citation(run, text: str, note: bool) -> str:
     return text.replace(TERM_MARK, "")
 
 
-_SENTENCE_PREFIX = re.compile(r"\S\s+\S+[.!?]\s*$")
-_STARTS_WITH_TERM = re.compile("^[\ue000-\ue00d]*\ue00e")
+# (a closing quotation may follow the sentence's mark: a quote mark or its marker)
+_SENTENCE_PREFIX = re.compile("\\S\\s+\\S+[.!?][\ue000-\uf8ff\u201d\u2019\"']*\\s*$")
+# (a layout prefix such as "(" may come first: citeproc-js prints "(Ibid.)")
+_STARTS_WITH_TERM = re.compile("^[\ue000-\ue00d(\\[]*\ue00e")
 _FIRST_LETTER = re.compile("^([\ue000-\ue00e\u201c\u2018\"'(\\[]*)(\\w)")
 
 
@@ -914,45 +963,6 @@ def _bibliography_needs_disambiguation(root) -> bool:
 
 # -- multi-item citations (clusters) ----------------------------------------------------------
 
-def cluster_positions(clusters: list[list[tuple[str, str | None, str | None]]],
-                      near_note_distance: int = 5) -> list[list[tuple[str, bool]]]:
-    """(position, near-note) of every cite of every cluster ((id, locator, label) cites in
-    document order, one cluster per note), by the CSL 1.0.2 rules citeproc-js follows.
-
-    ``ibid``/``ibid-with-locator``: the same item as the cite right before it in the same
-    cluster, or, for the first cite of a cluster, as the previous cluster when that cluster has
-    exactly one cite; ``ibid`` when neither has a locator or both have the same one,
-    ``ibid-with-locator`` when this cite's locator differs or only it has one; a repeat without
-    a locator after one with a locator is ``subsequent``.
-    """
-    out: list[list[tuple[str, bool]]] = []
-    last_note: dict[str, int] = {}
-    previous: list[tuple[str, str | None, str | None]] = []
-    for note, cluster in enumerate(clusters, 1):
-        here: list[tuple[str, bool]] = []
-        for n, (rid, loc, label) in enumerate(cluster):
-            before = cluster[n - 1] if n else (previous[0] if len(previous) == 1 else None)
-            if rid not in last_note:
-                pos = FIRST
-            elif before is not None and before[0] == rid:
-                mine, theirs = (loc, label) if loc else None, (before[1], before[2]) if before[1] else None
-                if mine == theirs:
-                    pos = IBID
-                elif mine is not None:
-                    pos = IBID_LOC
-                else:
-                    pos = SUBSEQUENT
-            else:
-                pos = SUBSEQUENT
-            near = rid in last_note and note - last_note[rid] <= near_note_distance
-            here.append((pos, near))
-        for rid, _, _ in cluster:
-            last_note[rid] = note
-        previous = cluster
-        out.append(here)
-    return out
-
-
 def _citation_order(run, clusters: list[list[dict]]) -> None:
     """Number the records (``citation-number``) in bibliography order: the style's bibliography
     sort, or, without one, the order of first citation."""
@@ -975,8 +985,8 @@ def _citation_order(run, clusters: list[list[dict]]) -> None:
     run.bib.keys[:] = keys + [k for k in run.bib.keys if k not in known]
 
 
-def render_clusters(run, clusters: list[list[dict]], note: bool, cached
-                    ) -> list[tuple[str | None, str | None]]:
+def render_clusters(run, clusters: list[list[dict]], note: bool, cached,
+                    notes: list[int] | None = None) -> list[tuple[str | None, str | None]]:
     """(raw rendering, error) per cluster.  A cluster is a list of cites, each a dict with
     ``id`` and optionally ``locator``, ``label`` (default ``page``), ``prefix``, ``suffix``;
     the clusters are consecutive citations of one document (footnotes when ``note``).
@@ -984,10 +994,12 @@ def render_clusters(run, clusters: list[list[dict]], note: bool, cached
     Cites are sorted as the style's ``cs:citation`` sorts them, rendered with their positions
     and disambiguation, grouped and collapsed as the style says (``collapse``,
     ``cite-group-delimiter``, ``year-suffix-delimiter``, ``after-collapse-delimiter``), and
-    joined with the layout's delimiter inside its affixes and formatting.
+    joined with the layout's delimiter inside its affixes and formatting.  ``notes``: each
+    cluster's note number (0: in the text); by default notes 1, 2, ... when ``note``, else 0.
     """
     citation = run.style.root.citation
     layout = citation.layout
+    run.cited = {c["id"] for cluster in clusters for c in cluster}
     state = disambiguate(run, cached)
     if run.style.uses_citation_number:
         _citation_order(run, clusters)
@@ -1007,7 +1019,10 @@ def render_clusters(run, clusters: list[list[dict]], note: bool, cached
         ordered_clusters.append(cluster)
     cited = [[(c["id"], c.get("locator"), c.get("label") or "page") for c in cluster]
              for cluster in ordered_clusters]
-    positions = cluster_positions(cited)
+    if notes is None:
+        notes = [n if note else 0 for n in range(1, len(clusters) + 1)]
+    distance = citation.get("near-note-distance")
+    positions = cluster_positions(cited, notes, int(distance) if distance and distance.isdigit() else 5)
     for raw_cluster, cluster, places in zip(clusters, ordered_clusters, positions):
         missing = [c["id"] for c in raw_cluster if c["id"] not in run.records]
         if missing:
@@ -1015,8 +1030,8 @@ def render_clusters(run, clusters: list[list[dict]], note: bool, cached
             out.append((None, run.errors.get(rid, f"no record with id {rid!r}")))
             continue
         try:
-            cites = [_ClusterCite(run, cite, pos, near, state, grouping, cached)
-                     for cite, (pos, near) in zip(cluster, places)]
+            cites = [_ClusterCite(run, cite, place, state, grouping, cached)
+                     for cite, place in zip(cluster, places)]
             cites = [c for c in cites if c.text is not None]
             if not cites:
                 raise NoOutput()
@@ -1031,10 +1046,11 @@ class _ClusterCite:
     """One cite of a cluster: its full rendering, the names it printed first (for grouping) and,
     on demand, its rendering without them (for year collapsing)."""
 
-    def __init__(self, run, cite: dict, pos: str, near: bool, state, grouping: bool, cached) -> None:
-        self.run, self.cite, self.pos, self.near, self.grouping, self.cached = run, cite, pos, near, grouping, cached
+    def __init__(self, run, cite: dict, place, state, grouping: bool, cached) -> None:
+        self.run, self.cite, self.grouping, self.cached = run, cite, grouping, cached
+        self.pos, self.near, self.first_note = place.position, place.near, place.first_note
         self.rid = cite["id"]
-        self.flag, self.suffix = state.get(self.rid, (False, ""))
+        self.flag, self.suffix = state.get(self.rid, (0, ""))
         self.loc, self.label = cite.get("locator"), cite.get("label") or "page"
         self.plain = not (self.loc or cite.get("prefix") or cite.get("suffix"))
         self.text, self.names = self._render(False)
@@ -1054,13 +1070,14 @@ class _ClusterCite:
         layout = citation.layout
         given = _names_state(run, rid)
         key = (run.keys[rid], run.style_key, "cluster-cite", self.pos, self.near, self.loc, self.label,
-               self.flag, self.suffix, given, self.grouping, suppress)
+               self.flag, self.suffix, given, self.grouping, suppress, self.first_note)
 
         def render():
             _set_suffix(run, rid, self.suffix)
+            _set_first_note(run, rid, self.first_note)
             extra = {"exporter_position": (self.pos, self.near), "exporter_disambiguate": self.flag}
             if self.loc:
-                extra["locator"] = Locator(self.label, str(self.loc))
+                extra["locator"] = Locator(self.label, clean_locator(self.loc))
             item = _new_item(run, rid, **extra)
             citation.cites = []
             layout.repressed = {}
@@ -1098,6 +1115,15 @@ class _ClusterCite:
         return self._render(True)[0]
 
 
+_LOCATOR_RANGE = re.compile(r"(\w)\s*[-\u2013]\s*(\w)")
+
+
+def clean_locator(locator: object) -> str:
+    """A cite's locator as citeproc-js reads it: trimmed, and a range's hyphen without the
+    spaces around it ("100 - 103" prints "100–103")."""
+    return _LOCATOR_RANGE.sub(r"\1-\2", str(locator).strip())
+
+
 def _join(pieces: list[tuple[str, str]]) -> object:
     """Join (delimiter before, text) pieces with citeproc-py's seams (no doubled punctuation)."""
     from citeproc.string import String, join
@@ -1115,7 +1141,10 @@ def _assemble(run, citation, cites: list[_ClusterCite], grouping: bool, collapse
         return _join(_number_ranges(cites, delimiter, after))
     if not grouping:
         return _join([(_delimiter_before(c, delimiter), c.shown) for c in cites])
-    group_delimiter = citation.get("cite-group-delimiter", ", ")
+    # citeproc-js: a collapsed cite follows ", " in an in-text style, the layout's delimiter in
+    # a note style, unless the style sets cite-group-delimiter
+    group_delimiter = citation.get("cite-group-delimiter",
+                                   delimiter if run.style.is_note else ", ")
     sorted_citation = citation.find("cs:sort", citation.nsmap) is not None
     # citeproc-js: without year-suffix-delimiter, an explicit cite-group-delimiter separates the
     # suffixes too ("Aalto 2015a, b"), else the layout's delimiter does
@@ -1137,8 +1166,21 @@ def _assemble(run, citation, cites: list[_ClusterCite], grouping: bool, collapse
             home.append(cite)
     pieces: list[tuple[str, str]] = []
     collapsed_before = False
-    for group in groups:
+    explicit_after = citation.get("after-collapse-delimiter") is not None
+    for n, group in enumerate(groups):
         between = _delimiter_before(group[0], after if collapsed_before else delimiter)
+        if collapse == "year" and explicit_after and n:
+            # citeproc-js's splice delimiter: after a cite with a locator, after a collapsed
+            # group, and between cites that do not collapse, the after-collapse-delimiter
+            between = _delimiter_before(group[0], after)
+        if collapse == "year" and explicit_after and len(group) > 1:
+            pieces.append((between, group[0].shown))
+            for previous, cite in zip(group, group[1:]):
+                short = cite.without_names()
+                if short is not None:
+                    pieces.append((after if previous.loc else delimiter, short))
+            collapsed_before = True
+            continue
         if len(group) == 1 or not collapse.startswith("year"):
             pieces.append((between, group[0].shown))
             pieces.extend((group_delimiter, c.shown) for c in group[1:])
@@ -1171,9 +1213,9 @@ def _assemble(run, citation, cites: list[_ClusterCite], grouping: bool, collapse
 
 
 def _delimiter_before(cite: _ClusterCite, delimiter: str) -> str:
-    """A cite whose prefix starts with a comma takes the place of the delimiter before it
-    (citeproc-js: "Book A, cited in Book B")."""
-    return "" if str(cite.cite.get("prefix") or "").startswith(",") else delimiter
+    """A cite whose prefix starts with a comma, period or semicolon takes the place of the
+    delimiter before it (citeproc-js: "Book A, cited in Book B", "Book A. He said ...")."""
+    return "" if str(cite.cite.get("prefix") or "").startswith((",", ".", ";")) else delimiter
 
 
 def _year_part(cite: _ClusterCite) -> str | None:

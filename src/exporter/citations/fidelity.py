@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from . import fidelity_labels, fidelity_pages, fidelity_textcase
+from . import fidelity_citation_label, fidelity_labels, fidelity_pages, fidelity_textcase
 from .markup import strip_markers
 
 
@@ -497,6 +497,20 @@ def patch_position(model) -> None:
     model.If._position = _position
 
 
+def _disambiguate_test(item) -> bool:
+    """``disambiguate="true"``: the cite's disambiguation level (``exporter_disambiguate``, an
+    int; True is 1) says how many of the tests it meets, in rendering order, hold (citeproc-js
+    raises the level one test at a time until the cites differ)."""
+    if not hasattr(item, "get"):
+        return False
+    level = int(item.get("exporter_disambiguate") or 0)
+    count = int(dict.get(item, "exporter_disambiguate_count", 0))
+    if count < level:
+        item["exporter_disambiguate_count"] = count + 1
+        return True
+    return False
+
+
 def patch_conditions(model) -> None:
     """``cs:if``/``cs:else-if`` as citeproc-js evaluates them.
 
@@ -546,8 +560,7 @@ def patch_conditions(model) -> None:
         if position:
             results += self._position(item, context)
         if disambiguate is not None:
-            flag = bool(item.get("exporter_disambiguate")) if hasattr(item, "get") else False
-            results.append(flag == disambiguate)
+            results.append(_disambiguate_test(item) == disambiguate)
         if match == "any":
             return any(results)
         if match == "none":
@@ -724,7 +737,8 @@ class _ImplicitSuffix:
 def _explicit_year_suffix(root, memo: dict = {}) -> bool:  # noqa: B006 -- a per-process memo
     key = id(root)
     if key not in memo:
-        memo[key] = bool(root.xpath_search("//cs:text[@variable='year-suffix']"))
+        # a citation-label carries the suffix itself (fidelity_citation_label)
+        memo[key] = bool(root.xpath_search("//cs:text[@variable='year-suffix' or @variable='citation-label']"))
     return memo[key]
 
 
@@ -841,4 +855,5 @@ PATCHES = (patch_initialize, patch_stop_words, patch_position, patch_conditions,
            patch_sort_name_labels, patch_sort_name_and, patch_first_names, patch_et_al_subsequent,
            patch_implicit_year_suffix, patch_empty_label, patch_substituted_names_once,
            patch_substitute_nested_names, patch_sort_name_et_al,
-           fidelity_labels.patch_volumes_label, fidelity_labels.patch_name_count)
+           fidelity_labels.patch_volumes_label, fidelity_labels.patch_name_count,
+           fidelity_citation_label.patch_citation_label)

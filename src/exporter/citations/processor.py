@@ -182,16 +182,19 @@ def format_citations(records: Sequence[dict[str, Any]], cites: Iterable[tuple[st
 
 def format_clusters(records: Sequence[dict[str, Any]], clusters: Sequence[Sequence[dict[str, Any]]],
                     style_path: Path, note: bool, locale: str | None = None,
-                    rich_text: bool = False) -> list[Formatted]:
+                    rich_text: bool = False, notes: Sequence[int] | None = None) -> list[Formatted]:
     """Multi-item citations: one :class:`Formatted` per cluster (its ``id`` the cluster's index).
 
     Each cluster is a list of cites (``{"id": ..., "locator": ..., "label": ..., "prefix": ...,
     "suffix": ...}``, all but ``id`` optional); the clusters are consecutive citations of one
     document, footnotes when ``note``.  Cites are sorted and rendered as the style says, with
     positions (ibid, subsequent) across clusters.  ``rich_text`` as for
-    :func:`format_bibliography` (for the cites' prefixes and suffixes too).
+    :func:`format_bibliography` (for the cites' prefixes and suffixes too).  ``notes``: the
+    note number of each cluster (0: a citation in the running text, as citeproc-js's
+    ``noteIndex``); by default consecutive notes 1, 2, ... when ``note``, else all 0.
     """
     with _lock:
         run = _Run(records, style_path, locale, rich_text)
-        raws = driver.render_clusters(run, [list(c) for c in clusters], note, _cached)
+        raws = driver.render_clusters(run, [list(c) for c in clusters], note, _cached,
+                                      None if notes is None else list(notes))
     return [_finish(str(n), raw, err) for n, (raw, err) in enumerate(raws)]

@@ -642,6 +642,9 @@ def patch_macro_cache(model) -> None:
         # (cite grouping captures the first names: rendered afresh)
         if never or context is None or _Recorder.stack or not MACRO_CACHE_ENABLED or _FirstNames.active:
             return original(self, item, context, sort_options)
+        if dict.get(item, "exporter_disambiguate"):
+            # a disambiguated cite counts its disambiguate tests as it renders: rendered afresh
+            return original(self, item, context, sort_options)
         # names still to be captured for subsequent-author-substitute: the replacement is part
         # of the key, and the capture is stored with the rendering and replayed
         sas = (_SAS.replace,) if has_names and _SAS.active and not _SAS.seen else None
