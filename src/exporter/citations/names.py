@@ -439,9 +439,10 @@ def render_names(self, item, variable, context=None, sort_options=None, **kwargs
     inverted = []
     for i, name in enumerate(names):
         text, is_inverted = _render_one(self, name, i, variable, settings, parts, context)
-        output.append(text)
-        inverted.append(is_inverted)
-    if not [o for o in output if o is not None]:
+        if text is not None and _plain(text) != "":
+            output.append(text)
+            inverted.append(is_inverted)
+    if not output:
         return None
 
     et_al = self.et_al() if truncate else None
@@ -477,12 +478,8 @@ def render_names(self, item, variable, context=None, sort_options=None, **kwargs
         if multiple:
             multiple = " "
     elif rule == "after-inverted-name":
-        if single:
-            single = delimiter
-        if multiple:
-            multiple = " "
-        prefix_inverted = inverted[len(shown) - 2]
-        single = multiple = delimiter if prefix_inverted else (" " if romanesque else "")
+        # the delimiter only after an inverted name (citeproc-js's _getAfterInvertedName)
+        single = multiple = delimiter if inverted[len(shown) - 2] else (" " if romanesque else "")
     before = single if len(shown) == 2 else multiple
     head = _join(shown[:-1], delimiter)
     return head + before + and_term + suffix + shown[-1]
