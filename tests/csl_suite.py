@@ -72,7 +72,8 @@ def _clusters(sections: dict[str, str], records: list[dict]
         return [latest[c] for c in order], [note_of[c] for c in order], True
     if "CITATION-ITEMS" in sections:
         return json.loads(sections["CITATION-ITEMS"]), None, False
-    return [[{"id": r["id"]} for r in records]], None, False
+    # citeproc-js's runner cites each id once (a repeated id is one record, the last one)
+    return [[{"id": i} for i in dict.fromkeys(r["id"] for r in records)]], None, False
 
 
 def _normalise(text: str) -> list[str]:

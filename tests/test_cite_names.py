@@ -73,6 +73,9 @@ def test_goldens_render_through_the_renderer(style, monkeypatch):
         return original(*args, **kwargs)
 
     monkeypatch.setattr(names, "_render_one", counting)
+    from exporter.citations import processor
+
+    processor.clear_caches()  # earlier tests' renders of the sample must not answer from a cache
     results = _sample_outputs(style)
     assert calls, "names did not render through the names renderer"
     for mode, ((html_ok, html_all, html_diff), (text_ok, text_all, text_diff)) in results.items():

@@ -15,33 +15,17 @@ import unicodedata
 import warnings
 from typing import Any
 
-from . import names, richtext, speedups
+from . import fidelity_dates, fidelity_groups, names, richtext, speedups
 from .fidelity import ETAL as _EtAl
 from .fidelity import FIRST, IBID, IBID_LOC, SUBSEQUENT, TERM_MARK, Locator, substitution
 from .fidelity import GIVEN as _Given
 from .fidelity import SAS as _SAS
 from .markup import DISPLAY, FIELD_SPLIT, strip_markers
 from .positions import cluster_positions
+from .punctuation import OPAQUE, opaque_quotes, punctuation_in_quote
 
 #: Error of a record the style renders as nothing (e.g. Chicago lists no unarchived manuscript).
 NO_OUTPUT = "the style prints nothing for this record"
-
-# -- post-processing -------------------------------------------------------------------------
-
-_PIQ = re.compile("([.?!]?)([\u201d])([\ue000-\ue00d]*)([.,])")
-
-
-def punctuation_in_quote(text: str) -> str:
-    """en-US ``punctuation-in-quote``: a comma or period right after a closing quote moves
-    inside it (citeproc-py ignores the locale option); a quotation that ends in ``.?!``
-    already keeps its own mark instead of a period ("“Article A?” Journal", but "lives?,”")."""
-    def move(m: re.Match) -> str:
-        own, mark = m.group(1), m.group(4)
-        inside = own if (own in ("?", "!") and mark == ".") or own == mark else own + mark
-        return inside + m.group(2) + m.group(3)
-
-    return _PIQ.sub(move, text)
-
 
 # -- records ---------------------------------------------------------------------------------
 
@@ -60,8 +44,8 @@ def record_problems(rec: dict[str, Any]) -> list[str]:
     if not problems:
         return problems  # the common case: no lenient copy needed
     probe = {k: v for k, v in rec.items() if k != "multi"}
-    if "type" not in probe:
-        probe["type"] = "document"
+    if not probe.get("type"):
+        probe["type"] = "document"  # no type, or an empty one: matches no type test
     for key, value in rec.items():
         if key in _NAME_VARS and isinstance(value, list):
             probe[key] = [{k: v for k, v in n.items() if k not in _EXTRA_NAME_KEYS}
@@ -145,7 +129,7 @@ def parse_record(rec: dict[str, Any], rich_text: bool = False):
             clean[key] = (richtext.parse(value, richtext.field_quotes) if rich_text
                           else richtext.field_quotes(value))
         if isinstance(value, list) and value and isinstance(value[0], dict):
-            clean[key] = [{k: (richtext.parse(v, smart_quotes) if rich_text else smart_quotes(v))
+            clean[key] = [{k: (richtext.parse(v, smart_quotes, nocase=False) if rich_text else smart_quotes(v))
                            if isinstance(v, str) else v
                            for k, v in _citeproc_name(n).items()} for n in value]
         if isinstance(value, dict) and "date-parts" in value:
@@ -165,6 +149,16 @@ def parse_record(rec: dict[str, Any], rich_text: bool = False):
         warnings.simplefilter("ignore")  # citeproc-py warns about variables it does not know
         source = CiteProcJSON([clean])
     (ref,) = source.values()
+    fidelity_groups.hyphenated_names(ref)
+    for key, value in rec.items():
+        seasons = fidelity_dates.range_seasons(value.get("date-parts")) if isinstance(value, dict) else None
+        date = ref.get(key.replace("-", "_")) if seasons else None
+        if seasons and date is not None and hasattr(date, "begin"):
+            # citeproc-py keeps one season for a whole date; a range has one per end
+            for end, season in zip(("begin", "end"), seasons):
+                part = date.get(end)
+                if season and part is not None and "month" not in part:
+                    part["season"] = season
     if not rich_text:
         # citeproc-py's reader takes <span class="nocase"> out of any value: without rich text a
         # value is text, tags and all
@@ -523,8 +517,15 @@ def merge_punctuation(text: str) -> str:
     return _GIVE_WAY.sub(r"\1", _DROP_AFTER.sub(r"\1", text))
 
 
+#: The layout's suffix after the entry's last display block ("….</div>", not "</div>.").
+_SUFFIX_AFTER_DISPLAY = re.compile("([\ue017\ue019\ue01b\ue01d])([^\ue000-\ue01f\\s][^\ue000-\ue01f]*)$")
+
+
 def finish_bibliography(run, text: str) -> str:
     text = no_doubled_period(merge_punctuation(richtext.resolve_quotes(text, *run.style.quote_marks)))
+    if "\ue017" in text or "\ue019" in text or "\ue01b" in text or "\ue01d" in text:
+        # citeproc-js puts it inside the last block
+        text = _SUFFIX_AFTER_DISPLAY.sub(r"\2\1", text)
     if FIELD_SPLIT in text:
         text = _split_fields(text)
     if run.style.piq:
@@ -849,7 +850,7 @@ def finish_citation(run, text: str, note: bool) -> str:
         text = punctuation_in_quote(text)
     if note and run.style.is_note and _STARTS_WITH_TERM.match(text):
         text = capitalize_first(text)
-    return text.replace(TERM_MARK, "")
+    return text.replace(TERM_MARK, "").replace(OPAQUE, "")
 
 
 # (a closing quotation may follow the sentence's mark: a quote mark or its marker)
@@ -892,6 +893,7 @@ def prepare_style(style) -> None:
         "//cs:text[@variable='citation-number'] | //cs:key[@variable='citation-number']",
         namespaces=root.nsmap))
     _second_field_space(root)
+    richtext.style_text_values(root)
 
 
 def _quote_marks(root) -> tuple[tuple[str, str], tuple[str, str]]:
@@ -1051,7 +1053,8 @@ class _ClusterCite:
         self.pos, self.near, self.first_note = place.position, place.near, place.first_note
         self.rid = cite["id"]
         self.flag, self.suffix = state.get(self.rid, (0, ""))
-        self.loc, self.label = cite.get("locator"), cite.get("label") or "page"
+        # "sub verbo" is the term sub-verbo, as citeproc-js reads a label
+        self.loc, self.label = cite.get("locator"), (cite.get("label") or "page").replace(" ", "-")
         self.plain = not (self.loc or cite.get("prefix") or cite.get("suffix"))
         self.text, self.names = self._render(False)
         self.number = run.bib.keys.index(self.rid.lower()) + 1 if self.rid.lower() in run.bib.keys else 0
@@ -1077,7 +1080,7 @@ class _ClusterCite:
             _set_first_note(run, rid, self.first_note)
             extra = {"exporter_position": (self.pos, self.near), "exporter_disambiguate": self.flag}
             if self.loc:
-                extra["locator"] = Locator(self.label, clean_locator(self.loc))
+                extra["locator"] = Locator(self.label, richtext.field_quotes(clean_locator(self.loc)))
             item = _new_item(run, rid, **extra)
             citation.cites = []
             layout.repressed = {}
@@ -1094,9 +1097,10 @@ class _ClusterCite:
             from citeproc.string import String
 
             # a cite's prefix and suffix are rich text, as field values are (citeproc-js)
-            read = ((lambda v: richtext.parse(v, richtext.field_quotes)) if self.run.rich_text
+            read = ((lambda v: richtext.parse(v, richtext.field_quotes, nocase=False)) if self.run.rich_text
                     else richtext.field_quotes)
-            prefix, suffix = (read(str(self.cite.get(k) or "")) for k in ("prefix", "suffix"))
+            prefix, suffix = (opaque_quotes(read(str(self.cite.get(k) or "")), richtext.QUOTE_CLOSE)
+                              for k in ("prefix", "suffix"))
             if _SENTENCE_PREFIX.search(prefix) and _STARTS_WITH_TERM.match(text):
                 # a term after a prefix that ends a sentence of two words or more is capitalised
                 # ("This has been said. Ibid."; "See ibid."; "Nocapsafter. ibid.")
@@ -1130,6 +1134,10 @@ def _join(pieces: list[tuple[str, str]]) -> object:
 
     out = String(pieces[0][1])
     for delimiter, text in pieces[1:]:
+        if delimiter[:1] in (",", ";") and strip_markers(str(out)).rstrip()[-1:] in (",", ";"):
+            # a cite ending in punctuation (its suffix "is one source,") takes the delimiter's
+            # mark's place, as citeproc-js merges them
+            delimiter = delimiter[1:]
         out = join([out, String(text)], delimiter)
     return out
 

@@ -11,7 +11,18 @@ from __future__ import annotations
 
 import re
 
-from . import fidelity_citation_label, fidelity_labels, fidelity_pages, fidelity_textcase
+from . import (
+    fidelity_citation_label,
+    fidelity_dates,
+    fidelity_decorations,
+    fidelity_groups,
+    fidelity_labels,
+    fidelity_numbers,
+    fidelity_ordinals,
+    fidelity_pages,
+    fidelity_terms,
+    fidelity_textcase,
+)
 from .markup import strip_markers
 
 
@@ -178,10 +189,12 @@ def patch_author_substitute(model) -> None:
         present = [v.replace("-", "_") for v in variables if v.replace("-", "_") in item.reference]
         swapped = None
         if capturing and present and isinstance(_SAS.replace, tuple):
-            text, count = _SAS.replace
+            text, count = _SAS.replace[:2]
             reference, key = item.reference, present[0]
             swapped = (reference, key, reference[key])
-            dict.__setitem__(reference, key, [model_name(literal=text)] * count + list(reference[key])[count:])
+            # ("all": the names as one, their label kept: "——— ed.")
+            replaced = [model_name(literal=text)] * (1 if _SAS.replace[2:] else count)
+            dict.__setitem__(reference, key, replaced + list(reference[key])[count:])
         try:
             out = original(self, item, *args, **kwargs)
         finally:
@@ -223,7 +236,11 @@ def substitution(rule: str | None, substitute: str, captured, previous):
     (text, names), (previous_text, previous_names) = captured, previous
     rule = rule or "complete-all"
     if rule == "complete-all":
-        return substitute if text == previous_text else None
+        if text == previous_text:
+            return substitute
+        # the same names under another label ("Doe, John ed." after "Doe, John."): citeproc-js
+        # compares the names, not the label, and replaces the names only
+        return (substitute, len(names), "all") if names and names == previous_names else None
     if rule == "complete-each":
         return (substitute, len(names)) if text == previous_text and names else None
     same = 0
@@ -856,4 +873,9 @@ PATCHES = (patch_initialize, patch_stop_words, patch_position, patch_conditions,
            patch_implicit_year_suffix, patch_empty_label, patch_substituted_names_once,
            patch_substitute_nested_names, patch_sort_name_et_al,
            fidelity_labels.patch_volumes_label, fidelity_labels.patch_name_count,
-           fidelity_citation_label.patch_citation_label)
+           fidelity_groups.patch_macro_as_group, fidelity_dates.patch_date_ranges,
+           fidelity_numbers.patch_number_hyphens, fidelity_ordinals.patch_ordinal_gender,
+           fidelity_decorations.patch_explicit_normal, fidelity_dates.patch_substituted_dates,
+           fidelity_groups.patch_name_variables,
+           fidelity_citation_label.patch_citation_label,
+           fidelity_terms.patch_term_lookup)

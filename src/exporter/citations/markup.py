@@ -20,7 +20,11 @@ _TAGS = {
     "sub": ("\ue008", "\ue009", "<sub>", "</sub>"),
     "underline": ("\ue00a", "\ue00b", '<span style="text-decoration:underline;">', "</span>"),
     "normal": ("\ue00c", "\ue00d", '<span style="font-style:normal;">', "</span>"),
+    "baseline": ("\ue020", "\ue021", '<span style="baseline">', "</span>"),
 }
+#: An explicit ``font-style="normal"`` / ``vertical-align="baseline"``: a tag only inside
+#: italics / superscript or subscript (citeproc-js writes no "normal" without a decoration).
+_RESETS = {"normal": ("italic",), "baseline": ("sup", "sub")}
 #: ``<span class="nodecor">`` of a field value: the decorations around it turned off.
 NODECOR_OPEN, NODECOR_CLOSE = "\ue00f", "\ue010"
 #: Also removed from output: U+E00E marks a term (see compat.TERM_MARK).
@@ -128,7 +132,8 @@ def to_html(text: str) -> str:
     escaped = text.translate(_HTML_ESCAPES)
     for o, c, _, _ in _TAGS.values():
         escaped = escaped.replace(o + c, "")
-    if NODECOR_OPEN in escaped or any(escaped.count(o) > 1 for o in _FLIPPING):
+    if NODECOR_OPEN in escaped or any(escaped.count(o) > 1 for o in _FLIPPING) \
+            or "\ue00c" in escaped or "\ue020" in escaped:
         return _flip_flop(escaped)
     return _MARKER_RE.sub(lambda m: _TO_TAG.get(m.group(), ""), escaped)
 
@@ -140,7 +145,7 @@ def _flip_flop(escaped: str) -> str:
     """Markers as tags where a decoration inside the same decoration turns it off again
     (``<i>a <i>b</i></i>`` -> ``<i>a <span style="font-style:normal;">b</span></i>``) and a
     nodecor span turns off every decoration around it, as citeproc-js writes them."""
-    active = {k: False for k in _FLIP}
+    active = {k: False for k in (*_FLIP, "sup", "sub")}
     stack: list[tuple[str | None, str, dict]] = []  # (kind, closing tag, state to restore)
 
     def tag(m: re.Match) -> str:
@@ -161,6 +166,28 @@ def _flip_flop(escaped: str) -> str:
         if kind_open is None:
             return _TO_TAG.get(mark, "")
         kind, opening = kind_open
+        if kind in _RESETS:
+            if opening:
+                on = any(active[k] for k in _RESETS[kind])
+                stack.append((kind, _TO_TAG[_TAGS[kind][1]] if on else "", dict(active)))
+                for k in _RESETS[kind]:
+                    active[k] = False
+                return _TO_TAG[mark] if on else ""
+            if not stack:
+                return ""
+            _, close, saved = stack.pop()
+            active.update(saved)
+            return close
+        if kind in ("sup", "sub"):
+            if opening:
+                stack.append((kind, _TO_TAG[_TAGS[kind][1]], dict(active)))
+                active[kind] = True
+                return _TO_TAG[mark]
+            if not stack:
+                return ""
+            _, close, saved = stack.pop()
+            active.update(saved)
+            return close
         if kind not in _FLIP:
             return _TO_TAG[mark]
         if opening:

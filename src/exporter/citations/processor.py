@@ -17,6 +17,7 @@ from typing import Any
 from . import compat, driver, speedups
 from .driver import NO_OUTPUT
 from .markup import MarkerFormatter, to_html, to_text
+from .zotero_fields import zotero_fields
 
 DEFAULT_LOCALE = "en-US"
 MODES = ("bibliography", "note", "in-text")
@@ -115,6 +116,7 @@ class _Run:
         self.records: dict[str, dict[str, Any]] = {}
         for rec in records:
             rid = str(rec.get("id", ""))
+            rec = zotero_fields(rec)
             problems = driver.record_problems(rec)
             if problems:
                 self.errors[rid] = "invalid CSL-JSON record: " + "; ".join(problems)

@@ -51,9 +51,10 @@ def has_markup(text: str) -> bool:
     return "<" in text and _TAG.search(text) is not None
 
 
-def parse(text: str, quotes) -> str:
+def parse(text: str, quotes, nocase: bool = True) -> str:
     """``text`` with its balanced formatting tags as markers and ``quotes(text)`` applied to
-    the rest (``nocase`` spans stay tags, for citeproc-py's reader)."""
+    the rest (``nocase`` spans stay tags, for citeproc-py's reader; with ``nocase`` false they
+    are dropped, for text citeproc-py's reader never sees: names, cite affixes, style text)."""
     if "<" not in text:
         return quotes(text)
     tokens = list(_TAG.finditer(text))
@@ -90,6 +91,8 @@ def parse(text: str, quotes) -> str:
             at = m.end()
     out.append(text[at:])
     done = quotes("".join(out))
+    if not nocase:
+        return done.replace(_NOCASE_OPEN, "").replace(_NOCASE_CLOSE, "")
     return done.replace(_NOCASE_OPEN, _NOCASE_TAG[0]).replace(_NOCASE_CLOSE, _NOCASE_TAG[1])
 
 
@@ -152,3 +155,13 @@ def resolve_quotes(text: str, outer: tuple[str, str], inner: tuple[str, str]) ->
                 depth -= 1
             out.append(ch)
     return "".join(out)
+
+
+def style_text_values(root) -> None:
+    """The style's own ``<text value="…"/>`` read as citeproc-js reads it: balanced formatting
+    tags become formatting (``<b>`` inside a bold layout flips to normal) and quotations get the
+    locale's marks by nesting.  Applied once when the style is loaded."""
+    for node in root.iter("{http://purl.org/net/xbiblio/csl}text"):
+        value = node.get("value")
+        if value and ("<" in value or any(q in value for q in "\"'\u201c\u2018")):
+            node.set("value", parse(value, field_quotes, nocase=False))

@@ -238,7 +238,9 @@ def patch_tree_walk(model) -> None:
         key = id(self)
         flag = plain.get(key)
         if flag is None:
-            flag = plain[key] = all(self.get(k, v) == v for k, v in formatting.items())
+            # (an explicit font-style="normal" or vertical-align="baseline" is formatting too)
+            flag = plain[key] = all(self.get(k, v) == v for k, v in formatting.items()) and not (
+                "font-style" in self.attrib or "vertical-align" in self.attrib)
             keep[key] = self
         if flag:
             return str(string) if isinstance(string, (int, float)) else string
@@ -413,7 +415,8 @@ def patch_text_render(model) -> None:
         return (kind, arg, fixed, kind == "term" and not node.get("prefix"),
                 (node.get("strip-periods") or "false").lower() == "true",
                 node.get("text-case") is not None,
-                not all(node.get(k, v) == v for k, v in formatting.items()),
+                not all(node.get(k, v) == v for k, v in formatting.items())
+                or "font-style" in node.attrib or "vertical-align" in node.attrib,
                 (node.get("quotes") or "false").lower() == "true",
                 bool(node.get("prefix", "") or node.get("suffix", "")))
 
