@@ -164,6 +164,8 @@ class _Substitution:
     replace: str | tuple[str, int] | None = None
     #: Whether the last cs:substitute used names (not a title) in place of the missing ones.
     substituted_names: bool | None = None
+    #: Whether it used a ``cs:text`` of a variable (not of a macro).
+    substituted_variable: bool | None = None
 
 
 _SAS = _Substitution()
@@ -181,7 +183,7 @@ def patch_author_substitute(model) -> None:
     original = model.Names.render
 
     def render(self, item, *args, **kwargs):
-        _SAS.substituted_names = None
+        _SAS.substituted_names = _SAS.substituted_variable = None
         capturing = _SAS.active and not _SAS.seen and not kwargs.get("sort_options")
         variables = (self.get("variable") or "").split()
         present = [v.replace("-", "_") for v in variables if v.replace("-", "_") in item.reference]
@@ -201,12 +203,18 @@ def patch_author_substitute(model) -> None:
         if capturing and out and not _SAS.seen:
             _SAS.seen = True
             if not (present or _SAS.substituted_names):
-                return out  # a title standing in for the names is never replaced (citeproc-js)
+                # a variable's text standing in for the names is replaced; a macro's never
+                # (citeproc-js: a cs:text macro has no variable for its substitution check)
+                if not _SAS.substituted_variable:
+                    return out
+            text = strip_markers(str(out)).replace(TERM_MARK, "")
             parts = tuple(tuple(n.parts()) for n in (swapped[2] if swapped else
                                                      item.reference[present[0]] if present else ()))
-            _SAS.captured = (strip_markers(str(out)).replace(TERM_MARK, ""), parts)
+            _SAS.captured = (text, parts or ((text,),))
             if isinstance(_SAS.replace, str):
                 return _SAS.replace
+            if isinstance(_SAS.replace, tuple) and not present and not _SAS.substituted_names:
+                return _SAS.replace[0]
         return out
 
     model.Names.render = render
@@ -302,8 +310,11 @@ def patch_substitute(model) -> None:
                 continue
             finally:
                 _Recorder.stack.pop()
+            if not text and isinstance(child, model.Text) and child.get("term") is not None:
+                break  # a term ends the substitution, empty or not (citeproc-js)
             if text:
                 _SAS.substituted_names = isinstance(child, model.Names)
+                _SAS.substituted_variable = isinstance(child, model.Text) and bool(child.get("variable"))
                 self.add_to_repressed_list(child, context)
                 if rendered:
                     layout = (context if context is not None else self).get_layout()

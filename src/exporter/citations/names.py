@@ -134,6 +134,17 @@ def parse_name(name: dict[str, Any]) -> None:
             name["given"], name["dropping-particle"] = rest, particle.strip()
 
 
+def alias_hyphenated(reference) -> None:
+    """A names variable with a hyphen ("collection-editor", "container-author",
+    "reviewed-author") also under its CSL name: citeproc-py stores it as "collection_editor"
+    and ``cs:names`` looks the CSL name up, so it printed nothing for those variables."""
+    from citeproc.source import Name
+
+    for key, value in list(reference.items()):
+        if "_" in key and isinstance(value, list) and value and isinstance(value[0], Name):
+            dict.__setitem__(reference, key.replace("_", "-"), value)
+
+
 # -- initials -----------------------------------------------------------------------------------
 
 _TAG = "[\ue000-\ue00d\ue00f\ue010]"  # formatting markers of a field value (rich text)
@@ -356,7 +367,30 @@ def patch_names(model) -> None:
     if not enabled():
         return
     model.Name.process = render_names
+    _patch_done_in_substitute(model)
     INSTALLED = True
+
+
+def _patch_done_in_substitute(model) -> None:
+    """A names variable printed while a ``cs:substitute`` renders -- in a macro it calls too --
+    is done for the rest of the entry at once, as citeproc-js's ``done_vars``: a second
+    ``cs:names`` of it in the same macro prints nothing ("John Doe ed.", not "John Doe
+    ed.John Doe editor").  (The fidelity patches only knew a cs:names inside the substitute
+    element itself.)"""
+    from .fidelity import RECORDER
+
+    original = model.Names.process
+    names_tag = "{http://purl.org/net/xbiblio/csl}names"
+
+    def process(self, item, names_context=None, context=None, **kwargs):
+        text = original(self, item, names_context=names_context, context=context, **kwargs)
+        if text and RECORDER.stack and not kwargs.get("sort_options") and self.find(
+                "cs:substitute", self.nsmap) is None:
+            layout = (context if context is not None else self).get_layout()
+            layout.repressed.setdefault(names_tag, []).append(self.get("variable"))
+        return text
+
+    model.Names.process = process
 
 
 def render_names(self, item, variable, context=None, sort_options=None, **kwargs):
@@ -405,9 +439,10 @@ def render_names(self, item, variable, context=None, sort_options=None, **kwargs
     inverted = []
     for i, name in enumerate(names):
         text, is_inverted = _render_one(self, name, i, variable, settings, parts, context)
-        output.append(text)
-        inverted.append(is_inverted)
-    if not [o for o in output if o is not None]:
+        if text is not None and _plain(text) != "":
+            output.append(text)
+            inverted.append(is_inverted)
+    if not output:
         return None
 
     et_al = self.et_al() if truncate else None
@@ -443,12 +478,8 @@ def render_names(self, item, variable, context=None, sort_options=None, **kwargs
         if multiple:
             multiple = " "
     elif rule == "after-inverted-name":
-        if single:
-            single = delimiter
-        if multiple:
-            multiple = " "
-        prefix_inverted = inverted[len(shown) - 2]
-        single = multiple = delimiter if prefix_inverted else (" " if romanesque else "")
+        # the delimiter only after an inverted name (citeproc-js's _getAfterInvertedName)
+        single = multiple = delimiter if inverted[len(shown) - 2] else (" " if romanesque else "")
     before = single if len(shown) == 2 else multiple
     head = _join(shown[:-1], delimiter)
     return head + before + and_term + suffix + shown[-1]
