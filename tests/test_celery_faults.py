@@ -221,6 +221,22 @@ def test_shared_result_folder_keeps_one_file_per_job(redis_server, tmp_path):
     assert store.r.get(store.result_key("j2")) is None  # nothing of it in Redis
 
 
+def test_publish_writes_the_record_in_one_go_and_the_state_wins(redis_server):
+    store = _store(redis_server, "pub")
+    store.create("j3", {"format": "ris"}, "irina")
+    store.create("j4", {"format": "ris"}, "irina")
+    job, rank = store.get_with_position("j4")
+    assert job.state == "queued" and rank == 1 == store.position("j4")
+    assert store.begin("j3", "w@test")[0] == "running"
+    assert store.get_with_position("j3") == (store.get("j3"), None)  # running: no place in the queue
+    # A meta field named like a state field does not override the published state.
+    assert store.publish("j3", b"TY  - DOC\n", {"extension": "ris", "pages": 2, "state": "queued"}) is True
+    job = store.get("j3")
+    assert (job.state, job.fields["pages"], job.fields["size"], job.fields["publications"]) == ("done", "2", "10", "1")
+    assert store.result("j3", job) == b"TY  - DOC\n" == store.result("j3")
+    assert store.get_with_position("missing") == (None, None)
+
+
 @pytest.mark.parametrize("ending", ["publish", "fail", "cancel"])
 def test_a_waiter_is_woken_by_the_finished_notification(redis_server, monkeypatch, ending):
     """``wait`` (as ``Prefer: wait`` uses it) wakes on the store's pub/sub message, not by polling:

@@ -92,8 +92,10 @@ def test_speedups_off_prints_the_same(sample_path, frus_path):
     assert fast.returncode == 0, fast.stderr
     assert slow.returncode == 0, slow.stderr
     fast, slow = json.loads(fast.stdout), json.loads(slow.stdout)
-    assert fast["installed"] == {"version": "0.11.1", "fidelity": True, "speedups": True}
-    assert slow["installed"] == {"version": "0.11.1", "fidelity": True, "speedups": False}
+    assert fast["installed"] == {"version": "0.11.1", "fidelity": True, "speedups": True,
+                                 "names": True}
+    assert slow["installed"] == {"version": "0.11.1", "fidelity": True, "speedups": False,
+                                 "names": True}
     assert fast["text_render"] == fast["macro_render"] == "exporter.citations.speedups"
     assert slow["text_render"] == "exporter.citations.fidelity"
     assert slow["macro_render"] == "exporter.citations.fidelity_groups"  # a macro is a group
@@ -112,7 +114,8 @@ def test_other_citeproc_version_runs_unpatched_and_correct(sample_path):
                 "chicago-notes-bibliography,modern-language-association,archival-documents")
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
-    assert out["installed"] == {"version": "0.12.0", "fidelity": False, "speedups": False}
+    assert out["installed"] == {"version": "0.12.0", "fidelity": False, "speedups": False,
+                              "names": False}
     assert out["initialize"] == "citeproc.model"
     (warning,) = out["warnings"]
     assert "citeproc-py 0.12.0" in warning and "0.11.1" in warning and "unpatched" in warning

@@ -4,6 +4,8 @@ The patches replace citeproc-py methods wholesale, so they are only right for th
 citeproc-py release they were written against (:data:`PATCHED_VERSION`).  :func:`apply`
 installs, once per process:
 
+* :mod:`.names` -- the project's names renderer in place of ``Name.process`` (unless
+  ``EXPORTER_CITE_NAMES=0``);
 * :mod:`.fidelity` -- what makes the output citeproc-js's (always, on that version);
 * :mod:`.speedups` -- the same output faster (unless ``EXPORTER_CITE_SPEEDUPS=0``).
 
@@ -53,7 +55,7 @@ def apply() -> dict[str, object]:
             return dict(_state)
         from citeproc import model
 
-        from . import fidelity, speedups
+        from . import fidelity, names, speedups
 
         found = citeproc_version()
         if found != PATCHED_VERSION:
@@ -63,8 +65,10 @@ def apply() -> dict[str, object]:
             if os.environ.get("EXPORTER_CITEPROC_STRICT", "").strip() in ("1", "true", "yes"):
                 raise UnsupportedCiteproc(message)
             warnings.warn(message, CiteprocVersionWarning, stacklevel=2)
-            _state.update(version=found, fidelity=False, speedups=False)
+            _state.update(version=found, fidelity=False, speedups=False, names=False)
             return dict(_state)
+        # the names renderer replaces Name.process first: the fidelity patches wrap it
+        names.patch_names(model)
         for patch in fidelity.PATCHES:
             patch(model)
         fast = speedups_wanted()
@@ -72,7 +76,7 @@ def apply() -> dict[str, object]:
             for patch in speedups.PATCHES:
                 patch(model)
             speedups.INSTALLED = True
-        _state.update(version=found, fidelity=True, speedups=fast)
+        _state.update(version=found, fidelity=True, speedups=fast, names=names.INSTALLED)
         return dict(_state)
 
 

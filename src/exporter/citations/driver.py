@@ -15,7 +15,7 @@ import unicodedata
 import warnings
 from typing import Any
 
-from . import fidelity_dates, fidelity_groups, richtext, speedups
+from . import fidelity_dates, fidelity_groups, names, richtext, speedups
 from .fidelity import ETAL as _EtAl
 from .fidelity import FIRST, IBID, IBID_LOC, SUBSEQUENT, TERM_MARK, Locator, substitution
 from .fidelity import GIVEN as _Given
@@ -97,6 +97,9 @@ def _citeproc_name(name: Any) -> Any:
     if name.get("isInstitution") and "family" in name and "literal" not in name:
         return {"literal": name["family"]}
     name = {k: v for k, v in name.items() if k not in _EXTRA_NAME_KEYS}
+    if names.INSTALLED:  # particles as the names renderer joins them
+        names.parse_name(name)
+        return name
     _parse_particles(name)
     given = name.get("given")
     if isinstance(given, str) and ", " in given and "suffix" not in name:

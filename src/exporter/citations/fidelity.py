@@ -20,6 +20,7 @@ from . import (
     fidelity_numbers,
     fidelity_ordinals,
     fidelity_pages,
+    fidelity_terms,
     fidelity_textcase,
 )
 from .markup import strip_markers
@@ -888,4 +889,5 @@ PATCHES = (patch_initialize, patch_stop_words, patch_position, patch_conditions,
            fidelity_numbers.patch_number_hyphens, fidelity_ordinals.patch_ordinal_gender,
            fidelity_decorations.patch_explicit_normal, patch_substituted_dates,
            fidelity_groups.patch_name_variables,
-           fidelity_citation_label.patch_citation_label)
+           fidelity_citation_label.patch_citation_label,
+           fidelity_terms.patch_term_lookup)

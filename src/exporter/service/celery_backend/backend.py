@@ -96,8 +96,7 @@ class CeleryBackend:
 
     def status(self, job_id: str) -> JobStatus | None:
         try:
-            job = self.jobs.get(job_id)
-            position = self.jobs.position(job_id) if job is not None and job.state == "queued" else None
+            job, position = self.jobs.get_with_position(job_id)
         except Unavailable as exc:
             raise _unavailable(exc) from None
         if job is None:
@@ -179,7 +178,7 @@ class CeleryBackend:
             local = self.cache / f"{job_id}.{job.fields.get('extension', 'bin')}"
             if local.exists():
                 return str(local)
-            data = self.jobs.result(job_id)
+            data = self.jobs.result(job_id, job)
         except Unavailable as exc:
             raise _unavailable(exc) from None
         if data is None:

@@ -78,8 +78,11 @@ class CeleryJobs:
     def position(self, job_id: str) -> int | None:
         return self._guard(self.store.position, job_id)
 
-    def result(self, job_id: str) -> bytes | None:
-        return self._guard(self.store.result, job_id)
+    def get_with_position(self, job_id: str) -> tuple[Job | None, int | None]:
+        return self._guard(self.store.get_with_position, job_id)
+
+    def result(self, job_id: str, job: Job | None = None) -> bytes | None:
+        return self._guard(self.store.result, job_id, job)
 
     def cancel(self, job_id: str) -> str:
         """Cancel; a running render is stopped (its process is killed and replaced)."""

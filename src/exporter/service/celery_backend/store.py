@@ -70,8 +70,8 @@ if state ~= 'running' and state ~= 'queued' then
 end
 if ARGV[3] ~= '' then redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[2]) end
 local fields = cjson.decode(ARGV[4])
-for k, v in pairs(fields) do redis.call('HSET', KEYS[1], k, v) end
-redis.call('HSET', KEYS[1], 'state', 'done', 'finished', ARGV[1], 'progress', '1')
+for _, x in ipairs({'state', 'done', 'finished', ARGV[1], 'progress', '1'}) do fields[#fields + 1] = x end
+redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('HINCRBY', KEYS[1], 'publications', 1)
 redis.call('ZREM', KEYS[3], ARGV[5])
 redis.call('HINCRBYFLOAT', KEYS[4], 'done', 1)
@@ -231,7 +231,19 @@ class JobStore:
         self._call(pipe.execute)
 
     def get(self, job_id: str) -> Job | None:
-        raw = self._call(self.r.hgetall, self.job_key(job_id))
+        return self._job(job_id, self._call(self.r.hgetall, self.job_key(job_id)))
+
+    def get_with_position(self, job_id: str) -> tuple[Job | None, int | None]:
+        """The record and, while it is queued, its 0-based place in the queue: one round trip."""
+        pipe = self.r.pipeline(transaction=False)
+        pipe.hgetall(self.job_key(job_id))
+        pipe.zrank(self.queued_key, job_id)
+        raw, rank = self._call(pipe.execute)
+        job = self._job(job_id, raw)
+        return job, (rank if job is not None and job.state == "queued" else None)
+
+    @staticmethod
+    def _job(job_id: str, raw: dict[bytes, bytes]) -> Job | None:
         if not raw:
             return None
         f = {k.decode(): v.decode("utf-8", "replace") for k, v in raw.items()}
@@ -255,8 +267,9 @@ class JobStore:
             self.count(cancelled=1)
         return state
 
-    def result(self, job_id: str) -> bytes | None:
-        job = self.get(job_id)
+    def result(self, job_id: str, job: Job | None = None) -> bytes | None:
+        """The result's bytes (``job``: its record, when the caller has just read it)."""
+        job = job or self.get(job_id)
         if job is None or job.state != "done":
             return None
         if job.fields.get("location") == "file":
@@ -307,9 +320,10 @@ class JobStore:
             fields["location"] = "redis"
         try:
             seconds = max(0.0, time.time() - float(meta.get("started") or time.time()))
+            flat = [x for kv in fields.items() for x in kv]  # one HSET of them all in the script
             won = self._script("publish", [self.job_key(job_id), self.result_key(job_id), self.queued_key,
                                            self.stats_key],
-                               [repr(time.time()), self._ttl_ms, stored, json.dumps(fields), job_id,
+                               [repr(time.time()), self._ttl_ms, stored, json.dumps(flat), job_id,
                                 f"{seconds:.6f}", self.finished_channel])
         except BaseException:
             if tmp_final is not None:

@@ -77,10 +77,13 @@ def run_worker(settings: CelerySettings, hostname: str | None = None, loglevel: 
     root = scratch_root()
     sweep_scratch(root)
     scratch = runtime(app).scratch = tempfile.mkdtemp(prefix=f"exporter-worker-{os.getpid()}-", dir=root)
+    # No gossip, mingle or heartbeat: those are event messages for monitors and other nodes,
+    # sent every few seconds; nothing here reads them (readiness is the canary job), and on a
+    # node whose cores all render, their CPU comes out of the renders.
     try:
         worker = app.Worker(hostname=node, concurrency=settings.concurrency, loglevel=loglevel,
                             pool="prefork", optimization="fair", without_gossip=True, without_mingle=True,
-                            quiet=True)
+                            without_heartbeat=True, quiet=True)
         worker.start()
         return int(worker.exitcode or 0)
     finally:
