@@ -22,7 +22,7 @@ from .fidelity import GIVEN as _Given
 from .fidelity import SAS as _SAS
 from .markup import DISPLAY, FIELD_SPLIT, strip_markers
 from .positions import cluster_positions
-from .punctuation import OPAQUE, opaque_quotes, punctuation_in_quote
+from .punctuation import OPAQUE, SUFFIX_MARK, opaque_quotes, punctuation_in_quote
 
 #: Error of a record the style renders as nothing (e.g. Chicago lists no unarchived manuscript).
 NO_OUTPUT = "the style prints nothing for this record"
@@ -1045,7 +1045,7 @@ def finish_citation(run, text: str, note: bool) -> str:
         text = punctuation_in_quote(text)
     if note and run.style.is_note and _STARTS_WITH_TERM.match(text):
         text = capitalize_first(text)
-    return text.replace(TERM_MARK, "").replace(OPAQUE, "")
+    return text.replace(TERM_MARK, "").replace(OPAQUE, "").replace(SUFFIX_MARK, "")
 
 
 # (a closing quotation may follow the sentence's mark: a quote mark or its marker)
@@ -1296,6 +1296,8 @@ class _ClusterCite:
                     else richtext.field_quotes)
             prefix, suffix = (opaque_quotes(read(str(self.cite.get(k) or "")), richtext.QUOTE_CLOSE)
                               for k in ("prefix", "suffix"))
+            if suffix.endswith((",", ";")):
+                suffix += SUFFIX_MARK
             if _SENTENCE_PREFIX.search(prefix) and _STARTS_WITH_TERM.match(text):
                 # a term after a prefix that ends a sentence of two words or more is capitalised
                 # ("This has been said. Ibid."; "See ibid."; "Nocapsafter. ibid.")
@@ -1329,9 +1331,9 @@ def _join(pieces: list[tuple[str, str]]) -> object:
 
     out = String(pieces[0][1])
     for delimiter, text in pieces[1:]:
-        if delimiter[:1] in (",", ";") and strip_markers(str(out)).rstrip()[-1:] in (",", ";"):
-            # a cite ending in punctuation (its suffix "is one source,") takes the delimiter's
-            # mark's place, as citeproc-js merges them
+        if delimiter[:1] in (",", ";") and str(out).endswith(SUFFIX_MARK):
+            # a cite whose suffix ends in a comma ("is one source,") takes the place of the
+            # delimiter's mark, as citeproc-js merges them (not a comma the style printed)
             delimiter = delimiter[1:]
         out = join([out, String(text)], delimiter)
     return out

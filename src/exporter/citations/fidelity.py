@@ -325,6 +325,29 @@ def patch_substitute(model) -> None:
     model.Substitute.render = render
 
 
+def patch_substituted_dates(model) -> None:
+    """A date a ``cs:substitute`` branch rendered is not rendered again later in the entry, as
+    citeproc-js suppresses every variable a substitute printed (a legislation title macro
+    printing the year leaves no second date); citeproc-py suppressed text variables only."""
+    original = model.Date.render
+    text_tag = "{http://purl.org/net/xbiblio/csl}text"
+
+    def render(self, item, *args, **kwargs):
+        variable = self.get("variable")
+        context = kwargs.get("context")
+        if variable and not kwargs.get("sort_options") and not self.is_locale_date():
+            repressed = (context if context is not None else self).get_layout().repressed
+            if repressed and variable in repressed.get(text_tag, ()):
+                return None
+        out = original(self, item, *args, **kwargs)
+        if out and variable and _Recorder.stack:
+            for rendered in _Recorder.stack:
+                rendered.add(variable)
+        return out
+
+    model.Date.render = render
+
+
 def patch_substituted_names_once(model) -> None:
     """A names variable that a ``cs:substitute`` rendered is not rendered again by a later
     ``cs:names`` of the same entry, as citeproc-js does (its ``done_vars``).  citeproc-py noted
@@ -881,7 +904,7 @@ PATCHES = (patch_initialize, patch_stop_words, patch_position, patch_conditions,
            fidelity_labels.patch_volumes_label, fidelity_labels.patch_name_count,
            fidelity_groups.patch_macro_as_group, fidelity_dates.patch_date_ranges,
            fidelity_numbers.patch_number_hyphens, fidelity_ordinals.patch_ordinal_gender,
-           fidelity_decorations.patch_explicit_normal, fidelity_dates.patch_substituted_dates,
+           fidelity_decorations.patch_explicit_normal, patch_substituted_dates,
            fidelity_groups.patch_name_variables,
            fidelity_citation_label.patch_citation_label,
            fidelity_terms.patch_term_lookup)

@@ -104,27 +104,3 @@ def patch_date_ranges(model) -> None:
 
     model.Date.render_date_range = render_date_range
 
-
-def patch_substituted_dates(model) -> None:
-    """A date a ``cs:substitute`` branch rendered is not rendered again later in the entry, as
-    citeproc-js suppresses every variable a substitute printed (a legislation title macro
-    printing the year leaves no second date); citeproc-py suppressed text variables only."""
-    from .fidelity import RECORDER
-
-    original = model.Date.render
-    text_tag = "{http://purl.org/net/xbiblio/csl}text"
-
-    def render(self, item, *args, **kwargs):
-        variable = self.get("variable")
-        context = kwargs.get("context")
-        if variable and not kwargs.get("sort_options") and not self.is_locale_date():
-            repressed = (context if context is not None else self).get_layout().repressed
-            if repressed and variable in repressed.get(text_tag, ()):
-                return None
-        out = original(self, item, *args, **kwargs)
-        if out and variable and RECORDER.stack:
-            for rendered in RECORDER.stack:
-                rendered.add(variable)
-        return out
-
-    model.Date.render = render

@@ -45,6 +45,15 @@ def _segments(text) -> list:
     return list(text) if isinstance(text, list) else [text]
 
 
+def _locale_case(text: str, lower: bool, dotted: bool) -> str:
+    """``text`` lower- or upper-cased; ``dotted``: with the Turkish i ("i" -> "İ", "I" -> "ı")."""
+    if not dotted:
+        return text.lower() if lower else text.upper()
+    if lower:
+        return text.replace("I", "\u0131").replace("\u0130", "i").lower()
+    return text.replace("i", "\u0130").upper()
+
+
 def patch_text_case(model) -> None:
     """``TextCased.case`` keeping spacing and ``nocase`` text, casing compounds per part and
     capitalising first letters after quotes and marks, as citeproc-js does."""
@@ -93,7 +102,9 @@ def patch_text_case(model) -> None:
                 out.append(String("".join(toks)))
             return MixedString(out) if len(out) != 1 else out[0]
         if text_case in ("lowercase", "uppercase"):
-            out = [s if kinds[i] else String(str(s).lower() if text_case == "lowercase" else str(s).upper())
+            # Turkish and Azerbaijani dotted and dotless i, as citeproc-js's toLocaleUpperCase
+            dotted = language in ("tr", "az")
+            out = [s if kinds[i] else String(_locale_case(str(s), text_case == "lowercase", dotted))
                    for i, s in enumerate(segments)]
             return MixedString(out) if len(out) != 1 else out[0]
         if text_case == "capitalize-first":

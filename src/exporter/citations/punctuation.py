@@ -15,6 +15,9 @@ import re
 
 #: Follows a closing quotation mark of a cite affix: no punctuation moves into it.
 OPAQUE = "\ue01e"
+#: Ends a cite whose suffix ends in a comma or semicolon: the delimiter after it drops its mark.
+#: Removed when the citation is finished.
+SUFFIX_MARK = "\ue01f"
 _PIQ = re.compile("([.?!,]?)(\u2019?\u201d)([\ue000-\ue00d]*)([.,?!]+)")
 
 
