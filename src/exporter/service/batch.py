@@ -24,9 +24,12 @@ import json
 import os
 import re
 import shutil
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -243,6 +246,24 @@ class Progress:
 
 # -- running -------------------------------------------------------------------------------------
 
+
+@contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM back while a job is submitted and written into the manifest.
+
+    An interrupt between the two would leave a queued job the manifest does not know, and the
+    resumed batch would render that piece a second time; held back, it arrives just after.
+    """
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 @dataclass
 class BatchReport:
     done: int = 0
@@ -299,15 +320,20 @@ def run(pieces: list[Piece], engine: Engine, backend, folder: Path, manifest: Ma
             spec = JobSpec(id=make_id(), owner=operator, request=req, filename=f"{piece.name}.{piece.extension}",
                            media_type=piece.media_type, source_pages=piece.source_pages, pages=piece.pages,
                            material=piece.material, reader=f"batch:{operator}", quota=0)
-            try:
-                backend.submit(spec)
-            except QueueFull as exc:
-                time.sleep(min(exc.retry_after, 2))
+            full: QueueFull | None = None
+            with _interrupts_held():
+                try:
+                    backend.submit(spec)
+                except QueueFull as exc:
+                    full = exc
+                else:
+                    waiting.pop(0)
+                    running[spec.id] = piece
+                    manifest.piece(piece.name).update(state="queued", job=spec.id, queued_run=runs)
+                    manifest.save()
+            if full is not None:
+                time.sleep(min(full.retry_after, 2))
                 break
-            waiting.pop(0)
-            running[spec.id] = piece
-            manifest.piece(piece.name).update(state="queued", job=spec.id, queued_run=runs)
-            manifest.save()
         for job_id, piece in list(running.items()):
             status = backend.status(job_id)
             if status is None or status.state not in FINISHED:
