@@ -451,7 +451,15 @@ def render_bibliography(run, ordered: list[str], cached) -> list[tuple[str, str 
     layout = bibliography.layout
     # the names a cite's disambiguation added are shown in its entry too (citeproc-js)
     carry = _may_carry_names(run)
-    state = disambiguate(run, cached) if run.style.bib_needs_disambiguation or carry else {}
+    # and so are the given names it raised, where the bibliography shortens them (citeproc-js
+    # renders an entry with its registry's disambiguation settings)
+    shortened = getattr(run.style, "bib_carries_givens", None)
+    if shortened is None:  # read once per style, when it first makes a bibliography
+        shortened = run.style.bib_carries_givens = _bibliography_shortens_names(run.style.root)
+    givens_carried = bool(shortened) and (ANY_TYPE in shortened or any(
+        run.records.get(rid, {}).get("type") in shortened for rid in ordered))
+    needed = run.style.bib_needs_disambiguation or carry or givens_carried
+    state = disambiguate(run, cached) if needed else {}
     # citation numbers follow the bibliography's order (citeproc-js numbers a sorted bibliography
     # in its sorted order)
     keys = [rid.lower() for rid in ordered]
@@ -480,8 +488,11 @@ def render_bibliography(run, ordered: list[str], cached) -> list[tuple[str, str 
         carried = (False, getattr(run, "add_names", {}).get(rid, 0)) if carry else (False, 0)
         if carried[1]:
             render = _carrying_names(run, carried, render)
+        levels = getattr(run, "levels", {}).get(rid) if givens_carried else None
+        if levels:
+            render = _carrying_givens(levels, render)
         try:
-            key = (run.keys[rid], run.style_key, "bibliography", suffix, carried, flag)
+            key = (run.keys[rid], run.style_key, "bibliography", suffix, carried, flag, levels)
             raw, names = cached(key, render)
             replace = None if substitute is None else substitution(rule, substitute, names, previous)
             if replace is not None:
@@ -629,6 +640,17 @@ def _carrying_names(run, carried: tuple[bool, int], render):
             return render(*args, **kwargs)
         finally:
             _EtAl.shown = saved
+
+    return carrying
+
+
+def _carrying_givens(levels, render):
+    """``render`` of a bibliography entry with the given-name levels its cites' disambiguation
+    reached, name by name (:mod:`.givens`), as citeproc-js renders it."""
+
+    def carrying(*args, **kwargs):
+        with givens.rendering(levels):
+            return render(*args, **kwargs)
 
     return carrying
 
@@ -1254,6 +1276,71 @@ def _bibliography_needs_disambiguation(root) -> bool:
                 seen.add(name)
                 todo.append(macros[name])
     return False
+
+
+#: Every type (:func:`_bibliography_shortens_names`).
+ANY_TYPE = "*"
+_TESTS = ("variable", "is-numeric", "is-uncertain-date", "locator", "position", "disambiguate")
+
+
+def _bibliography_shortens_names(root) -> frozenset[str]:
+    """The record types whose bibliography entries can show given names that the cites'
+    ``disambiguate-add-givenname`` raises (:data:`ANY_TYPE` among them: every type): citeproc-js
+    renders an entry with its registry's given-name levels, and they change it only where a
+    name the entry reaches is short or initialised ("Summers, M." -> "Summers, Maddin",
+    Oxford).  A type not in the set skips the ambiguity check in a bibliography."""
+    ns = root.nsmap
+    citation = root.find("cs:citation", ns)
+    bibliography = root.find("cs:bibliography", ns)
+    if citation is None or bibliography is None or citation.get("disambiguate-add-givenname") != "true":
+        return frozenset()
+
+    def inherited(attr: str) -> str | None:
+        return bibliography.get(attr) or root.get(attr)
+
+    def short(name) -> bool:
+        if name is not None and name.get("form") == "short":
+            return True
+        attrib = {} if name is None else name.attrib
+        initials = attrib.get("initialize-with", inherited("initialize-with"))
+        return initials is not None and attrib.get("initialize", inherited("initialize") or "true") != "false"
+
+    macros = {m.get("name"): m for m in root.findall("cs:macro", ns)}
+    memo: dict[tuple, frozenset[str]] = {}
+
+    def walk(element, in_substitute: bool) -> frozenset[str]:
+        # the types for which something under ``element`` is short (ANY_TYPE: whatever the type)
+        tag = etree_local(element)
+        out: set[str] = set()
+        # (a cs:names in a cs:substitute without a cs:name takes the substituted one's)
+        if tag == "name" and short(element) or (
+                tag == "names" and not in_substitute and element.find("cs:name", ns) is None and short(None)):
+            out.add(ANY_TYPE)
+        macro = element.get("macro") if tag == "text" else None
+        if macro in macros:
+            key = (macro, in_substitute)
+            if key not in memo:
+                memo[key] = frozenset()  # CSL macros do not recurse: a guard only
+                memo[key] = walk(macros[macro], in_substitute)
+            out.update(memo[key])
+        inner = in_substitute or tag == "substitute"
+        for child in element:
+            if isinstance(child.tag, str):
+                out.update(walk(child, inner))
+        if out and tag in ("if", "else-if") and element.get("type") and element.get("match") != "none" and (
+                element.get("match") != "any" or not any(t in element.attrib for t in _TESTS)):
+            # the branch is taken for these types only
+            mine = frozenset(element.get("type").split())
+            return mine if ANY_TYPE in out else frozenset(out) & mine
+        return frozenset(out)
+
+    return walk(bibliography, False)
+
+
+def etree_local(element) -> str:
+    """An element's tag without its namespace."""
+    tag = element.tag
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
 # -- multi-item citations (clusters) ----------------------------------------------------------
