@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import contextvars
 import gc
+import sys
 import threading
 import types
 from collections.abc import Callable, Iterator
@@ -373,25 +374,60 @@ def _install_style_lookup() -> None:
 
 
 def _install_kept_layouts() -> None:
+    import weasyprint.draw.text as text
     from weasyprint.text.line_break import Layout
 
+    from . import draw
+
     deactivate, reactivate = Layout.deactivate, Layout.reactivate
+    draw._reactivate["function"] = reactivate
+    # Only weasyprint's text drawing may be handed a layout without its Pango objects, and only
+    # while it reads the line through our ``draw_first_line``, which knows (any other caller
+    # gets them, as before).
+    draw_text_code = text.draw_text.__code__
 
     def keep_until_drawn(self: Any) -> None:
         if self.__dict__.get("_exporter_drawn"):
-            deactivate(self)  # after drawing: freed, as weasyprint does
+            if "layout" in self.__dict__:
+                deactivate(self)  # after drawing: freed, as weasyprint does
+            else:  # drawn from its glyph record: there is nothing to free
+                self.__dict__.pop("_exporter_pending", None)
         else:
             self._exporter_kept = True
 
     def reuse_for_drawing(self: Any, style: Any) -> None:
         kept = self.__dict__.pop("_exporter_kept", False)
         self._exporter_drawn = True
+        if sys._getframe(1).f_code is draw_text_code and text.draw_first_line is draw.draw_first_line:
+            key = record_key(self, style)
+            if key is not None:
+                runs = draw.RECORDS.get(key)
+                if runs is not None and "layout" not in self.__dict__:
+                    # Drawn from the glyphs a line with the same key was drawn with; laid out
+                    # only if weasyprint's own drawing is needed after all (ellipsis, emoji).
+                    self._exporter_record = runs
+                    self._exporter_pending = style
+                    return
+                self._exporter_record_key = key
         if kept and style is self.style and not self.justification_spacing:
             return
         reactivate(self, style)
 
     _installed["layout_methods"] = (deactivate, reactivate)
     Layout.deactivate, Layout.reactivate = keep_until_drawn, reuse_for_drawing
+
+
+def record_key(layout: Any, style: Any) -> tuple | None:
+    """What the Pango layout weasyprint builds to draw a line depends on (``Layout.reactivate``:
+    the text, the justification spacing, the fonts and the style values of
+    :data:`LINE_STYLE_KEYS`); ``None`` when a value is unhashable."""
+    key = (layout.text, layout.justification_spacing, style.font_config,
+           tuple([style[name] for name in LINE_STYLE_KEYS]))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 #: Distinct font descriptions kept (a handful per export; the cache is emptied past this).
@@ -442,8 +478,11 @@ class _LineCache(dict):
     chars = 0
 
     def clear(self) -> None:
+        from . import draw
+
         super().clear()
         self.chars = 0
+        draw.RECORDS.clear()  # what was drawn goes with what was laid out
 
 
 LINE_CACHE = _LineCache()
