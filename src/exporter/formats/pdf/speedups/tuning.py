@@ -6,7 +6,10 @@ untouched.  They are active only while the format renders (:func:`render_scope`)
 functions, pydyf's compression and the collector's threshold are swapped in when the first render
 starts and back when the last one ends, so weasyprint is stock for the rest of the process.
 
-* :mod:`.draw` -- text drawing without a cffi struct per glyph (identical output).
+* :mod:`.draw` -- text drawing without a cffi struct per glyph (identical output); a line
+  whose drawing layout would have the same key as one drawn before (text, justification
+  spacing, fonts, the style values of :data:`LINE_STYLE_KEYS`) is drawn from the glyphs read
+  then, without laying it out with Pango again (:data:`.draw.RECORDS`).
 * Computed styles: weasyprint computes each CSS property of each element on first access, through
   one general function.  Most accesses are for a property the element's rules do not set, whose
   value is simply the parent's (inherited) or the initial value; those are answered directly
@@ -35,7 +38,9 @@ starts and back when the last one ends, so weasyprint is stock for the rest of t
   the time of level 6 for files about 1.5 % smaller; level 6 is used for the format's own PDFs
   (pydyf's module is given a ``zlib`` whose ``compressobj`` uses level 6 only in the rendering
   context -- another thread writing a PDF at the same time gets pydyf's own level -- and only
-  while a render runs; pydyf 0.13.0 only).
+  while a render runs; pydyf 0.13.0 only).  A stream whose content was deflated before in the
+  process (a font subset, a page printed again) takes the bytes zlib gave then
+  (:class:`_KeptDeflate`, bounded by :data:`MAX_DEFLATED_INPUT`).
 * Garbage collection: a render allocates a few hundred thousand short-lived containers (boxes,
   style dictionaries), and CPython's default young-generation threshold (700) runs the collector
   some 25 times per render.  The threshold is raised while a render runs and restored when the
@@ -583,6 +588,8 @@ def _compression_shim() -> Any:
 
             def compressobj(*args: Any, **kwargs: Any) -> Any:
                 if _rendering.get():
+                    if not args and kwargs.keys() == {"level"}:  # pydyf's stream: level only
+                        return _KeptDeflate(COMPRESSION_LEVEL)
                     kwargs.pop("level", None)
                     return zlib.compressobj(COMPRESSION_LEVEL, *args[1:], **kwargs)
                 return zlib.compressobj(*args, **kwargs)
@@ -590,3 +597,59 @@ def _compression_shim() -> Any:
             shim.compressobj = compressobj  # type: ignore[attr-defined]
             _shim["module"] = shim
     return _shim["module"]
+
+
+#: Deflated pydyf streams by (level, content), reused for the same content in a later PDF (the
+#: same font subset, the same page printed again); emptied whole past MAX_DEFLATED_INPUT bytes.
+DEFLATED: dict[tuple[int, bytes], bytes] = {}
+MAX_DEFLATED_INPUT = 8_000_000
+_deflated_input = [0]
+
+
+class _KeptDeflate:
+    """``zlib.compressobj(level)`` for one pydyf stream, whose content pydyf passes in one
+    ``compress`` call before ``flush()``: the deflated bytes of content deflated before are
+    taken from :data:`DEFLATED`.  The concatenated output is exactly zlib's (zlib is run on
+    the same input at the same level; any other sequence of calls goes to zlib as it comes)."""
+
+    def __init__(self, level: int) -> None:
+        self._level = level
+        self._pending: bytes | None = None
+        self._zlib: Any = None
+
+    def _real(self) -> Any:
+        import zlib
+
+        if self._zlib is None:
+            self._zlib = zlib.compressobj(self._level)
+            pending, self._pending = self._pending, None
+            self._head = self._zlib.compress(pending) if pending is not None else b""
+        return self._zlib
+
+    def compress(self, data: Any) -> bytes:
+        if self._zlib is None and self._pending is None:
+            self._pending = bytes(data)
+            return b""
+        real = self._real()
+        head, self._head = self._head, b""
+        return head + real.compress(data)
+
+    def flush(self, *mode: int) -> bytes:
+        import zlib
+
+        if mode and mode[0] != zlib.Z_FINISH or self._zlib is not None or self._pending is None:
+            real = self._real()
+            head, self._head = self._head, b""
+            return head + real.flush(*mode)
+        content, self._pending = self._pending, None
+        key = (self._level, content)
+        deflated = DEFLATED.get(key)
+        if deflated is None:
+            deflated = zlib.compress(content, self._level)
+            with _lock:
+                if _deflated_input[0] + len(content) > MAX_DEFLATED_INPUT:
+                    DEFLATED.clear()
+                    _deflated_input[0] = 0
+                DEFLATED[key] = deflated
+                _deflated_input[0] += len(content)
+        return deflated
