@@ -34,6 +34,9 @@ starts and back when the last one ends, so weasyprint is stock for the rest of t
 * Font subsets: the subset of a font embedded in a PDF depends only on the font file, the glyphs
   used and two flags; HarfBuzz's subsetter is run once per such set in a process (the same
   selection printed again, or another with the same glyphs), and its output reused.
+* Font files: weasyprint copies each font's whole file out of HarfBuzz for every PDF (hundreds
+  of kilobytes per font, and the subset cache then hashes the copy); a font face's file is read
+  once per process (the faces are held, so that an address is never another face's).
 * Compression: pydyf deflates content and font streams at zlib level 9, which costs about twice
   the time of level 6 for files about 1.5 % smaller; level 6 is used for the format's own PDFs
   (pydyf's module is given a ``zlib`` whose ``compressobj`` uses level 6 only in the rendering
@@ -99,6 +102,7 @@ def install() -> bool:
         _install_font_descriptions()
         _install_line_cache()
         _install_subset_cache()
+        _install_face_contents()
         _installed["done"] = True
         _patches[:] = [(owner, name, original, getattr(owner, name)) for owner, name, original in _targets()]
         return True
@@ -110,6 +114,7 @@ def _targets() -> list[tuple[Any, str, Any]]:
     import weasyprint.draw.text as text
     import weasyprint.layout.inline as inline
     import weasyprint.layout.preferred as preferred
+    import weasyprint.pdf.fonts as pdf_fonts
     import weasyprint.text.line_break as line_break
     from weasyprint.pdf.fonts import Font
 
@@ -132,6 +137,9 @@ def _targets() -> list[tuple[Any, str, Any]]:
         found.append((Font, "_harfbuzz_subset", _installed["harfbuzz_subset"]))
     if "font_description" in _installed:
         found.append((line_break, "get_font_description", _installed["font_description"]))
+    if "face_contents" in _installed:
+        face, data = _installed["face_contents"]
+        found += [(pdf_fonts, "get_pango_font_hb_face", face), (pdf_fonts, "get_hb_object_data", data)]
     return found
 
 
@@ -264,6 +272,10 @@ def uninstall() -> None:
             import weasyprint.text.line_break as line_break
 
             line_break.get_font_description = _installed.pop("font_description")
+        if "face_contents" in _installed:
+            import weasyprint.pdf.fonts as pdf_fonts
+
+            pdf_fonts.get_pango_font_hb_face, pdf_fonts.get_hb_object_data = _installed.pop("face_contents")
         _installed.pop("done", None)
 
 
@@ -566,6 +578,35 @@ def _install_subset_cache() -> None:
 
     _installed["harfbuzz_subset"] = original
     Font._harfbuzz_subset = _harfbuzz_subset
+
+
+def _install_face_contents() -> None:
+    import weasyprint.pdf.fonts as pdf_fonts
+    from weasyprint.text.ffi import ffi
+
+    original_face, original_data = pdf_fonts.get_pango_font_hb_face, pdf_fonts.get_hb_object_data
+    # HarfBuzz face address -> a reference to that face, held for the process (one per font
+    # file used), so that the address is never another face's; and the face's file content.
+    faces: dict[int, Any] = {}
+    contents: dict[int, bytes | None] = {}
+
+    def get_pango_font_hb_face(pango_font: Any) -> Any:
+        face = original_face(pango_font)
+        faces.setdefault(int(ffi.cast("uintptr_t", face)), face)
+        return face
+
+    def get_hb_object_data(hb_object: Any, ot_color: Any = None, glyph: Any = None) -> Any:
+        if ot_color is None and glyph is None:
+            address = int(ffi.cast("uintptr_t", hb_object))
+            if address in faces:  # a font's face (not a subset being made): its file, read once
+                if address not in contents:
+                    contents[address] = original_data(hb_object)
+                return contents[address]
+        return original_data(hb_object, ot_color, glyph)
+
+    _installed["face_contents"] = (original_face, original_data)
+    pdf_fonts.get_pango_font_hb_face = get_pango_font_hb_face
+    pdf_fonts.get_hb_object_data = get_hb_object_data
 
 
 _shim: dict[str, Any] = {}
