@@ -14,7 +14,9 @@ byte the same (``tests/test_pdf_speedups.py`` compares whole PDFs with and witho
 
 from __future__ import annotations
 
+import array
 import struct
+import threading
 from typing import Any
 
 from . import supported
@@ -22,6 +24,7 @@ from . import supported
 #: PangoGlyphInfo: glyph (unsigned), geometry (width, x_offset, y_offset), attr (not needed).
 _GLYPHS = struct.Struct("=Iiii4x")
 _original: dict[str, Any] = {}
+_lock = threading.Lock()
 #: What Pango treats as a paragraph break (``pango_find_paragraph_boundary``).
 _PARAGRAPH_SEPARATORS = frozenset("\n\r\u2029")
 
@@ -100,7 +103,7 @@ def draw_first_line(stream: Any, textbox: Any, text_overflow: str, block_ellipsi
     font_size = None
     pango_font = None
     for (run_font, glyphs, clusters, item_offset, item_length, level), new_font in zip(runs, fonts):
-        num_glyphs = len(glyphs)
+        num_glyphs = len(clusters)
         if new_font is not None:
             pango_font = run_font
             if string:
@@ -113,7 +116,7 @@ def draw_first_line(stream: Any, textbox: Any, text_overflow: str, block_ellipsi
         # object and size, so it is computed once per document and font; the font's widths and
         # to_unicode tables are filled on the first occurrence, exactly as weasyprint does.
         pieces = font.__dict__.setdefault("_exporter_pieces", {}).setdefault(font_size, {})
-        for i, key in enumerate(glyphs):
+        for i, key in enumerate(_GLYPHS.iter_unpack(glyphs)):
             piece = pieces.get(key)
             if piece is not None:
                 parts.append(piece)
@@ -195,15 +198,27 @@ def draw_first_line(stream: Any, textbox: Any, text_overflow: str, block_ellipsi
     return []
 
 
-#: What is read from Pango for one run of a drawn line: (PangoFont pointer, the glyphs as
-#: (glyph, width, x offset, y offset), the glyphs' cluster offsets, the item's byte offset and
-#: length, its bidi level).
-Run = tuple[Any, tuple[tuple[int, int, int, int], ...], list[int], int, int, int]
-#: Glyph records of drawn lines by what their drawing layout is built from (see
-#: :func:`exporter.formats.pdf.speedups.tuning.record_key`); emptied with the line cache.
-RECORDS: dict[tuple, tuple[Run, ...]] = {}
-#: Most records kept before the dictionary is emptied (a few hundred lines per export).
-MAX_RECORDS = 20000
+#: What is read from Pango for one run of a drawn line: (PangoFont pointer, the glyphs' Pango
+#: ``PangoGlyphInfo`` array as bytes (see ``_GLYPHS``), the glyphs' cluster offsets, the item's
+#: byte offset and length, its bidi level).
+Run = tuple[Any, bytes, "array.array[int]", int, int, int]
+
+
+class _Records(dict):
+    """Glyph records of drawn lines by what their drawing layout is built from (see
+    :func:`exporter.formats.pdf.speedups.tuning.record_key`); emptied whole past
+    :data:`MAX_RECORD_GLYPHS`, and with the line cache."""
+
+    glyphs = 0
+
+    def clear(self) -> None:
+        super().clear()
+        self.glyphs = 0
+
+
+RECORDS = _Records()
+#: Glyphs kept in records before they are emptied (24 bytes each; some 20,000 per export).
+MAX_RECORD_GLYPHS = 500_000
 #: PangoFont address -> a Pango layout whose lines hold that font, so that a record's pointer
 #: stays valid as long as the process (a handful of fonts).
 _FONT_HOLDERS: dict[int, Any] = {}
@@ -229,8 +244,8 @@ def read_glyphs(layout: Any, ffi: Any, pango: Any) -> tuple[tuple[Run, ...], Any
         num_glyphs = glyph_string.num_glyphs
         item = glyph_item.item
         runs.append((item.analysis.font,
-                     tuple(_GLYPHS.iter_unpack(ffi.buffer(glyph_string.glyphs, 20 * num_glyphs))),
-                     ffi.unpack(glyph_string.log_clusters, num_glyphs), item.offset, item.length,
+                     bytes(ffi.buffer(glyph_string.glyphs, 20 * num_glyphs)),
+                     array.array("i", ffi.unpack(glyph_string.log_clusters, num_glyphs)), item.offset, item.length,
                      item.analysis.level))
         run = run.next
     return tuple(runs), holder
@@ -242,9 +257,12 @@ def keep_record(key: tuple, runs: tuple[Run, ...], holder: Any, ffi: Any) -> Non
     font not seen before, so that no font a record points to is ever freed."""
     for pango_font, *_ in runs:
         _FONT_HOLDERS.setdefault(int(ffi.cast("uintptr_t", pango_font)), holder)
-    if len(RECORDS) >= MAX_RECORDS:
-        RECORDS.clear()
-    RECORDS[key] = runs
+    glyphs = sum(len(run[2]) for run in runs)
+    with _lock:
+        if RECORDS.glyphs + glyphs > MAX_RECORD_GLYPHS:
+            RECORDS.clear()
+        RECORDS[key] = runs
+        RECORDS.glyphs += glyphs
 
 
 def _materialize(layout: Any) -> None:
