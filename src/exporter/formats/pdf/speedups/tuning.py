@@ -642,9 +642,18 @@ def _compression_shim() -> Any:
 
 #: Deflated pydyf streams by (level, content), reused for the same content in a later PDF (the
 #: same font subset, the same page printed again); emptied whole past MAX_DEFLATED_INPUT bytes.
-DEFLATED: dict[tuple[int, bytes], bytes] = {}
+class _Deflated(dict):
+    """Deflated bytes by (level, content); ``content`` counts the bytes of content kept."""
+
+    content = 0
+
+    def clear(self) -> None:
+        super().clear()
+        self.content = 0
+
+
+DEFLATED = _Deflated()
 MAX_DEFLATED_INPUT = 8_000_000
-_deflated_input = [0]
 
 
 class _KeptDeflate:
@@ -688,9 +697,8 @@ class _KeptDeflate:
         if deflated is None:
             deflated = zlib.compress(content, self._level)
             with _lock:
-                if _deflated_input[0] + len(content) > MAX_DEFLATED_INPUT:
+                if DEFLATED.content + len(content) > MAX_DEFLATED_INPUT:
                     DEFLATED.clear()
-                    _deflated_input[0] = 0
                 DEFLATED[key] = deflated
-                _deflated_input[0] += len(content)
+                DEFLATED.content += len(content)
         return deflated
