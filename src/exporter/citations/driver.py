@@ -167,8 +167,6 @@ def parse_record(rec: dict[str, Any], rich_text: bool = False):
         for key, value in clean.items():
             if isinstance(value, str) and "<span class=\"nocase\">" in value.lower():
                 ref[key.replace("-", "_")] = String(value)
-    if names.INSTALLED:
-        names.alias_hyphenated(ref)
     # lets macro renderings be shared (speedups); citeproc-py's __setattr__ writes dict items
     return speedups.track(ref)
 
