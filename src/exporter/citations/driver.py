@@ -15,7 +15,7 @@ import unicodedata
 import warnings
 from typing import Any
 
-from . import fidelity_dates, fidelity_groups, givens, names, richtext, speedups
+from . import fidelity_dates, fidelity_groups, fidelity_terms, givens, names, richtext, speedups
 from .fidelity import ALL_DISAMBIGUATE, FIRST, IBID, IBID_LOC, SUBSEQUENT, TERM_MARK, Locator, substitution
 from .fidelity import ETAL as _EtAl
 from .fidelity import GIVEN as _Given
@@ -1072,6 +1072,7 @@ def _reason(exc: BaseException) -> str:
 def prepare_style(style) -> None:
     """Per-style facts the post-processing needs (read once when the style is loaded)."""
     root = style.root
+    fidelity_terms.style_term_text(root)
     style.is_note = root.get("class") == "note"
     try:
         piq = root.get_locale_option("punctuation-in-quote")
