@@ -464,7 +464,15 @@ def render_bibliography(run, ordered: list[str], cached) -> list[tuple[str, str 
     layout = bibliography.layout
     # the names a cite's disambiguation added are shown in its entry too (citeproc-js)
     carry = _may_carry_names(run)
-    state = disambiguate(run, cached) if run.style.bib_needs_disambiguation or carry else {}
+    # and so are the given names it raised, where the bibliography shortens them (citeproc-js
+    # renders an entry with its registry's disambiguation settings)
+    shortened = getattr(run.style, "bib_carries_givens", None)
+    if shortened is None:  # read once per style, when it first makes a bibliography
+        shortened = run.style.bib_carries_givens = _bibliography_shortens_names(run.style.root)
+    givens_carried = bool(shortened) and (ANY_TYPE in shortened or any(
+        run.records.get(rid, {}).get("type") in shortened for rid in ordered))
+    needed = run.style.bib_needs_disambiguation or carry or givens_carried
+    state = disambiguate(run, cached) if needed else {}
     # citation numbers follow the bibliography's order (citeproc-js numbers a sorted bibliography
     # in its sorted order)
     keys = [rid.lower() for rid in ordered]
@@ -493,8 +501,11 @@ def render_bibliography(run, ordered: list[str], cached) -> list[tuple[str, str 
         carried = (False, getattr(run, "add_names", {}).get(rid, 0)) if carry else (False, 0)
         if carried[1]:
             render = _carrying_names(run, carried, render)
+        levels = getattr(run, "levels", {}).get(rid) if givens_carried else None
+        if levels:
+            render = _carrying_givens(levels, render)
         try:
-            key = (run.keys[rid], run.style_key, "bibliography", suffix, carried, flag)
+            key = (run.keys[rid], run.style_key, "bibliography", suffix, carried, flag, levels)
             raw, names = cached(key, render)
             replace = None if substitute is None else substitution(rule, substitute, names, previous)
             if replace is not None:
@@ -646,6 +657,17 @@ def _carrying_names(run, carried: tuple[bool, int], render):
     return carrying
 
 
+def _carrying_givens(levels, render):
+    """``render`` of a bibliography entry with the given-name levels its cites' disambiguation
+    reached, name by name (:mod:`.givens`), as citeproc-js renders it."""
+
+    def carrying(*args, **kwargs):
+        with givens.rendering(levels):
+            return render(*args, **kwargs)
+
+    return carrying
+
+
 _NAME_VARIABLES = ("author", "editor", "translator", "recipient", "composer", "director")
 
 
@@ -695,15 +717,19 @@ def _global_levels(records: dict, rule: str) -> dict[str, tuple]:
 
 
 def _add_names_and_givens(run, ambiguous: list[list[str]], records: dict, keys: dict,
-                          ambiguity_key, add_names: bool) -> list[list[str]]:
+                          ambiguity_key, add_names: bool, state: dict | None = None
+                          ) -> list[list[str]]:
     """citeproc-js's ``disNames`` for ``givenname-disambiguation-rule="by-cite"``: for each
     group of cites that print the same, the given name of one name at a time is raised (to
     initials, then in full), then a name is added (with ``disambiguate-add-names``), until the
     cites differ; a step that lessens the clashes is kept (the "better base"), and the cites
-    no step tells apart keep the best.  Returns the groups still ambiguous."""
+    no step tells apart keep the best.  With ``state`` (a style with ``disambiguate="true"``
+    tests and no year suffixes), citeproc-js's ``disExtraText`` follows in the same run
+    (:func:`_dis_names`) and ``state`` takes each cite's ``disambiguate`` level.  Returns the
+    groups still ambiguous."""
     still: list[list[str]] = []
     for group in ambiguous:
-        still.extend(_dis_names(run, group, records, keys, ambiguity_key, add_names))
+        still.extend(_dis_names(run, group, records, keys, ambiguity_key, add_names, state))
     return [g for group in still for g in _regroup(group, keys)]
 
 
@@ -714,33 +740,95 @@ def _capture(better: list, base: list, gname: int) -> None:
     better[0] = base[0]
 
 
-def _dis_names(run, group: list[str], records: dict, keys: dict, ambiguity_key, add_names: bool
-               ) -> list[list[str]]:
-    """:func:`_add_names_and_givens` for one group; returns the cites left alike."""
+def _dis_names(run, group: list[str], records: dict, keys: dict, ambiguity_key, add_names: bool,
+               state: dict | None = None) -> list[list[str]]:
+    """:func:`_add_names_and_givens` for one group; returns the cites left alike.
+
+    The configuration ("base") is (names added, given-name level per name, ``disambiguate``
+    level).  With ``state``, the modes are citeproc-js's ``disNames`` then ``disExtraText``
+    (``CSL.Disambiguation``): once the names are exhausted, the ``disambiguate`` level rises
+    one at a time, the base keeping the given names and names the first mode reached (it only
+    moves forward); when a level tells the cites apart but the last cite rendered met tests
+    that did not hold (a further level could change it), citeproc-js goes back to
+    ``disNames``, which registers the cites with the base's given names and names captured:
+    full given names where they did not help ("Summers, Maddin").  A pair told apart, or a
+    cite whose tests all held, is registered as it stands (given names as they were)."""
     still: list[list[str]] = []
     var = _names_of(records[group[0]])[0]
+    modes = ("names", "extra") if state is not None else ("names",)
 
-    def render(rid: str, config: tuple[int, list[int]]) -> str | None:
-        extra, levels = config
-        chosen = tuple((var, i, g) for i, g in enumerate(levels) if g)
-        return ambiguity_key(rid, 0, False, extra if add_names else 0, chosen)
+    def chosen(levels: list[int]) -> tuple:
+        return tuple((var, i, g) for i, g in enumerate(levels) if g)
 
-    def register(rid: str, config: tuple[int, list[int]]) -> None:
-        extra, levels = config
-        run.add_names[rid] = extra if add_names else 0
-        run.levels[rid] = tuple((var, i, g) for i, g in enumerate(levels) if g)
+    def render(rid: str, config: list) -> str | None:
+        return ambiguity_key(rid, config[2], False, config[0] if add_names else 0, chosen(config[1]))
+
+    def counts(rid: str, config: list) -> tuple[int, int]:
+        _text, held, met = ambiguity_key(rid, config[2], False, config[0] if add_names else 0,
+                                         chosen(config[1]), counted=True)
+        return held, met
+
+    def register(rid: str, config: list) -> None:
+        run.add_names[rid] = config[0] if add_names else 0
+        run.levels[rid] = chosen(config[1])
+        if state is not None:
+            state[rid] = (int(config[2] or 0), "")
         keys[rid] = render(rid, config)
+
+    def snapshot(config: list) -> list:
+        return [config[0], list(config[1]), config[2]]
 
     items = sorted(group, key=lambda r: (len(records[r].get(var) or []), r))
     names_max = len(records[items[0]].get(var) or [])
-    # (names added, given-name level per name): citeproc-js's "base", moved forward only,
-    # and the "better base" that keeps the steps that lessened the clashes
-    base: list = [0, [0] * (names_max + 1)]
-    better: list = [0, [0] * (names_max + 1)]
+    # (names added, given-name level per name, disambiguate level): citeproc-js's "base",
+    # moved forward only, and the "better base" that keeps the steps that lessened the clashes
+    base: list = [0, [0] * (names_max + 1), 0]
+    better: list = [0, [0] * (names_max + 1), 0]
     lists: list[tuple[list, list[str]]] = [(better, items)]
+
+    def dis_names(ismax: bool, clashes: list[int], partners: list[str], others: list[str],
+                  gname: int) -> bool:
+        """citeproc-js's disNames on one scan; True: the next scan comes without an increment."""
+        init = False
+        if clashes[1] == 0 and len(others) == 1:
+            _capture(better, base, gname)
+            register(others[0], snapshot(better))
+            register(partners[0], snapshot(better))
+            lists[0] = (better, [])
+        elif clashes[1] == 0:
+            _capture(better, base, gname)
+            register(partners[0], snapshot(better))
+            lists[0] = (better, others)
+            init = bool(others)
+        elif len(others) == 1:
+            _capture(better, base, gname)
+            register(others[0], snapshot(better))
+            lists[0] = (better, partners)
+        elif clashes[1] < clashes[0]:
+            _capture(better, base, gname)
+            lists[0] = (better, partners)
+            lists.append((better, others))
+        elif ismax and len(modes) > 1:
+            # disExtraText comes next: partners and the others go on to it
+            lists[0] = (better, others)
+            lists.append((better, partners))
+        elif ismax:
+            for rid in partners + others:
+                register(rid, snapshot(better))
+            if partners[1:]:
+                still.append(partners)
+            if others[1:]:
+                still.append(others)
+            lists[0] = (better, [])
+        return init
+
+    mode = 0
     steps = 0
+    init = True  # citeproc-js's initGivens: the next scan comes without an increment
     while lists:
-        gname, clashes, init = 0, [1, 0], True
+        gname, clashes = 0, [1, 0]
+        if len(modes) == 1:
+            init = True
         while lists and lists[0][1]:
             steps += 1
             if steps > 10_000:  # a safeguard: never reached on the test suite
@@ -750,7 +838,7 @@ def _dis_names(run, group: list[str], records: dict, keys: dict, ambiguity_key, 
             maxed = False
             if init:
                 init = False
-            else:
+            elif modes[mode] == "names":
                 if gname < names_max and base[1][gname] < 2:
                     base[1][gname] += 1
                 elif add_names and gname < names_max:
@@ -758,40 +846,46 @@ def _dis_names(run, group: list[str], records: dict, keys: dict, ambiguity_key, 
                     gname += 1
                 if (not add_names or gname >= names_max) and (gname >= names_max or base[1][gname] == 2):
                     maxed = True
+            else:
+                base[2] += 1
+                better[2] += 1
             # scan
             current = lists[0][1]
-            mine = render(current[0], (base[0], base[1]))
+            mine = render(current[0], base)
             partners, others = [current[0]], []  # type: list[str], list[str]
             for rid in current[1:]:
-                (partners if _clash(render(rid, (base[0], base[1])), mine) else others).append(rid)
+                (partners if _clash(render(rid, base), mine) else others).append(rid)
             clashes = [clashes[1], len(partners) - 1]
 
-            if clashes[1] == 0 and len(others) == 1:
-                _capture(better, base, gname)
-                register(others[0], (better[0], list(better[1])))
-                register(partners[0], (better[0], list(better[1])))
-                lists[0] = (better, [])
-            elif clashes[1] == 0:
-                _capture(better, base, gname)
-                register(partners[0], (better[0], list(better[1])))
-                lists[0] = (better, others)
-                init = bool(others)
-            elif len(others) == 1:
-                _capture(better, base, gname)
-                register(others[0], (better[0], list(better[1])))
-                lists[0] = (better, partners)
-            elif clashes[1] < clashes[0]:
-                _capture(better, base, gname)
-                lists[0] = (better, partners)
-                lists.append((better, others))
-            elif maxed:
-                for rid in partners + others:
-                    register(rid, (better[0], list(better[1])))
-                if partners[1:]:
-                    still.append(partners)
-                if others[1:]:
-                    still.append(others)
-                lists[0] = (better, [])
+            if modes[mode] == "names":
+                init = dis_names(maxed, clashes, partners, others, gname) or init
+            else:  # citeproc-js's disExtraText
+                held, met = counts(current[-1], base)
+                done = clashes[1] == 0 and len(others) < 2
+                if not done and (not base[2] or held != met):
+                    mode = 0
+                    base[2] = better[2] = held
+                    if not held:
+                        init = True
+                        base[2] = 1
+                    else:
+                        init = dis_names(False, clashes, partners, others, gname) or init
+                else:
+                    # told apart, or every test held: registered as they stand
+                    config = snapshot(lists[0][0])
+                    for rid in current:
+                        register(rid, config)
+                    if not done:
+                        still.append(list(current))
+                    lists[0] = (better, [])
+            if maxed:
+                if mode < len(modes) - 1:
+                    mode += 1
+                elif len(modes) > 1:
+                    if len(lists) > 1:
+                        lists[1] = (base, [])
+                    else:
+                        lists.append((base, []))
         lists = lists[1:]
     return still
 
@@ -824,6 +918,18 @@ def _person_key(name: dict, initials_only: bool) -> tuple[str, str]:
     if initials_only:
         given = "".join(part[:1] for part in re.split(r"[\s.\-]+", given) if part)
     return family, re.sub(r"[\s.]+", "", given)
+
+
+def _without_quotes(style, text: str) -> str:
+    """``text`` without the locale's quotation marks: citeproc-js compares cites for ambiguity
+    with their decorations suppressed, so a book's italic title and a chapter's quoted one are
+    the same cite (Chicago shortened notes: "Елагина, “Телеграмма…,” ed. Shcherbatov" beside
+    the book "Елагина, Телеграмма…")."""
+    table = getattr(style, "unquote", None)
+    if table is None:
+        (o, c), (io, ic) = style.quote_marks
+        table = style.unquote = str.maketrans("", "", o + c + io + ic)
+    return text.translate(table)
 
 
 def disambiguate(run, cached) -> dict[str, tuple[int, str]]:
@@ -864,28 +970,37 @@ def disambiguate(run, cached) -> dict[str, tuple[int, str]]:
         positions.append((SUBSEQUENT, False))
 
     def ambiguity_key(rid: str, flag: int, given: bool = False, extra: int | None = None,
-                      levels: tuple | None = None) -> str | None:
+                      levels: tuple | None = None, counted: bool = False):
+        """The cite as disambiguation compares it (None: it cannot render); ``counted``:
+        (that, the ``disambiguate`` tests that held, the tests met) of its last rendering."""
         names: tuple = (given, run.add_names.get(rid, 0) if extra is None else extra)
         levels = run.levels.get(rid) if levels is None else levels
         if levels:
             names += (levels,)
-        key = (run.keys[rid], run.style_key, "ambiguity", flag, names)
+        key = (run.keys[rid], run.style_key, "ambiguity", flag, names) + (("counted",) if counted else ())
 
         def render_plain():
             _set_suffix(run, rid, "")
             texts = []
+            item = None
             for position in positions:
                 item = _new_item(run, rid, exporter_position=position, exporter_disambiguate=flag)
                 citation.cites = []
                 layout.repressed = {}
                 text = layout.render_children(item)
-                texts.append(strip_markers(str(text)) if text is not None else "")
-            return "\x1f".join(texts)
+                # compared with their decorations suppressed, quotation marks too (citeproc-js's
+                # getAmbiguousCite): a quoted chapter title is the same cite as an italic book's
+                texts.append(_without_quotes(style, strip_markers(str(text))) if text is not None else "")
+            joined = "\x1f".join(texts)
+            if not counted or item is None:
+                return joined
+            return (joined, int(dict.get(item, "exporter_disambiguate_count", 0)),
+                    int(dict.get(item, "exporter_disambiguate_tests", 0)))
 
         try:
             return cached(key, lambda: _render_with_given(run, names, render_plain))
         except Exception:
-            return None
+            return (None, 0, 0) if counted else None
 
     def groups(keys: dict[str, str | None]) -> list[list[str]]:
         """Records whose cites print the same in some position, joined into groups."""
@@ -931,8 +1046,13 @@ def disambiguate(run, cached) -> dict[str, tuple[int, str]]:
             run.given.update(rid for rid, family in firsts.items() if len(given_sets[family]) > 1)
     keys = {rid: ambiguity_key(rid, 0, rid in run.given) for rid in records}
     ambiguous = groups(keys)
+    # citeproc-js's disNames and disExtraText in one run (no year suffix to come between)
+    extra_text = style.has_disambiguate_conditions and not add_suffix
     if ambiguous and per_name and rule == "by-cite":
-        ambiguous = _add_names_and_givens(run, ambiguous, records, keys, ambiguity_key, add_names)
+        ambiguous = _add_names_and_givens(run, ambiguous, records, keys, ambiguity_key, add_names,
+                                          state if extra_text else None)
+        if extra_text:
+            ambiguous = []
     elif ambiguous and add_names:
         # add names one at a time to the cites of a group; a cite keeps the count that tells it
         # apart, and the cites no count tells apart keep their names (citeproc-js's step 1)
@@ -1170,6 +1290,71 @@ def _bibliography_needs_disambiguation(root) -> bool:
                 seen.add(name)
                 todo.append(macros[name])
     return False
+
+
+#: Every type (:func:`_bibliography_shortens_names`).
+ANY_TYPE = "*"
+_TESTS = ("variable", "is-numeric", "is-uncertain-date", "locator", "position", "disambiguate")
+
+
+def _bibliography_shortens_names(root) -> frozenset[str]:
+    """The record types whose bibliography entries can show given names that the cites'
+    ``disambiguate-add-givenname`` raises (:data:`ANY_TYPE` among them: every type): citeproc-js
+    renders an entry with its registry's given-name levels, and they change it only where a
+    name the entry reaches is short or initialised ("Summers, M." -> "Summers, Maddin",
+    Oxford).  A type not in the set skips the ambiguity check in a bibliography."""
+    ns = root.nsmap
+    citation = root.find("cs:citation", ns)
+    bibliography = root.find("cs:bibliography", ns)
+    if citation is None or bibliography is None or citation.get("disambiguate-add-givenname") != "true":
+        return frozenset()
+
+    def inherited(attr: str) -> str | None:
+        return bibliography.get(attr) or root.get(attr)
+
+    def short(name) -> bool:
+        if name is not None and name.get("form") == "short":
+            return True
+        attrib = {} if name is None else name.attrib
+        initials = attrib.get("initialize-with", inherited("initialize-with"))
+        return initials is not None and attrib.get("initialize", inherited("initialize") or "true") != "false"
+
+    macros = {m.get("name"): m for m in root.findall("cs:macro", ns)}
+    memo: dict[tuple, frozenset[str]] = {}
+
+    def walk(element, in_substitute: bool) -> frozenset[str]:
+        # the types for which something under ``element`` is short (ANY_TYPE: whatever the type)
+        tag = etree_local(element)
+        out: set[str] = set()
+        # (a cs:names in a cs:substitute without a cs:name takes the substituted one's)
+        if tag == "name" and short(element) or (
+                tag == "names" and not in_substitute and element.find("cs:name", ns) is None and short(None)):
+            out.add(ANY_TYPE)
+        macro = element.get("macro") if tag == "text" else None
+        if macro in macros:
+            key = (macro, in_substitute)
+            if key not in memo:
+                memo[key] = frozenset()  # CSL macros do not recurse: a guard only
+                memo[key] = walk(macros[macro], in_substitute)
+            out.update(memo[key])
+        inner = in_substitute or tag == "substitute"
+        for child in element:
+            if isinstance(child.tag, str):
+                out.update(walk(child, inner))
+        if out and tag in ("if", "else-if") and element.get("type") and element.get("match") != "none" and (
+                element.get("match") != "any" or not any(t in element.attrib for t in _TESTS)):
+            # the branch is taken for these types only
+            mine = frozenset(element.get("type").split())
+            return mine if ANY_TYPE in out else frozenset(out) & mine
+        return frozenset(out)
+
+    return walk(bibliography, False)
+
+
+def etree_local(element) -> str:
+    """An element's tag without its namespace."""
+    tag = element.tag
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
 # -- multi-item citations (clusters) ----------------------------------------------------------

@@ -550,6 +550,9 @@ def _disambiguate_test(item) -> bool:
     level = int(item.get("exporter_disambiguate") or 0)
     if level >= ALL_DISAMBIGUATE:
         return True
+    # the tests met, true or not (citeproc-js's disambiguate_maxMax): disambiguation asks
+    # whether a further level could change the cite
+    item["exporter_disambiguate_tests"] = int(dict.get(item, "exporter_disambiguate_tests", 0)) + 1
     count = int(dict.get(item, "exporter_disambiguate_count", 0))
     if count < level:
         item["exporter_disambiguate_count"] = count + 1
