@@ -671,17 +671,17 @@ def patch_sort_name_and(model) -> None:
 
 
 def patch_sort_name_et_al(model) -> None:
-    """A name list in a sort key that the style's ``et-al-min`` shortens has no "et al.", as
-    citeproc-js builds name sort keys: "Francis, David R., et al." sorts with "Francis, David
-    R." by the next key (citeproc-py's "Francis David R. et al." sorted after it).  A key with
-    its own ``names-min`` keeps it (APA's citation sort, as citeproc-js)."""
+    """A name list shortened in a sort key has no "et al.", as citeproc-js builds name sort
+    keys (``_truncateNameList`` sets no et-al under ``sort_key_flag``), whether the style's
+    ``et-al-min`` or the key's own ``names-min`` shortens it: "Francis, David R., et al." sorts
+    with "Francis, David R." by the next key (citeproc-py's "Francis David R. et al." sorted
+    after it)."""
     original_process = model.Name.process
     original_et_al = model.Name.et_al
     sorting = [0]
 
     def process(self, item, variable, context=None, sort_options=None, **kwargs):
-        if not sort_options or "et-al-min" in sort_options or "et-al-use-first" in sort_options:
-            # (a key's own names-min / names-use-first keep their "et al.", as in citeproc-js)
+        if not sort_options:
             return original_process(self, item, variable, context, sort_options, **kwargs)
         sorting[0] += 1
         try:
