@@ -20,6 +20,7 @@ from . import (
     fidelity_numbers,
     fidelity_ordinals,
     fidelity_pages,
+    fidelity_sort_dates,
     fidelity_terms,
     fidelity_textcase,
 )
@@ -922,4 +923,4 @@ PATCHES = (patch_initialize, patch_stop_words, patch_position, patch_conditions,
            fidelity_decorations.patch_explicit_normal, patch_substituted_dates,
            fidelity_groups.patch_name_variables,
            fidelity_citation_label.patch_citation_label,
-           fidelity_terms.patch_term_lookup)
+           fidelity_terms.patch_term_lookup, fidelity_sort_dates.patch_sort_dates)
