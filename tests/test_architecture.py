@@ -23,7 +23,7 @@ FORMAT_MAY_IMPORT = {"exporter", "exporter.model", "exporter.registry", "exporte
 #: The annotation store (the package, not its parts) is a backend both front ends write to.
 FRONT_END_MAY_IMPORT = {"exporter", "exporter.engine", "exporter.errors", "exporter.model", "exporter.plugins",
                         "exporter.registry", "exporter.view", "exporter.hookspec", "exporter.store"}
-FRONT_ENDS = ("exporter.cli", "exporter.service")
+FRONT_ENDS = ("exporter.cli", "exporter.service", "exporter.__main__")  # __main__: `python -m exporter`
 
 
 def _modules() -> dict[str, tuple[Path, bool]]:
@@ -121,11 +121,12 @@ def test_a_format_imports_only_its_own_package_and_the_public_api():
 
 def test_front_ends_use_only_the_engine_api():
     """The command line and the HTTP service use the engine's API (``exporter serve`` starts the
-    service, so the command line may import it)."""
+    service, so the command line may import it; ``python -m exporter`` is the command line)."""
     def allowed(name: str, other: str) -> bool:
         own = ".".join(name.split(".")[:2])
         return (other in FRONT_END_MAY_IMPORT or _inside(other, own)
-                or (own == "exporter.cli" and _inside(other, "exporter.service")))
+                or (own == "exporter.cli" and _inside(other, "exporter.service"))
+                or (name == "exporter.__main__" and other == "exporter.cli"))
 
     wrong = sorted((name, other) for name, imports in GRAPH.items() if name.startswith(FRONT_ENDS)
                    for other in imports if not allowed(name, other))

@@ -19,6 +19,14 @@ def test_version_and_help(cli):
         assert r.returncode == 0 and b"usage:" in r.stdout
 
 
+def test_python_dash_m_is_the_same_command_line(cli):
+    via_module = subprocess.run([sys.executable, "-m", "exporter", "toc", "--json"], capture_output=True)
+    assert via_module.returncode == 0, via_module.stderr
+    assert via_module.stdout == cli("toc", "--json").stdout
+    bad = subprocess.run([sys.executable, "-m", "exporter", "export", "--format", "json"], capture_output=True)
+    assert bad.returncode == 2 and b"usage:" in bad.stderr
+
+
 def test_usage_errors_exit_2(cli, tmp_path):
     r = cli("export", "--format", "json")
     assert r.returncode == 2
