@@ -4,11 +4,12 @@ Selection: ten source pages of March entries from the sample corpus (translation
 five entries, their editorial notes, Irina's visible annotations).
 
 * warm, in-process: ``formats.pdf.render`` on an assembled document (stylesheet, fonts and
-  templates cached after the first call, and the line-breaking results of the text, which the
-  same selection printed again reuses; a third figure empties that cache before each render, as
-  for text never printed before in the process), against naive weasyprint on the same HTML
-  (``HTML(string=...).write_pdf()`` with the stylesheet inline, fresh every time, in a process
-  of its own that imports weasyprint plainly), the two interleaved;
+  templates cached after the first call, and the line-breaking results, drawn glyphs and
+  deflated streams of the text, which the same selection printed again reuses; a third figure
+  empties those caches before each render, as for text never printed before in the process),
+  against naive weasyprint on the same HTML (``HTML(string=...).write_pdf()`` with the
+  stylesheet inline, fresh every time, in a process of its own that imports weasyprint
+  plainly), the two interleaved;
 * cold, command line: ``exporter export --format pdf`` against headless Chromium printing the
   project's own ``html`` export of the same selection (and the ``weasyprint`` command line on
   that HTML, for scale).
@@ -17,7 +18,8 @@ The command lines run as an installed package does: the project's modules are by
 first (``compileall``, as ``pip`` does for a wheel) and ``PYTHONDONTWRITEBYTECODE`` is dropped
 from their environment, so no run pays for compiling source.
 
-Run: ``.venv/bin/python bench/bench_pdf.py [--runs N] [--cold-runs N]``.  Prints medians of wall
+Run: ``.venv/bin/python bench/bench_pdf.py [--runs N] [--cold-runs N]`` (``--cold-runs 0``: the
+warm figures only).  Prints medians of wall
 time and of CPU time (less disturbed by other work on a shared machine; for the command lines it
 is the user+sys time of the finished child processes -- a lower bound for Chromium, whose
 zygote-forked helpers are not children of the benchmark and escape the count).
@@ -97,6 +99,11 @@ def warm(runs: int, tmp: Path) -> dict[str, float]:
     assert naive_process.stdout.readline().strip() == "ready"
     from exporter.formats.pdf.speedups.tuning import LINE_CACHE
 
+    try:  # kept deflated streams: not in every version of the format
+        from exporter.formats.pdf.speedups.tuning import DEFLATED
+    except ImportError:
+        DEFLATED = {}
+
     ours, naive, ours_cpu, naive_cpu, fresh = [], [], [], [], []
     try:
         for _ in range(runs):  # interleaved, so background load hits both alike
@@ -105,6 +112,7 @@ def warm(runs: int, tmp: Path) -> dict[str, float]:
             ours.append(time.perf_counter() - t)
             ours_cpu.append(time.process_time() - c)
             LINE_CACHE.clear()  # as for text never printed before in this process
+            DEFLATED.clear()
             t = time.perf_counter()
             pdf.render(doc, io.BytesIO())
             fresh.append(time.perf_counter() - t)
@@ -186,11 +194,12 @@ def main() -> int:
     print(f"  CPU time (median): pdf format {w['warm cpu']:.3f} s   naive weasyprint {w['naive cpu']:.3f} s")
     print(f"  pdf format with its line cache emptied before each render (text new to the process): "
           f"{w['fresh']:.3f} s (min {w['fresh min']:.3f})")
-    with tempfile.TemporaryDirectory(prefix="bench-pdf-") as tmp:
-        c = cold(args.cold_runs, Path(tmp))
-    print(f"cold command line (median of {args.cold_runs}; wall / CPU of all processes):")
-    for k, v in c.items():
-        print(f"  {k}: {v[0]:.3f} s / {v[1]:.3f} s" if isinstance(v, tuple) else f"  {k}: {v}")
+    if args.cold_runs > 0:
+        with tempfile.TemporaryDirectory(prefix="bench-pdf-") as tmp:
+            c = cold(args.cold_runs, Path(tmp))
+        print(f"cold command line (median of {args.cold_runs}; wall / CPU of all processes):")
+        for k, v in c.items():
+            print(f"  {k}: {v[0]:.3f} s / {v[1]:.3f} s" if isinstance(v, tuple) else f"  {k}: {v}")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"load average {load:.2f} at end")
     return 0

@@ -64,3 +64,14 @@ def test_cluster_bibliography_lists_each_entry_once(cli):
     lines = _cli_lines(cli, "--cluster", "kd1-1918-01-03,kd1-1918-01-08;kd1-1918-01-03", "--style",
                        "chicago-notes-bibliography", "--mode", "bibliography")
     assert len(lines) == 2
+
+
+def test_label_typed_in_a_locator_is_its_label(cli):
+    """"fol. 186" is the folio label and its number, as citeproc-js reads a locator that starts
+    with a label (not "p. fol. 186"); a plain number stays a page."""
+    folio, volume, page = _cli_lines(cli, "--cluster", "kd1-1918-01-03@fol. 186;kd1-1918-01-08@vol. 2;"
+                                     "kd1-1918-02-19@12", "--style", "chicago-notes-bibliography",
+                                     "--mode", "note")
+    assert ", fol. 186, " in folio and "p. fol." not in folio
+    assert "), vol. 2, f. R-9137" in volume and "p. vol." not in volume
+    assert ", p. 12, " in page

@@ -104,3 +104,22 @@ def test_punctuation_merging():
     assert driver.merge_punctuation("comma,: colon") == "comma,: colon"
     assert driver.merge_punctuation("period.? q") == "period.? q"
     assert driver.no_doubled_period("\ue002Doe Co.\ue003. 1965") == "\ue002Doe Co.\ue003 1965"
+
+
+def test_quotations_typed_with_the_locales_inner_marks_stay_inner():
+    """citeproc-js registers the locale's open-inner-quote as an inner quotation: typed at the
+    top level it keeps inner marks; straight quotes take outer marks there, nested ones flip."""
+    from exporter.citations.richtext import field_quotes, resolve_quotes
+
+    us = (("\u201c", "\u201d"), ("\u2018", "\u2019"))
+    gb = (("\u2018", "\u2019"), ("\u201c", "\u201d"))
+
+    def marks(text, locale):
+        return resolve_quotes(field_quotes(text), *locale)
+
+    assert marks("meaning \u2018God willing\u2019.", us) == "meaning \u2018God willing\u2019."
+    assert marks("meaning 'God willing'.", us) == "meaning \u201cGod willing\u201d."
+    assert marks("\u201cA \u2018b\u2019\u201d", us) == "\u201cA \u2018b\u2019\u201d"
+    assert marks("\u201cA\u201d", gb) == "\u201cA\u201d"  # en-GB's inner marks
+    assert marks('"A"', gb) == "\u2018A\u2019"
+    assert marks("'\"PIAAC-L\" 2015'", us) == "\u201c\u2018PIAAC-L\u2019 2015\u201d"

@@ -17,10 +17,10 @@ import csl_suite
 
 #: Fixtures passed per group at the last measure (a group may only go up).
 FLOOR = {
-    "affix": 9, "bugreports": 76, "collapse": 21, "condition": 17, "date": 96, "decorations": 7,
-    "disambiguate": 70, "display": 5, "etal": 4, "flipflop": 17, "form": 3, "fullstyles": 5,
-    "group": 7, "integration": 14, "label": 17, "locale": 23, "locator": 5, "magic": 38,
-    "name": 111, "nameattr": 97, "nameorder": 6, "namespaces": 1, "number": 18, "page": 10,
+    "affix": 9, "bugreports": 79, "collapse": 21, "condition": 17, "date": 98, "decorations": 7,
+    "disambiguate": 70, "display": 5, "etal": 4, "flipflop": 19, "form": 3, "fullstyles": 5,
+    "group": 7, "integration": 14, "label": 19, "locale": 23, "locator": 6, "magic": 40,
+    "name": 111, "nameattr": 97, "nameorder": 6, "namespaces": 1, "number": 20, "page": 10,
     "plural": 7, "position": 16, "punctuation": 16, "quotes": 4, "simplespace": 1, "sort": 53,
     "sortseparator": 1, "substitute": 7, "testers": 2, "textcase": 31, "unicode": 1,
     "variables": 5, "virtual": 1,
@@ -75,3 +75,20 @@ def test_runner_can_fail():
         assert not csl_suite.run_fixture(path).passed
         path.write_text(fixture, encoding="utf-8")
         assert csl_suite.run_fixture(path).passed
+
+
+def test_judged_fixtures_are_listed_with_their_reason():
+    """Each fixture judged against citeproc-js's output says why, holds citeproc-js 2.4.63's
+    result, and is one whose expected result citeproc-js itself no longer prints (otherwise it is
+    judged against its expected result like every other fixture)."""
+    import json
+
+    data = json.loads(csl_suite._JUDGED_FILE.read_text(encoding="utf-8"))
+    assert data["processor"] == "citeproc-js 2.4.63"
+    assert csl_suite.JUDGED
+    for name, entry in csl_suite.JUDGED.items():
+        assert entry["reason"].strip() and entry["result"].strip(), name
+        path = csl_suite.SUITE / f"{name}.txt"
+        if path.is_file():
+            expected = csl_suite.parse(path)["RESULT"]
+            assert csl_suite._normalise(expected) != csl_suite._normalise(entry["result"]), name

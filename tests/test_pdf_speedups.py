@@ -177,13 +177,15 @@ for name, request in requests.items():
     (out / f"{name}-{mode}.pdf").write_bytes(buffer.getvalue())
     if mode == "tuned":
         from exporter.formats.pdf.speedups import tuning
+        from exporter.formats.pdf.speedups.draw import RECORDS
         from exporter.formats.pdf.speedups.tuning import LINE_CACHE, SUBSET_CACHE
         tuning.COMPRESSION_LEVEL = 9  # pydyf's own level for this render
-        kept, subsets = len(LINE_CACHE), len(SUBSET_CACHE)
+        kept, subsets, records = len(LINE_CACHE), len(SUBSET_CACHE), len(RECORDS)
         buffer = io.BytesIO()
         pdf.render(doc, buffer)  # every line from the line cache, every font subset kept
         info[f"{name} lines kept, added on the second render"] = [kept, len(LINE_CACHE) - kept]
         info[f"{name} subsets kept, added on the second render"] = [subsets, len(SUBSET_CACHE) - subsets]
+        info[f"{name} drawn lines kept, added on the second render"] = [records, len(RECORDS) - records]
         tuning.COMPRESSION_LEVEL = 6
         (out / f"{name}-tuned9.pdf").write_bytes(buffer.getvalue())
 from exporter.formats.pdf.speedups import tuning
@@ -239,14 +241,17 @@ def test_tuned_weasyprint_writes_the_same_pdf(renders):
     # Active while the format renders, gone before and after: weasyprint is stock for anyone else.
     assert tuned["during"] == {"stock missing": False, "stock split_first_line": False, "stock zlib": False,
                                "stock gc": False}
-    assert all(tuned["after"].values()) and tuned["tuning patches"] == 9, tuned["after"]
+    assert all(tuned["after"].values()) and tuned["tuning patches"] == 11, tuned["after"]
     # The replaced sources were really used, and what they avoid was not imported.
     assert tuned["patched"] == ["weasyprint.text.ffi", "weasyprint.html"]
     assert tuned["modules"] == [] and tuned["lazy_ua"] is True
-    # The second render of each selection (at level 9) took every line and font subset from the caches.
+    # The second render of each selection (at level 9) took every line, every drawn line's glyphs
+    # and every font subset from the caches.
     for name in ("sample-10", "sample-both", "frus", "hostile"):
         kept, added = tuned[f"{name} lines kept, added on the second render"]
         assert kept > 100 and added == 0, name
+        kept, added = tuned[f"{name} drawn lines kept, added on the second render"]
+        assert kept > 50 and added == 0, name
         kept, added = tuned[f"{name} subsets kept, added on the second render"]
         assert kept >= 2 and added == 0, name
     for name in ("sample-10", "sample-both", "frus", "hostile"):
@@ -614,3 +619,27 @@ def test_line_cache_key_holds_every_style_value_read(engine, frus_path, monkeypa
     assert {"font_size", "font_family", "white_space", "letter_spacing", "word_spacing", "hyphens",
             "tab_size", "text_decoration_line"} <= read
     assert read <= set(pdf_tuning.LINE_STYLE_KEYS), read - set(pdf_tuning.LINE_STYLE_KEYS)
+
+
+def test_kept_deflate_writes_zlibs_bytes():
+    """pydyf's stream compressor in a render: zlib's own bytes, the first time and from what was
+    kept, for one compress call or several, and with a non-final flush."""
+    import os
+    import zlib
+
+    from exporter.formats.pdf.speedups.tuning import DEFLATED, _KeptDeflate
+
+    DEFLATED.clear()
+    for data in (b"", b"abc" * 5000, os.urandom(70000) + b"x" * 30000):
+        reference = zlib.compressobj(6)
+        expected = reference.compress(data) + reference.flush()
+        for _ in range(2):  # deflated, then taken from DEFLATED
+            kept = _KeptDeflate(6)
+            assert kept.compress(data) + kept.flush() == expected
+        assert DEFLATED[(6, data)] == expected
+        kept = _KeptDeflate(6)
+        assert kept.compress(data[:7]) + kept.compress(data[7:]) + kept.flush() == expected
+        reference, kept = zlib.compressobj(6), _KeptDeflate(6)
+        expected = reference.compress(data) + reference.flush(zlib.Z_SYNC_FLUSH) + reference.flush()
+        assert kept.compress(data) + kept.flush(zlib.Z_SYNC_FLUSH) + kept.flush() == expected
+    DEFLATED.clear()

@@ -15,7 +15,17 @@ import unicodedata
 import warnings
 from typing import Any
 
-from . import fidelity_dates, fidelity_groups, givens, names, richtext, speedups
+from . import (
+    fidelity_dates,
+    fidelity_groups,
+    fidelity_numbers,
+    fidelity_terms,
+    givens,
+    locator_labels,
+    names,
+    richtext,
+    speedups,
+)
 from .fidelity import ALL_DISAMBIGUATE, FIRST, IBID, IBID_LOC, SUBSEQUENT, TERM_MARK, Locator, substitution
 from .fidelity import ETAL as _EtAl
 from .fidelity import GIVEN as _Given
@@ -150,6 +160,11 @@ def parse_record(rec: dict[str, Any], rich_text: bool = False):
         source = CiteProcJSON([clean])
     (ref,) = source.values()
     fidelity_groups.hyphenated_names(ref)
+    if rich_text:
+        # values as typed, for a cs:number that citeproc-js prints without reading rich text
+        typed = {k: v for k, v in rec.items() if isinstance(v, str) and clean.get(k) != v}
+        if typed:
+            dict.__setitem__(ref, fidelity_numbers.TYPED, typed)
     for key, value in rec.items():
         seasons = fidelity_dates.range_seasons(value.get("date-parts")) if isinstance(value, dict) else None
         date = ref.get(key.replace("-", "_")) if seasons else None
@@ -167,8 +182,6 @@ def parse_record(rec: dict[str, Any], rich_text: bool = False):
         for key, value in clean.items():
             if isinstance(value, str) and "<span class=\"nocase\">" in value.lower():
                 ref[key.replace("-", "_")] = String(value)
-    if names.INSTALLED:
-        names.alias_hyphenated(ref)
     # lets macro renderings be shared (speedups); citeproc-py's __setattr__ writes dict items
     return speedups.track(ref)
 
@@ -1083,6 +1096,7 @@ def _reason(exc: BaseException) -> str:
 def prepare_style(style) -> None:
     """Per-style facts the post-processing needs (read once when the style is loaded)."""
     root = style.root
+    fidelity_terms.style_term_text(root)
     style.is_note = root.get("class") == "note"
     try:
         piq = root.get_locale_option("punctuation-in-quote")
@@ -1207,6 +1221,12 @@ def render_clusters(run, clusters: list[list[dict]], note: bool, cached,
     """
     citation = run.style.root.citation
     layout = citation.layout
+
+    def has_term(name: str) -> bool:
+        return run.style.root.get_term(name) is not None
+
+    clusters = [[locator_labels.parse_label(c, (run.records.get(c["id"]) or {}).get("type"), has_term)
+                 for c in cluster] for cluster in clusters]
     run.cited = {c["id"] for cluster in clusters for c in cluster}
     state = disambiguate(run, cached)
     if run.style.uses_citation_number:

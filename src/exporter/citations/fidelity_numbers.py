@@ -15,6 +15,7 @@ import re
 import unicodedata
 
 from .fidelity_pages import format_range
+from .locator_labels import first_group, labelled_groups
 
 _EN_DASH = "\u2013"
 _NUMERIC = re.compile(r"^(?:[A-Za-z]*\d+[A-Za-z]*|[ivxlcdm]+|[IVXLCDM]+)$")
@@ -126,7 +127,8 @@ def patch_number_hyphens(model) -> None:
     def _is_plural(self, item):
         variable = self.get("variable")
         if variable == "locator":
-            value = item.locator.identifier
+            # the label counts the numbers up to the next label typed in the locator (citeproc-js)
+            value = first_group(str(item.locator.identifier))
         else:
             try:
                 value = item.reference[variable.replace("-", "_")]
@@ -142,3 +144,58 @@ def patch_number_hyphens(model) -> None:
     model.FormatNumber._process = _process
     model.Text._variable = _variable
     model.Label._is_plural = _is_plural
+
+
+#: Where the driver keeps a record's field values as typed, before rich text was read in them.
+TYPED = "exporter_typed"
+#: A value citeproc-js's number parser takes as a number: ``parseInt`` reads it (leading digits,
+#: after an optional sign and spaces), or it is all roman numerals.
+_PARSE_INT = re.compile(r"^\s*[-+]?\d|^[ivxlcmIVXLCM]+$")
+
+
+def patch_number_markup(model) -> None:
+    """``Number.process`` prints a number variable that citeproc-js reads as a number as typed,
+    its tags as text ("1&#60;sup&#62;er&#60;/sup&#62;"): citeproc-js's ``cs:number`` appends
+    such a value as a ``NumericBlob``, which its flip-flopper never parses for rich text (a value
+    that is not a number still is)."""
+    original = model.Number.process
+
+    def process(self, item, context=None, **kwargs):
+        variable = self.get("variable")
+        if variable not in ("locator", "page-first"):
+            try:
+                typed = item.reference[TYPED]
+            except (KeyError, model.VariableError):
+                typed = None
+            raw = typed.get(variable) if isinstance(typed, dict) else None
+            if raw is not None and _PARSE_INT.match(raw):
+                return self._process(model.String(raw), variable)
+        return original(self, item, context, **kwargs)
+
+    model.Number.process = process
+
+
+def patch_embedded_labels(model) -> None:
+    """``FormatNumber._process`` prints a label typed inside a number variable ("7, p. 3-8") as
+    citeproc-js's number parser does: the numbers before it in the element's form ("7th"), the
+    label as its term's short form, plural for more than one number ("pp."), and the numbers
+    after it plain, a range with an en dash ("7th, pp. 3–8")."""
+    original = model.FormatNumber._process
+
+    def _process(self, value, variable):
+        text = str(value)
+        if variable in ("locator", "page", "page-first") or "." not in text:
+            return original(self, value, variable)
+        head, groups = labelled_groups(text)
+        if not groups:
+            return original(self, value, variable)
+        out = [str(original(self, model.String(head), variable))]
+        for joiner, term, numbers in groups:
+            found = self.get_term(term, "short")
+            label = "" if found is None else str(found.multiple if is_plural(numbers) else found.single)
+            if is_range(numbers):
+                numbers = re.sub(r"\s*-\s*", _EN_DASH, numbers, count=1)
+            out.append(joiner + (label + " " if label else "") + numbers)
+        return model.String("".join(out))
+
+    model.FormatNumber._process = _process

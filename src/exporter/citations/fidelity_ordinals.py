@@ -67,3 +67,113 @@ def patch_ordinal_gender(model) -> None:
 
     model.Locale.get_term = get_term
     model.Date_Part.process = process
+
+
+_NS = "{http://purl.org/net/xbiblio/csl}"
+_MATCHES = ("whole-number", "last-two-digits", "last-digit")
+
+
+def _ordinal_table(root):
+    """(CSL 1.0.1 table or None, term texts) as citeproc-js's ``localeSet`` builds them over the
+    locales it merges, least specific first: a locale holding the ``ordinal`` term drops every
+    ordinal term before it and installs its own table (match -> number -> gender-form -> term);
+    a term of one gender-form only also stands for the term without one."""
+    from .fidelity_terms import citeproc_js_locales
+
+    table = None
+    texts: dict[tuple[str, str | None], str] = {}
+    for locale in reversed(citeproc_js_locales(root)):
+        terms = locale.find(_NS + "terms")
+        if terms is None:
+            continue
+        found = [t for t in terms.iterchildren(_NS + "term")
+                 if (t.get("name") or "").startswith("ordinal") and t.get("form") in (None, "long")]
+        if any(t.get("name") == "ordinal" for t in found):
+            texts = {k: v for k, v in texts.items() if not k[0].startswith("ordinal")}
+        own: dict[str, dict[str, dict[str, str]]] = {m: {} for m in _MATCHES}
+        gendered: dict[str, set] = {}
+        for term in found:
+            name = term.get("name")
+            gender = term.get("gender-form")
+            texts[(name, gender)] = str(term.single or "")
+            if gender:
+                gendered.setdefault(name, set()).add(gender)
+            if name == "ordinal":
+                continue
+            stub = name[8:]
+            match = term.get("match") or ("last-digit" if stub[:1] == "0" else "last-two-digits")
+            if stub[:1] == "0":
+                stub = stub[1:]
+            own[match].setdefault(stub, {})[gender or "neuter"] = name
+        if any(t.get("name") == "ordinal" for t in found):
+            for name, genders in gendered.items():
+                if (name, None) not in texts:
+                    for g in ("feminine", "masculine"):
+                        if g in genders:
+                            texts[(name, None)] = texts[(name, g)]
+                            break
+            table = own
+    return table, texts
+
+
+def patch_ordinal_table(model) -> None:
+    """Ordinals as citeproc-js's ``Ordinalizer.format`` picks them from its CSL 1.0.1 table: the
+    ``ordinal`` term, unless a whole-number, last-two-digits or last-digit term of the number's
+    gender matches; a number variable's gender is its term's ``gender`` ("2.ª edición", a
+    feminine noun, where ``ordinal-02`` is masculine only).  citeproc-py took the first
+    ``ordinal-NN`` term of any gender and fell back to English.  Locales without the
+    ``ordinal`` term keep citeproc-py's path."""
+    original_to_ordinal = model.to_ordinal
+    original_number = model.Number.process
+    tables: dict[int, tuple[object, tuple]] = {}
+
+    def to_ordinal(number, context):
+        root = context.get_root()
+        if getattr(root, "locales", None) is None:
+            return original_to_ordinal(number, context)
+        entry = tables.get(id(root))
+        if entry is None or entry[0] is not root.locales:
+            entry = tables[id(root)] = (root.locales, _ordinal_table(root))
+        table, texts = entry[1]
+        if table is None:
+            return original_to_ordinal(number, context)
+        gender = _Gender.current
+
+        def term(name: str) -> str:
+            if gender and (name, gender) in texts:
+                return texts[(name, gender)]
+            return texts.get((name, None), "")
+
+        text = str(int(number))
+        suffix = term("ordinal")
+        for trial in ([gender] if gender else []) + ["neuter"]:
+            for match, key in (("whole-number", text), ("last-two-digits", text[-2:]),
+                               ("last-digit", text[-1:])):
+                name = table[match].get(key, {}).get(trial)
+                if name:
+                    suffix = term(name)
+                    break
+            else:
+                if suffix:
+                    break
+                continue
+            if suffix:
+                break
+        return text + suffix
+
+    def process(self, item, context=None, **kwargs):
+        variable = self.get("variable")
+        if self.get("form") != "ordinal" or _Gender.current is not None or variable in (None, "locator"):
+            return original_number(self, item, context, **kwargs)
+        found = self.get_term(variable)
+        gender = found.get("gender") if found is not None else None
+        if not gender:
+            return original_number(self, item, context, **kwargs)
+        _Gender.current = gender
+        try:
+            return original_number(self, item, context, **kwargs)
+        finally:
+            _Gender.current = None
+
+    model.to_ordinal = to_ordinal
+    model.Number.process = process

@@ -61,3 +61,21 @@ def patch_term_lookup(model) -> None:
         return None
 
     model.CitationStylesElement.get_term = get_term
+
+
+_NS = "{http://purl.org/net/xbiblio/csl}"
+_LINE_BREAK = __import__("re").compile(r"\r\n|\n|\r")
+
+
+def style_term_text(root) -> None:
+    """The style's own terms as citeproc-js reads them: its XML parser turns line breaks into
+    spaces and drops the white space between two tags (``CSL.parseXml``), so a term written
+    over lines with nothing in it ("<term name="and others">⏎  </term>") is empty, not white
+    space.  Applied once when the style is loaded."""
+    for tag in ("term", "single", "multiple"):
+        for node in root.iter(_NS + tag):
+            text = node.text
+            if text is None:
+                continue
+            text = _LINE_BREAK.sub(" ", text)
+            node.text = "" if not text.strip(" \t") and (len(node) == 0 or tag != "term") else text

@@ -18,7 +18,7 @@ import re
 _SPACE = re.compile(r"(\s+)")
 _PARTS = re.compile("([-\u2013\u2014/])")
 #: Leading characters skipped to find the letter to capitalise: formatting marks, quotes, brackets.
-_LEAD = re.compile("^([\ue000-\ue014\u201c\u2018\"'(\\[\u00ab]*)(.)", re.S)
+_LEAD = re.compile("^([\ue000-\ue014\ue022\ue023\u201c\u2018\"'(\\[\u00ab]*)(.)", re.S)
 _SENTENCE_END = (":", "?", "!", ".")
 _NOT_WORD = "".join(map(chr, range(0xE000, 0xE015))) + "\u201c\u201d\u2018\u2019\"'()[],;:.?!"
 

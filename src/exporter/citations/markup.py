@@ -38,9 +38,9 @@ DISPLAY = {
 }
 #: Where ``second-field-align`` splits an entry (after its first field).
 FIELD_SPLIT = "\ue015"
-#: U+E013/U+E014 mark a quotation in a field value (see richtext.QUOTE_OPEN).
+#: U+E013/U+E014 (and U+E022/U+E023) mark a quotation in a field value (see richtext.QUOTE_OPEN).
 MARKERS = ("".join(o + c for o, c, _, _ in _TAGS.values()) + "\ue00e" + NODECOR_OPEN + NODECOR_CLOSE
-           + "\ue013\ue014" + FIELD_SPLIT + "".join(o + c for o, c, _, _ in DISPLAY.values()))
+           + "\ue013\ue014\ue022\ue023" + FIELD_SPLIT + "".join(o + c for o, c, _, _ in DISPLAY.values()))
 _STRIP = re.compile(f"[{MARKERS}]")
 _TO_TAG = {m: tag for o, c, ot, ct in (*_TAGS.values(), *DISPLAY.values()) for m, tag in ((o, ot), (c, ct))}
 #: Plain text: the left margin set apart from the rest by one space, as citeproc-js's text output.

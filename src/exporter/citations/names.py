@@ -134,17 +134,6 @@ def parse_name(name: dict[str, Any]) -> None:
             name["given"], name["dropping-particle"] = rest, particle.strip()
 
 
-def alias_hyphenated(reference) -> None:
-    """A names variable with a hyphen ("collection-editor", "container-author",
-    "reviewed-author") also under its CSL name: citeproc-py stores it as "collection_editor"
-    and ``cs:names`` looks the CSL name up, so it printed nothing for those variables."""
-    from citeproc.source import Name
-
-    for key, value in list(reference.items()):
-        if "_" in key and isinstance(value, list) and value and isinstance(value[0], Name):
-            dict.__setitem__(reference, key.replace("_", "-"), value)
-
-
 # -- initials -----------------------------------------------------------------------------------
 
 _TAG = "[\ue000-\ue00d\ue00f\ue010]"  # formatting markers of a field value (rich text)

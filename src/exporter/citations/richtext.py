@@ -100,12 +100,17 @@ def parse(text: str, quotes, nocase: bool = True) -> str:
 
 #: A quotation in a field value (its marks chosen when the citation is finished, by nesting).
 QUOTE_OPEN, QUOTE_CLOSE = "\ue013", "\ue014"
+#: A quotation typed with curly ``‘…’`` / ``“…”`` marks (closed by QUOTE_CLOSE): at the top level
+#: it keeps the kind (outer or inner) its marks have in the locale.
+QUOTE_OPEN_SINGLE, QUOTE_OPEN_DOUBLE = "\ue022", "\ue023"
+_OPENERS = {QUOTE_OPEN: "", QUOTE_OPEN_SINGLE: "\u2018", QUOTE_OPEN_DOUBLE: "\u201c"}
 _BEFORE_OPEN = "\\s([{\u2014\u2013/\ue000-\ue012-"
 _FIELD_QUOTES = re.compile(
-    # "…" or “…”: opens at the start or after a space or bracket, closes before the end, a
-    # space or punctuation; ‘…’ and '…' the same, where the closing mark is not an apostrophe
-    f'(?:(?<=^)|(?<=[{_BEFORE_OPEN}]))(["\u201c])(?=\\S)(.*?)(?<=\\S)(["\u201d])(?!\\w)'
-    f"|(?:(?<=^)|(?<=[{_BEFORE_OPEN}]))(['\u2018])(?=\\w|[\ue000-\ue012])(.*?)(?<=\\S)(['\u2019])(?!\\w)",
+    # "…" or “…”: opens at the start or after a space, bracket or single mark, closes before the
+    # end, a space or punctuation; ‘…’ and '…' the same (before a word or a double mark: '"…"'),
+    # where the closing mark is not an apostrophe
+    f'(?:(?<=^)|(?<=[{_BEFORE_OPEN}\\u0027\u2018]))(["\u201c])(?=\\S)(.*?)(?<=\\S)(["\u201d])(?!\\w)'
+    f"|(?:(?<=^)|(?<=[{_BEFORE_OPEN}]))(['\u2018])(?=\\w|[\ue000-\ue012\\u0022\u201c])(.*?)(?<=\\S)(['\u2019])(?!\\w)",
     re.S)
 _PAIRS = {'"': '"', "\u201c": "\u201d", "'": "'", "\u2018": "\u2019"}
 
@@ -123,36 +128,44 @@ def field_quotes(text: str) -> str:
             open_, inner, close = m.group(4), m.group(5), m.group(6)
         if _PAIRS[open_] != close and not (open_ == "\u2018" and close == "'"):
             return m.group()
-        return QUOTE_OPEN + field_quotes(inner) + QUOTE_CLOSE
+        opener = {"\u2018": QUOTE_OPEN_SINGLE, "\u201c": QUOTE_OPEN_DOUBLE}.get(open_, QUOTE_OPEN)
+        return opener + field_quotes(inner) + QUOTE_CLOSE
 
     return _FIELD_QUOTES.sub(pair, text).replace("'", "\u2019")
 
 
 def resolve_quotes(text: str, outer: tuple[str, str], inner: tuple[str, str]) -> str:
-    """Quote markers as the locale's marks: outer marks at even depth, inner marks inside
-    another quotation (the style's own ``quotes="true"`` marks count as outer ones)."""
-    if QUOTE_OPEN not in text:
+    """Quote markers as the locale's marks: a quotation inside another takes the other kind
+    (the style's own ``quotes="true"`` marks count as outer ones); at the top level a quotation
+    is outer, unless typed with the locale's own inner marks (``‘…’`` in en-US), which citeproc-js's
+    flip-flopper registers as an inner quotation."""
+    if not any(m in text for m in _OPENERS):
         return text
     out: list[str] = []
-    depth = 0
-    stack: list[str] = []
+    kinds: list[bool] = []  # True: an inner quotation
+    closers: list[str] = []
     # the style's own marks, by their visible character ("«" of "« " in fr-FR)
     opening, closing = outer[0].strip()[:1], outer[1].strip()[-1:]
     counted = opening and closing and opening != closing
+    inner_open = inner[0].strip()[:1]
     for ch in text:
-        if ch == QUOTE_OPEN:
-            marks = inner if depth % 2 else outer
+        if ch in _OPENERS:
+            is_inner = (not kinds[-1]) if kinds else bool(_OPENERS[ch]) and _OPENERS[ch] == inner_open
+            marks = inner if is_inner else outer
             out.append(marks[0])
-            stack.append(marks[1])
-            depth += 1
+            kinds.append(is_inner)
+            closers.append(marks[1])
         elif ch == QUOTE_CLOSE:
-            out.append(stack.pop() if stack else "")
-            depth = max(depth - 1, 0)
+            out.append(closers.pop() if closers else "")
+            if kinds:
+                kinds.pop()
         else:
             if counted and ch == opening:
-                depth += 1
-            elif counted and ch == closing and depth:
-                depth -= 1
+                kinds.append(False)
+                closers.append("")
+            elif counted and ch == closing and kinds and not closers[-1]:
+                kinds.pop()
+                closers.pop()
             out.append(ch)
     return "".join(out)
 

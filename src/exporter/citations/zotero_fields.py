@@ -2,9 +2,9 @@
 
 citeproc-js takes Zotero's ``journalAbbreviation`` as ``container-title-short`` and
 ``shortTitle`` as ``title-short`` when those are missing, and reads ``key: value`` lines of the
-``note`` field (Zotero's "Extra", the "cheater syntax") as the CSL text variables (and ISO
-dates, "2004-10-01/2004-10-14") they name when the record lacks them, leaving the rest of the
-note.  citeproc-py read neither.
+``note`` field (Zotero's "Extra", the "cheater syntax") as the CSL text variables, ISO
+dates ("2004-10-01/2004-10-14") and names ("reviewed-author: Hall || W.C.", one line a name)
+they name when the record lacks them, leaving the rest of the note.  citeproc-py read neither.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 _ALIASES = (("journalAbbreviation", "container-title-short"), ("shortTitle", "title-short"))
 _NOTE_LINE = re.compile(r"^\s*([a-z][a-z-]*)\s*:\s*(.+?)\s*$")
-#: CSL text variables a note line may set (names and dates are left to the record).
+#: CSL text variables a note line may set.
 _TEXT_VARIABLES = frozenset("""
 abstract annote archive archive-place archive_location authority call-number chapter-number
 collection-number collection-title collection-title-short container-title
@@ -24,6 +24,23 @@ original-publisher original-publisher-place original-title page page-first PMCID
 publisher publisher-place references reviewed-title scale section source status title
 title-short URL version volume year-suffix
 """.split())
+
+
+#: CSL name variables a note line may add a name to ("reviewed-author: Hall || W.C.").
+_NAME_VARIABLES = frozenset("""
+author chair collection-editor compiler composer container-author contributor curator director
+editor editor-translator editorial-director executive-producer guest host illustrator
+interviewer narrator organizer original-author performer producer recipient reviewed-author
+script-writer series-creator translator
+""".split())
+
+
+def _note_name(text: str) -> dict[str, str]:
+    """A name of a note line: "Family || Given", else one literal name (citeproc-js)."""
+    parts = re.split(r"\s*\|\|\s*", text)
+    if len(parts) == 2:
+        return {"family": parts[0], "given": parts[1]}
+    return {"literal": text}
 
 
 _DATE_VARIABLES = frozenset(("accessed", "available-date", "event-date", "issued", "original-date",
@@ -50,10 +67,17 @@ def zotero_fields(rec: dict[str, Any]) -> dict[str, Any]:
     lines = note.splitlines() if isinstance(note, str) and ":" in note else []
     found: dict[str, Any] = {}
     kept = []
+
+    def names_of(key: str) -> bool:
+        return isinstance(found.get(key), list)
+
     for line in lines:
         m = _NOTE_LINE.match(line)
         key = m.group(1) if m else ""
-        if m and key not in rec and key not in found and key in _TEXT_VARIABLES:
+        if m and key not in rec and key in _NAME_VARIABLES and (key not in found or names_of(key)):
+            # each line adds a name to the variable (citeproc-js's parseNoteFieldHacks)
+            found.setdefault(key, []).append(_note_name(m.group(2)))
+        elif m and key not in rec and key not in found and key in _TEXT_VARIABLES:
             found[key] = m.group(2)
         elif m and key not in rec and key not in found and key in _DATE_VARIABLES \
                 and (date := _iso_date(m.group(2))) is not None:

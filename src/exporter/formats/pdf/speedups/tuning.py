@@ -6,7 +6,10 @@ untouched.  They are active only while the format renders (:func:`render_scope`)
 functions, pydyf's compression and the collector's threshold are swapped in when the first render
 starts and back when the last one ends, so weasyprint is stock for the rest of the process.
 
-* :mod:`.draw` -- text drawing without a cffi struct per glyph (identical output).
+* :mod:`.draw` -- text drawing without a cffi struct per glyph (identical output); a line
+  whose drawing layout would have the same key as one drawn before (text, justification
+  spacing, fonts, the style values of :data:`LINE_STYLE_KEYS`) is drawn from the glyphs read
+  then, without laying it out with Pango again (:data:`.draw.RECORDS`).
 * Computed styles: weasyprint computes each CSS property of each element on first access, through
   one general function.  Most accesses are for a property the element's rules do not set, whose
   value is simply the parent's (inherited) or the initial value; those are answered directly
@@ -31,11 +34,16 @@ starts and back when the last one ends, so weasyprint is stock for the rest of t
 * Font subsets: the subset of a font embedded in a PDF depends only on the font file, the glyphs
   used and two flags; HarfBuzz's subsetter is run once per such set in a process (the same
   selection printed again, or another with the same glyphs), and its output reused.
+* Font files: weasyprint copies each font's whole file out of HarfBuzz for every PDF (hundreds
+  of kilobytes per font, and the subset cache then hashes the copy); a font face's file is read
+  once per process (the faces are held, so that an address is never another face's).
 * Compression: pydyf deflates content and font streams at zlib level 9, which costs about twice
   the time of level 6 for files about 1.5 % smaller; level 6 is used for the format's own PDFs
   (pydyf's module is given a ``zlib`` whose ``compressobj`` uses level 6 only in the rendering
   context -- another thread writing a PDF at the same time gets pydyf's own level -- and only
-  while a render runs; pydyf 0.13.0 only).
+  while a render runs; pydyf 0.13.0 only).  A stream whose content was deflated before in the
+  process (a font subset, a page printed again) takes the bytes zlib gave then
+  (:class:`_KeptDeflate`, bounded by :data:`MAX_DEFLATED_INPUT`).
 * Garbage collection: a render allocates a few hundred thousand short-lived containers (boxes,
   style dictionaries), and CPython's default young-generation threshold (700) runs the collector
   some 25 times per render.  The threshold is raised while a render runs and restored when the
@@ -49,6 +57,7 @@ from __future__ import annotations
 
 import contextvars
 import gc
+import sys
 import threading
 import types
 from collections.abc import Callable, Iterator
@@ -93,6 +102,7 @@ def install() -> bool:
         _install_font_descriptions()
         _install_line_cache()
         _install_subset_cache()
+        _install_face_contents()
         _installed["done"] = True
         _patches[:] = [(owner, name, original, getattr(owner, name)) for owner, name, original in _targets()]
         return True
@@ -104,6 +114,7 @@ def _targets() -> list[tuple[Any, str, Any]]:
     import weasyprint.draw.text as text
     import weasyprint.layout.inline as inline
     import weasyprint.layout.preferred as preferred
+    import weasyprint.pdf.fonts as pdf_fonts
     import weasyprint.text.line_break as line_break
     from weasyprint.pdf.fonts import Font
 
@@ -126,6 +137,9 @@ def _targets() -> list[tuple[Any, str, Any]]:
         found.append((Font, "_harfbuzz_subset", _installed["harfbuzz_subset"]))
     if "font_description" in _installed:
         found.append((line_break, "get_font_description", _installed["font_description"]))
+    if "face_contents" in _installed:
+        face, data = _installed["face_contents"]
+        found += [(pdf_fonts, "get_pango_font_hb_face", face), (pdf_fonts, "get_hb_object_data", data)]
     return found
 
 
@@ -258,6 +272,10 @@ def uninstall() -> None:
             import weasyprint.text.line_break as line_break
 
             line_break.get_font_description = _installed.pop("font_description")
+        if "face_contents" in _installed:
+            import weasyprint.pdf.fonts as pdf_fonts
+
+            pdf_fonts.get_pango_font_hb_face, pdf_fonts.get_hb_object_data = _installed.pop("face_contents")
         _installed.pop("done", None)
 
 
@@ -373,25 +391,60 @@ def _install_style_lookup() -> None:
 
 
 def _install_kept_layouts() -> None:
+    import weasyprint.draw.text as text
     from weasyprint.text.line_break import Layout
 
+    from . import draw
+
     deactivate, reactivate = Layout.deactivate, Layout.reactivate
+    draw._reactivate["function"] = reactivate
+    # Only weasyprint's text drawing may be handed a layout without its Pango objects, and only
+    # while it reads the line through our ``draw_first_line``, which knows (any other caller
+    # gets them, as before).
+    draw_text_code = text.draw_text.__code__
 
     def keep_until_drawn(self: Any) -> None:
         if self.__dict__.get("_exporter_drawn"):
-            deactivate(self)  # after drawing: freed, as weasyprint does
+            if "layout" in self.__dict__:
+                deactivate(self)  # after drawing: freed, as weasyprint does
+            else:  # drawn from its glyph record: there is nothing to free
+                self.__dict__.pop("_exporter_pending", None)
         else:
             self._exporter_kept = True
 
     def reuse_for_drawing(self: Any, style: Any) -> None:
         kept = self.__dict__.pop("_exporter_kept", False)
         self._exporter_drawn = True
+        if sys._getframe(1).f_code is draw_text_code and text.draw_first_line is draw.draw_first_line:
+            key = record_key(self, style)
+            if key is not None:
+                runs = draw.RECORDS.get(key)
+                if runs is not None and "layout" not in self.__dict__:
+                    # Drawn from the glyphs a line with the same key was drawn with; laid out
+                    # only if weasyprint's own drawing is needed after all (ellipsis, emoji).
+                    self._exporter_record = runs
+                    self._exporter_pending = style
+                    return
+                self._exporter_record_key = key
         if kept and style is self.style and not self.justification_spacing:
             return
         reactivate(self, style)
 
     _installed["layout_methods"] = (deactivate, reactivate)
     Layout.deactivate, Layout.reactivate = keep_until_drawn, reuse_for_drawing
+
+
+def record_key(layout: Any, style: Any) -> tuple | None:
+    """What the Pango layout weasyprint builds to draw a line depends on (``Layout.reactivate``:
+    the text, the justification spacing, the fonts and the style values of
+    :data:`LINE_STYLE_KEYS`); ``None`` when a value is unhashable."""
+    key = (layout.text, layout.justification_spacing, style.font_config,
+           tuple([style[name] for name in LINE_STYLE_KEYS]))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 #: Distinct font descriptions kept (a handful per export; the cache is emptied past this).
@@ -442,8 +495,11 @@ class _LineCache(dict):
     chars = 0
 
     def clear(self) -> None:
+        from . import draw
+
         super().clear()
         self.chars = 0
+        draw.RECORDS.clear()  # what was drawn goes with what was laid out
 
 
 LINE_CACHE = _LineCache()
@@ -524,6 +580,35 @@ def _install_subset_cache() -> None:
     Font._harfbuzz_subset = _harfbuzz_subset
 
 
+def _install_face_contents() -> None:
+    import weasyprint.pdf.fonts as pdf_fonts
+    from weasyprint.text.ffi import ffi
+
+    original_face, original_data = pdf_fonts.get_pango_font_hb_face, pdf_fonts.get_hb_object_data
+    # HarfBuzz face address -> a reference to that face, held for the process (one per font
+    # file used), so that the address is never another face's; and the face's file content.
+    faces: dict[int, Any] = {}
+    contents: dict[int, bytes | None] = {}
+
+    def get_pango_font_hb_face(pango_font: Any) -> Any:
+        face = original_face(pango_font)
+        faces.setdefault(int(ffi.cast("uintptr_t", face)), face)
+        return face
+
+    def get_hb_object_data(hb_object: Any, ot_color: Any = None, glyph: Any = None) -> Any:
+        if ot_color is None and glyph is None:
+            address = int(ffi.cast("uintptr_t", hb_object))
+            if address in faces:  # a font's face (not a subset being made): its file, read once
+                if address not in contents:
+                    contents[address] = original_data(hb_object)
+                return contents[address]
+        return original_data(hb_object, ot_color, glyph)
+
+    _installed["face_contents"] = (original_face, original_data)
+    pdf_fonts.get_pango_font_hb_face = get_pango_font_hb_face
+    pdf_fonts.get_hb_object_data = get_hb_object_data
+
+
 _shim: dict[str, Any] = {}
 
 
@@ -544,6 +629,8 @@ def _compression_shim() -> Any:
 
             def compressobj(*args: Any, **kwargs: Any) -> Any:
                 if _rendering.get():
+                    if not args and kwargs.keys() == {"level"}:  # pydyf's stream: level only
+                        return _KeptDeflate(COMPRESSION_LEVEL)
                     kwargs.pop("level", None)
                     return zlib.compressobj(COMPRESSION_LEVEL, *args[1:], **kwargs)
                 return zlib.compressobj(*args, **kwargs)
@@ -551,3 +638,67 @@ def _compression_shim() -> Any:
             shim.compressobj = compressobj  # type: ignore[attr-defined]
             _shim["module"] = shim
     return _shim["module"]
+
+
+#: Deflated pydyf streams by (level, content), reused for the same content in a later PDF (the
+#: same font subset, the same page printed again); emptied whole past MAX_DEFLATED_INPUT bytes.
+class _Deflated(dict):
+    """Deflated bytes by (level, content); ``content`` counts the bytes of content kept."""
+
+    content = 0
+
+    def clear(self) -> None:
+        super().clear()
+        self.content = 0
+
+
+DEFLATED = _Deflated()
+MAX_DEFLATED_INPUT = 8_000_000
+
+
+class _KeptDeflate:
+    """``zlib.compressobj(level)`` for one pydyf stream, whose content pydyf passes in one
+    ``compress`` call before ``flush()``: the deflated bytes of content deflated before are
+    taken from :data:`DEFLATED`.  The concatenated output is exactly zlib's (zlib is run on
+    the same input at the same level; any other sequence of calls goes to zlib as it comes)."""
+
+    def __init__(self, level: int) -> None:
+        self._level = level
+        self._pending: bytes | None = None
+        self._zlib: Any = None
+
+    def _real(self) -> Any:
+        import zlib
+
+        if self._zlib is None:
+            self._zlib = zlib.compressobj(self._level)
+            pending, self._pending = self._pending, None
+            self._head = self._zlib.compress(pending) if pending is not None else b""
+        return self._zlib
+
+    def compress(self, data: Any) -> bytes:
+        if self._zlib is None and self._pending is None:
+            self._pending = bytes(data)
+            return b""
+        real = self._real()
+        head, self._head = self._head, b""
+        return head + real.compress(data)
+
+    def flush(self, *mode: int) -> bytes:
+        import zlib
+
+        if mode and mode[0] != zlib.Z_FINISH or self._zlib is not None or self._pending is None:
+            real = self._real()
+            head, self._head = self._head, b""
+            return head + real.flush(*mode)
+        content, self._pending = self._pending, None
+        key = (self._level, content)
+        deflated = DEFLATED.get(key)
+        if deflated is None:
+            deflated = zlib.compress(content, self._level)
+            with _lock:
+                if DEFLATED.content + len(content) > MAX_DEFLATED_INPUT:
+                    DEFLATED.clear()
+                DEFLATED[key] = deflated
+                DEFLATED.content += len(content)
+        return deflated
