@@ -123,8 +123,11 @@ def run_fixture(path: Path) -> Outcome:
                 ok = _normalise(got) == _normalise(expected)
             else:
                 style = processor.load_style(style_path, None)
+                # citeproc-js's runner makes CITATION-ITEMS with makeCitationCluster (no grouped
+                # sort) and CITATIONS with processCitationCluster
                 rows = processor.format_clusters(records, clusters, style_path, note=style.is_note,
-                                                 locale=None, rich_text=True, notes=notes)
+                                                 locale=None, rich_text=True, notes=notes,
+                                                 grouped_sort=documented)
                 got = "\n".join((r.html or "") for r in rows)
                 want = _normalise(expected)
                 if documented:

@@ -21,7 +21,7 @@ FLOOR = {
     "disambiguate": 70, "display": 5, "etal": 4, "flipflop": 19, "form": 3, "fullstyles": 5,
     "group": 7, "integration": 14, "label": 19, "locale": 23, "locator": 6, "magic": 40,
     "name": 111, "nameattr": 97, "nameorder": 6, "namespaces": 1, "number": 20, "page": 10,
-    "plural": 7, "position": 16, "punctuation": 16, "quotes": 4, "simplespace": 1, "sort": 52,
+    "plural": 7, "position": 16, "punctuation": 16, "quotes": 4, "simplespace": 1, "sort": 53,
     "sortseparator": 1, "substitute": 7, "testers": 2, "textcase": 31, "unicode": 1,
     "variables": 5, "virtual": 1,
 }

@@ -31,7 +31,7 @@ from .fidelity import ETAL as _EtAl
 from .fidelity import GIVEN as _Given
 from .fidelity import SAS as _SAS
 from .markup import DISPLAY, FIELD_SPLIT, strip_markers
-from .positions import cluster_positions
+from .positions import Position, cluster_positions
 from .punctuation import OPAQUE, SUFFIX_MARK, opaque_quotes, punctuation_in_quote
 
 #: Error of a record the style renders as nothing (e.g. Chicago lists no unarchived manuscript).
@@ -283,7 +283,9 @@ def sort_bibliography(run) -> list[str]:
     return run.bib_order
 
 
-def _sort_items(run, sort, items, context, ids, tag: str = "sort"):
+def _sort_items(run, sort, items, context, ids, tag: str = "sort", authors=None):
+    """``items`` sorted by the ``sort`` element's keys; with ``authors`` (each cite's author
+    string), in citeproc-js's grouped order (:mod:`.grouped_sort`)."""
     from functools import cmp_to_key
 
     for item, rid in zip(items, ids):
@@ -323,7 +325,14 @@ def _sort_items(run, sort, items, context, ids, tag: str = "sort"):
                 return -result if descending[n] else result
         return 0
 
-    order = sorted(range(len(items)), key=cmp_to_key(compare))
+    if authors is not None and keys:
+        from . import grouped_sort
+
+        cyrillic = getattr(run, "cyrillic_first", False)
+        order = grouped_sort.order(len(items), authors, compare, lambda i: value(0, i), descending[0],
+                                   lambda text: collation_key(text, cyrillic))
+    else:
+        order = sorted(range(len(items)), key=cmp_to_key(compare))
     return [items[i] for i in order]
 
 
@@ -1382,7 +1391,8 @@ def _citation_order(run, clusters: list[list[dict]]) -> None:
 
 
 def render_clusters(run, clusters: list[list[dict]], note: bool, cached,
-                    notes: list[int] | None = None) -> list[tuple[str | None, str | None]]:
+                    notes: list[int] | None = None, grouped_sort: bool = True
+                    ) -> list[tuple[str | None, str | None]]:
     """(raw rendering, error) per cluster.  A cluster is a list of cites, each a dict with
     ``id`` and optionally ``locator``, ``label`` (default ``page``), ``prefix``, ``suffix``;
     the clusters are consecutive citations of one document (footnotes when ``note``).
@@ -1392,6 +1402,7 @@ def render_clusters(run, clusters: list[list[dict]], note: bool, cached,
     ``cite-group-delimiter``, ``year-suffix-delimiter``, ``after-collapse-delimiter``), and
     joined with the layout's delimiter inside its affixes and formatting.  ``notes``: each
     cluster's note number (0: in the text); by default notes 1, 2, ... when ``note``, else 0.
+    ``grouped_sort``: False sorts by the style's keys alone (citeproc-js's ``makeCitationCluster``).
     """
     citation = run.style.root.citation
     layout = citation.layout
@@ -1410,12 +1421,18 @@ def render_clusters(run, clusters: list[list[dict]], note: bool, cached,
     grouping = collapse.startswith("year") or citation.get("cite-group-delimiter") is not None
     out: list[tuple[str | None, str | None]] = []
     ordered_clusters = []
+    from . import grouped_sort as grouped_order
+
+    grouped = grouped_sort and sort is not None and grouped_order.applies(run.style)
     for cluster in clusters:
         cluster = [c for c in cluster if c["id"] in run.records]
         if sort is not None and len(cluster) > 1:
             items = [_new_item(run, c["id"]) for c in cluster]
             ids = [c["id"] for c in cluster]
-            order = _sort_items(run, sort, items, layout, ids, tag="citation-sort")
+            # citeproc-js reads a cite's author string as a first cite without locator would print it
+            authors = ([_ClusterCite(run, {"id": rid}, _AS_FIRST, state, True, cached).names for rid in ids]
+                       if grouped else None)
+            order = _sort_items(run, sort, items, layout, ids, tag="citation-sort", authors=authors)
             by_item = {id(item): c for item, c in zip(items, cluster)}
             cluster = [by_item[id(item)] for item in order]
         ordered_clusters.append(cluster)
@@ -1442,6 +1459,9 @@ def render_clusters(run, clusters: list[list[dict]], note: bool, cached,
         except Exception as exc:
             out.append((None, _reason(exc)))
     return out
+
+
+_AS_FIRST = Position(FIRST, False, 0)
 
 
 class _ClusterCite:

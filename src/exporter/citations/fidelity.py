@@ -20,6 +20,7 @@ from . import (
     fidelity_numbers,
     fidelity_ordinals,
     fidelity_pages,
+    fidelity_sort_dates,
     fidelity_terms,
     fidelity_textcase,
 )
@@ -166,6 +167,10 @@ class _Substitution:
     substituted_names: bool | None = None
     #: Whether it used a ``cs:text`` of a variable (not of a macro).
     substituted_variable: bool | None = None
+    #: The names the last rendering of each variable showed, after the et-al rules shortened
+    #: the list (written by the names renderer, sort keys aside): citeproc-js's
+    #: ``rendered_name``, which it compares ("Robins, Raymond, et al." shows "Robins, Raymond").
+    shown: dict[str, list] = {}
 
 
 _SAS = _Substitution()
@@ -179,7 +184,9 @@ def patch_author_substitute(model) -> None:
     ``names`` each name's parts, so the driver can apply every rule: ``complete-all`` replaces
     the whole output (``SAS.replace`` a string); ``complete-each``, ``partial-each`` and
     ``partial-first`` replace the first *n* names one by one (``SAS.replace`` is
-    ``(substitute, n)``), as citeproc-js does ("——, George Buchanan, and Raymond Robins")."""
+    ``(substitute, n)``), as citeproc-js does ("——, George Buchanan, and Raymond Robins").
+    The names compared are those the entry shows (citeproc-js's ``rendered_name``), so
+    "Robins, Raymond, et al." repeats "Robins, Raymond" and becomes "———" whole."""
     original = model.Names.render
 
     def render(self, item, *args, **kwargs):
@@ -188,13 +195,19 @@ def patch_author_substitute(model) -> None:
         variables = (self.get("variable") or "").split()
         present = [v.replace("-", "_") for v in variables if v.replace("-", "_") in item.reference]
         swapped = None
+        if capturing and present:
+            _SAS.shown.pop(present[0], None)
         if capturing and present and isinstance(_SAS.replace, tuple):
             text, count = _SAS.replace[:2]
             reference, key = item.reference, present[0]
             swapped = (reference, key, reference[key])
-            # ("all": the names as one, their label kept: "——— ed.")
-            replaced = [model_name(literal=text)] * (1 if _SAS.replace[2:] else count)
-            dict.__setitem__(reference, key, replaced + list(reference[key])[count:])
+            # ("all": the names as one, their label kept: "——— ed."; the "et al." too is
+            # replaced, citeproc-js's substitute takes the place of the whole list)
+            if _SAS.replace[2:]:
+                replaced = [model_name(literal=text)]
+            else:
+                replaced = [model_name(literal=text)] * count + list(reference[key])[count:]
+            dict.__setitem__(reference, key, replaced)
         try:
             out = original(self, item, *args, **kwargs)
         finally:
@@ -208,8 +221,11 @@ def patch_author_substitute(model) -> None:
                 if not _SAS.substituted_variable:
                     return out
             text = strip_markers(str(out)).replace(TERM_MARK, "")
-            parts = tuple(tuple(n.parts()) for n in (swapped[2] if swapped else
-                                                     item.reference[present[0]] if present else ()))
+            listed = swapped[2] if swapped else item.reference[present[0]] if present else ()
+            if present and not swapped:
+                # the names shown, as citeproc-js compares them (not the "et al." they hide)
+                listed = _SAS.shown.get(present[0], listed)
+            parts = tuple(tuple(n.parts()) for n in listed)
             _SAS.captured = (text, parts or ((text,),))
             if isinstance(_SAS.replace, str):
                 return _SAS.replace
@@ -674,17 +690,17 @@ def patch_sort_name_and(model) -> None:
 
 
 def patch_sort_name_et_al(model) -> None:
-    """A name list in a sort key that the style's ``et-al-min`` shortens has no "et al.", as
-    citeproc-js builds name sort keys: "Francis, David R., et al." sorts with "Francis, David
-    R." by the next key (citeproc-py's "Francis David R. et al." sorted after it).  A key with
-    its own ``names-min`` keeps it (APA's citation sort, as citeproc-js)."""
+    """A name list shortened in a sort key has no "et al.", as citeproc-js builds name sort
+    keys (``_truncateNameList`` sets no et-al under ``sort_key_flag``), whether the style's
+    ``et-al-min`` or the key's own ``names-min`` shortens it: "Francis, David R., et al." sorts
+    with "Francis, David R." by the next key (citeproc-py's "Francis David R. et al." sorted
+    after it)."""
     original_process = model.Name.process
     original_et_al = model.Name.et_al
     sorting = [0]
 
     def process(self, item, variable, context=None, sort_options=None, **kwargs):
-        if not sort_options or "et-al-min" in sort_options or "et-al-use-first" in sort_options:
-            # (a key's own names-min / names-use-first keep their "et al.", as in citeproc-js)
+        if not sort_options:
             return original_process(self, item, variable, context, sort_options, **kwargs)
         sorting[0] += 1
         try:
@@ -913,4 +929,4 @@ PATCHES = (patch_initialize, patch_stop_words, patch_position, patch_conditions,
            fidelity_decorations.patch_explicit_normal, patch_substituted_dates,
            fidelity_groups.patch_name_variables,
            fidelity_citation_label.patch_citation_label,
-           fidelity_terms.patch_term_lookup)
+           fidelity_terms.patch_term_lookup, fidelity_sort_dates.patch_sort_dates)

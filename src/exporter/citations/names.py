@@ -349,12 +349,21 @@ class _Part:
 INSTALLED = False
 
 
+#: The names the last rendering of each variable showed (``fidelity.SAS.shown``, bound when the
+#: renderer is installed).
+_SHOWN: dict[str, list] = {}
+
+
 def patch_names(model) -> None:
     """Replace ``Name.process`` by :func:`render_names` (see the module docstring), unless
     ``EXPORTER_CITE_NAMES=0``."""
     global INSTALLED
     if not enabled():
         return
+    from .fidelity import SAS
+
+    global _SHOWN
+    _SHOWN = SAS.shown
     model.Name.process = render_names
     _patch_done_in_substitute(model)
     INSTALLED = True
@@ -407,6 +416,8 @@ def render_names(self, item, variable, context=None, sort_options=None, **kwargs
     use_last = truncate and et_al_use_last and et_al_use_first <= et_al_min - 2
     if truncate:
         names = names[:et_al_use_first] + ([names[-1]] if use_last else [])
+    if not sort_options:
+        _SHOWN[variable] = names
 
     language = str(item.reference.get("language") or "")
     parts = {"given": _Part(None, language), "family": _Part(None, language)}

@@ -184,7 +184,8 @@ def format_citations(records: Sequence[dict[str, Any]], cites: Iterable[tuple[st
 
 def format_clusters(records: Sequence[dict[str, Any]], clusters: Sequence[Sequence[dict[str, Any]]],
                     style_path: Path, note: bool, locale: str | None = None,
-                    rich_text: bool = False, notes: Sequence[int] | None = None) -> list[Formatted]:
+                    rich_text: bool = False, notes: Sequence[int] | None = None,
+                    grouped_sort: bool = True) -> list[Formatted]:
     """Multi-item citations: one :class:`Formatted` per cluster (its ``id`` the cluster's index).
 
     Each cluster is a list of cites (``{"id": ..., "locator": ..., "label": ..., "prefix": ...,
@@ -194,9 +195,12 @@ def format_clusters(records: Sequence[dict[str, Any]], clusters: Sequence[Sequen
     :func:`format_bibliography` (for the cites' prefixes and suffixes too).  ``notes``: the
     note number of each cluster (0: a citation in the running text, as citeproc-js's
     ``noteIndex``); by default consecutive notes 1, 2, ... when ``note``, else all 0.
+    ``grouped_sort``: cites grouped by author are sorted as citeproc-js sorts a document's
+    citations (``processCitationCluster``, see :mod:`.grouped_sort`); False sorts by the style's
+    keys alone, as its ``makeCitationCluster`` does for a citation made by itself.
     """
     with _lock:
         run = _Run(records, style_path, locale, rich_text)
         raws = driver.render_clusters(run, [list(c) for c in clusters], note, _cached,
-                                      None if notes is None else list(notes))
+                                      None if notes is None else list(notes), grouped_sort=grouped_sort)
     return [_finish(str(n), raw, err) for n, (raw, err) in enumerate(raws)]

@@ -20,6 +20,7 @@ from .fidelity import FIRST_NAMES as _FirstNames
 from .fidelity import GIVEN as _Given
 from .fidelity import RECORDER as _Recorder
 from .fidelity import SAS as _SAS
+from .fidelity_sort_dates import CAPTURE as _SortDates
 
 # -- speed ------------------------------------------------------------------------------------
 
@@ -643,8 +644,10 @@ def patch_macro_cache(model) -> None:
             facts = facts_memo[key] = _macro_facts(self)
             keep[key] = self
         never, has_names, has_position = facts
-        # (cite grouping captures the first names: rendered afresh)
-        if never or context is None or _Recorder.stack or not MACRO_CACHE_ENABLED or _FirstNames.active:
+        # (cite grouping captures the first names, a date macro in a sort key the dates of the
+        # macros it calls: rendered afresh)
+        if never or context is None or _Recorder.stack or not MACRO_CACHE_ENABLED or _FirstNames.active \
+                or _SortDates.stack:
             return original(self, item, context, sort_options)
         level = dict.get(item, "exporter_disambiguate")
         if level and level < ALL_DISAMBIGUATE:
