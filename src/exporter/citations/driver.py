@@ -33,6 +33,7 @@ from .fidelity import SAS as _SAS
 from .markup import DISPLAY, FIELD_SPLIT, strip_markers
 from .positions import Position, cluster_positions
 from .punctuation import OPAQUE, SUFFIX_MARK, opaque_quotes, punctuation_in_quote
+from .style_reach import reaches
 
 #: Error of a record the style renders as nothing (e.g. Chicago lists no unarchived manuscript).
 NO_OUTPUT = "the style prints nothing for this record"
@@ -1288,17 +1289,7 @@ def _bibliography_needs_disambiguation(root) -> bool:
     bibliography = root.find("cs:bibliography", ns)
     if bibliography is None:
         return False
-    macros = {m.get("name"): m for m in root.findall("cs:macro", ns)}
-    todo, seen = [bibliography], set()
-    while todo:
-        element = todo.pop()
-        if element.xpath(".//cs:if[@disambiguate] | .//cs:else-if[@disambiguate]", namespaces=ns):
-            return True
-        for name in element.xpath(".//@macro", namespaces=ns):
-            if name not in seen and name in macros:
-                seen.add(name)
-                todo.append(macros[name])
-    return False
+    return reaches(root, bibliography, ".//cs:if[@disambiguate] | .//cs:else-if[@disambiguate]")
 
 
 #: Every type (:func:`_bibliography_shortens_names`).

@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import cmp_to_key
 
+from .style_reach import reaches
+
 
 def applies(style) -> bool:
     """Whether citeproc-js sorts the style's citations grouped: an in-text style that collapses,
@@ -46,19 +48,7 @@ def _tests_position(root) -> bool:
 
 
 def _citation_prints_number(root) -> bool:
-    ns = root.nsmap
-    citation = root.citation
-    macros = {m.get("name"): m for m in root.findall("cs:macro", ns)}
-    todo, seen = [citation.layout], set()
-    while todo:
-        element = todo.pop()
-        if element.xpath(".//cs:text[@variable='citation-number']", namespaces=ns):
-            return True
-        for name in element.xpath(".//@macro", namespaces=ns):
-            if name not in seen and name in macros:
-                seen.add(name)
-                todo.append(macros[name])
-    return False
+    return reaches(root, root.citation.layout, ".//cs:text[@variable='citation-number']")
 
 
 def _subsequent_differs(root) -> bool:
