@@ -317,6 +317,11 @@ def test_collation_key_like_citeproc_js():
     assert key("Dolgorukov, Konstantin") < key("Dolgorukova, Maria")
     assert key("File No. 861.00/3326") < key("File No. 861.77/573")
     assert key("Émile") == key("emile")
+    # only U+0020 breaks words (citeproc-js's keystring.split(" ")); the no-break spaces inside
+    # French quotation marks are ignored, as ICU ignores punctuation
+    assert key("Report on the Negotiations") < key("«\u202fReport on the Session\u202f»")
+    assert key("«\u00a0Report\u00a0»") == key("Report")
+    assert key("a b") < key("ab")
 
 
 def test_punctuation_and_capitalisation_helpers():

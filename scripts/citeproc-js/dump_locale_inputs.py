@@ -28,7 +28,7 @@ STYLES = [
     "the-historical-journal", "taylor-and-francis-chicago-author-date", "gost-r-7-0-5-2008",
     "gost-r-7-0-5-2008-numeric", "archival-documents",
 ]
-LOCALES = ["en-US", "en-GB", "ru-RU"]
+LOCALES = ["en-US", "en-GB", "ru-RU", "de-DE", "fr-FR"]
 #: The combinations with goldens: every style in every locale.
 COMBINATIONS = [("mixed", style, locale) for style in STYLES for locale in LOCALES]
 

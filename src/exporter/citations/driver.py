@@ -412,6 +412,9 @@ def _sort_value(key, item, context, cyrillic_first: bool = False):
 
 
 _SPACES = re.compile(r"\s+")
+#: White space other than U+0020, mapped to a character the sort key ignores as punctuation.
+_IGNORED_SPACES = {cp: "\x00" for cp in (*range(0x09, 0x0E), *range(0x1C, 0x20), 0x85, 0xA0, 0x1680,
+                                            *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000)}
 #: Cyrillic letters prefixed with U+0001, so that they compare before any other letter.
 _CYRILLIC_FIRST = {cp: "\x01" + chr(cp) for cp in range(0x0400, 0x0530)}
 #: Locales whose ICU collation puts Cyrillic before Latin.
@@ -429,7 +432,10 @@ def collation_key(text: str, cyrillic_first: bool = False) -> tuple:
     ``cyrillic_first``: the script order of ICU's Russian (and Ukrainian, Bulgarian, Serbian
     Cyrillic, Macedonian, Belarusian) collation, Cyrillic letters before Latin ones; Ё sorts
     with Е in every locale (a diacritic, ignored at base strength)."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
+    # citeproc-js writes only U+0020 as the word break (``keystring.split(" ")``); any other
+    # white space (the no-break spaces inside French quotation marks) ICU ignores as it ignores
+    # punctuation
+    decomposed = unicodedata.normalize("NFKD", text.lower().translate(_IGNORED_SPACES))
     joined = _SPACES.sub("|", decomposed.strip()) + "|"
     tokens: list[tuple] = []
     kind, run, broken = None, "", False
