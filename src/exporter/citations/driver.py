@@ -436,31 +436,64 @@ def collation_key(text: str, cyrillic_first: bool = False) -> tuple:
     # white space (the no-break spaces inside French quotation marks) ICU ignores as it ignores
     # punctuation
     decomposed = unicodedata.normalize("NFKD", text.lower().translate(_IGNORED_SPACES))
-    joined = _SPACES.sub("|", decomposed.strip()) + "|"
+    # a word break ("|", as citeproc-js writes it) ends every run, so the words are tokenised
+    # one by one (words repeat: each is tokenised once per process)
+    words = _SPACES.sub("|", decomposed.strip()).split("|")
     tokens: list[tuple] = []
-    kind, run, broken = None, "", False
-    for ch in joined:
-        if ch == "|":
-            new = "sep"
-        elif ch.isdigit():
-            new = "num"
-        elif ch.isalnum():
-            new = "alpha"
-        else:  # punctuation is ignored, but it still ends a number ("861.00" is 861, 00)
-            broken = True
-            continue
-        if new == kind and new != "sep" and not (new == "num" and broken):
-            run += ch
-        else:
-            if kind is not None:
-                tokens.append(_token(kind, run))
-            kind, run = new, ch
-        broken = False
-    if kind is not None:
-        tokens.append(_token(kind, run))
+    for word in words:
+        if word:
+            tokens.extend(_word_tokens(word, cyrillic_first))
+        tokens.append(_SEP)
+    return tuple(tokens)
+
+
+_SEP = (0, 0, "")
+_word_memo: dict[tuple[str, bool], tuple] = {}
+
+
+def _word_tokens(word: str, cyrillic_first: bool) -> tuple:
+    """The sort tokens of one word (no word break in it): letter runs, digit runs by value."""
+    memo_key = (word, cyrillic_first)
+    found = _word_memo.get(memo_key)
+    if found is not None:
+        return found
+    if word.isalpha():
+        tokens: list[tuple] = [(2, 0, word)]
+    elif word.isdigit():
+        tokens = [(1, int(word), "")]
+    else:
+        tokens = []
+        kind, run, broken = None, "", False
+        for ch in word:
+            if ch.isdigit():
+                new = "num"
+            elif ch.isalnum():
+                new = "alpha"
+            else:  # punctuation is ignored, but it still ends a number ("861.00" is 861, 00)
+                broken = True
+                continue
+            if new == kind and not (new == "num" and broken):
+                run += ch
+            else:
+                if kind is not None:
+                    tokens.append(_token(kind, run))
+                kind, run = new, ch
+            broken = False
+        if kind is not None:
+            tokens.append(_token(kind, run))
     if cyrillic_first:
         tokens = [(k, n, t.translate(_CYRILLIC_FIRST)) if k == 2 else (k, n, t) for k, n, t in tokens]
-    return tuple(tokens)
+    found = tuple(tokens)
+    if len(_word_memo) >= 65_536:
+        _word_memo.clear()
+    _word_memo[memo_key] = found
+    return found
+
+
+def clear_sort_memos() -> None:
+    """Forget the memoised sort keys (of whole texts and of words)."""
+    collation_key.cache_clear()
+    _word_memo.clear()
 
 
 def _token(kind: str, run: str) -> tuple:

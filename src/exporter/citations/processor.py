@@ -89,7 +89,7 @@ def clear_caches() -> None:
     with _lock:
         _render_cache.clear()
         speedups.clear_macro_cache(item_states=True)
-        driver.collation_key.cache_clear()
+        driver.clear_sort_memos()
 
 
 def _record_key(rec: dict[str, Any]) -> str:
