@@ -4,7 +4,8 @@
 * :mod:`.processor` -- formatting CSL-JSON records (bibliography, notes, in-text), with caches;
 * :mod:`.compat` -- installs the citeproc-py patches, gated on the citeproc-py version;
 * :mod:`.fidelity` -- patches that make citeproc-py print what citeproc-js prints;
-* :mod:`.speedups` -- patches that make the same output faster (``EXPORTER_CITE_SPEEDUPS=0``: off);
+* :mod:`.speedups` -- patches that make the same output faster (``EXPORTER_CITE_SPEEDUPS=0``: off;
+  :mod:`.speedups_sort`: which macros a sort key and an entry share);
 * :mod:`.driver` -- records, sorting, disambiguation, positions, rendering, post-processing
   (see ``docs/citations.md``);
 * :mod:`.markup` -- one rendering, two outputs: plain text and correctly escaped HTML.

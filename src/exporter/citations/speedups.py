@@ -21,6 +21,7 @@ from .fidelity import GIVEN as _Given
 from .fidelity import RECORDER as _Recorder
 from .fidelity import SAS as _SAS
 from .fidelity_sort_dates import CAPTURE as _SortDates
+from .speedups_sort import plain_state
 
 # -- speed ------------------------------------------------------------------------------------
 
@@ -673,7 +674,13 @@ def patch_macro_cache(model) -> None:
         if has_position and position is None and not in_bibliography:
             return original(self, item, context, sort_options)
         repressed = layout.repressed
-        before = tuple([(tag, tuple(v)) for tag, v in repressed.items()]) if repressed else ()
+        # a macro without names and dates: the same in a sort key, keyed by the suppressed text
+        # variables only, and it suppresses none (speedups_sort)
+        plain = plain_state(self, repressed) if sort_options or repressed else None
+        if plain is not None:
+            sort_options, before = None, plain
+        else:
+            before = tuple([(tag, tuple(v)) for tag, v in repressed.items()]) if repressed else ()
         # what the item adds to the state is the same for every macro it renders: numbered once
         item_state = dict.get(item, "exporter_state")
         if item_state is None:
@@ -682,7 +689,9 @@ def patch_macro_cache(model) -> None:
                              bool(dict.get(item, "exporter_disambiguate")),
                              None if locator is None else (locator.label, str(locator.identifier)))
             item_state = item["exporter_state"] = _item_states.setdefault(facts_of_item, len(_item_states))
-        state = (key, ctx, item_state, tuple(sorted(sort_options.items())) if sort_options else None,
+        # (keyed by the layout, not the calling node: a rendering depends on its context only
+        # through the layout, the bibliography or citation it is in and the style)
+        state = (key, id(layout), item_state, tuple(sorted(sort_options.items())) if sort_options else None,
                  _Given.initials if _Given.active else False, _EtAl.extra, _EtAl.shown, before, id(root.formatter), sas,
                  givens.CURRENT.key)
         variants = _macro_cache.get(state)
@@ -717,7 +726,10 @@ def patch_macro_cache(model) -> None:
         except Uncacheable:
             return output
         repressed = layout.repressed
-        after = tuple([(tag, tuple(v)) for tag, v in repressed.items()]) if repressed else ()
+        if plain is not None:
+            after = before
+        else:
+            after = tuple([(tag, tuple(v)) for tag, v in repressed.items()]) if repressed else ()
         if _macro_cache_size >= MACRO_CACHE_LIMIT:
             clear_macro_cache()
             variants = None
