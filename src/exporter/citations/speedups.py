@@ -205,7 +205,49 @@ def patch_tree_walk(model) -> None:
 
     model.Choose.render = choose_render
 
+    # per group: its delimiter, and each child with whether it is a cs:choose and whether it
+    # calls a variable (both fixed by the style; None: a child's calls_variable() raised, asked
+    # child by child as citeproc-py does)
+    groups: dict[int, tuple | None] = {}
+
+    def group_facts(group) -> tuple | None:
+        try:
+            kids_facts = tuple([(child, isinstance(child, Choose), bool(child.calls_variable()))
+                                for child in children(group)])
+        except Exception:
+            return None
+        return group.get("delimiter", ""), kids_facts
+
     def group_process(self, item, context=None, **kwargs):
+        key = id(self)
+        try:
+            facts = groups[key]
+        except KeyError:
+            facts = groups[key] = group_facts(self)
+            keep[key] = self
+        if facts is None:
+            return group_process_slow(self, item, context, **kwargs)
+        delimiter, kids_facts = facts
+        output = []
+        variable_called = False
+        variable_rendered = False
+        for child, is_choose, calls in kids_facts:
+            variable_called = variable_called or calls
+            try:
+                if is_choose:
+                    child_text = child.render(item, context=context, delimiter=delimiter, **kwargs)
+                else:
+                    child_text = child.render(item, context=context, **kwargs)
+                if child_text is not None:
+                    output.append(child_text)
+                    variable_rendered = variable_rendered or calls
+            except VariableError:
+                pass
+        if output and (not variable_called or variable_rendered):
+            return self.join(output)
+        raise VariableError
+
+    def group_process_slow(self, item, context=None, **kwargs):
         output = []
         variable_called = False
         variable_rendered = False
@@ -249,6 +291,25 @@ def patch_tree_walk(model) -> None:
         return original_format(self, string)
 
     model.Formatted.format = format
+
+    # Affixed.wrap: a node without prefix and suffix returns "" + text (normalize_seam of an
+    # empty prefix or suffix changes nothing)
+    affixed: dict[int, bool] = {}
+    original_wrap = model.Affixed.wrap
+
+    def wrap(self, string):
+        key = id(self)
+        flag = affixed.get(key)
+        if flag is None:
+            flag = affixed[key] = bool(self.get("prefix", "") or self.get("suffix", ""))
+            keep[key] = self
+        if flag:
+            return original_wrap(self, string)
+        if string is None:
+            return None
+        return "" + string
+
+    model.Affixed.wrap = wrap
 
     Locale = model.Locale
     formatters: dict[int, Any] = {}
@@ -555,6 +616,13 @@ def _tracked_reference_class():
 
         def exporter_value_key(self, fields: tuple) -> tuple:
             """The canonical values of ``fields``."""
+            keys = self.__dict__.get("_exporter_keys")
+            if keys is None:
+                keys = self.__dict__["_exporter_keys"] = {}
+            else:
+                found = keys.get(fields)
+                if found is not None:
+                    return found
             memo = self.__dict__.get("_exporter_canon")
             if memo is None:
                 memo = self.__dict__["_exporter_canon"] = {}
@@ -565,7 +633,8 @@ def _tracked_reference_class():
                     raw = dict.get(self, name, _ABSENT)
                     value = memo[name] = raw if raw is _ABSENT else canonical(raw)
                 out.append(value)
-            return tuple(out)
+            value_key = keys[fields] = tuple(out)
+            return value_key
 
     _TRACKED_CLASS = TrackedReference
     return TrackedReference
@@ -576,6 +645,7 @@ def clear_macro_cache(item_states: bool = False) -> None:
     states, which must stay fixed while an item renders: only between formatting calls)."""
     global _macro_cache_size
     _macro_cache.clear()
+    _case_memo.clear()
     if item_states:
         _item_states.clear()
     _macro_cache_size = 0
@@ -736,9 +806,93 @@ def patch_macro_cache(model) -> None:
 
 
 
+def patch_name_options(model) -> None:
+    """``cs:name`` options read once per (node, option, context).  The chain of fidelity
+    wrappers around citeproc-py's ``Name.get_option`` (given-name disambiguation, sort keys
+    without "and", et-al-subsequent) ends, outside those cases, in a value that depends only on
+    the style tree (the node's attribute, else its ``cs:citation``/``cs:bibliography``'s, else
+    the style's or the default); those cases still go through the chain."""
+    original = model.Name.get_option
+    given, et_al = _Given, ("et-al-min", "et-al-use-first")
+    memo: dict[tuple, object] = {}
+    keep: dict[int, object] = {}
+
+    def get_option(self, name, context=None, sort_options=None):
+        if sort_options:
+            # a sort key's own option, or "and" (left out of sort keys), is not the style's
+            if name in sort_options or name == "and":
+                return original(self, name, context, sort_options)
+        elif given.active:
+            return original(self, name, context, sort_options)
+        if name in et_al:
+            return original(self, name, context, sort_options)
+        key = (id(self), name, id(context))
+        try:
+            return memo[key]
+        except KeyError:
+            value = memo[key] = original(self, name, context, sort_options)
+            keep[id(self)] = self
+            keep[id(context)] = context
+            return value
+
+    model.Name.get_option = get_option
+
+
+#: Texts already cased (derived from records: emptied with the macro renderings).
+_case_memo: dict[tuple, object] = {}
+
+
+def _text_key(value, plain: tuple) -> tuple | None:
+    """A key equal for two texts exactly when they are the same segments of the same plain
+    citeproc-py string types with the same characters (None: some other type)."""
+    kind = type(value)
+    if kind in plain:
+        if kind is plain[-1]:  # MixedString
+            parts = []
+            for segment in value:
+                part = _text_key(segment, plain)
+                if part is None:
+                    return None
+                parts.append(part)
+            return (kind, tuple(parts))
+        return (kind, str.__str__(value))
+    return None
+
+
+def patch_case_memo(model) -> None:
+    """``text-case`` applied once per distinct text: the same container title or genre term
+    is title-cased for every record that has it (and again for its sort key).  The result
+    depends only on the node's ``text-case``, the language and the text's segments (their
+    types and characters), which make the key; texts of other types are cased as before."""
+    from citeproc.string import MixedString, NoCase, String
+
+    original = model.TextCased.case
+    plain = (str, String, NoCase, MixedString)
+    cases = ("title", "capitalize-first", "capitalize-all", "sentence", "lowercase", "uppercase")
+
+    def case(self, text, language=None):
+        text_case = self.get("text-case")
+        if text_case not in cases:
+            return original(self, text, language)
+        key = _text_key(text, plain)
+        if key is None:
+            return original(self, text, language)
+        key = (text_case, language, id(type(self)._stop_words), key)
+        try:
+            return _case_memo[key]
+        except KeyError:
+            if len(_case_memo) >= MACRO_CACHE_LIMIT:
+                _case_memo.clear()
+            value = _case_memo[key] = original(self, text, language)
+            return value
+
+    model.TextCased.case = case
+
+
 #: Every speed patch, in installation order (``patch_text_render`` wraps the fidelity patches of
 #: ``cs:text``, so it comes after them).
-PATCHES = (patch_xpath_caches, patch_tree_walk, patch_macro_cache, patch_seams, patch_text_render)
+PATCHES = (patch_xpath_caches, patch_tree_walk, patch_macro_cache, patch_seams, patch_text_render,
+           patch_name_options, patch_case_memo)
 #: Whether :func:`exporter.citations.compat.apply` installed them in this process.
 INSTALLED = False
 
