@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import KeysView
 from typing import Any
 
-from . import givens
+from . import fidelity_groups, givens
 from .fidelity import ALL_DISAMBIGUATE, TERM_MARK
 from .fidelity import ETAL as _EtAl
 from .fidelity import FIRST_NAMES as _FirstNames
@@ -157,6 +157,7 @@ def patch_tree_walk(model) -> None:
     # the branch per (choose, type, variables present)
     static: dict[int, tuple | None] = {}
     branches: dict[tuple, Any] = {}
+    unshaped: set[tuple] = set()  # tested variables that a record's shape does not tell
 
     def choose_render(self, item, context=None, delimiter="", **kwargs):
         key = id(self)
@@ -173,9 +174,17 @@ def patch_tree_walk(model) -> None:
                 variables = tuple(sorted(found))
             static[key] = variables
             keep[key] = self
+            if variables is not None and {"key", "year_suffix"}.intersection(variables):
+                unshaped.add(variables)
         if variables is not None:
             reference = item.reference
-            branch_key = (key, reference.type, tuple([v in reference for v in variables]))
+            # the record's shape (its type and fields, read for the macro cache) decides the
+            # branch as well, unless a test is of a field the shape leaves out
+            shape = reference.__dict__.get("_exporter_shape")
+            if shape is not None and variables not in unshaped:
+                branch_key: tuple = (key, shape)
+            else:
+                branch_key = (key, reference.type, tuple([v in reference for v in variables]))
             branch = branches.get(branch_key, children)
             if branch is children:  # not seen yet
                 branch = None
@@ -217,6 +226,17 @@ def patch_tree_walk(model) -> None:
         except Exception:
             return None
         return group.get("delimiter", ""), kids_facts
+
+    def child_facts(node) -> tuple | None:
+        key = id(node)
+        try:
+            facts = groups[key]
+        except KeyError:
+            facts = groups[key] = group_facts(node)
+            keep[key] = node
+        return None if facts is None else facts[1]
+
+    fidelity_groups.CHILD_FACTS = child_facts
 
     def group_process(self, item, context=None, **kwargs):
         key = id(self)
@@ -408,11 +428,29 @@ def patch_seams(model) -> None:
     punctuation = cstring.SEAM_PUNCTUATION
     str_str, mixed_str = str.__str__, mixed.__str__
 
+    # how a type's text is read: 0 a str without its own __str__ (its characters), 1 a
+    # MixedString without its own __str__ (its segments), 2 anything else (str(value));
+    # decided once per type
+    modes: dict[type, int] = {str: 0, mixed: 1}
+
+    def mode_of(kind: type) -> int:
+        if issubclass(kind, str) and kind.__str__ is str_str:
+            mode = 0
+        elif issubclass(kind, mixed) and kind.__str__ is mixed_str:
+            mode = 1
+        else:
+            mode = 2
+        modes[kind] = mode
+        return mode
+
     def last_char(value) -> str:
         kind = type(value)
-        if kind is str or (isinstance(value, str) and kind.__str__ is str_str):
+        mode = modes.get(kind)
+        if mode is None:
+            mode = mode_of(kind)
+        if mode == 0:
             return value[-1:]
-        if isinstance(value, mixed) and kind.__str__ is mixed_str:
+        if mode == 1:
             for segment in reversed(value):
                 char = last_char(segment)
                 if char:
@@ -422,9 +460,12 @@ def patch_seams(model) -> None:
 
     def first_char(value) -> str:
         kind = type(value)
-        if kind is str or (isinstance(value, str) and kind.__str__ is str_str):
+        mode = modes.get(kind)
+        if mode is None:
+            mode = mode_of(kind)
+        if mode == 0:
             return value[:1]
-        if isinstance(value, mixed) and kind.__str__ is mixed_str:
+        if mode == 1:
             for segment in value:
                 char = first_char(segment)
                 if char:
@@ -445,6 +486,42 @@ def patch_seams(model) -> None:
 
     cstring.normalize_seam = normalize_seam
     model.normalize_seam = normalize_seam
+
+
+def patch_string_add(model) -> None:
+    """citeproc-py's ``String + x`` and ``MixedString + x`` each went through a decorator
+    (``x == ''`` returns the left side), built a one-segment list for a ``String`` and caught a
+    ``TypeError`` to tell a list from a string; the same steps in one function each, with the
+    same seam normalisation (installed after :func:`patch_seams`)."""
+    from citeproc import string as cstring
+
+    mixed = cstring.MixedString
+    normalize_seam = cstring.normalize_seam
+    list_add = list.__add__
+
+    def mixed_add(self, other):
+        if other == "":
+            return self
+        other = normalize_seam(self, other)
+        if other == "" or other == []:
+            return self
+        if isinstance(other, list):
+            return self.__class__(list_add(self, other))
+        return self.__class__(list_add(self, [other]))
+
+    def string_add(self, other):
+        if other == "":
+            return self
+        left = mixed([self])
+        other = normalize_seam(left, other)
+        if other == "" or other == []:
+            return left
+        if isinstance(other, list):
+            return mixed(list_add(left, other))
+        return mixed([self, other])
+
+    mixed.__add__ = mixed_add
+    cstring.String.__add__ = string_add
 
 
 def patch_text_render(model) -> None:
@@ -483,6 +560,8 @@ def patch_text_render(model) -> None:
                 (node.get("quotes") or "false").lower() == "true",
                 bool(node.get("prefix", "") or node.get("suffix", "")))
 
+    macros: dict[int, Any] = {}
+
     def render(self, item, context=None, **kwargs):
         key = id(self)
         try:
@@ -498,11 +577,14 @@ def patch_text_render(model) -> None:
         if kind == "variable":
             text = self._variable(item, context)
         elif kind == "macro":
+            macro = macros.get(key)
+            if macro is None:  # the macro a node calls is fixed by the style
+                macro = macros[key] = self.get_macro(arg)
             sort_options = kwargs.get("sort_options")
             if sort_options:
-                text = self.get_macro(arg).render(item, context, sort_options=sort_options)
+                text = macro.render(item, context, sort_options=sort_options)
             else:
-                text = self.get_macro(arg).render(item, context)
+                text = macro.render(item, context)
         elif kind == "term":
             text = self._term(item)
         else:
@@ -891,7 +973,8 @@ def patch_case_memo(model) -> None:
 
 #: Every speed patch, in installation order (``patch_text_render`` wraps the fidelity patches of
 #: ``cs:text``, so it comes after them).
-PATCHES = (patch_xpath_caches, patch_tree_walk, patch_macro_cache, patch_seams, patch_text_render,
+PATCHES = (patch_xpath_caches, patch_tree_walk, patch_macro_cache, patch_seams, patch_string_add,
+           patch_text_render,
            patch_name_options, patch_case_memo)
 #: Whether :func:`exporter.citations.compat.apply` installed them in this process.
 INSTALLED = False
