@@ -971,11 +971,79 @@ def patch_case_memo(model) -> None:
     model.TextCased.case = case
 
 
+def patch_names_lookups(model) -> None:
+    """``cs:names`` reads its ``cs:name`` and ``cs:label`` children (``names.name``: an lxml
+    ``find`` through ``__getattr__``) and its citation's or bibliography's names delimiter for
+    every record and variable; they are read once per node here.  A missing ``cs:name`` is
+    looked up again (citeproc-py inserts one when rendering), a missing ``cs:label`` is not
+    (nothing inserts one)."""
+    found: dict[tuple[int, str], Any] = {}
+    keep: dict[int, object] = {}
+    missing = object()
+
+    def child(tag: str, remember_missing: bool) -> property:
+        path = "cs:" + tag
+
+        def get(self):
+            key = (id(self), tag)
+            element = found.get(key)
+            if element is None:
+                element = self.find(path, self.nsmap)
+                if element is not None:
+                    found[key] = element
+                    keep[id(self)] = self
+                elif remember_missing:
+                    found[key] = missing
+                    keep[id(self)] = self
+            return None if element is missing else element
+
+        return property(get)
+
+    model.Names.name = child("name", False)
+    model.Names.label = child("label", True)
+
+    original_delimiter = model.Names.get_parent_delimiter
+    delimiters: dict[tuple[int, int], str] = {}
+
+    def get_parent_delimiter(self, context=None):
+        key = (id(self), id(context))
+        try:
+            return delimiters[key]
+        except KeyError:
+            value = delimiters[key] = original_delimiter(self, context)
+            keep[id(self)] = self
+            keep[id(context)] = context
+            return value
+
+    model.Names.get_parent_delimiter = get_parent_delimiter
+
+    # a term's single and plural text: read from the locale tree and preformatted for every
+    # label and term printed; once per (term, formatter) here (a String is immutable)
+    texts: dict[tuple[int, int, str], Any] = {}
+
+    def term_text(form: str, original) -> property:
+        def get(self):
+            formatter = self.get_formatter()
+            key = (id(self), id(formatter), form)
+            try:
+                return texts[key]
+            except KeyError:
+                value = texts[key] = original.fget(self)
+                keep[id(self)] = self
+                keep[id(formatter)] = formatter
+                return value
+
+        return property(get)
+
+    model.Term.single = term_text("single", model.Term.single)
+    model.Term.multiple = term_text("multiple", model.Term.multiple)
+
+
 #: Every speed patch, in installation order (``patch_text_render`` wraps the fidelity patches of
 #: ``cs:text``, so it comes after them).
 PATCHES = (patch_xpath_caches, patch_tree_walk, patch_macro_cache, patch_seams, patch_string_add,
            patch_text_render,
-           patch_name_options, patch_case_memo)
+           patch_name_options, patch_case_memo, patch_names_lookups)
 #: Whether :func:`exporter.citations.compat.apply` installed them in this process.
 INSTALLED = False
 
