@@ -213,3 +213,58 @@ def test_seam_joining_matches_citeproc_py():
         for other in pieces:
             got, expected = cstring.normalize_seam(left, other), reference(left, other)
             assert (type(got), str(got)) == (type(expected), str(expected)), (left, other)
+
+
+def _structure(value):
+    """A text's type and segments, nested, for comparing two texts exactly."""
+    if isinstance(value, list):
+        return (type(value).__name__, [_structure(v) for v in value])
+    return (type(value).__name__, str(value))
+
+
+def test_string_addition_matches_citeproc_py():
+    """The one-function ``String + x`` and ``MixedString + x`` give what citeproc-py's decorated
+    methods give: the same segments of the same types, the seam normalised twice as before."""
+    from citeproc import string as cstring
+    from citeproc.string import MixedString, NoCase, String
+
+    from exporter.citations import compat
+
+    if not compat.apply().get("speedups"):
+        pytest.skip("speed patches off (EXPORTER_CITE_SPEEDUPS=0): citeproc-py's own addition runs")
+
+    def reference(left, other):  # citeproc-py 0.11's __add__ (decorator included)
+        if other == "":
+            return left
+        if not isinstance(left, MixedString):
+            return reference(MixedString([left]), other)
+        other = cstring.normalize_seam(left, other)
+        if other == "" or other == []:
+            return left
+        try:
+            return MixedString(list.__add__(left, other))
+        except TypeError:
+            return MixedString(list.__add__(left, MixedString([other])))
+
+    lefts = [String("x."), String(" "), String(""), NoCase("y "), MixedString([String("p"), String(".")]),
+             MixedString([]), MixedString([MixedString([String("a,")]), String("")])]
+    others = ["", " ", ".", ",b", "c", String(". d"), NoCase(" e"), String(""), MixedString([]),
+              MixedString([String(","), String("f")]), MixedString([MixedString([String(" g")])])]
+    for left in lefts:
+        for other in others:
+            assert _structure(left + other) == _structure(reference(left, other)), (left, other)
+
+
+def test_text_case_memo_is_emptied_with_the_caches(engine, sample, fresh_caches):
+    """Cased texts are record text: ``processor.clear_caches()`` forgets them."""
+    from exporter.citations import compat, processor, speedups
+
+    if not compat.apply().get("speedups"):
+        pytest.skip("speed patches off (EXPORTER_CITE_SPEEDUPS=0): no memo")
+    path = engine.plugins.styles.get("chicago-notes-bibliography").path
+    first = processor.format_bibliography(_records(sample), path)
+    assert speedups._case_memo
+    processor.clear_caches()
+    assert not speedups._case_memo
+    again = processor.format_bibliography(_records(sample), path)
+    assert [(f.id, f.text) for f in again] == [(f.id, f.text) for f in first]

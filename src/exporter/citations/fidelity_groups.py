@@ -8,6 +8,13 @@ container title).  citeproc-py joined whatever the children rendered, terms incl
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+#: Set by the speed patches: a function giving a node's children as (child, is a cs:choose,
+#: calls a variable) read once per node, or None (read for every rendering).
+CHILD_FACTS: Callable[[Any], tuple | None] | None = None
+
 
 def patch_macro_as_group(model) -> None:
     """``Macro.render`` suppresses its output when it calls variables and none of the children
@@ -17,6 +24,9 @@ def patch_macro_as_group(model) -> None:
     join = model.join
 
     def render(self, item, context=None, sort_options=None, delimiter=""):
+        facts = CHILD_FACTS(self) if CHILD_FACTS is not None else None
+        if facts is not None:
+            return render_known(facts, item, context, sort_options, delimiter)
         output = []
         called = rendered = False
         for child in self.iterchildren():
@@ -24,6 +34,27 @@ def patch_macro_as_group(model) -> None:
             called = called or calls
             try:
                 if isinstance(child, Choose):
+                    text = child.render(item, context=context, sort_options=sort_options,
+                                        delimiter=delimiter)
+                else:
+                    text = child.render(item, context=context, sort_options=sort_options)
+            except VariableError:
+                continue
+            if text is not None:
+                output.append(text)
+                rendered = rendered or calls
+        if not output or (called and not rendered):
+            return None
+        return join(output, delimiter)
+
+    def render_known(facts, item, context, sort_options, delimiter):
+        # the loop above, with each child's kind and calls_variable() read once per node
+        output = []
+        called = rendered = False
+        for child, is_choose, calls in facts:
+            called = called or calls
+            try:
+                if is_choose:
                     text = child.render(item, context=context, sort_options=sort_options,
                                         delimiter=delimiter)
                 else:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import KeysView
 from typing import Any
 
-from . import givens
+from . import fidelity_groups, givens
 from .fidelity import ALL_DISAMBIGUATE, TERM_MARK
 from .fidelity import ETAL as _EtAl
 from .fidelity import FIRST_NAMES as _FirstNames
@@ -158,6 +158,7 @@ def patch_tree_walk(model) -> None:
     # the branch per (choose, type, variables present)
     static: dict[int, tuple | None] = {}
     branches: dict[tuple, Any] = {}
+    unshaped: set[tuple] = set()  # tested variables that a record's shape does not tell
 
     def choose_render(self, item, context=None, delimiter="", **kwargs):
         key = id(self)
@@ -174,9 +175,17 @@ def patch_tree_walk(model) -> None:
                 variables = tuple(sorted(found))
             static[key] = variables
             keep[key] = self
+            if variables is not None and {"key", "year_suffix"}.intersection(variables):
+                unshaped.add(variables)
         if variables is not None:
             reference = item.reference
-            branch_key = (key, reference.type, tuple([v in reference for v in variables]))
+            # the record's shape (its type and fields, read for the macro cache) decides the
+            # branch as well, unless a test is of a field the shape leaves out
+            shape = reference.__dict__.get("_exporter_shape")
+            if shape is not None and variables not in unshaped:
+                branch_key: tuple = (key, shape)
+            else:
+                branch_key = (key, reference.type, tuple([v in reference for v in variables]))
             branch = branches.get(branch_key, children)
             if branch is children:  # not seen yet
                 branch = None
@@ -206,7 +215,60 @@ def patch_tree_walk(model) -> None:
 
     model.Choose.render = choose_render
 
+    # per group: its delimiter, and each child with whether it is a cs:choose and whether it
+    # calls a variable (both fixed by the style; None: a child's calls_variable() raised, asked
+    # child by child as citeproc-py does)
+    groups: dict[int, tuple | None] = {}
+
+    def group_facts(group) -> tuple | None:
+        try:
+            kids_facts = tuple([(child, isinstance(child, Choose), bool(child.calls_variable()))
+                                for child in children(group)])
+        except Exception:
+            return None
+        return group.get("delimiter", ""), kids_facts
+
+    def child_facts(node) -> tuple | None:
+        key = id(node)
+        try:
+            facts = groups[key]
+        except KeyError:
+            facts = groups[key] = group_facts(node)
+            keep[key] = node
+        return None if facts is None else facts[1]
+
+    fidelity_groups.CHILD_FACTS = child_facts
+
     def group_process(self, item, context=None, **kwargs):
+        key = id(self)
+        try:
+            facts = groups[key]
+        except KeyError:
+            facts = groups[key] = group_facts(self)
+            keep[key] = self
+        if facts is None:
+            return group_process_slow(self, item, context, **kwargs)
+        delimiter, kids_facts = facts
+        output = []
+        variable_called = False
+        variable_rendered = False
+        for child, is_choose, calls in kids_facts:
+            variable_called = variable_called or calls
+            try:
+                if is_choose:
+                    child_text = child.render(item, context=context, delimiter=delimiter, **kwargs)
+                else:
+                    child_text = child.render(item, context=context, **kwargs)
+                if child_text is not None:
+                    output.append(child_text)
+                    variable_rendered = variable_rendered or calls
+            except VariableError:
+                pass
+        if output and (not variable_called or variable_rendered):
+            return self.join(output)
+        raise VariableError
+
+    def group_process_slow(self, item, context=None, **kwargs):
         output = []
         variable_called = False
         variable_rendered = False
@@ -250,6 +312,25 @@ def patch_tree_walk(model) -> None:
         return original_format(self, string)
 
     model.Formatted.format = format
+
+    # Affixed.wrap: a node without prefix and suffix returns "" + text (normalize_seam of an
+    # empty prefix or suffix changes nothing)
+    affixed: dict[int, bool] = {}
+    original_wrap = model.Affixed.wrap
+
+    def wrap(self, string):
+        key = id(self)
+        flag = affixed.get(key)
+        if flag is None:
+            flag = affixed[key] = bool(self.get("prefix", "") or self.get("suffix", ""))
+            keep[key] = self
+        if flag:
+            return original_wrap(self, string)
+        if string is None:
+            return None
+        return "" + string
+
+    model.Affixed.wrap = wrap
 
     Locale = model.Locale
     formatters: dict[int, Any] = {}
@@ -348,11 +429,29 @@ def patch_seams(model) -> None:
     punctuation = cstring.SEAM_PUNCTUATION
     str_str, mixed_str = str.__str__, mixed.__str__
 
+    # how a type's text is read: 0 a str without its own __str__ (its characters), 1 a
+    # MixedString without its own __str__ (its segments), 2 anything else (str(value));
+    # decided once per type
+    modes: dict[type, int] = {str: 0, mixed: 1}
+
+    def mode_of(kind: type) -> int:
+        if issubclass(kind, str) and kind.__str__ is str_str:
+            mode = 0
+        elif issubclass(kind, mixed) and kind.__str__ is mixed_str:
+            mode = 1
+        else:
+            mode = 2
+        modes[kind] = mode
+        return mode
+
     def last_char(value) -> str:
         kind = type(value)
-        if kind is str or (isinstance(value, str) and kind.__str__ is str_str):
+        mode = modes.get(kind)
+        if mode is None:
+            mode = mode_of(kind)
+        if mode == 0:
             return value[-1:]
-        if isinstance(value, mixed) and kind.__str__ is mixed_str:
+        if mode == 1:
             for segment in reversed(value):
                 char = last_char(segment)
                 if char:
@@ -362,9 +461,12 @@ def patch_seams(model) -> None:
 
     def first_char(value) -> str:
         kind = type(value)
-        if kind is str or (isinstance(value, str) and kind.__str__ is str_str):
+        mode = modes.get(kind)
+        if mode is None:
+            mode = mode_of(kind)
+        if mode == 0:
             return value[:1]
-        if isinstance(value, mixed) and kind.__str__ is mixed_str:
+        if mode == 1:
             for segment in value:
                 char = first_char(segment)
                 if char:
@@ -385,6 +487,42 @@ def patch_seams(model) -> None:
 
     cstring.normalize_seam = normalize_seam
     model.normalize_seam = normalize_seam
+
+
+def patch_string_add(model) -> None:
+    """citeproc-py's ``String + x`` and ``MixedString + x`` each went through a decorator
+    (``x == ''`` returns the left side), built a one-segment list for a ``String`` and caught a
+    ``TypeError`` to tell a list from a string; the same steps in one function each, with the
+    same seam normalisation (installed after :func:`patch_seams`)."""
+    from citeproc import string as cstring
+
+    mixed = cstring.MixedString
+    normalize_seam = cstring.normalize_seam
+    list_add = list.__add__
+
+    def mixed_add(self, other):
+        if other == "":
+            return self
+        other = normalize_seam(self, other)
+        if other == "" or other == []:
+            return self
+        if isinstance(other, list):
+            return self.__class__(list_add(self, other))
+        return self.__class__(list_add(self, [other]))
+
+    def string_add(self, other):
+        if other == "":
+            return self
+        left = mixed([self])
+        other = normalize_seam(left, other)
+        if other == "" or other == []:
+            return left
+        if isinstance(other, list):
+            return mixed(list_add(left, other))
+        return mixed([self, other])
+
+    mixed.__add__ = mixed_add
+    cstring.String.__add__ = string_add
 
 
 def patch_text_render(model) -> None:
@@ -423,6 +561,8 @@ def patch_text_render(model) -> None:
                 (node.get("quotes") or "false").lower() == "true",
                 bool(node.get("prefix", "") or node.get("suffix", "")))
 
+    macros: dict[int, Any] = {}
+
     def render(self, item, context=None, **kwargs):
         key = id(self)
         try:
@@ -438,11 +578,14 @@ def patch_text_render(model) -> None:
         if kind == "variable":
             text = self._variable(item, context)
         elif kind == "macro":
+            macro = macros.get(key)
+            if macro is None:  # the macro a node calls is fixed by the style
+                macro = macros[key] = self.get_macro(arg)
             sort_options = kwargs.get("sort_options")
             if sort_options:
-                text = self.get_macro(arg).render(item, context, sort_options=sort_options)
+                text = macro.render(item, context, sort_options=sort_options)
             else:
-                text = self.get_macro(arg).render(item, context)
+                text = macro.render(item, context)
         elif kind == "term":
             text = self._term(item)
         else:
@@ -556,6 +699,13 @@ def _tracked_reference_class():
 
         def exporter_value_key(self, fields: tuple) -> tuple:
             """The canonical values of ``fields``."""
+            keys = self.__dict__.get("_exporter_keys")
+            if keys is None:
+                keys = self.__dict__["_exporter_keys"] = {}
+            else:
+                found = keys.get(fields)
+                if found is not None:
+                    return found
             memo = self.__dict__.get("_exporter_canon")
             if memo is None:
                 memo = self.__dict__["_exporter_canon"] = {}
@@ -566,7 +716,8 @@ def _tracked_reference_class():
                     raw = dict.get(self, name, _ABSENT)
                     value = memo[name] = raw if raw is _ABSENT else canonical(raw)
                 out.append(value)
-            return tuple(out)
+            value_key = keys[fields] = tuple(out)
+            return value_key
 
     _TRACKED_CLASS = TrackedReference
     return TrackedReference
@@ -577,6 +728,7 @@ def clear_macro_cache(item_states: bool = False) -> None:
     states, which must stay fixed while an item renders: only between formatting calls)."""
     global _macro_cache_size
     _macro_cache.clear()
+    _case_memo.clear()
     if item_states:
         _item_states.clear()
     _macro_cache_size = 0
@@ -748,9 +900,162 @@ def patch_macro_cache(model) -> None:
 
 
 
+def patch_name_options(model) -> None:
+    """``cs:name`` options read once per (node, option, context).  The chain of fidelity
+    wrappers around citeproc-py's ``Name.get_option`` (given-name disambiguation, sort keys
+    without "and", et-al-subsequent) ends, outside those cases, in a value that depends only on
+    the style tree (the node's attribute, else its ``cs:citation``/``cs:bibliography``'s, else
+    the style's or the default); those cases still go through the chain."""
+    original = model.Name.get_option
+    given, et_al = _Given, ("et-al-min", "et-al-use-first")
+    memo: dict[tuple, object] = {}
+    keep: dict[int, object] = {}
+
+    def get_option(self, name, context=None, sort_options=None):
+        if sort_options:
+            # a sort key's own option, or "and" (left out of sort keys), is not the style's
+            if name in sort_options or name == "and":
+                return original(self, name, context, sort_options)
+        elif given.active:
+            return original(self, name, context, sort_options)
+        if name in et_al:
+            return original(self, name, context, sort_options)
+        key = (id(self), name, id(context))
+        try:
+            return memo[key]
+        except KeyError:
+            value = memo[key] = original(self, name, context, sort_options)
+            keep[id(self)] = self
+            keep[id(context)] = context
+            return value
+
+    model.Name.get_option = get_option
+
+
+#: Texts already cased (derived from records: emptied with the macro renderings).
+_case_memo: dict[tuple, object] = {}
+
+
+def _text_key(value, plain: tuple) -> tuple | None:
+    """A key equal for two texts exactly when they are the same segments of the same plain
+    citeproc-py string types with the same characters (None: some other type)."""
+    kind = type(value)
+    if kind in plain:
+        if kind is plain[-1]:  # MixedString
+            parts = []
+            for segment in value:
+                part = _text_key(segment, plain)
+                if part is None:
+                    return None
+                parts.append(part)
+            return (kind, tuple(parts))
+        return (kind, str.__str__(value))
+    return None
+
+
+def patch_case_memo(model) -> None:
+    """``text-case`` applied once per distinct text: the same container title or genre term
+    is title-cased for every record that has it (and again for its sort key).  The result
+    depends only on the node's ``text-case``, the language and the text's segments (their
+    types and characters), which make the key; texts of other types are cased as before."""
+    from citeproc.string import MixedString, NoCase, String
+
+    original = model.TextCased.case
+    plain = (str, String, NoCase, MixedString)
+    cases = ("title", "capitalize-first", "capitalize-all", "sentence", "lowercase", "uppercase")
+
+    def case(self, text, language=None):
+        text_case = self.get("text-case")
+        if text_case not in cases:
+            return original(self, text, language)
+        key = _text_key(text, plain)
+        if key is None:
+            return original(self, text, language)
+        key = (text_case, language, id(type(self)._stop_words), key)
+        try:
+            return _case_memo[key]
+        except KeyError:
+            if len(_case_memo) >= MACRO_CACHE_LIMIT:
+                _case_memo.clear()
+            value = _case_memo[key] = original(self, text, language)
+            return value
+
+    model.TextCased.case = case
+
+
+def patch_names_lookups(model) -> None:
+    """``cs:names`` reads its ``cs:name`` and ``cs:label`` children (``names.name``: an lxml
+    ``find`` through ``__getattr__``) and its citation's or bibliography's names delimiter for
+    every record and variable; they are read once per node here.  A missing ``cs:name`` is
+    looked up again (citeproc-py inserts one when rendering), a missing ``cs:label`` is not
+    (nothing inserts one)."""
+    found: dict[tuple[int, str], Any] = {}
+    keep: dict[int, object] = {}
+    missing = object()
+
+    def child(tag: str, remember_missing: bool) -> property:
+        path = "cs:" + tag
+
+        def get(self):
+            key = (id(self), tag)
+            element = found.get(key)
+            if element is None:
+                element = self.find(path, self.nsmap)
+                if element is not None:
+                    found[key] = element
+                    keep[id(self)] = self
+                elif remember_missing:
+                    found[key] = missing
+                    keep[id(self)] = self
+            return None if element is missing else element
+
+        return property(get)
+
+    model.Names.name = child("name", False)
+    model.Names.label = child("label", True)
+
+    original_delimiter = model.Names.get_parent_delimiter
+    delimiters: dict[tuple[int, int], str] = {}
+
+    def get_parent_delimiter(self, context=None):
+        key = (id(self), id(context))
+        try:
+            return delimiters[key]
+        except KeyError:
+            value = delimiters[key] = original_delimiter(self, context)
+            keep[id(self)] = self
+            keep[id(context)] = context
+            return value
+
+    model.Names.get_parent_delimiter = get_parent_delimiter
+
+    # a term's single and plural text: read from the locale tree and preformatted for every
+    # label and term printed; once per (term, formatter) here (a String is immutable)
+    texts: dict[tuple[int, int, str], Any] = {}
+
+    def term_text(form: str, original) -> property:
+        def get(self):
+            formatter = self.get_formatter()
+            key = (id(self), id(formatter), form)
+            try:
+                return texts[key]
+            except KeyError:
+                value = texts[key] = original.fget(self)
+                keep[id(self)] = self
+                keep[id(formatter)] = formatter
+                return value
+
+        return property(get)
+
+    model.Term.single = term_text("single", model.Term.single)
+    model.Term.multiple = term_text("multiple", model.Term.multiple)
+
+
 #: Every speed patch, in installation order (``patch_text_render`` wraps the fidelity patches of
 #: ``cs:text``, so it comes after them).
-PATCHES = (patch_xpath_caches, patch_tree_walk, patch_macro_cache, patch_seams, patch_text_render)
+PATCHES = (patch_xpath_caches, patch_tree_walk, patch_macro_cache, patch_seams, patch_string_add,
+           patch_text_render,
+           patch_name_options, patch_case_memo, patch_names_lookups)
 #: Whether :func:`exporter.citations.compat.apply` installed them in this process.
 INSTALLED = False
 
