@@ -24,31 +24,10 @@ def patch_macro_as_group(model) -> None:
     join = model.join
 
     def render(self, item, context=None, sort_options=None, delimiter=""):
+        # (child, is cs:choose, calls a variable): read once per node under the speed patches
         facts = CHILD_FACTS(self) if CHILD_FACTS is not None else None
-        if facts is not None:
-            return render_known(facts, item, context, sort_options, delimiter)
-        output = []
-        called = rendered = False
-        for child in self.iterchildren():
-            calls = child.calls_variable()
-            called = called or calls
-            try:
-                if isinstance(child, Choose):
-                    text = child.render(item, context=context, sort_options=sort_options,
-                                        delimiter=delimiter)
-                else:
-                    text = child.render(item, context=context, sort_options=sort_options)
-            except VariableError:
-                continue
-            if text is not None:
-                output.append(text)
-                rendered = rendered or calls
-        if not output or (called and not rendered):
-            return None
-        return join(output, delimiter)
-
-    def render_known(facts, item, context, sort_options, delimiter):
-        # the loop above, with each child's kind and calls_variable() read once per node
+        if facts is None:
+            facts = tuple((child, isinstance(child, Choose), child.calls_variable()) for child in self.iterchildren())
         output = []
         called = rendered = False
         for child, is_choose, calls in facts:
