@@ -27,9 +27,9 @@ from .bibtex import (
     _field_line,
     bib_date,
     bib_url,
+    csl_entry_start,
     entry_url,
     key_id,
-    key_name,
     key_prefix,
     key_year,
     page_text,
@@ -80,23 +80,8 @@ def position(number: str | None, page: str | None) -> str:
 
 def biblatex_from_csl(rec: dict, entry: Entry) -> str:
     """One entry straight from the mapping's record (the reference the fast path must equal)."""
-    authors = rec.get("author", ())
-    who = next((key_name(n.get("family") or n.get("literal") or "") for n in authors if n), "Anon")
+    fields, add, parts = csl_entry_start(rec, entry, BIBLATEX_TYPE)
     issued = rec.get("issued") or {}
-    parts = (list(issued.get("date-parts", [[]])[0]) + [None, None, None])[:3]
-    fields = [f"@{BIBLATEX_TYPE.get(rec['type'], 'unpublished')}"
-              f"{{{who}{key_year(parts[0])}-{key_id(entry.id)},\n"]
-
-    def add(name: str, value, escape=text) -> None:
-        v = escape(str(value)) if value else ""
-        if v:
-            fields.append(f"  {name} = {{{v}}},\n")
-
-    add("author", " and ".join(v for v in (_bib_csl_name(n) for n in authors) if v), str)
-    title = text(rec.get("title") or "")
-    if title:
-        fields.append(f"  title = {{{{{title}}}}},\n")
-    add("type", rec.get("genre"))
     if parts[0] is not None:
         fields.append(f"  date = {{{bib_date(parts[0], parts[1], parts[2], bool(issued.get('circa')))}}},\n")
     add("location", entry.place)

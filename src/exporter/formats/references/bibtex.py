@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import BinaryIO
 from urllib.parse import quote
@@ -224,17 +224,19 @@ def note_text(rec: dict, entry: Entry, letter: bool) -> str:
     return "; ".join(parts)
 
 
-def bib_from_csl(rec: dict, entry: Entry) -> str:
-    """One entry straight from the mapping's record (the reference the fast path must equal).
+def csl_entry_start(rec: dict, entry: Entry, types: dict[str, str]) -> tuple[list[str], Callable[..., None], list]:
+    """The start of a BibTeX or BibLaTeX entry from the mapping's record, shared by the reference
+    functions of both: ``(fields, add, date parts)``.
 
-    Only the key's entry id, the place of writing, the edition's place and year and the
-    description (not CSL variables) come from the entry."""
-    letter = rec["type"] == "personal_communication"
+    ``fields`` holds the key line (``types`` maps the CSL type to the entry type) and the author,
+    title and type fields; ``add(name, value, escape=text)`` appends a field when its value is not
+    empty; the date parts are ``[year, month, day]`` with ``None`` for what the record lacks.
+    """
     authors = rec.get("author", ())
     who = next((key_name(n.get("family") or n.get("literal") or "") for n in authors if n), "Anon")
     issued = rec.get("issued") or {}
     parts = (list(issued.get("date-parts", [[]])[0]) + [None, None, None])[:3]
-    fields = [f"@{BIB_TYPE.get(rec['type'], 'unpublished')}{{{who}{key_year(parts[0])}-{key_id(entry.id)},\n"]
+    fields = [f"@{types.get(rec['type'], 'unpublished')}{{{who}{key_year(parts[0])}-{key_id(entry.id)},\n"]
 
     def add(name: str, value, escape=text) -> None:
         v = escape(str(value)) if value else ""
@@ -246,6 +248,16 @@ def bib_from_csl(rec: dict, entry: Entry) -> str:
     if title:
         fields.append(f"  title = {{{{{title}}}}},\n")
     add("type", rec.get("genre"))
+    return fields, add, parts
+
+
+def bib_from_csl(rec: dict, entry: Entry) -> str:
+    """One entry straight from the mapping's record (the reference the fast path must equal).
+
+    Only the key's entry id, the place of writing, the edition's place and year and the
+    description (not CSL variables) come from the entry."""
+    letter = rec["type"] == "personal_communication"
+    fields, add, parts = csl_entry_start(rec, entry, BIB_TYPE)
     if parts[0] is not None:
         fields.append(f"  date = {{{bib_date(parts[0], parts[1], parts[2], False)}}},\n")
     if not letter:
