@@ -67,6 +67,39 @@ def test_mapping_types_names_dates(sample, frus):
     assert undated and all("issued" not in r for r in undated)
 
 
+def test_citation_record_leaves_out_a_volume_the_title_names(sample, frus):
+    from exporter.csl import citation_record, entry_to_csl
+
+    for entry, title in ((frus.get("d1"), "Russia, Volume III"), (sample.entries[0], "Volume 1: January")):
+        rec = entry_to_csl(entry)
+        assert title in rec["container-title"] and rec["volume"] in ("III", "1")  # the exports keep it
+        styled = citation_record(rec)
+        assert "volume" not in styled and "volume" in rec  # a copy: the record itself is unchanged
+        assert {k: v for k, v in rec.items() if k != "volume"} == styled
+    base = {"id": "x", "type": "book", "title": "T"}
+    for title, volume, kept in (("Collected Letters", "2", True), ("Papers, Volume 12", "1", True),
+                                ("Papers, Volume 12", "12", False), ("Papers, vol. 3", "3", False),
+                                ("Papers, VOLUME iii", "III", False), ("Involume 3", "3", True),
+                                ("Papers, Volume III", "II", True)):
+        rec = base | {"container-title": title, "volume": volume}
+        assert ("volume" in citation_record(rec)) is kept, (title, volume)
+    assert citation_record(base) is base
+
+
+def test_cite_prints_a_volume_once(cli, frus_path):
+    """FRUS's edition title ends with "Volume III" and the TEI gives the number again: printed once."""
+    for style, twice in (("apa", "Volume III: III"), ("modern-language-association", "Volume III, III"),
+                         ("chicago-notes-bibliography", "Telegram No. 1, III.")):
+        res = cli("cite", "--corpus", str(frus_path), "--entries", "d1", "--style", style)
+        assert res.returncode == 0, res.stderr
+        line = res.stdout.decode()
+        assert "Russia, Volume III" in line and twice not in line and line.count("III") == 1, line
+    res = cli("cite", "--entries", "kd1-1918-03-03a", "--style", "apa")
+    assert "Volume 1: January–June 1918 (pp. 20–21)" in res.stdout.decode()  # not "(Vol. 1, pp. ...)"
+    exported = cli("export", "--corpus", str(frus_path), "--entries", "d1", "--format", "csl-json", "-o", "-")
+    assert json.loads(exported.stdout)[0]["volume"] == "III"  # reference managers still get the field
+
+
 def test_cyrillic_and_empty_names():
     from exporter.csl import csl_name, csl_names
     from exporter.model import Person

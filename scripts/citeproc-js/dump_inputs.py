@@ -1,4 +1,5 @@
-"""Write the inputs of make_goldens.js: CSL-JSON records of the sample and FRUS, style and locale paths.
+"""Write the inputs of make_goldens.js: the records styles format (``citation_record``) of the sample
+and FRUS, style and locale paths.
 
 Run from the repository root with the project's venv::
 
@@ -20,11 +21,12 @@ CORPORA = {"sample": ROOT / "src" / "exporter" / "sample",
 def main(out: str) -> None:
     import citeproc
 
-    from exporter.csl import entry_to_csl
+    from exporter.csl import citation_record, entry_to_csl
     from exporter.engine import Engine
 
     engine = Engine()
-    corpora = {name: [entry_to_csl(e) for e in engine.load(path).entries] for name, path in CORPORA.items()}
+    corpora = {name: [citation_record(entry_to_csl(e)) for e in engine.load(path).entries]
+               for name, path in CORPORA.items()}
     styles = {s.name: str(s.path) for s in engine.plugins.styles}
     locale = os.path.join(citeproc.LOCALES_PATH, "locales-en-US.xml")
     Path(out).write_text(json.dumps({"corpora": corpora, "styles": styles, "locale": locale},

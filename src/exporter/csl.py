@@ -1,7 +1,7 @@
 """The one CSL-JSON mapping of an entry, and the plain citation used when no style is chosen.
 
 Every citation-related output (``exporter cite``, RIS, BibTeX, CSL-JSON, the PDF/DOCX citation
-lines) starts from :func:`entry_to_csl`.
+lines) starts from :func:`entry_to_csl`; what a style formats is :func:`citation_record` of it.
 """
 
 from __future__ import annotations
@@ -102,6 +102,26 @@ def entry_to_csl(entry: Entry) -> dict[str, Any]:
         rec["number"] = entry.number
     if vol.base_url:
         rec["URL"] = entry.iri
+    return rec
+
+
+def _names_volume(title: str, volume: str) -> bool:
+    """Whether ``title`` names volume ``volume`` itself ("..., Russia, Volume III")."""
+    return re.search(rf"\b(?:volume|vol\.)\s*{re.escape(volume)}(?![\w])", title, re.IGNORECASE) is not None
+
+
+def citation_record(rec: dict[str, Any]) -> dict[str, Any]:
+    """The record a citation style formats: ``rec`` without a ``volume`` its container title names.
+
+    An edition's title often ends with its volume ("Papers Relating to the Foreign Relations of
+    the United States, 1918, Russia, Volume III"), and the TEI gives the number again; every style
+    that prints both would print it twice ("Volume III: III" in APA, "Volume III, III" in MLA).
+    The exports keep ``volume`` (a reference manager sorts and searches by it); only formatted
+    citations leave it out, and only when the title already says it.
+    """
+    volume, title = rec.get("volume"), rec.get("container-title")
+    if isinstance(volume, str) and isinstance(title, str) and _names_volume(title, volume):
+        return {k: v for k, v in rec.items() if k != "volume"}
     return rec
 
 

@@ -56,7 +56,7 @@ def cite_entries(entries: Sequence[Entry], style: Style, mode: str,
     """
     from html import escape
 
-    from ..csl import entry_to_csl, plain_citation
+    from ..csl import citation_record, entry_to_csl, plain_citation
     from . import processor
 
     if mode not in MODES:
@@ -64,7 +64,7 @@ def cite_entries(entries: Sequence[Entry], style: Style, mode: str,
     by_id: dict[str, Entry] = {}
     records = []
     for entry in entries:
-        rec = entry_to_csl(entry)
+        rec = citation_record(entry_to_csl(entry))
         if rec["id"] not in by_id:
             by_id[rec["id"]] = entry
             records.append(rec)
@@ -128,7 +128,7 @@ def cite_clusters(clusters: Sequence[Sequence[Cite]], style: Style, note: bool,
     fallback (its entries' plain citations joined with ``; ``) with ``error`` set."""
     from html import escape
 
-    from ..csl import entry_to_csl, plain_citation
+    from ..csl import citation_record, entry_to_csl, plain_citation
     from . import processor
 
     records, seen = [], set()
@@ -136,7 +136,7 @@ def cite_clusters(clusters: Sequence[Sequence[Cite]], style: Style, note: bool,
     for cluster in clusters:
         cites = []
         for cite in cluster:
-            rec = entry_to_csl(cite.entry)
+            rec = citation_record(entry_to_csl(cite.entry))
             if rec["id"] not in seen:
                 seen.add(rec["id"])
                 records.append(rec)
