@@ -56,7 +56,7 @@ def cite_entries(entries: Sequence[Entry], style: Style, mode: str,
     """
     from html import escape
 
-    from ..csl import citation_record, entry_to_csl, plain_citation
+    from ..csl import citation_record, csl_id, entry_to_csl, plain_citation
     from . import processor
 
     if mode not in MODES:
@@ -75,7 +75,7 @@ def cite_entries(entries: Sequence[Entry], style: Style, mode: str,
             raise UsageError(f"style '{style.name}' has no bibliography; cite with --mode note or in-text")
         results = processor.format_bibliography(records, style.path, locale)
     else:
-        cites = [(entry_to_csl(e)["id"], locator) for e in entries]
+        cites = [(csl_id(e), locator) for e in entries]  # the ids of the records above
         results = processor.format_citations(records, cites, style.path, note=(mode == "note"),
                                                locale=locale)
     lines = []
