@@ -241,7 +241,7 @@ def test_tuned_weasyprint_writes_the_same_pdf(renders):
     # Active while the format renders, gone before and after: weasyprint is stock for anyone else.
     assert tuned["during"] == {"stock missing": False, "stock split_first_line": False, "stock zlib": False,
                                "stock gc": False}
-    assert all(tuned["after"].values()) and tuned["tuning patches"] == 11, tuned["after"]
+    assert all(tuned["after"].values()) and tuned["tuning patches"] == 20, tuned["after"]
     # The replaced sources were really used, and what they avoid was not imported.
     assert tuned["patched"] == ["weasyprint.text.ffi", "weasyprint.html"]
     assert tuned["modules"] == [] and tuned["lazy_ua"] is True
@@ -559,6 +559,57 @@ def test_fast_style_lookup_computes_what_weasyprint_computes(engine, frus_path, 
                 continue
             assert fast_anonymous[key] == expected, ("anonymous", key)
     assert compared >= len(styles) * len(keys) and len(styles) > (5 if selection == "decorated" else 100)
+
+
+#: Lengths the project's own stylesheet leaves alone, for the percentages test.
+_SIZED = """<html><head><style>
+@page { size: 300px 400px; margin: 5%; }
+div { width: 50%; padding: 2% 3px calc(1em + 2%) 4%; margin: auto 10% 1em; box-sizing: border-box;
+      border: 2px solid; min-width: 10%; max-width: calc(100% - 10px); min-height: 5px; }
+p { height: 20%; max-height: none; box-sizing: padding-box; float: left; width: calc(30% + 1em); }
+table { border-collapse: collapse; width: 80%; } td { border: 3px solid; padding: 5%; height: 2em; }
+span { display: inline-block; width: 25%; margin: 0 5%; }
+</style></head><body><div>a <span>b</span><p>c</p></div>
+<table><tr><td>d</td><td style="width: 30%">e</td></tr></table></body></html>"""
+
+
+@pytest.mark.parametrize("selection", ["frus", "sized"])
+def test_fast_percentages_set_what_weasyprint_sets(engine, frus_path, monkeypatch, selection):
+    """Every ``resolve_percentages`` call of a layout, made on a twin of the box with the faster
+    function: the box gets the same used values (calc(), percentages, auto, box-sizing, pages,
+    collapsed table borders)."""
+    import weasyprint.layout.percent as percent
+    from weasyprint.formatting_structure import boxes
+
+    from exporter.engine import ExportRequest
+    from exporter.formats import pdf
+    from exporter.formats.pdf.fetcher import make_fetcher
+    from exporter.formats.pdf.speedups import tuning as pdf_tuning
+    from exporter.formats.pdf.speedups.percent import make
+
+    pdf_tuning.uninstall()  # weasyprint's own layout around the calls (an earlier test built ours)
+    monkeypatch.setenv("EXPORTER_PDF_SPEEDUPS", "0")
+    fast, original = make(percent, boxes), percent.resolve_percentages
+    seen = {"calls": 0, "pages": 0, "percent": 0}
+
+    def both(box, containing_block):
+        twin = box.copy()
+        fast(twin, containing_block)
+        original(box, containing_block)
+        assert twin.__dict__ == box.__dict__, type(box).__name__
+        seen["calls"] += 1
+        seen["pages"] += isinstance(box, boxes.PageBox)
+        seen["percent"] += any(getattr(box.style[k], "unit", None) == "%" for k in ("width", "padding_left"))
+
+    for module in pdf_tuning._percent_users():
+        monkeypatch.setattr(module, "resolve_percentages", both)
+    if selection == "sized":
+        pdf._html_document(_SIZED, make_fetcher()).render().write_pdf()
+    else:
+        request = ExportRequest(format="pdf", accept_terms=True, entries="d1,d2,d3", corpus=str(frus_path))
+        pdf.render(engine.assemble(request, engine.plugins.formats.get("pdf")), io.BytesIO())
+    assert seen["calls"] > 20 and seen["pages"] >= 1
+    assert seen["percent"] > (3 if selection == "sized" else -1)
 
 
 def test_line_cache_key_holds_every_style_value_read(engine, frus_path, monkeypatch):

@@ -14,7 +14,15 @@ starts and back when the last one ends, so weasyprint is stock for the rest of t
   one general function.  Most accesses are for a property the element's rules do not set, whose
   value is simply the parent's (inherited) or the initial value; those are answered directly
   (for elements and for anonymous boxes) and every other case goes to weasyprint's function
-  (identical output).
+  (identical output).  The logical property that may set a physical one is looked up once per
+  property and direction, and a value that is a plain string or number is not searched for math
+  functions (it cannot hold one).
+* Used lengths: :mod:`.percent` -- weasyprint's ``resolve_percentages`` with its two calls per
+  property inlined (the same expressions, in the same order), for the layout modules that import
+  it by name.
+* Struts: a style's strut (the used line height and baseline the line layout asks for every line
+  and inline box) is kept on the style the first time layout asks for it; weasyprint builds a
+  string key from fifteen style values on every call.
 * Text layouts kept for drawing: weasyprint lays each line's text out with Pango, then frees the
   Pango objects and, to draw the line, builds them again (a Pango context, layout and font
   description) and lays the same text out a second time.  The layout a line was measured with
@@ -98,6 +106,8 @@ def install() -> bool:
 
         draw.install()
         _install_style_lookup()
+        _install_percentages()
+        _install_struts()
         _install_kept_layouts()
         _install_font_descriptions()
         _install_line_cache()
@@ -127,6 +137,10 @@ def _targets() -> list[tuple[Any, str, Any]]:
         found.append((css.ComputedStyle, "__missing__", _installed["missing"]))
     if "anonymous_missing" in _installed:
         found.append((css.AnonymousStyle, "__missing__", _installed["anonymous_missing"]))
+    if "percentages" in _installed:
+        found += [(module, "resolve_percentages", _installed["percentages"]) for module in _percent_users()]
+    if "strut" in _installed:
+        found.append((inline, "strut", _installed["strut"]))
     if "layout_methods" in _installed:
         deactivate, reactivate = _installed["layout_methods"]
         found += [(line_break.Layout, "deactivate", deactivate), (line_break.Layout, "reactivate", reactivate)]
@@ -252,6 +266,14 @@ def uninstall() -> None:
             css.ComputedStyle.__missing__ = _installed.pop("missing")
         if "anonymous_missing" in _installed:
             css.AnonymousStyle.__missing__ = _installed.pop("anonymous_missing")
+        if "strut" in _installed:
+            import weasyprint.layout.inline as inline
+
+            inline.strut = _installed.pop("strut")
+        if "percentages" in _installed:
+            original = _installed.pop("percentages")
+            for module in _percent_users():
+                module.resolve_percentages = original
         _leave_process_settings()
         if "layout_methods" in _installed:
             from weasyprint.text.line_break import Layout
@@ -311,6 +333,11 @@ def _install_style_lookup() -> None:
             return initial, logical, computer, True
         return computed_initial, logical, computer, True
 
+    # The logical property that sets a physical one, per direction: weasyprint's functions build
+    # the name from their arguments alone, so it is built once per (property, direction).
+    logical_names: dict[tuple[str, Any], str] = {}
+    plain = frozenset({str, int, float, type(None)})
+
     def _fast_missing(self: Any, key: str) -> Any:
         try:
             kind, logical, computer, fast_set = kinds[key]
@@ -318,8 +345,14 @@ def _install_style_lookup() -> None:
             kind, logical, computer, fast_set = kinds[key] = classify(key)
         cascaded = self.cascaded
         # A physical property (margin-top) may be set through its logical one (margin-block-start).
-        if logical is not None and logical(block="ttb", inline=self["direction"]) in cascaded:
-            return original(self, key)
+        if logical is not None:
+            direction = self["direction"]
+            try:
+                name = logical_names[key, direction]
+            except KeyError:
+                name = logical_names[key, direction] = logical(block="ttb", inline=direction)
+            if name in cascaded:
+                return original(self, key)
         if key in cascaded:
             if not fast_set:
                 return original(self, key)
@@ -333,7 +366,8 @@ def _install_style_lookup() -> None:
             if parent is None:
                 return original(self, key)
             value = parent[key]
-            if check_math(value):
+            # a string, a number or None holds no math function: only tokens and tuples are checked
+            if value.__class__ not in plain and check_math(value):
                 return original(self, key)
             self[key] = value
             return value
@@ -388,6 +422,48 @@ def _install_style_lookup() -> None:
 
     _installed["anonymous_missing"] = anonymous
     css.AnonymousStyle.__missing__ = _fast_anonymous_missing
+
+
+def _percent_users() -> list[Any]:
+    """weasyprint's layout modules that import ``resolve_percentages`` by name."""
+    import importlib
+
+    return [importlib.import_module(f"weasyprint.layout.{name}")
+            for name in ("absolute", "block", "column", "float", "grid", "inline", "page", "table")]
+
+
+def _install_percentages() -> None:
+    import weasyprint.layout.percent as percent
+    from weasyprint.formatting_structure import boxes
+
+    from .percent import make
+
+    original = percent.resolve_percentages
+    # every module that imported weasyprint's function by name gets ours (while a render runs)
+    assert all(module.resolve_percentages is original for module in _percent_users())
+    _installed["percentages"] = original
+    fast = make(percent, boxes)
+    for module in _percent_users():
+        module.resolve_percentages = fast
+
+
+def _install_struts() -> None:
+    import weasyprint.layout.inline as inline
+
+    original = inline.strut
+
+    def strut(style: Any) -> tuple[Any, Any]:
+        # A style's strut (used line height and baseline) is a function of its font values,
+        # which do not change once layout reads them; the line layout asks it again for every
+        # line and inline box of that style.
+        try:
+            return style.__dict__["exporter_strut"]
+        except KeyError:
+            result = style.__dict__["exporter_strut"] = original(style)
+            return result
+
+    _installed["strut"] = original
+    inline.strut = strut
 
 
 def _install_kept_layouts() -> None:
