@@ -262,3 +262,28 @@ def test_frus_print_and_quota_and_audit(archive, engine, frus_path, tmp_path):
     with sqlite3.connect(archive.state / "jobs.sqlite3") as db:
         rows = db.execute("SELECT reader, format, source_pages, terms_accepted, pages FROM audit").fetchall()
     assert [(r[0], r[1], r[2], r[3]) for r in rows] == [("historian", "pdf", doc.source_pages, 1)]
+
+
+def test_a_worker_collects_garbage_after_answering_not_before():
+    """A worker keeps the collector's threshold where a PDF render raises it, so that ending a
+    render sets off no collection before the answer; the collection runs once it is sent."""
+    import gc
+
+    from exporter.formats.pdf.speedups import tuning
+    from exporter.service import worker
+
+    assert worker.GC_THRESHOLD == tuning.RENDER_GC_THRESHOLD
+    saved = gc.get_threshold()
+    try:
+        gc.set_threshold(700, *saved[1:])
+        worker.keep_collections_between_jobs()
+        assert gc.get_threshold() == (tuning.RENDER_GC_THRESHOLD, *saved[1:])
+        with tuning.render_scope():
+            assert gc.get_threshold()[0] == tuning.RENDER_GC_THRESHOLD
+        assert gc.get_threshold()[0] == tuning.RENDER_GC_THRESHOLD  # not lowered when it ends
+        junk = [[i] for i in range(5000)]
+        del junk
+        worker.collect_after_job()
+        assert gc.get_count()[0] < 50
+    finally:
+        gc.set_threshold(*saved)

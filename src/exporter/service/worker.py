@@ -15,6 +15,7 @@ Messages (tuples over a pipe):
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import tempfile
@@ -87,6 +88,27 @@ def _start(settings: dict[str, Any]) -> tuple[Runner | None, str | None]:
     return runner, runner.canary(settings["warm_formats"])  # no limit: the first render imports
 
 
+#: The young-generation threshold of a worker: the one the PDF render raises it to while it runs.
+GC_THRESHOLD = 20000
+
+
+def keep_collections_between_jobs() -> None:
+    """Leave the collector's young-generation threshold raised for good in this worker.
+
+    A PDF render raises it while it runs and puts it back when it ends, which sets off, at that
+    moment, the collection the render put off -- before the worker can answer.  In a worker the
+    threshold stays raised instead, and :func:`collect_after_job` runs that collection once the
+    answer is sent, while the reader's file is on its way.
+    """
+    threshold = gc.get_threshold()
+    gc.set_threshold(max(GC_THRESHOLD, threshold[0]), *threshold[1:])
+
+
+def collect_after_job() -> None:
+    """The young generation's collection, after a job's answer is sent (see above)."""
+    gc.collect(0)
+
+
 def main(conn, settings: dict[str, Any]) -> None:
     """Worker process entry point.
 
@@ -99,6 +121,7 @@ def main(conn, settings: dict[str, Any]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from ..errors import ExporterError
 
+    keep_collections_between_jobs()
     runner, warm_error = _start(settings)
     conn.send(("ready", os.getpid(), rss_bytes(), warm_error))
     while True:
@@ -131,3 +154,4 @@ def main(conn, settings: dict[str, Any]) -> None:
                        rss_bytes(), 500))
         else:
             conn.send(("done", job_id, result, rss_bytes()))
+        collect_after_job()
