@@ -7,6 +7,11 @@ function with those two inlined: the same values, computed by the same expressio
 order, set on the box in the same order.  Anything but a plain length or percentage (``calc()``
 and the other math functions) still goes through weasyprint's ``percentage``; the box-sizing
 adjustment is weasyprint's own.
+
+The values set are kept on the style (for the render, which owns the style), per size of the
+containing block: a box of the same style in a block of the same size (the next line of a
+paragraph, a box laid out again after a page break) takes them as they are.  Not with collapsed
+table borders, whose widths the box itself may hold.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ _SIDES = (("margin_left", False), ("margin_right", False), ("margin_top", True),
           ("padding_left", False), ("padding_right", False), ("padding_top", True), ("padding_bottom", True),
           ("width", False), ("min_width", False), ("max_width", False))
 _BORDERS = ("border_top_width", "border_right_width", "border_bottom_width", "border_left_width")
+#: Every attribute the function sets, in its order.
+_SET = tuple(name for name, _ in _SIDES) + ("height", "min_height", "max_height") + _BORDERS
 
 
 def make(percent: Any, boxes: Any) -> Callable[[Any, Any], None]:
@@ -54,8 +61,18 @@ def make(percent: Any, boxes: Any) -> Callable[[Any, Any], None]:
             cb_height = containing_block.height
         else:
             cb_width, cb_height = containing_block
-        maybe_height = cb_height if isinstance(box, PageBox) else cb_width
+        page = isinstance(box, PageBox)
         style = box.style
+        # The used values are a function of the style and the containing block's size (and its
+        # type: an int and a float of the same value can give a calc() of different types).
+        key = (cb_width, cb_height, cb_width.__class__, cb_height.__class__, page)
+        kept = style.__dict__.get("exporter_used")
+        if kept is not None:
+            values = kept.get(key)
+            if values is not None:
+                box.__dict__.update(values)
+                return
+        maybe_height = cb_height if page else cb_width
         for name, vertical in _SIDES:
             refer_to = maybe_height if vertical else cb_width
             value = style[name]
@@ -96,5 +113,10 @@ def make(percent: Any, boxes: Any) -> Callable[[Any, Any], None]:
 
         adjust_box_sizing(box, "width")
         adjust_box_sizing(box, "height")
+        if not collapse:  # collapsed borders depend on the box, not only on its style
+            attributes = box.__dict__
+            if kept is None:
+                kept = style.__dict__["exporter_used"] = {}
+            kept[key] = {name: attributes[name] for name in _SET}
 
     return resolve_percentages

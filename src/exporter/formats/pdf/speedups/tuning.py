@@ -20,6 +20,8 @@ starts and back when the last one ends, so weasyprint is stock for the rest of t
 * Used lengths: :mod:`.percent` -- weasyprint's ``resolve_percentages`` with its two calls per
   property inlined (the same expressions, in the same order), for the layout modules that import
   it by name.
+* Backgrounds: :mod:`.backgrounds` -- boxes that paint no background of their own (no radius,
+  image, colour or shadow) get weasyprint's result for them without its function.
 * Struts: a style's strut (the used line height and baseline the line layout asks for every line
   and inline box) is kept on the style the first time layout asks for it; weasyprint builds a
   string key from fifteen style values on every call.
@@ -108,6 +110,7 @@ def install() -> bool:
         _install_style_lookup()
         _install_percentages()
         _install_struts()
+        _install_backgrounds()
         _install_kept_layouts()
         _install_font_descriptions()
         _install_line_cache()
@@ -141,6 +144,10 @@ def _targets() -> list[tuple[Any, str, Any]]:
         found += [(module, "resolve_percentages", _installed["percentages"]) for module in _percent_users()]
     if "strut" in _installed:
         found.append((inline, "strut", _installed["strut"]))
+    if "backgrounds" in _installed:
+        import weasyprint.layout.background as background
+
+        found.append((background, "layout_box_backgrounds", _installed["backgrounds"]))
     if "layout_methods" in _installed:
         deactivate, reactivate = _installed["layout_methods"]
         found += [(line_break.Layout, "deactivate", deactivate), (line_break.Layout, "reactivate", reactivate)]
@@ -270,6 +277,10 @@ def uninstall() -> None:
             import weasyprint.layout.inline as inline
 
             inline.strut = _installed.pop("strut")
+        if "backgrounds" in _installed:
+            import weasyprint.layout.background as background
+
+            background.layout_box_backgrounds = _installed.pop("backgrounds")
         if "percentages" in _installed:
             original = _installed.pop("percentages")
             for module in _percent_users():
@@ -464,6 +475,16 @@ def _install_struts() -> None:
 
     _installed["strut"] = original
     inline.strut = strut
+
+
+def _install_backgrounds() -> None:
+    import weasyprint.layout.background as background
+
+    from .backgrounds import make
+
+    original = background.layout_box_backgrounds
+    _installed["backgrounds"] = original
+    background.layout_box_backgrounds = make(original)  # its own recursion finds ours too
 
 
 def _install_kept_layouts() -> None:
