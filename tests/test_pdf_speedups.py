@@ -612,6 +612,51 @@ def test_fast_percentages_set_what_weasyprint_sets(engine, frus_path, monkeypatc
     assert seen["percent"] > (3 if selection == "sized" else -1)
 
 
+_PAINTED = """<html><head><style>
+@page { background: #eee; }
+div { border-radius: 10%; background: yellow; } span { background: currentcolor; color: red; }
+p { visibility: hidden; background: blue; } em { box-shadow: 1px 1px red; } b { border-radius: 0 4px; }
+i { background-image: linear-gradient(red, blue); } q { background-color: rgba(0, 0, 0, 0); }
+</style></head><body><div>a <span>b</span></div><p>c <em>d</em></p><b>e</b> <i>f</i> <q>g</q>
+<section>h <small>i</small></section></body></html>"""
+
+
+def _backgrounds(pages) -> list:
+    names = ("border_top_left_radius", "border_top_right_radius", "border_bottom_right_radius",
+             "border_bottom_left_radius")
+
+    def painted(box) -> str:  # the background without its style (which records what was read)
+        found = getattr(box, "background", None)
+        import re
+
+        return "None" if found is None else re.sub(r" at 0x[0-9a-f]+", "", repr((found.color, found.layers)))
+
+    return [(type(box).__name__, box.element_tag, [painted(box)] + [repr(getattr(box, n, None)) for n in names])
+            for page in pages for box in page._page_box.descendants()]
+
+
+def test_plain_box_backgrounds_are_laid_out_as_weasyprint_does(monkeypatch):
+    """Boxes with radii, colours (currentcolor, transparent), gradients, shadows and hidden
+    ones, beside boxes that paint nothing: the faster background layout leaves every box with
+    weasyprint's own background and radii."""
+    import weasyprint.layout.background as background
+
+    from exporter.formats import pdf
+    from exporter.formats.pdf.fetcher import make_fetcher
+    from exporter.formats.pdf.speedups import tuning as pdf_tuning
+    from exporter.formats.pdf.speedups.backgrounds import make
+
+    pdf_tuning.uninstall()
+    monkeypatch.setenv("EXPORTER_PDF_SPEEDUPS", "0")
+    stock = _backgrounds(pdf._html_document(_PAINTED, make_fetcher()).render().pages)
+    monkeypatch.setattr(background, "layout_box_backgrounds", make(background.layout_box_backgrounds))
+    fast = _backgrounds(pdf._html_document(_PAINTED, make_fetcher()).render().pages)
+    assert fast == stock
+    painted = {tag for _, tag, values in stock if values[0] != "None"}
+    assert {"div", "span", "em", "i"} <= painted and not painted & {"p", "q", "small", "b"}
+    assert any(tag == "b" and values[2] != "(0, 0)" for _, tag, values in stock)
+
+
 def test_line_cache_key_holds_every_style_value_read(engine, frus_path, monkeypatch):
     """The line cache is keyed by every style value weasyprint's line breaking reads: its own
     function is run on styles that record each value asked for, over the sample (both layers,
