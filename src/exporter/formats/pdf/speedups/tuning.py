@@ -535,8 +535,7 @@ def record_key(layout: Any, style: Any) -> tuple | None:
     """What the Pango layout weasyprint builds to draw a line depends on (``Layout.reactivate``:
     the text, the justification spacing, the fonts and the style values of
     :data:`LINE_STYLE_KEYS`); ``None`` when a value is unhashable."""
-    key = (layout.text, layout.justification_spacing, style.font_config,
-           tuple([style[name] for name in LINE_STYLE_KEYS]))
+    key = (layout.text, layout.justification_spacing, style.font_config, line_style_values(style))
     try:
         hash(key)
     except TypeError:
@@ -582,6 +581,20 @@ LINE_STYLE_KEYS = (
     "font_variation_settings", "text_decoration_line", "font_kerning", "font_variant_ligatures",
     "font_variant_position", "font_variant_numeric", "font_variant_alternates",
     "font_variant_east_asian", "font_feature_settings", "word_spacing", "letter_spacing", "tab_size")
+
+
+def line_style_values(style: Any) -> tuple:
+    """The values of :data:`LINE_STYLE_KEYS` in ``style``, read once per style: layout asks for
+    them for every line of a text box, and weasyprint changes none of them on a style once it is
+    laid out (it changes copies)."""
+    kept = style.__dict__
+    try:
+        return kept["exporter_line_values"]
+    except KeyError:
+        values = kept["exporter_line_values"] = tuple([style[name] for name in LINE_STYLE_KEYS])
+        return values
+
+
 #: Characters of text kept as keys before the line cache is emptied (a few megabytes).
 MAX_LINE_CACHE_CHARS = 1_000_000
 
@@ -621,7 +634,7 @@ def _install_line_cache() -> None:
                          is_line_start: bool = True, minimum: bool = False) -> tuple:
         try:
             key = (text, max_width, justification_spacing, is_line_start, minimum, style.font_config,
-                   tuple([style[name] for name in LINE_STYLE_KEYS]))
+                   line_style_values(style))
             hit = cache.get(key)
         except TypeError:  # an unhashable value: laid out as weasyprint does, not kept
             return original(text, style, context, max_width, justification_spacing, is_line_start, minimum)
