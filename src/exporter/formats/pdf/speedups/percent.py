@@ -20,14 +20,20 @@ from collections.abc import Callable
 from math import inf
 from typing import Any
 
-#: The properties set first, in weasyprint's order; True: the box's height is the reference when
-#: the box is a page (its inline size otherwise, as in CSS).
-_SIDES = (("margin_left", False), ("margin_right", False), ("margin_top", True), ("margin_bottom", True),
-          ("padding_left", False), ("padding_right", False), ("padding_top", True), ("padding_bottom", True),
-          ("width", False), ("min_width", False), ("max_width", False))
+#: The lengths set first, in weasyprint's order (then the border widths).
+_LENGTHS = ("margin_left", "margin_right", "margin_top", "margin_bottom", "padding_left", "padding_right",
+            "padding_top", "padding_bottom", "width", "min_width", "max_width", "height", "min_height",
+            "max_height")
 _BORDERS = ("border_top_width", "border_right_width", "border_bottom_width", "border_left_width")
 #: Every attribute the function sets, in its order.
-_SET = tuple(name for name, _ in _SIDES) + ("height", "min_height", "max_height") + _BORDERS
+_SET = _LENGTHS + _BORDERS
+
+
+class _Content:
+    """The reference of ``height`` in a block whose height depends on its content."""
+
+
+_CONTENT = _Content()
 
 
 def make(percent: Any, boxes: Any) -> Callable[[Any, Any], None]:
@@ -36,23 +42,6 @@ def make(percent: Any, boxes: Any) -> Callable[[Any, Any], None]:
     adjust_box_sizing = percent.adjust_box_sizing
     check_math = percent.check_math
     Box, PageBox = boxes.Box, boxes.PageBox
-
-    def used(box: Any, style: Any, name: str, refer_to: Any) -> None:
-        # weasyprint's resolve_one_percentage and percentage, for the rarer properties
-        value = style[name]
-        if value is None or value == "auto":
-            result = value
-        else:
-            unit = getattr(value, "unit", None)
-            if unit is None:
-                result = percentage(value, style, refer_to)
-            elif unit == "%":
-                result = refer_to * value.value / 100
-            else:
-                result = value.value
-        setattr(box, name, result)
-        if result == "auto" and (name == "min_width" or name == "min_height"):
-            setattr(box, name, 0)
 
     def resolve_percentages(box: Any, containing_block: Any) -> None:
         """Set used values as attributes of the box object (weasyprint's function, inlined)."""
@@ -72,10 +61,23 @@ def make(percent: Any, boxes: Any) -> Callable[[Any, Any], None]:
             if values is not None:
                 box.__dict__.update(values)
                 return
-        maybe_height = cb_height if page else cb_width
-        for name, vertical in _SIDES:
-            refer_to = maybe_height if vertical else cb_width
+        # What 100% is for each of _LENGTHS: vertical margins and paddings refer to the inline
+        # size, except on a page.
+        vertical = cb_height if page else cb_width
+        w = cb_width
+        refers = ((w, w, vertical, vertical, w, w, vertical, vertical, w, w, w, cb_height, cb_height, cb_height)
+                  if cb_height != "auto" else
+                  (w, w, vertical, vertical, w, w, vertical, vertical, w, w, w, _CONTENT, 0, inf))
+        for name, refer_to in zip(_LENGTHS, refers):
             value = style[name]
+            if refer_to is _CONTENT:
+                if value == "auto" or check_math(value) or value.unit == "%":
+                    box.height = "auto"
+                else:
+                    assert value.unit.lower() == "px"
+                    box.height = value.value
+                continue
+            # weasyprint's resolve_one_percentage and percentage
             if value is None or value == "auto":
                 result = value
             else:
@@ -87,23 +89,8 @@ def make(percent: Any, boxes: Any) -> Callable[[Any, Any], None]:
                 else:
                     result = value.value
             setattr(box, name, result)
-            if result == "auto" and name == "min_width":
+            if result == "auto" and (name == "min_width" or name == "min_height"):
                 setattr(box, name, 0)
-
-        if cb_height == "auto":
-            # The containing block's height depends on its content.
-            height = style["height"]
-            if height == "auto" or check_math(height) or height.unit == "%":
-                box.height = "auto"
-            else:
-                assert height.unit.lower() == "px"
-                box.height = height.value
-            used(box, style, "min_height", 0)
-            used(box, style, "max_height", inf)
-        else:
-            used(box, style, "height", cb_height)
-            used(box, style, "min_height", cb_height)
-            used(box, style, "max_height", cb_height)
 
         collapse = style["border_collapse"] == "collapse"
         for prop in _BORDERS:
