@@ -102,6 +102,28 @@ def test_own_user_agent_stylesheet_lays_out_like_weasyprints(engine, tmp_path):
     assert results[0][2] == results[1][2] and "Transcription" in results[0][2].title()
 
 
+def test_own_user_agent_stylesheet_gives_footnote_pseudo_elements_to_every_footnote():
+    """The user-agent sheet's ``::footnote-call`` and ``::footnote-marker`` rules are written for
+    ``.footnote`` alone: every rule of the print stylesheet that floats an element to the footnote
+    area must select exactly that, or its footnotes would lose the default call and marker."""
+    import tinycss2
+
+    from exporter.assets import read_style
+    from exporter.formats.pdf.ua import UA_CSS
+
+    floated = []
+    for rule in tinycss2.parse_stylesheet(read_style("pdf.css"), skip_comments=True, skip_whitespace=True):
+        if rule.type != "qualified-rule":
+            continue
+        for declaration in tinycss2.parse_blocks_contents(rule.content, skip_comments=True, skip_whitespace=True):
+            if (declaration.type == "declaration" and declaration.lower_name == "float"
+                    and tinycss2.serialize(declaration.value).strip() == "footnote"):
+                floated.append(tinycss2.serialize(rule.prelude).strip())
+    assert floated == [".footnote"]
+    pseudo = [line.split("{")[0].strip() for line in UA_CSS.splitlines() if "::footnote-" in line]
+    assert pseudo == [".footnote::footnote-call", ".footnote::footnote-marker"]
+
+
 # Renders fixed selections to DIR, with plain weasyprint ("plain") or the format's own import and
 # speed-ups ("tuned"; also "tuned9": the same again at pydyf's own compression level, with every
 # line from the line cache and every font subset kept).  Simulated other releases: "other"
@@ -241,7 +263,7 @@ def test_tuned_weasyprint_writes_the_same_pdf(renders):
     # Active while the format renders, gone before and after: weasyprint is stock for anyone else.
     assert tuned["during"] == {"stock missing": False, "stock split_first_line": False, "stock zlib": False,
                                "stock gc": False}
-    assert all(tuned["after"].values()) and tuned["tuning patches"] == 21, tuned["after"]
+    assert all(tuned["after"].values()) and tuned["tuning patches"] == 23, tuned["after"]
     # The replaced sources were really used, and what they avoid was not imported.
     assert tuned["patched"] == ["weasyprint.text.ffi", "weasyprint.html"]
     assert tuned["modules"] == [] and tuned["lazy_ua"] is True
@@ -463,7 +485,12 @@ _DECORATED = """<html><head><style>
 p { text-decoration: underline wavy red; border-top: 1px solid; outline: 2px dotted blue; float: left; }
 em { text-decoration-line: line-through; position: relative; display: inline-block; page: wide; }
 b { border-block-start-width: 3px; border-block-start-style: solid; margin-inline-start: 2em; --x: 1px; }
-</style></head><body><p>a <em>b <b>c</b></em> d</p><div><span>e</span></div></body></html>"""
+div { direction: rtl; padding-inline-end: 3px; border-start-end-radius: 4px; inline-size: 50%;
+      margin-left: var(--x); overflow: hidden; }
+span { width: inherit; border-top-style: initial; counter-increment: n; opacity: .5; vertical-align: top;
+       max-block-size: 3em; }
+i { margin: inherit; padding-block-start: initial; anchor: attr(id); }
+</style></head><body><p>a <em>b <b>c</b></em> d</p><div><span>e</span><i id=x>f</i></div></body></html>"""
 
 
 def _computed_styles(doc) -> list:
@@ -495,8 +522,8 @@ def _computed_styles(doc) -> list:
 @pytest.mark.parametrize("selection", ["sample", "frus", "decorated"])
 def test_fast_style_lookup_computes_what_weasyprint_computes(engine, frus_path, selection):
     """Every property of every element and of an anonymous box inside it: the faster
-    computed-style look-ups give weasyprint's own values, and record the same specified values
-    (position, float, display)."""
+    computed-style look-ups, and the initial values a style is made with, give weasyprint's own
+    values, and record the same specified values (position, float, display)."""
     import weasyprint.css as css
     from weasyprint.css.properties import INITIAL_VALUES
 
@@ -520,10 +547,15 @@ def test_fast_style_lookup_computes_what_weasyprint_computes(engine, frus_path, 
     original = pdf_tuning._installed["missing"]
     assert css.ComputedStyle.__missing__ is not original
 
+    computed_init, anonymous_init = pdf_tuning._installed["initial_values"]
+    assert css.ComputedStyle.__init__ is not computed_init
+
     class Plain(css.ComputedStyle):
+        __init__ = computed_init
         __missing__ = original
 
     class PlainAnonymous(css.AnonymousStyle):
+        __init__ = anonymous_init
         __missing__ = pdf_tuning._installed["anonymous_missing"]
 
     # Fresh styles from the same cascaded values (the render changes some computed ones later).
@@ -559,6 +591,17 @@ def test_fast_style_lookup_computes_what_weasyprint_computes(engine, frus_path, 
                 continue
             assert fast_anonymous[key] == expected, ("anonymous", key)
     assert compared >= len(styles) * len(keys) and len(styles) > (5 if selection == "decorated" else 100)
+
+
+def test_initial_values_given_at_once_are_plain_initial_values():
+    """Each property a style is made with is one weasyprint gives its initial value, as it is,
+    when no rule sets it (not inherited, propagated, recorded or computed from others)."""
+    from exporter.formats.pdf.speedups.tuning import INITIAL_AT_ONCE, initial_at_once_kind
+
+    assert len(set(INITIAL_AT_ONCE)) == len(INITIAL_AT_ONCE) > 40
+    assert [key for key in INITIAL_AT_ONCE if not initial_at_once_kind(key)] == []
+    assert not initial_at_once_kind("color") and not initial_at_once_kind("float")
+    assert not initial_at_once_kind("border_top_width") and not initial_at_once_kind("text_decoration_line")
 
 
 #: Lengths the project's own stylesheet leaves alone, for the percentages test.

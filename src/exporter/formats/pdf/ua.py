@@ -6,8 +6,17 @@ against every element is about half of the style computation of a render.  The p
 weasyprint (``templates/pdf.html.j2``, :func:`exporter.view.inline_html`, the citation sanitizer)
 only has block containers, headings, paragraphs and a few inline elements, so this is the part
 of that stylesheet (weasyprint 70, ``css/html5_ua.css``) which can apply to them, unchanged --
-except for its ``@note-area`` margin box, which would be generated on every page for
-``float: note``, a feature this format does not use.  Of its counter styles, ``decimal`` (page,
+except for two things:
+
+* its ``@note-area`` margin box, which would be generated on every page for ``float: note``, a
+  feature this format does not use, is left out;
+* its ``::footnote-call`` and ``::footnote-marker`` rules are given to ``.footnote`` only, the one
+  element the print stylesheet floats to the footnote area (only a footnote has those
+  pseudo-elements).  Written for every element, they make weasyprint compute two pseudo-element
+  styles for each element of the page, which nothing uses: 458 of the 706 element styles of the
+  benchmark print.
+
+Of its counter styles, ``decimal`` (page,
 footnote and list numbers) and ``disc`` are kept; a counter naming another falls back to decimal.
 Ids (anchors), ``lang`` and links are not styles: weasyprint reads them from the attributes.
 """
@@ -63,8 +72,8 @@ center { text-align: center }
 @counter-style disc { system: cyclic; symbols: •; suffix: " " }
 @counter-style decimal { system: numeric; symbols: "0" "1" "2" "3" "4" "5" "6" "7" "8" "9" }
 
-::footnote-call { content: counter(footnote); vertical-align: super; font-size: smaller; line-height: inherit }
-::footnote-marker { content: counter(footnote) ". " }
+.footnote::footnote-call { content: counter(footnote); vertical-align: super; font-size: smaller; line-height: inherit }
+.footnote::footnote-marker { content: counter(footnote) ". " }
 
 h1 { bookmark-level: 1 }
 h2 { bookmark-level: 2 }
