@@ -66,6 +66,8 @@ _PATH_EVENTS: dict[str, tuple[int, ...]] = {
 }
 #: Audit events refused outright while rendering.
 _REFUSED_EVENTS = {"os.chdir": "changed the working directory"}
+#: Every event the hook looks at.
+_WATCHED = frozenset({"open", *_PATH_EVENTS, *_REFUSED_EVENTS})
 _installed = False
 #: ``os._exit`` as it was at start-up (:func:`no_exit` replaces it while plugin code runs).
 REAL_EXIT = os._exit
@@ -136,6 +138,10 @@ def _adopted() -> tuple[str, list[WriteOutsideOutput]] | None:
 
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
+    # Most events are of no concern (a render raises thousands of "builtins.id" alone, from
+    # copy.deepcopy and weasyprint's style code): they leave before anything is looked up.
+    if event not in _WATCHED:
+        return
     scratch = getattr(_state, "scratch", None)
     if scratch is None:
         if not _active or getattr(_state, "suspended", False):
