@@ -17,6 +17,11 @@ starts and back when the last one ends, so weasyprint is stock for the rest of t
   (identical output).  The logical property that may set a physical one is looked up once per
   property and direction, and a value that is a plain string or number is not searched for math
   functions (it cannot hold one).
+* Initial values: some forty properties that weasyprint reads of nearly every box (margins,
+  paddings, sizes, border styles, counters, what paints; :data:`INITIAL_AT_ONCE`) are given to
+  each style when it is made, in one dictionary update, with the initial value weasyprint itself
+  would give them -- except those the element's rules set, directly or through a logical
+  property, which weasyprint computes as before.
 * Used lengths: :mod:`.percent` -- weasyprint's ``resolve_percentages`` with its two calls per
   property inlined (the same expressions, in the same order), for the layout modules that import
   it by name.
@@ -108,6 +113,7 @@ def install() -> bool:
 
         draw.install()
         _install_style_lookup()
+        _install_initial_values()
         _install_percentages()
         _install_struts()
         _install_backgrounds()
@@ -140,6 +146,9 @@ def _targets() -> list[tuple[Any, str, Any]]:
         found.append((css.ComputedStyle, "__missing__", _installed["missing"]))
     if "anonymous_missing" in _installed:
         found.append((css.AnonymousStyle, "__missing__", _installed["anonymous_missing"]))
+    if "initial_values" in _installed:
+        computed_init, anonymous_init = _installed["initial_values"]
+        found += [(css.ComputedStyle, "__init__", computed_init), (css.AnonymousStyle, "__init__", anonymous_init)]
     if "percentages" in _installed:
         found += [(module, "resolve_percentages", _installed["percentages"]) for module in _percent_users()]
     if "strut" in _installed:
@@ -273,6 +282,8 @@ def uninstall() -> None:
             css.ComputedStyle.__missing__ = _installed.pop("missing")
         if "anonymous_missing" in _installed:
             css.AnonymousStyle.__missing__ = _installed.pop("anonymous_missing")
+        if "initial_values" in _installed:
+            css.ComputedStyle.__init__, css.AnonymousStyle.__init__ = _installed.pop("initial_values")
         if "strut" in _installed:
             import weasyprint.layout.inline as inline
 
@@ -433,6 +444,73 @@ def _install_style_lookup() -> None:
 
     _installed["anonymous_missing"] = anonymous
     css.AnonymousStyle.__missing__ = _fast_anonymous_missing
+
+
+#: Properties weasyprint reads of nearly every box it builds, lays out and draws -- the box model,
+#: border styles and radii, counters and anchors, what paints -- which no rule sets on most
+#: elements, and whose value is then the initial one, as it is (read from at least half of the
+#: styles of the benchmark print; each is one ``__missing__`` call per style otherwise).
+INITIAL_AT_ONCE = (
+    "margin_top", "margin_right", "margin_bottom", "margin_left",
+    "padding_top", "padding_right", "padding_bottom", "padding_left",
+    "width", "min_width", "max_width", "height", "min_height", "max_height", "box_sizing",
+    "border_top_style", "border_right_style", "border_bottom_style", "border_left_style",
+    "border_top_left_radius", "border_top_right_radius", "border_bottom_right_radius",
+    "border_bottom_left_radius", "border_image_source", "mask_border_source", "box_decoration_break",
+    "overflow", "vertical_align", "transform", "opacity", "appearance",
+    "background_color", "background_image", "box_shadow", "outline_style", "outline_offset", "outline_color",
+    "anchor", "bookmark_level", "bookmark_state", "counter_reset", "counter_set", "counter_increment",
+)
+
+
+def initial_at_once_kind(key: str) -> bool:
+    """Whether weasyprint's ``__missing__`` gives ``key``, when no rule sets it, its initial value
+    as it is (not inherited, propagated, recorded or computed from other properties)."""
+    from weasyprint.css.properties import INHERITED, INITIAL_NOT_COMPUTED, INITIAL_VALUES
+
+    return (key in INITIAL_VALUES and key not in INHERITED and key[:2] != "__" and key != "page"
+            and key[:16] != "text_decoration_" and key not in INITIAL_NOT_COMPUTED
+            and key not in ("position", "float", "display"))
+
+
+def _install_initial_values() -> None:
+    """Styles made with the initial values of :data:`INITIAL_AT_ONCE` that their rules leave
+    unset, in one dictionary update, instead of one ``__missing__`` call per property later
+    (weasyprint's anonymous styles already start with five such values)."""
+    import weasyprint.css as css
+    from weasyprint.css.computed_values import PHYSICAL_FUNCTIONS
+    from weasyprint.css.properties import INITIAL_VALUES
+
+    values = {key: INITIAL_VALUES[key] for key in INITIAL_AT_ONCE if initial_at_once_kind(key)}
+    # A property is left to weasyprint when a rule sets it, or sets the logical property that
+    # maps to it (in either direction: the style's own is not known yet).
+    blocks: dict[str, list[str]] = {}
+    for key in values:
+        logical = PHYSICAL_FUNCTIONS.get(key)
+        names = {key} | ({logical(block="ttb", inline=d) for d in ("ltr", "rtl")} if logical else set())
+        for name in names:
+            blocks.setdefault(name, []).append(key)
+    guarded = frozenset(blocks)
+    computed_init, anonymous_init = css.ComputedStyle.__init__, css.AnonymousStyle.__init__
+
+    def computed_style_init(self: Any, parent_style: Any, cascaded: dict, *args: Any) -> None:
+        computed_init(self, parent_style, cascaded, *args)
+        if cascaded.keys().isdisjoint(guarded):
+            self.update(values)
+            return
+        unset = values.copy()
+        for name in cascaded.keys() & guarded:
+            for key in blocks[name]:
+                unset.pop(key, None)
+        self.update(unset)
+
+    def anonymous_style_init(self: Any, parent_style: Any) -> None:
+        self.update(values)
+        anonymous_init(self, parent_style)
+
+    _installed["initial_values"] = (computed_init, anonymous_init)
+    css.ComputedStyle.__init__ = computed_style_init
+    css.AnonymousStyle.__init__ = anonymous_style_init
 
 
 def _percent_users() -> list[Any]:
