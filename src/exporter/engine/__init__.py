@@ -329,8 +329,10 @@ class Engine:
         self.cite(doc, fmt)
         return doc
 
-    def _assemble(self, request: ExportRequest, deadline: float | None = None) -> Document:
-        corpus = self.load(request.corpus)
+    def _assemble(self, request: ExportRequest, deadline: float | None = None,
+                  corpus: Corpus | None = None) -> Document:
+        if corpus is None:
+            corpus = self.load(request.corpus)
         if request.layer not in narrow.LAYER_CHOICES:
             raise UsageError(f"--layer {request.layer!r}: expected one of {', '.join(narrow.LAYER_CHOICES)}")
         pages = select.parse_pages(request.pages) if request.pages is not None else None
@@ -511,11 +513,13 @@ class Engine:
                            material=fmt.material, source_pages=len(keys), pages=sorted(keys),
                            entries=len(doc.entries), annotations=len(doc.annotations))
 
-    def check_output(self, request: ExportRequest, output: str | os.PathLike[str]) -> Target:
+    def check_output(self, request: ExportRequest, output: str | os.PathLike[str],
+                     corpus: Corpus | None = None) -> Target:
         """Check ``output`` against the output policy for this request (see :mod:`.output`)."""
         from ..sources.corpus import reserved_name
 
-        corpus = self.load(request.corpus)
+        if corpus is None:
+            corpus = self.load(request.corpus)
         inputs = list(corpus.inputs)
         if request.style is not None and request.style in self.plugins.styles:
             inputs.append(str(self.plugins.styles.get(request.style).path))
@@ -533,18 +537,20 @@ class Engine:
             request = replace(request, locale=check_locale(request.locale))
         if fmt.bibliography:
             self._check_bibliography(request)
-        target = self.check_output(request, output) if output is not None else None
+        # One snapshot of the corpus (and of the annotation store) for the whole export.
+        corpus = self.load(request.corpus)
+        target = self.check_output(request, output, corpus) if output is not None else None
         try:
-            doc = self._assemble(request, deadline)
+            doc = self._assemble(request, deadline, corpus)
         except anchor.AnchorTimeout as exc:
             raise RenderError(f"the export did not finish within {request.timeout:g} s ({exc}); "
                               f"nothing was written") from None
         if fmt.material:  # refuse before any further work (citations can take seconds)
-            limit = self.print_limit_for(self.load(request.corpus), doc.entries, request)
+            limit = self.print_limit_for(corpus, doc.entries, request)
             policy.check_limit(doc.entries, limit)
             policy.check_terms(doc.entries, request.accept_terms)
         else:
-            policy.cap_quotes(doc, self.load(request.corpus).quote_cap)
+            policy.cap_quotes(doc, corpus.quote_cap)
         return fmt, doc, target
 
     def export(self, request: ExportRequest, output: str | os.PathLike[str]) -> ExportResult:
