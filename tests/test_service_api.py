@@ -154,6 +154,41 @@ def test_202_then_poll_then_result(client, tokens):
     assert res.content[:2] == b"PK" and len(res.content) == done["size"]
 
 
+def test_waited_answer_is_the_result_file(client, tokens):
+    """``Prefer: wait`` answers with the same bytes, media type and file name as the result URL,
+    which also offers validators and byte ranges."""
+    h = auth(tokens["tomas"])
+    body = {"format": "pdf", "entries": ["kd1-1918-03-06"], "accept_terms": True}
+    waited = client.post("/v1/exports", json=body, headers={**h, "Prefer": "wait=60"})
+    assert waited.status_code == 200, waited.text
+    assert waited.headers["preference-applied"] == "wait=60"
+    result = client.get(waited.headers["location"] + "/result", headers=h)
+    assert result.status_code == 200 and result.content == waited.content and waited.content.startswith(b"%PDF-")
+    for name in ("content-type", "content-disposition", "content-length"):
+        assert waited.headers[name] == result.headers[name]
+    assert result.headers["accept-ranges"] == "bytes" and result.headers["etag"]
+    part = client.get(waited.headers["location"] + "/result", headers={**h, "Range": "bytes=0-4"})
+    assert part.status_code == 206 and part.content == b"%PDF-"
+
+
+def test_waited_answer_streams_a_large_or_vanished_file(tmp_path):
+    from fastapi.responses import FileResponse
+
+    from exporter.service.app import SMALL_RESULT, waited_file
+    from exporter.service.jobs import JobStatus
+
+    small, large = tmp_path / "small.pdf", tmp_path / "large.pdf"
+    small.write_bytes(b"%PDF-1.7 small")
+    large.write_bytes(b"x" * (SMALL_RESULT + 1))
+    done = JobStatus(id="j", owner=None, state="done", filename="a.pdf", media_type="application/pdf")
+    answer = waited_file(str(small), JobStatus(**{**done.as_dict(), "size": 14}), {"Location": "/v1/exports/j"})
+    assert not isinstance(answer, FileResponse) and answer.body == b"%PDF-1.7 small"
+    assert answer.headers["location"] == "/v1/exports/j" and 'filename="a.pdf"' in answer.headers["content-disposition"]
+    for path, size in ((large, SMALL_RESULT + 1), (small, None), (tmp_path / "gone.pdf", 14)):
+        streamed = waited_file(str(path), JobStatus(**{**done.as_dict(), "size": size}), {})
+        assert isinstance(streamed, FileResponse)
+
+
 def test_eleven_pages_and_no_terms_refused_before_queueing(client, server, tokens):
     before, audited = jobs_in_store(server), len(audit_rows(server))
     body = {**MARCH_BODY, "pages": None}

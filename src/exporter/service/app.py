@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -112,6 +112,32 @@ def engine_call(fn, *args, **kwargs):
         except ExporterError as exc:
             raise problems.from_engine(exc) from None
     return run()
+
+
+#: Results up to this size are answered from one read; larger ones are streamed from the file.
+SMALL_RESULT = 1 << 20
+
+
+def waited_file(path: str, status: JobStatus, headers: dict[str, str]) -> Response:
+    """The answer to ``Prefer: wait``: the finished job's file, with its media type and a file name.
+
+    A small file (a ten-page PDF is some 100 KB) is read at once, on the event loop: streaming it
+    takes a thread-pool trip for the size, the opening, each 64 KB chunk and the closing, which
+    is most of the time between the job's end and the answer.  A larger one (or one whose size
+    the job did not record) is streamed.  (``GET …/result`` always streams, with the validators
+    and byte ranges a viewer may ask for; the answer to a POST has no use for them.)
+    """
+    headers = {"Content-Disposition": disposition(status.filename), **headers}
+    if status.size is not None and status.size <= SMALL_RESULT:
+        try:
+            with open(path, "rb") as f:
+                content = f.read(SMALL_RESULT + 1)
+        except OSError:
+            pass  # removed since: the streamed answer reports it as it always did
+        else:
+            if len(content) <= SMALL_RESULT:
+                return Response(content, media_type=status.media_type, headers=headers)
+    return FileResponse(path, media_type=status.media_type, headers=headers)
 
 
 def disposition(filename: str) -> str:
@@ -301,21 +327,27 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
 
     # -- jobs ------------------------------------------------------------------------------
     async def accept(body: ExportBody, reader: Identity, prefer: str | None):
-        req = service.request(
-            reader, format=body.format, entries=",".join(body.entries) if body.entries else None,
-            range=body.range, folder=body.folder, dates=body.dates, all=body.all, layer=body.layer,
-            pages=body.pages, annotations=body.annotations, tags=list(body.tags), creators=list(body.creators),
-            style=body.style, locale=body.locale, accept_terms=body.accept_terms, options=dict(body.options))
-        check = await engine_call(service.engine.check, req)  # the policy, before anything is queued
-        data = asdict(req)
-        data["corpus"] = str(data["corpus"]) if data["corpus"] is not None else None
-        spec = JobSpec(id=new_job_id(), owner=reader.user, request=data,
-                       filename=suggested_name(body, check.extension), media_type=check.media_type,
-                       source_pages=check.source_pages, pages=[list(p) for p in check.pages],
-                       material=check.material, reader=reader.key,
-                       quota=config.quotas.pages_per_day if check.material else 0)
+        def accepted() -> JobStatus:
+            req = service.request(
+                reader, format=body.format, entries=",".join(body.entries) if body.entries else None,
+                range=body.range, folder=body.folder, dates=body.dates, all=body.all, layer=body.layer,
+                pages=body.pages, annotations=body.annotations, tags=list(body.tags),
+                creators=list(body.creators), style=body.style, locale=body.locale,
+                accept_terms=body.accept_terms, options=dict(body.options))
+            check = service.engine.check(req)  # the policy, before anything is queued
+            data = asdict(req)
+            data["corpus"] = str(data["corpus"]) if data["corpus"] is not None else None
+            spec = JobSpec(id=new_job_id(), owner=reader.user, request=data,
+                           filename=suggested_name(body, check.extension), media_type=check.media_type,
+                           source_pages=check.source_pages, pages=[list(p) for p in check.pages],
+                           material=check.material, reader=reader.key,
+                           quota=config.quotas.pages_per_day if check.material else 0)
+            return service.backend.submit(spec)
+
+        # One trip to the thread pool: the reader check reads the corpus (which may mean the
+        # annotation store), the backend writes the job's row (and may talk to its broker).
         try:
-            status = await run_in_threadpool(service.backend.submit, spec)
+            status = await engine_call(accepted)
         except QueueFull as exc:
             raise Problem(429, str(exc), headers={"Retry-After": str(exc.retry_after)}) from None
         except QuotaSpent as exc:
@@ -329,9 +361,7 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
             if waited is not None and waited.state == "done":
                 path = service.backend.result(waited.id)
                 if path:
-                    return FileResponse(path, media_type=waited.media_type,
-                                        headers={"Content-Disposition": disposition(waited.filename),
-                                                 "Location": location, "Preference-Applied": f"wait={wait:g}"})
+                    return waited_file(path, waited, {"Location": location, "Preference-Applied": f"wait={wait:g}"})
             if waited is not None and waited.state == "failed":
                 code = int(waited.info.get("status") or 500)
                 raise Problem(code, str(waited.error) if code < 500 else f"the export failed: {waited.error}",
@@ -401,6 +431,7 @@ def create_app(config: Config, backend: JobBackend | None = None) -> Guard:
         path = service.backend.result(job_id)
         if not path:
             raise Problem(404, "the result has expired; export again")
+        # Streamed from the file: ETag, Last-Modified and byte ranges, for viewers that ask.
         return FileResponse(path, media_type=status.media_type,
                             headers={"Content-Disposition": disposition(status.filename)})
 
