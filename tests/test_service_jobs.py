@@ -287,3 +287,28 @@ def test_a_worker_collects_garbage_after_answering_not_before():
         assert gc.get_count()[0] < 50
     finally:
         gc.set_threshold(*saved)
+
+
+# -- two workers -------------------------------------------------------------------------------
+
+WHOAMI = {"format": "whoami", "entries": ["kd1-1918-03-06"]}  # the worker's process id
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory, plugin_env):
+    srv = Server(tmp_path_factory.mktemp("service-pair"), {"jobs": {"workers": 2}}, env=plugin_env).start()
+    yield srv
+    assert srv.stop() == 0
+
+
+def test_the_next_job_goes_to_the_worker_idle_longest(pair):
+    """One reader's exports, one after the other: each goes to the worker that has been idle
+    longer, not to the one that has just answered (and is collecting its garbage)."""
+    with pair.client() as c:
+        pids = []
+        for _ in range(6):
+            r = c.post("/v1/exports", json=WHOAMI, headers={"Prefer": "wait=30"})
+            assert r.status_code == 200, r.text
+            pids.append(int(r.text))
+    assert set(pids) == set(pair.workers()) and len(set(pids)) == 2
+    assert all(a != b for a, b in zip(pids, pids[1:])), pids

@@ -1,5 +1,7 @@
-"""Fixture: formats that do not finish -- plainly, or swallowing the time-out signal."""
+"""Fixture: formats that do not finish -- plainly, or swallowing the time-out signal -- and one
+that says which process rendered it."""
 
+import os
 import time
 
 from exporter import hookimpl
@@ -24,8 +26,13 @@ def render_swallows(doc, out):
     out.write(b"finished\n")
 
 
+def render_pid(doc, out):
+    out.write(f"{os.getpid()}\n".encode())
+
+
 @hookimpl
 def exporter_register_formats(register):
     register(Format(name="hang", media_type="text/plain", extension="txt", render=render_hangs, material=False))
     register(Format(name="hang-stubborn", media_type="text/plain", extension="txt", render=render_swallows,
                     material=False))
+    register(Format(name="whoami", media_type="text/plain", extension="txt", render=render_pid, material=False))

@@ -47,6 +47,9 @@ class _Worker:
         self.canary = False
         self.jobs_run = 0
         self.rss = 0
+        #: When it last answered (``time.monotonic``): the idle worker that answered first gets
+        #: the next job.
+        self.idle_since = 0.0
         #: Why the dispatcher (or a cancel) ended this worker; ``None`` if it died on its own.
         self.ended: str | None = None
 
@@ -310,6 +313,7 @@ class LocalBackend:
             else:
                 self._canary_error = f"warm-up failed: {msg[3]}"
             return
+        w.idle_since = time.monotonic()
         if kind == "canary":
             w.canary = False
             w.rss = msg[2]
@@ -418,7 +422,9 @@ class LocalBackend:
     def _assign(self) -> None:
         if not self._accepting:
             return  # draining: running jobs finish, queued ones wait for the next start
-        for w in self._workers:
+        # The worker that answered last is still collecting the garbage of its render (see
+        # worker.collect_after_job) for a few milliseconds: one idle for longer starts at once.
+        for w in sorted(self._workers, key=lambda w: w.idle_since):
             if not self._queue:
                 return
             if not w.ready or w.job or w.canary or w.ended:
