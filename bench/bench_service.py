@@ -9,7 +9,9 @@
   (0.2) of untimed rest after each print, then back to back.  Chromium goes on closing the tab
   after ``Target.closeTarget`` has answered (its CPU in the next 0.15 s is printed too), and
   back to back that work runs on the 2 cores while the next print of the service is timed; the
-  rest keeps each print's trailing work out of the other's time.
+  rest keeps each print's trailing work out of the other's time.  Last, each back to back with
+  itself: runs of ``--block`` (5) prints of one, then of the other, with the rest between runs,
+  so that a print follows its own system's previous one (one reader printing again and again).
 * **Throughput** -- 16 concurrent clients, the same print; Chromium allowed 6 tabs at once.
   Prints per second and errors.
 * **Memory** -- one worker's resident memory (from ``/metrics``) after 10 prints and after
@@ -221,6 +223,23 @@ def latency(ours, chrome, runs: int, settle: float = 0.0) -> dict[str, float]:
             "chromium_p50": statistics.median(b), "chromium_p95": pct(b, 95)}
 
 
+def latency_blocks(ours, chrome, runs: int, block: int, settle: float) -> dict[str, float]:
+    """p50 and p95 of each, back to back with itself: runs of ``block`` prints of one system,
+    then of the other (the rest between runs), so that each print follows one of its own."""
+    a: list[float] = []
+    b: list[float] = []
+    while len(a) < runs:
+        for fn, times in ((ours, a), (chrome, b)):
+            fn()  # not timed: it follows the other system's run
+            for _ in range(min(block, runs - len(times))):
+                t = time.perf_counter()
+                fn()
+                times.append(time.perf_counter() - t)
+            time.sleep(settle)
+    return {"ours_p50": statistics.median(a), "ours_p95": pct(a, 95),
+            "chromium_p50": statistics.median(b), "chromium_p95": pct(b, 95)}
+
+
 def chromium_after(chrome, url: str, runs: int) -> float:
     """Median CPU seconds Chromium's processes spend in the 0.15 s after a print has returned
     (closing the tab goes on after ``Target.closeTarget`` has answered)."""
@@ -382,6 +401,8 @@ def main() -> int:
     ap.add_argument("--settle", type=float, default=0.2,
                     help="seconds of rest after each latency print (0: back to back only); the "
                          "latency is measured with it and then back to back")
+    ap.add_argument("--block", type=int, default=5,
+                    help="prints of one system in a row for the back-to-back-with-itself latency (0: skip it)")
     ap.add_argument("--skip", action="append", default=[], choices=("latency", "throughput", "citations"))
     args = ap.parse_args()
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; load average at the start "
@@ -397,9 +418,16 @@ def main() -> int:
             print(f"reference: {chrome.version}, kept alive, a fresh tab per print")
             try:
                 if "latency" not in args.skip:
-                    for settle in (args.settle, 0.0) if args.settle else (0.0,):
-                        lat = latency(svc.print_, lambda: chrome.print_(html.as_uri()), args.runs, settle)
-                        how = f"{settle:g} s of rest after each print" if settle else "back to back"
+                    def chromium_print() -> None:
+                        chrome.print_(html.as_uri())
+
+                    modes = [(f"{args.settle:g} s of rest after each print", args.settle)] if args.settle else []
+                    modes.append(("back to back, taking turns", 0.0))
+                    if args.block:
+                        modes.append((f"each back to back with itself, {args.block} in a row", None))
+                    for how, settle in modes:
+                        lat = (latency(svc.print_, chromium_print, args.runs, settle) if settle is not None
+                               else latency_blocks(svc.print_, chromium_print, args.runs, args.block, args.settle))
                         met = lat["ours_p50"] <= 0.6 * lat["chromium_p50"]
                         print(f"latency, ten-page print, {args.runs} sequential, {how}: exporter serve p50 "
                               f"{lat['ours_p50']:.3f} s, "
