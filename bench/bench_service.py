@@ -203,24 +203,30 @@ class Chromium:
 
 # -- the measures -----------------------------------------------------------------------------
 
+def _timed(fn, times: list[float]) -> None:
+    t = time.perf_counter()
+    fn()
+    times.append(time.perf_counter() - t)
+
+
+def _percentiles(a: list[float], b: list[float]) -> dict[str, float]:
+    return {"ours_p50": statistics.median(a), "ours_p95": pct(a, 95),
+            "chromium_p50": statistics.median(b), "chromium_p95": pct(b, 95)}
+
+
 def latency(ours, chrome, runs: int, settle: float = 0.0) -> dict[str, float]:
     """p50 and p95 of each, the two taking turns; ``settle``: seconds of rest (not timed) after
     each print, so that neither print is timed while the other's trailing work still runs."""
     for _ in range(3):  # warm both
         ours()
         chrome()
-    a, b = [], []
+    a: list[float] = []
+    b: list[float] = []
     for _ in range(runs):
-        t = time.perf_counter()
-        ours()
-        a.append(time.perf_counter() - t)
-        time.sleep(settle)
-        t = time.perf_counter()
-        chrome()
-        b.append(time.perf_counter() - t)
-        time.sleep(settle)
-    return {"ours_p50": statistics.median(a), "ours_p95": pct(a, 95),
-            "chromium_p50": statistics.median(b), "chromium_p95": pct(b, 95)}
+        for fn, times in ((ours, a), (chrome, b)):
+            _timed(fn, times)
+            time.sleep(settle)
+    return _percentiles(a, b)
 
 
 def latency_blocks(ours, chrome, runs: int, block: int, settle: float) -> dict[str, float]:
@@ -232,12 +238,9 @@ def latency_blocks(ours, chrome, runs: int, block: int, settle: float) -> dict[s
         for fn, times in ((ours, a), (chrome, b)):
             fn()  # not timed: it follows the other system's run
             for _ in range(min(block, runs - len(times))):
-                t = time.perf_counter()
-                fn()
-                times.append(time.perf_counter() - t)
+                _timed(fn, times)
             time.sleep(settle)
-    return {"ours_p50": statistics.median(a), "ours_p95": pct(a, 95),
-            "chromium_p50": statistics.median(b), "chromium_p95": pct(b, 95)}
+    return _percentiles(a, b)
 
 
 def chromium_after(chrome, url: str, runs: int) -> float:
