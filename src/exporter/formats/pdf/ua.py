@@ -16,9 +16,9 @@ except for two things:
   styles for each element of the page, which nothing uses: 458 of the 706 element styles of the
   benchmark print.
 
-Of its counter styles, ``decimal`` (page,
-footnote and list numbers) and ``disc`` are kept; a counter naming another falls back to decimal.
-Ids (anchors), ``lang`` and links are not styles: weasyprint reads them from the attributes.
+Of its counter styles, ``decimal`` (page, footnote and list numbers) and ``disc`` are kept; a
+counter naming another falls back to decimal.  Ids (anchors), ``lang`` and links are not styles:
+weasyprint reads them from the attributes.
 """
 
 from __future__ import annotations

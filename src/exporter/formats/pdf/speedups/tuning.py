@@ -476,7 +476,7 @@ def initial_at_once_kind(key: str) -> bool:
 def _install_initial_values() -> None:
     """Styles made with the initial values of :data:`INITIAL_AT_ONCE` that their rules leave
     unset, in one dictionary update, instead of one ``__missing__`` call per property later
-    (weasyprint's anonymous styles already start with five such values)."""
+    (weasyprint's own anonymous styles start with their five border and outline widths set)."""
     import weasyprint.css as css
     from weasyprint.css.computed_values import PHYSICAL_FUNCTIONS
     from weasyprint.css.properties import INITIAL_VALUES
